@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the project needs at run time and for its tests (grown by later features).
+SYSTEM_PACKAGES := ca-certificates
+
+.PHONY: run test lint typecheck unit bench vectors clean
+
+run: $(BIN)/.installed
+	$(BIN)/verifier demo
+
+test: $(BIN)/.installed lint typecheck unit
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check verifier tests bench
+	$(BIN)/ruff format --check verifier tests bench
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/seal.py
+
+# Regenerate the published test vectors (the suite checks they match the committed ones).
+vectors: $(BIN)/.installed
+	$(BIN)/python tests/vectors/generate.py
+
+$(BIN)/.installed: pyproject.toml scripts/system-deps.sh
+	bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,65 @@
+"""QR images: every reference certificate fits version 15 at M and decodes from its own pixels."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
+from verifier.errors import SealTooLarge
+from verifier.issuing import seal_certificate
+from verifier.keys import SigningKey
+from verifier.model import parse_certificate
+from verifier.qr import QUIET_ZONE, qr_code, qr_png, qr_svg, qr_version
+
+# A longer public origin than most services will have: the size bar must hold with room to spare.
+LONG_ORIGIN = "https://verify.zhejiang-made.org.cn"
+
+
+def test_reference_certificates_fit_version_15(reference: dict[str, Any], issuer_key: SigningKey) -> None:
+    for origin in (PUBLIC_URL, LONG_ORIGIN):
+        sealed = seal_certificate(parse_certificate(reference), issuer_key, origin, SEALED_AT)
+        assert sealed.qr_version <= 15, (origin, sealed.qr_version)
+        assert qr_code(sealed.qr_text).mode == "alphanumeric"
+
+
+def test_png_decodes_to_the_exact_text(reference: dict[str, Any], issuer_key: SigningKey) -> None:
+    text = seal_certificate(parse_certificate(reference), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
+    image = Image.open(io.BytesIO(qr_png(text, scale=4)))
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [b.text for b in found] == [text]
+    assert found[0].symbology_identifier == "]Q1"
+    version = qr_version(text)
+    modules = 17 + 4 * version + 2 * QUIET_ZONE
+    assert image.size == (modules * 4, modules * 4)
+
+
+def test_svg_is_one_square_path_with_quiet_zone(issuer_key: SigningKey, reference: dict[str, Any]) -> None:
+    text = seal_certificate(parse_certificate(reference), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
+    root = ET.fromstring(qr_svg(text, scale=1))
+    size = 17 + 4 * qr_version(text) + 2 * QUIET_ZONE
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (root.get("width"), root.get("height")) == (str(size), str(size))
+    assert len(root.findall("{http://www.w3.org/2000/svg}path")) == 1
+
+
+def test_too_large_for_any_allowed_version() -> None:
+    with pytest.raises(SealTooLarge):
+        qr_code("A" * 2000)
+
+
+def test_a_certificate_too_large_for_the_qr_is_refused(issuer_key: SigningKey) -> None:
+    data = json.loads(json.dumps(REFERENCE["international-cooperation-valve"]))
+    product = data["products"][0]
+    data["products"] = [
+        {**product, "name_en": f"{product['name_en']} {i}", "models": [f"HT-BV{i}-{m}" for m in range(30)]}
+        for i in range(10)
+    ]
+    with pytest.raises(SealTooLarge, match="QR version 25"):
+        seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, SEALED_AT)

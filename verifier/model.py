@@ -1,0 +1,334 @@
+"""What a certificate is: the record an issuer submits, validated strictly.
+
+One pydantic model per scheme, joined by :data:`Certificate`, a union discriminated by ``scheme``;
+:func:`parse_certificate` is the one place where untrusted data becomes a certificate, and it names
+every offending field in the :class:`~verifier.errors.CertificateInvalid` it raises.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from verifier.codes import COUNTRIES, CURRENCIES, credit_code_problem, locode_problem, normalize_hs_code
+from verifier.errors import CertificateInvalid, FieldError
+
+# Calendar bounds of a validity period: dates stay in a range every encoder and verifier handles,
+# and no certificate runs longer than ten years.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+MAX_VALIDITY_YEARS = 10
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER_PATTERN = r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])?"
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    if value != value.strip():
+        raise ValueError("must not start or end with white space")
+    return value
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in annotations
+    """A one-line, non-blank string of at most ``max_length`` characters."""
+    return Annotated[str, Strict(), Field(min_length=1, max_length=max_length), AfterValidator(_clean_text)]
+
+
+def _credit_code(value: str) -> str:
+    problem = credit_code_problem(value)
+    if problem:
+        raise ValueError(f"not a unified social credit code: {problem}")
+    return value
+
+
+def _hs_code(value: str) -> str:
+    normalized = normalize_hs_code(value)
+    if normalized is None:
+        raise ValueError("not an HS code: 4, 6, 8 or 10 digits of chapter 01-97, e.g. 8516.79")
+    return normalized
+
+
+def _country(value: str) -> str:
+    if value not in COUNTRIES:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code (upper case, e.g. DE)")
+    return value
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError("not an ISO 4217 currency code (upper case, e.g. CNY)")
+    return value
+
+
+def _locode(value: str) -> str:
+    problem = locode_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _calendar_date(value: object) -> object:
+    """Dates travel as ``YYYY-MM-DD`` strings only: no timestamps, no numbers, no other layouts."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not a real calendar date") from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise ValueError(f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
+
+
+def _years_after(start: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 February becomes 1 March)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return date(start.year + years, 3, 1)
+
+
+CreditCode = Annotated[str, Strict(), AfterValidator(_credit_code)]
+HsCode = Annotated[str, Strict(), AfterValidator(_hs_code)]
+Country = Annotated[str, Strict(), AfterValidator(_country)]
+Currency = Annotated[str, Strict(), AfterValidator(_currency)]
+Locode = Annotated[str, Strict(), AfterValidator(_locode)]
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+Model = Annotated[str, Strict(), Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./()+_-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scheme(enum.Enum):
+    """The certificate kinds of the scheme."""
+
+    ZHEJIANG_MADE = "zhejiang-made"
+    INTERNATIONAL_COOPERATION = "international-cooperation"
+    CCC_EXEMPTION = "ccc-exemption"
+    CCC_SELF_DECLARATION = "ccc-self-declaration"
+
+
+class ExemptionPurpose(enum.Enum):
+    """Why goods may enter without CCC certification (the categories of the CCC exemption rules)."""
+
+    RESEARCH_AND_DEVELOPMENT = "research-and-development"
+    CERTIFICATION_TESTING = "certification-testing"
+    PRODUCTION_LINE_PARTS = "production-line-parts"
+    EXHIBITION = "exhibition"
+    AFTER_SALES_REPAIR = "after-sales-repair"
+    RE_EXPORT = "re-export"
+    OTHER = "other"
+
+
+class QuantityUnit(enum.Enum):
+    """Units a CCC exemption counts its goods in."""
+
+    PIECES = "pieces"
+    SETS = "sets"
+    UNITS = "units"
+    PAIRS = "pairs"
+    KILOGRAMS = "kg"
+    METRES = "m"
+    LITRES = "l"
+
+
+class Holder(_Strict):
+    """The company the certificate is issued to."""
+
+    name: Text(100)  # type: ignore[valid-type]
+    name_en: Text(200)  # type: ignore[valid-type]
+    credit_code: CreditCode
+    address: Text(200)  # type: ignore[valid-type]
+    address_en: Text(300)  # type: ignore[valid-type]
+
+
+class Product(_Strict):
+    """A product type, its models and its HS code (kept in the canonical dotted form)."""
+
+    name: Text(100)  # type: ignore[valid-type]
+    name_en: Text(200)  # type: ignore[valid-type]
+    models: Annotated[list[Model], Field(min_length=1, max_length=30)]
+    hs_code: HsCode
+
+    @field_validator("models")
+    @classmethod
+    def _distinct_models(cls, models: list[str]) -> list[str]:
+        if len(set(models)) != len(models):
+            raise ValueError("must not repeat a model")
+        return models
+
+
+class Standard(_Strict):
+    """A published standard the products are measured against."""
+
+    code: Text(60)  # type: ignore[valid-type]
+    title: Text(200)  # type: ignore[valid-type]
+    title_en: Text(300)  # type: ignore[valid-type]
+
+
+class Money(_Strict):
+    """An amount with two decimals, as a string so that no float ever rounds it, and its currency."""
+
+    amount: Annotated[str, Strict(), Field(pattern=r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$")]
+    currency: Currency
+
+
+class Exemption(_Strict):
+    """The one-off import a CCC exemption allows."""
+
+    purpose: ExemptionPurpose
+    quantity: Annotated[int, Strict(), Field(ge=1, le=1_000_000_000)]
+    unit: QuantityUnit
+    declared_value: Money
+    port_of_entry: Locode
+
+    @field_validator("port_of_entry")
+    @classmethod
+    def _chinese_port(cls, port: str) -> str:
+        if not port.startswith("CN"):
+            raise ValueError("must be a Chinese port (UN/LOCODE starting with CN)")
+        return port
+
+
+class Recognition(_Strict):
+    """A partner body that recognises an international cooperation certificate."""
+
+    body: Text(200)  # type: ignore[valid-type]
+    country: Country
+    certificate_number: Text(64)  # type: ignore[valid-type]
+
+
+class _CertificateBase(_Strict):
+    number: Annotated[str | None, Strict(), Field(default=None, pattern=f"^{NUMBER_PATTERN}$")] = None
+    holder: Holder
+    products: Annotated[list[Product], Field(min_length=1, max_length=10)]
+    standards: Annotated[list[Standard], Field(min_length=1, max_length=10)]
+    valid_from: CalendarDate
+    valid_until: CalendarDate
+    markets: Annotated[list[Country], Field(min_length=1, max_length=60)]
+
+    @field_validator("valid_until")
+    @classmethod
+    def _after_start(cls, until: date, info: ValidationInfo) -> date:
+        start = info.data.get("valid_from")
+        if isinstance(start, date):
+            if until < start:
+                raise ValueError(f"must not be before valid_from ({start})")
+            last_day = _years_after(start, MAX_VALIDITY_YEARS) - timedelta(days=1)
+            if until > last_day:
+                raise ValueError(f"validity must not exceed {MAX_VALIDITY_YEARS} years (last day {last_day})")
+        return until
+
+    @field_validator("markets")
+    @classmethod
+    def _distinct_markets(cls, markets: list[str]) -> list[str]:
+        if len(set(markets)) != len(markets):
+            raise ValueError("must not repeat a country")
+        return markets
+
+    @field_validator("standards")
+    @classmethod
+    def _distinct_standards(cls, standards: list[Standard]) -> list[Standard]:
+        if len({s.code for s in standards}) != len(standards):
+            raise ValueError("must not repeat a standard code")
+        return standards
+
+
+class ZhejiangMadeCertificate(_CertificateBase):
+    """A "Zhejiang Made" product certificate."""
+
+    scheme: Literal["zhejiang-made"]
+
+
+class InternationalCooperationCertificate(_CertificateBase):
+    """One audit, recognised by partner bodies in several countries."""
+
+    scheme: Literal["international-cooperation"]
+    recognitions: Annotated[list[Recognition], Field(min_length=1, max_length=20)]
+
+
+class CccExemptionCertificate(_CertificateBase):
+    """A one-off import of goods exempted from CCC certification."""
+
+    scheme: Literal["ccc-exemption"]
+    exemption: Exemption
+
+
+class CccSelfDeclarationCertificate(_CertificateBase):
+    """A CCC self-declaration of conformity."""
+
+    scheme: Literal["ccc-self-declaration"]
+
+
+Certificate = Annotated[
+    ZhejiangMadeCertificate
+    | InternationalCooperationCertificate
+    | CccExemptionCertificate
+    | CccSelfDeclarationCertificate,
+    Discriminator("scheme"),
+]
+AnyCertificate = (
+    ZhejiangMadeCertificate
+    | InternationalCooperationCertificate
+    | CccExemptionCertificate
+    | CccSelfDeclarationCertificate
+)
+_ADAPTER: TypeAdapter[AnyCertificate] = TypeAdapter(Certificate)
+_SCHEME_TAGS = {s.value for s in Scheme}
+
+
+def parse_certificate(data: object) -> AnyCertificate:
+    """Validate a decoded JSON object as a certificate.
+
+    Returns the certificate with HS codes in canonical form. Raises
+    :class:`~verifier.errors.CertificateInvalid` naming every field that breaks the model.
+    """
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise CertificateInvalid(field_errors(exc)) from None
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Pydantic's errors as dotted field paths and messages, the scheme tag left out of the path."""
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        if loc and loc[0] in _SCHEME_TAGS:
+            loc = loc[1:]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = ["scheme"]
+            message = "must be one of: " + ", ".join(sorted(_SCHEME_TAGS))
+        elif error["type"] == "extra_forbidden":
+            message = "is not a field of this certificate"
+        found.append(FieldError(".".join(loc) or "certificate", message))
+    return found
+
+
+def certificate_json(certificate: AnyCertificate) -> dict[str, Any]:
+    """The certificate as a JSON-ready dict, in the shape of the reference files."""
+    return certificate.model_dump(mode="json", exclude_none=True)
