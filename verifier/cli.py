@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -286,10 +287,16 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{name:34} QR version {sealed.qr_version:2}  {result.verdict.value:14} {out / name}.png")
     print("\nCheck one yourself, offline (try the expired exemption too):")
     print(
-        f'  verifier verify "$(cat {out}/zhejiang-made-kettle.qr.txt)" --trust-list {out}/trust-list.json '
+        f'  {_program()} verify "$(cat {out}/zhejiang-made-kettle.qr.txt)" --trust-list {out}/trust-list.json '
         f"--operator-key {out}/operator.pub.pem"
     )
     return 0
+
+
+def _program() -> str:
+    """How the user can call this command again: the script's path when it was run as one."""
+    script = Path(sys.argv[0])
+    return os.path.relpath(script) if script.name == "verifier" else "verifier"
 
 
 def demo_certificates() -> list[tuple[str, Any]]:
