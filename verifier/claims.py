@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 
@@ -78,9 +78,8 @@ class ClaimsError(ValueError):
     """The claims are not what :func:`claims_to_cbor` writes; the message says where."""
 
 
-@dataclass(frozen=True)
-class SealedProduct:
-    """A product as sealed: English name, models, canonical HS code."""
+class SealedProduct(NamedTuple):
+    """A product as sealed: English name, models, canonical HS code (a tuple: a scan builds several)."""
 
     name_en: str
     models: tuple[str, ...]
