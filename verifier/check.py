@@ -1,7 +1,7 @@
-"""Scanned text → verdict, offline: the seal checked against a trust list, at a given time.
+"""Scanned text → verdict: the seal against a trust list at a given time; online, the registry too.
 
-Each step raises :class:`~verifier.errors.CheckFailed` with its verdict and reason; :func:`verify` is the
-one boundary that turns the outcome into a :class:`~verifier.verdict.VerificationResult`.
+Each step raises :class:`~verifier.errors.CheckFailed` with its reason; :func:`_verify` is the one
+boundary that turns the outcome into a :class:`~verifier.verdict.VerificationResult`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from verifier.trust import TrustedKey, TrustList
 from verifier.verdict import (
     REASON_VERDICT,
     Reason,
+    RegistryEntry,
     SignatureCheck,
     StatusCheck,
     StatusState,
@@ -37,20 +38,28 @@ class _Findings:
     signature_valid: bool | None = None
     content: SealedCertificate | None = None
     validity: ValidityCheck | None = None
+    registered: RegistryEntry | None = None
 
 
-def verify(text: str, trust_list: TrustList, at: datetime) -> VerificationResult:
-    """Check a scanned QR text offline against ``trust_list`` at ``at`` (an aware datetime).
+# The registry as a check sees it: the entry for exactly these COSE bytes, or None.
+Lookup = Callable[[bytes], RegistryEntry | None]
 
-    Returns the verdict with its reason; the registry status is reported as unknown together with the
-    trust list's age. Never raises for any text.
+
+def verify(text: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None) -> VerificationResult:
+    """Check a scanned QR text against ``trust_list`` at ``at`` (an aware datetime).
+
+    Offline (no ``lookup``) the registry status is reported as unknown together with the trust list's
+    age; online, ``lookup`` gives the registry's entry for the seal, and the verdict can also be
+    ``suspended``, ``revoked`` or ``unregistered``. Never raises for any text.
     """
-    return _verify(lambda: decode_text(text, trust_list.origins), trust_list, at)
+    return _verify(lambda: decode_text(text, trust_list.origins), trust_list, at, lookup)
 
 
-def verify_segment(segment: str, trust_list: TrustList, at: datetime) -> VerificationResult:
+def verify_segment(
+    segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None
+) -> VerificationResult:
     """Like :func:`verify`, for the last path segment of a certificate link (what ``/c/{code}`` receives)."""
-    return _verify(lambda: decode_segment(segment), trust_list, at)
+    return _verify(lambda: decode_segment(segment), trust_list, at, lookup)
 
 
 def validity_state(valid_from: date, valid_until: date, at: datetime) -> ValidityState:
@@ -63,16 +72,33 @@ def validity_state(valid_from: date, valid_until: date, at: datetime) -> Validit
     return ValidityState.IN_FORCE
 
 
-def _verify(read: Callable[[], bytes], trust_list: TrustList, at: datetime) -> VerificationResult:
+def _verify(
+    read: Callable[[], bytes], trust_list: TrustList, at: datetime, lookup: Lookup | None
+) -> VerificationResult:
     at = at.astimezone(UTC)
     found = _Findings()
     try:
-        _check(read, trust_list, at, found)
+        cose = _check_seal(read, trust_list, at, found)
+        if lookup is None:
+            _check_validity(found)
+        else:
+            _check_registry(lookup(cose), found)
         reason = Reason.IN_FORCE
         detail = ""
     except CheckFailed as failed:
         reason = failed.reason
         detail = failed.detail
+    registered = found.registered
+    if lookup is None:
+        status = StatusCheck(
+            state=StatusState.UNKNOWN,
+            trust_list_issued_at=trust_list.issued_at,
+            trust_list_age_seconds=trust_list.age_seconds(at),
+        )
+    elif registered is None:
+        status = StatusCheck(state=StatusState.UNKNOWN, as_of=at)
+    else:
+        status = StatusCheck(registered.state, registered.reason, registered.since, as_of=at)
     return VerificationResult(
         verdict=REASON_VERDICT[reason],
         reason=reason,
@@ -82,18 +108,19 @@ def _verify(read: Callable[[], bytes], trust_list: TrustList, at: datetime) -> V
             kid=found.kid.hex() if found.kid else None,
             issuer=found.key.issuer if found.key else None,
         ),
-        status=StatusCheck(
-            state=StatusState.UNKNOWN,
-            trust_list_issued_at=trust_list.issued_at,
-            trust_list_age_seconds=trust_list.age_seconds(at),
-        ),
+        status=status,
         validity=found.validity,
         certificate=found.content if found.signature_valid else None,
         detail=detail,
+        registered=registered,
     )
 
 
-def _check(read: Callable[[], bytes], trust_list: TrustList, at: datetime, found: _Findings) -> None:
+def _check_seal(read: Callable[[], bytes], trust_list: TrustList, at: datetime, found: _Findings) -> bytes:
+    """Steps (1) to (7): the seal is genuine and its key was entitled to sign; returns the COSE bytes.
+
+    Where ``at`` falls in the validity period is recorded in ``found``, not yet judged.
+    """
     # (1) The text: size cap, the trusted service's link, canonical base32, one format version.
     cose = read()
     # (2) The envelope: a canonical tagged COSE_Sign1, alg EdDSA, an 8-byte kid.
@@ -124,9 +151,28 @@ def _check(read: Callable[[], bytes], trust_list: TrustList, at: datetime, found
             "the certificate was sealed outside its key's validity window",
         )
     # (7) The validity period against the check time.
-    state = validity_state(content.valid_from, content.valid_until, at)
-    found.validity = ValidityCheck(state, content.valid_from, content.valid_until)
-    if state is ValidityState.EXPIRED:
+    found.validity = ValidityCheck(
+        validity_state(content.valid_from, content.valid_until, at), content.valid_from, content.valid_until
+    )
+    return cose
+
+
+def _check_validity(found: _Findings) -> None:
+    """Offline, the last step: in force now, or not."""
+    assert found.validity is not None
+    if found.validity.state is ValidityState.EXPIRED:
         raise CheckFailed(Reason.PAST_VALIDITY, "the validity period has ended")
-    if state is ValidityState.NOT_YET_VALID:
+    if found.validity.state is ValidityState.NOT_YET_VALID:
         raise CheckFailed(Reason.BEFORE_VALIDITY, "the validity period has not begun")
+
+
+def _check_registry(entry: RegistryEntry | None, found: _Findings) -> None:
+    """Online: (8) the registry issued exactly this seal, (9) not revoked, (10) in force, (11) not suspended."""
+    found.registered = entry
+    if entry is None:
+        raise CheckFailed(Reason.NOT_IN_REGISTRY, "the signature verifies, but this registry never issued it")
+    if entry.state is StatusState.REVOKED:
+        raise CheckFailed(Reason.REVOKED, "the issuer has revoked the certificate")
+    _check_validity(found)
+    if entry.state is StatusState.SUSPENDED:
+        raise CheckFailed(Reason.SUSPENDED, "the issuer has suspended the certificate")

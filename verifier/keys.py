@@ -252,7 +252,7 @@ class KeyStore:
             raise KeyStoreError(f"{owner!r} already has a keyring in {self.root}")
         key = new_signing_key(at, private_key)
         ring = Keyring(owner, (key.record,), key.kid)
-        self._write_private(owner, key)
+        self.save_private(owner, key)
         self._write_ring(ring)
         return ring
 
@@ -260,14 +260,17 @@ class KeyStore:
         """Generate a new active key for ``owner``; the old one turns verify-only at ``at``."""
         ring = self.keyring(owner)
         key = new_signing_key(at)
-        self._write_private(owner, key)
+        self.save_private(owner, key)
         rotated = ring.rotated(key.record, at)
         self._write_ring(rotated)
         return rotated
 
     def signing_key(self, owner: str) -> SigningKey:
         """The owner's active key with its private half; raises :class:`KeyStoreError` when unavailable."""
-        record = self.keyring(owner).active
+        return self.private_key(owner, self.keyring(owner).active)
+
+    def private_key(self, owner: str, record: KeyRecord) -> SigningKey:
+        """The private half of ``record`` from ``<owner>/<kid>.pem``; raises :class:`KeyStoreError` when unavailable."""
         path = self._dir(owner) / f"{record.kid_hex}.pem"
         try:
             pem = path.read_bytes()
@@ -278,7 +281,8 @@ class KeyStore:
             raise KeyStoreError(f"{path} does not hold the key {record.kid_hex}")
         return SigningKey(private, record)
 
-    def _write_private(self, owner: str, key: SigningKey) -> None:
+    def save_private(self, owner: str, key: SigningKey) -> None:
+        """Write the private half as ``<owner>/<kid>.pem`` (mode 0600); never overwrites a file."""
         folder = self._dir(owner)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = folder / f"{key.record.kid_hex}.pem"

@@ -34,6 +34,10 @@ class Reason(enum.Enum):
 
     # valid
     IN_FORCE = "in_force"
+    # suspended / revoked / unregistered: the registry's word (online checks only)
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    NOT_IN_REGISTRY = "not_in_registry"
     # expired / not yet valid
     PAST_VALIDITY = "past_validity"
     BEFORE_VALIDITY = "before_validity"
@@ -55,6 +59,9 @@ class Reason(enum.Enum):
 
 REASON_VERDICT: dict[Reason, Verdict] = {
     Reason.IN_FORCE: Verdict.VALID,
+    Reason.SUSPENDED: Verdict.SUSPENDED,
+    Reason.REVOKED: Verdict.REVOKED,
+    Reason.NOT_IN_REGISTRY: Verdict.UNREGISTERED,
     Reason.PAST_VALIDITY: Verdict.EXPIRED,
     Reason.BEFORE_VALIDITY: Verdict.NOT_YET_VALID,
     Reason.BAD_SIGNATURE: Verdict.INVALID,
@@ -136,6 +143,17 @@ class StatusCheck:
 
 
 @dataclass(frozen=True)
+class RegistryEntry:
+    """What the registry knows of a sealed certificate it issued: its id, full record and status."""
+
+    certificate_id: str
+    record: dict[str, Any]
+    state: StatusState
+    reason: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     """The outcome of one check.
 
@@ -151,6 +169,7 @@ class VerificationResult:
     validity: ValidityCheck | None = None
     certificate: SealedCertificate | None = None
     detail: str = ""
+    registered: RegistryEntry | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON verdict shape of PRODUCT.md (fields may be added, never renamed)."""
@@ -173,6 +192,9 @@ class VerificationResult:
                 "valid_until": self.validity.valid_until.isoformat(),
             },
             "certificate": None if self.certificate is None else self.certificate.to_json(),
+            "registered": None
+            if self.registered is None
+            else {"id": self.registered.certificate_id, "record": self.registered.record},
             "status": {
                 "state": self.status.state.value,
                 "reason": self.status.reason,

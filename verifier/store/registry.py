@@ -1,0 +1,525 @@
+"""The registry: issuers, keys, tokens, certificates, status events and the audit log.
+
+Every write happens in one transaction together with the audit entry that records it. Certificates
+and status events are only ever inserted; a certificate's status is its latest event (none: active).
+Time is an argument everywhere: the HTTP and command-line layers read the clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from verifier.errors import VerifierError
+from verifier.issuing import Sealed, seal_certificate
+from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, public_from_raw, public_raw, whole_second
+from verifier.model import AnyCertificate, certificate_json
+from verifier.status import REASONS, Action, TransitionRefused, next_state
+from verifier.store.tables import audit_log, certificates, issuer_keys, issuers, status_events, tokens
+from verifier.trust import TrustedIssuer, TrustList
+from verifier.verdict import IssuerInfo, StatusState
+
+TOKEN_PREFIX = "vrf_"  # noqa: S105 - a prefix, not a secret
+ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
+ENV_ADMIN_ID = "admin-env"
+MAX_PAGE = 200
+
+
+class Role(enum.Enum):
+    """Who a token speaks for."""
+
+    OPERATOR = "operator"
+    ISSUER = "issuer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the token's id (as the audit log names it), its role and issuer."""
+
+    token_id: str
+    role: Role
+    issuer_id: str | None = None
+
+
+class RegistryError(VerifierError):
+    """A request the registry refuses; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+
+
+class NotFound(RegistryError):
+    """No such thing, or not this caller's (never say which)."""
+
+    status = 404
+
+
+class Forbidden(RegistryError):
+    """A valid token without the right role."""
+
+    status = 403
+
+
+class Conflict(RegistryError):
+    """Already exists, or not allowed from the current state."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """A certificate's current status: state, and for a change the reason, note, actor and time."""
+
+    state: StatusState
+    reason: str | None = None
+    note: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """A registered certificate as the issuer API shows it."""
+
+    id: str
+    issuer_id: str
+    number: str
+    record: dict[str, Any]
+    kid: bytes
+    issued_at: datetime
+    qr_text: str
+    status: StatusRecord
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Filters of the certificate list; None means any."""
+
+    status: StatusState | None = None
+    scheme: str | None = None
+    credit_code: str | None = None
+    valid_on: date | None = None
+
+
+def token_digest(token: str) -> bytes:
+    """SHA-256 of a token's text: what the tokens table keeps instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token() -> str:
+    """A bearer token: the prefix and 256 random bits, base64url."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class Registry:
+    """The registry on one database (``engine``) and one keys folder (``keys``)."""
+
+    def __init__(self, engine: Engine, keys: KeyStore, admin_token: str | None = None) -> None:
+        self.engine = engine
+        self.keys = keys
+        self._env_admin = token_digest(admin_token) if admin_token else None
+        self._signing: dict[bytes, SigningKey] = {}
+
+    # -- tokens and authentication ------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of a live token, or None for an unknown or withdrawn one."""
+        digest = token_digest(token)
+        if self._env_admin is not None and hmac.compare_digest(digest, self._env_admin):
+            return Principal(ENV_ADMIN_ID, Role.OPERATOR)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tokens.c.id, tokens.c.role, tokens.c.issuer_id).where(
+                    tokens.c.token_sha256 == digest, tokens.c.withdrawn_at.is_(None)
+                )
+            ).first()
+        return Principal(row.id, Role(row.role), row.issuer_id) if row else None
+
+    def record_refusal(self, actor: str, action: str, target: str, at: datetime, detail: dict[str, Any]) -> None:
+        """Audit a refused request (a bad token, a wrong role): its own transaction, nothing else written."""
+        with self.engine.begin() as conn:
+            _audit(conn, at, actor, action, target, detail)
+
+    def ensure_admin_token(self, at: datetime) -> str | None:
+        """Generate the operator token once, when none is configured and none exists; returns it (else None)."""
+        if self._env_admin is not None:
+            return None
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(tokens.c.id).where(tokens.c.id == ADMIN_TOKEN_ID)).first()
+            if exists:
+                return None
+            token = _insert_token(conn, ADMIN_TOKEN_ID, Role.OPERATOR, None, "generated admin token", at)
+            _audit(conn, at, "system", "token.create", f"token:{ADMIN_TOKEN_ID}", {"role": "operator"})
+        return token
+
+    def issue_token(self, actor: Principal, issuer_id: str, label: str, at: datetime) -> tuple[str, str]:
+        """A further token for an issuer: (token id, token text, shown this once)."""
+        with self.engine.begin() as conn:
+            self._issuer_row(conn, issuer_id)
+            token_id = "t" + secrets.token_hex(7)
+            token = _insert_token(conn, token_id, Role.ISSUER, issuer_id, label, at)
+            _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"issuer": issuer_id})
+        return token_id, token
+
+    def withdraw_token(self, actor: Principal, token_id: str, at: datetime) -> None:
+        """Withdraw a token: it fails from its very next request."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(tokens).where(tokens.c.id == token_id, tokens.c.withdrawn_at.is_(None)).values(withdrawn_at=at)
+            )
+            if done.rowcount != 1:
+                raise NotFound(f"no live token {token_id}")
+            _audit(conn, at, actor.token_id, "token.withdraw", f"token:{token_id}", {})
+
+    def list_tokens(self, issuer_id: str) -> list[dict[str, Any]]:
+        """An issuer's tokens (never their text): id, label, created, withdrawn."""
+        with self.engine.connect() as conn:
+            self._issuer_row(conn, issuer_id)
+            rows = conn.execute(
+                select(tokens.c.id, tokens.c.label, tokens.c.created_at, tokens.c.withdrawn_at)
+                .where(tokens.c.issuer_id == issuer_id)
+                .order_by(tokens.c.created_at, tokens.c.id)
+            ).all()
+        return [dict(row._mapping) for row in rows]
+
+    # -- issuers and keys ------------------------------------------------------------------------
+
+    def create_issuer(self, actor: Principal, info: IssuerInfo, at: datetime) -> tuple[KeyRecord, str, str]:
+        """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text)."""
+        key = new_signing_key(at)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(issuers).values(id=info.id, name=info.name, name_en=info.name_en, created_at=at))
+                _insert_key(conn, info.id, key.record, active=True)
+                token_id = "t" + secrets.token_hex(7)
+                token = _insert_token(conn, token_id, Role.ISSUER, info.id, "first token", at)
+                _audit(conn, at, actor.token_id, "issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex()})
+                self.keys.save_private(info.id, key)
+        except IntegrityError:
+            raise Conflict(f"issuer {info.id} exists already") from None
+        self._signing[key.kid] = key
+        return key.record, token_id, token
+
+    def rotate_key(self, actor: Principal, issuer_id: str, at: datetime) -> KeyRecord:
+        """A new active key for the issuer; the old one turns verify-only, its window closed at ``at``."""
+        with self.engine.begin() as conn:
+            self._issuer_row(conn, issuer_id)
+            old = conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
+            ).one()
+            key = new_signing_key(at)
+            # As Keyring.rotated: the old window runs to the end of the rotation's second.
+            conn.execute(
+                update(issuer_keys)
+                .where(issuer_keys.c.kid == old.kid)
+                .values(active=False, not_after=whole_second(at) + timedelta(seconds=1))
+            )
+            _insert_key(conn, issuer_id, key.record, active=True)
+            _audit(
+                conn, at, actor.token_id, "key.rotate", f"issuer:{issuer_id}",
+                {"old_kid": old.kid.hex(), "new_kid": key.kid.hex()},
+            )  # fmt: skip
+            self.keys.save_private(issuer_id, key)
+        self._signing[key.kid] = key
+        return key.record
+
+    def issuer(self, issuer_id: str) -> IssuerInfo:
+        """The issuer's names; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            row = self._issuer_row(conn, issuer_id)
+        return IssuerInfo(row.id, row.name, row.name_en)
+
+    def trust_list(self, public_urls: Sequence[str], at: datetime) -> TrustList:
+        """Every issuer and every key it ever had (active and verify-only), as of ``at``."""
+        with self.engine.connect() as conn:
+            issuer_rows = conn.execute(select(issuers).order_by(issuers.c.id)).all()
+            key_rows = conn.execute(select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)).all()
+        by_issuer: dict[str, list[KeyRecord]] = {}
+        for row in key_rows:
+            by_issuer.setdefault(row.issuer_id, []).append(_key_record(row))
+        return TrustList(
+            issued_at=at.replace(microsecond=0),
+            public_urls=tuple(public_urls),
+            issuers=tuple(
+                TrustedIssuer(IssuerInfo(r.id, r.name, r.name_en), tuple(by_issuer.get(r.id, ()))) for r in issuer_rows
+            ),
+        )
+
+    def signing_key(self, issuer_id: str) -> SigningKey:
+        """The issuer's active key with its private half (cached after the first read)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
+            ).first()
+        if row is None:
+            raise NotFound(f"no issuer {issuer_id}")
+        cached = self._signing.get(row.kid)
+        if cached is None:
+            cached = self.keys.private_key(issuer_id, _key_record(row))
+            self._signing[row.kid] = cached
+        return cached
+
+    # -- certificates ----------------------------------------------------------------------------
+
+    def issue(
+        self, actor: Principal, batch: Sequence[AnyCertificate], public_url: str, at: datetime
+    ) -> list[CertificateRecord]:
+        """Seal and register certificates, all or none, in one transaction with their audit entries.
+
+        Certificates without a number get a fresh one. Raises :class:`Conflict` naming the numbers that
+        exist already or repeat within the batch.
+        """
+        issuer_id = _issuer_of(actor)
+        key = self.signing_key(issuer_id)
+        given = [c.number for c in batch if c.number is not None]
+        repeated = sorted({n for n in given if given.count(n) > 1})
+        if repeated:
+            raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
+        try:
+            with self.engine.begin() as conn:
+                if given:
+                    taken = conn.execute(
+                        select(certificates.c.number).where(
+                            certificates.c.issuer_id == issuer_id, certificates.c.number.in_(given)
+                        )
+                    ).scalars()
+                    taken_numbers = sorted(taken)
+                    if taken_numbers:
+                        raise Conflict(f"certificate numbers exist already: {', '.join(taken_numbers)}")
+                records = []
+                rows = []
+                for certificate in batch:
+                    numbered = certificate
+                    if certificate.number is None:
+                        numbered = certificate.model_copy(update={"number": _new_number(issuer_id, at)})
+                    sealed = seal_certificate(numbered, key, public_url, at)
+                    row = _certificate_row(issuer_id, numbered, sealed, key)
+                    rows.append(row)
+                    records.append(_record_from_row(row, StatusRecord(StatusState.ACTIVE)))
+                conn.execute(insert(certificates), rows)
+                conn.execute(
+                    insert(audit_log),
+                    [
+                        _audit_row(at, actor.token_id, "certificate.issue", f"certificate:{r.id}", {"number": r.number})
+                        for r in records
+                    ],
+                )
+        except IntegrityError:
+            raise Conflict("a certificate number was taken meanwhile; retry") from None
+        return records
+
+    def get(self, issuer_id: str, certificate_id: str) -> CertificateRecord:
+        """One of the issuer's certificates; raises :class:`NotFound` for any other id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(certificates).where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
+            ).first()
+            if row is None:
+                raise NotFound("no such certificate")
+            return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def list_certificates(
+        self, issuer_id: str, filters: ListFilter, after: int | None, limit: int
+    ) -> tuple[list[CertificateRecord], int | None]:
+        """A page of the issuer's certificates in issue order, and the cursor of the next page (None: last)."""
+        latest = (
+            select(status_events.c.state)
+            .where(status_events.c.certificate_seq == certificates.c.seq)
+            .order_by(status_events.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        state = func.coalesce(latest, literal(StatusState.ACTIVE.value))
+        query = select(certificates, state.label("current_state")).where(certificates.c.issuer_id == issuer_id)
+        if after is not None:
+            query = query.where(certificates.c.seq > after)
+        if filters.scheme:
+            query = query.where(certificates.c.scheme == filters.scheme)
+        if filters.credit_code:
+            query = query.where(certificates.c.credit_code == filters.credit_code)
+        if filters.valid_on:
+            query = query.where(
+                and_(certificates.c.valid_from <= filters.valid_on, certificates.c.valid_until >= filters.valid_on)
+            )
+        if filters.status:
+            query = query.where(state == filters.status.value)
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(certificates.c.seq).limit(limit + 1)).all()
+            page = rows[:limit]
+            records = [_record_from_row(r._mapping, _status(conn, r.seq)) for r in page]
+        return records, (page[-1].seq if len(rows) > limit else None)
+
+    def change_status(
+        self, actor: Principal, certificate_id: str, action: Action, reason: str, note: str, at: datetime
+    ) -> CertificateRecord:
+        """Suspend, reinstate or revoke one of the caller's certificates.
+
+        Raises :class:`NotFound` for another issuer's certificate, ValueError for a reason code the action
+        does not know, and :class:`Conflict` for a transition the current state does not allow.
+        """
+        issuer_id = _issuer_of(actor)
+        if reason not in REASONS[action]:
+            raise ValueError(f"reason must be one of: {', '.join(REASONS[action])}")
+        with self.engine.begin() as conn:
+            query = select(certificates).where(
+                certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id
+            )
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()  # one status change at a time per certificate
+            row = conn.execute(query).first()
+            if row is None:
+                raise NotFound("no such certificate")
+            current = _status(conn, row.seq)
+            try:
+                state = next_state(action, current.state)
+            except TransitionRefused as exc:
+                raise Conflict(str(exc)) from None
+            conn.execute(
+                insert(status_events).values(
+                    certificate_seq=row.seq, state=state.value, action=action.value, reason=reason,
+                    note=note, actor=actor.token_id, at=at,
+                )
+            )  # fmt: skip
+            _audit(
+                conn, at, actor.token_id, f"certificate.{action.value}", f"certificate:{certificate_id}",
+                {"reason": reason, "from": current.state.value, "to": state.value},
+            )  # fmt: skip
+            return _record_from_row(row._mapping, StatusRecord(state, reason, note, at))
+
+    def lookup_seal(self, cose: bytes) -> CertificateRecord | None:
+        """The registered certificate with exactly this seal, or None when this registry never issued it."""
+        digest = hashlib.sha256(cose).digest()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(certificates).where(certificates.c.seal_sha256 == digest)).first()
+            if row is None:
+                return None
+            return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def audit_entries(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest audit entries, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def _issuer_row(self, conn: Connection, issuer_id: str) -> Any:
+        row = conn.execute(select(issuers).where(issuers.c.id == issuer_id)).first()
+        if row is None:
+            raise NotFound(f"no issuer {issuer_id}")
+        return row
+
+
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _issuer_of(actor: Principal) -> str:
+    if actor.role is not Role.ISSUER or actor.issuer_id is None:
+        raise Forbidden("only an issuer token can do this")
+    return actor.issuer_id
+
+
+def _new_number(issuer_id: str, at: datetime) -> str:
+    """A fresh certificate number: the issuer, the year and 8 random characters (40 bits)."""
+    prefix = issuer_id.upper()[:12].strip("-")
+    return f"{prefix}-{at.year}-{''.join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))}"
+
+
+def _insert_token(conn: Connection, token_id: str, role: Role, issuer_id: str | None, label: str, at: datetime) -> str:
+    token = new_token()
+    conn.execute(
+        insert(tokens).values(
+            id=token_id, token_sha256=token_digest(token), role=role.value, issuer_id=issuer_id, label=label,
+            created_at=at,
+        )
+    )  # fmt: skip
+    return token
+
+
+def _insert_key(conn: Connection, issuer_id: str, record: KeyRecord, active: bool) -> None:
+    conn.execute(
+        insert(issuer_keys).values(
+            kid=record.kid, issuer_id=issuer_id, public_key=public_raw(record.public_key),
+            not_before=record.not_before, not_after=record.not_after, active=active,
+        )
+    )  # fmt: skip
+
+
+def _key_record(row: Any) -> KeyRecord:
+    return KeyRecord(row.kid, public_from_raw(row.public_key), row.not_before, row.not_after)
+
+
+def _certificate_row(issuer_id: str, certificate: AnyCertificate, sealed: Sealed, key: SigningKey) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "issuer_id": issuer_id,
+        "number": certificate.number,
+        "scheme": certificate.scheme,
+        "credit_code": certificate.holder.credit_code,
+        "valid_from": certificate.valid_from,
+        "valid_until": certificate.valid_until,
+        "record": certificate_json(certificate),
+        "kid": key.kid,
+        "issued_at": sealed.content.issued_at,
+        "cose": sealed.cose,
+        "seal_sha256": hashlib.sha256(sealed.cose).digest(),
+        "qr_text": sealed.qr_text,
+    }
+
+
+def _record_from_row(row: Any, status: StatusRecord) -> CertificateRecord:
+    return CertificateRecord(
+        id=row["id"],
+        issuer_id=row["issuer_id"],
+        number=row["number"],
+        record=row["record"],
+        kid=row["kid"],
+        issued_at=row["issued_at"],
+        qr_text=row["qr_text"],
+        status=status,
+    )
+
+
+def _status(conn: Connection, certificate_seq: int) -> StatusRecord:
+    event = conn.execute(
+        select(status_events.c.state, status_events.c.reason, status_events.c.note, status_events.c.at)
+        .where(status_events.c.certificate_seq == certificate_seq)
+        .order_by(status_events.c.seq.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return StatusRecord(StatusState.ACTIVE)
+    return StatusRecord(StatusState(event.state), event.reason, event.note, event.at)
+
+
+def _audit_row(at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"at": at, "actor": actor, "action": action, "target": target, "detail": detail}
+
+
+def _audit(conn: Connection, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
+    conn.execute(insert(audit_log).values(**_audit_row(at, actor, action, target, detail)))
+
+
+def encode_cursor(seq: int) -> str:
+    """An opaque page cursor."""
+    return base64.urlsafe_b64encode(f"after:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Inverse of :func:`encode_cursor`; raises ValueError on anything it did not write."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not a cursor this service wrote") from None
+    prefix, _, value = text.partition(":")
+    if prefix != "after" or not value.isdigit() or len(value) > 18:
+        raise ValueError("not a cursor this service wrote")
+    return int(value)
