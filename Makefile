@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the project needs at run time and for its tests (grown by later features).
-SYSTEM_PACKAGES := ca-certificates
+SYSTEM_PACKAGES := ca-certificates postgresql
 
 .PHONY: run test lint typecheck unit bench vectors clean
 

@@ -134,18 +134,18 @@ def test_verify_without_operator_key(tmp_path: Path, home: Path, sealed: dict[st
     assert "--operator-key" in out.stderr
 
 
-def test_demo_seals_and_checks_the_packaged_certificates(tmp_path: Path) -> None:
-    out = run(tmp_path, "demo")
+def test_demo_registers_the_packaged_certificates(tmp_path: Path) -> None:
+    out = run(tmp_path, "demo", "--no-serve")
     assert out.returncode == 0, out.stderr
-    verdicts = [line.split()[4] for line in out.stdout.splitlines() if "QR version" in line]
-    assert sorted(verdicts) == ["expired", "valid", "valid", "valid"]
+    assert out.stdout.count("/c/") >= 4
     demo = tmp_path / "data" / "demo"
     text = (demo / "zhejiang-made-kettle.qr.txt").read_text().strip()
     checked = run(tmp_path, "verify", text, "--trust-list", str(demo / "trust-list.json"), "--operator-key",
                   str(demo / "operator.pub.pem"))  # fmt: skip
     assert checked.returncode == 0, checked.stdout
-    again = run(tmp_path, "demo")
+    again = run(tmp_path, "demo", "--no-serve")
     assert again.returncode == 0, again.stderr
+    assert (demo / "zhejiang-made-kettle.qr.txt").read_text().strip() == text
 
 
 def test_packaged_demo_certificates_are_the_reference_ones() -> None:

@@ -4,7 +4,10 @@
     verifier keys create OWNER | keys rotate OWNER | keys public OWNER
     verifier seal CERT.json --issuer ID [--number N] [--png FILE] [--svg FILE] [--json]
     verifier trust-list build --issuers FILE [--out FILE]
-    verifier demo
+    verifier serve [--host H] [--port P] [--workers N]
+    verifier demo [--host H] [--port P] [--no-serve]
+    verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID
+    verifier token create ISSUER [--label L] | token withdraw ISSUER TOKEN_ID
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
 2 for a usage error or input the command cannot use.
@@ -29,6 +32,8 @@ from verifier.issuing import seal_certificate
 from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
 from verifier.qr import qr_png, qr_svg
+from verifier.store.database import make_engine, migrate
+from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo, Verdict, VerificationResult
 
@@ -112,9 +117,43 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
     build.set_defaults(run=_trust_build)
 
-    demo = commands.add_parser("demo", help="seal the demo certificates, write their QR codes and check them")
+    serve = commands.add_parser("serve", help="run the service")
+    _listen_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="a demo issuer and the reference certificates, then serve")
+    _listen_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="set up and print, but do not serve")
     demo.set_defaults(run=_demo)
+
+    issuer = commands.add_parser("issuer", help="register issuers and rotate their keys").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create_issuer = issuer.add_parser("create", help="register an issuer; prints its first token once")
+    create_issuer.add_argument("id", help="a slug: lower case letters, digits and hyphens")
+    create_issuer.add_argument("--name", required=True, help="the name in Chinese")
+    create_issuer.add_argument("--name-en", required=True, help="the name in English")
+    create_issuer.set_defaults(run=_issuer_create)
+    rotate_issuer = issuer.add_parser("rotate-key", help="a new signing key; old certificates stay valid")
+    rotate_issuer.add_argument("id")
+    rotate_issuer.set_defaults(run=_issuer_rotate)
+
+    token = commands.add_parser("token", help="issuer tokens").add_subparsers(required=True, metavar="ACTION")
+    create_token = token.add_parser("create", help="a further token for an issuer; printed once")
+    create_token.add_argument("issuer")
+    create_token.add_argument("--label", default="issuer token")
+    create_token.set_defaults(run=_token_create)
+    withdraw = token.add_parser("withdraw", help="withdraw a token: its next request fails")
+    withdraw.add_argument("issuer")
+    withdraw.add_argument("token_id")
+    withdraw.set_defaults(run=_token_withdraw)
     return parser
+
+
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
 
 def _moment(text: str) -> datetime:
@@ -264,32 +303,96 @@ def _trust_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+CLI_ACTOR = Principal("cli", Role.OPERATOR)
+
+
+def _registry(settings: Settings) -> Registry:
+    """The registry on the configured database, migrated, with the operator key made if missing."""
+    engine = make_engine(settings.database)
+    migrate(engine)
+    registry = Registry(engine, _store(settings), settings.admin_token)
+    registry.ensure_operator_key(datetime.now(UTC))
+    return registry
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _registry(settings)  # migrate once, before the workers start
+    uvicorn.run(
+        "verifier.api.app:app_from_environment", factory=True, host=args.host, port=args.port, workers=args.workers
+    )
+    return 0
+
+
+def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
+    record, token_id, token = _registry(settings).create_issuer(
+        CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC)
+    )
+    print(f"issuer {args.id}: key {record.kid_hex}\ntoken {token_id} (shown once): {token}")
+    return 0
+
+
+def _issuer_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    record = _registry(settings).rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
+    print(f"issuer {args.id}: new active key {record.kid_hex}; the old one stays, verify-only")
+    return 0
+
+
+def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    token_id, token = _registry(settings).issue_token(CLI_ACTOR, args.issuer, args.label, datetime.now(UTC))
+    print(f"token {token_id} for {args.issuer} (shown once): {token}")
+    return 0
+
+
+def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    _registry(settings).withdraw_token(CLI_ACTOR, args.issuer, args.token_id, datetime.now(UTC))
+    print(f"token {args.token_id} withdrawn")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Keys, a trust list, and the packaged demo certificates sealed, drawn as QR codes and checked."""
+    """A demo issuer with the packaged certificates in the registry, their QR codes on disk, then serve."""
+    from verifier.api.app import create_app
+
+    app = create_app(settings)
+    registry: Registry = app.state.services.registry
     now = datetime.now(UTC)
-    store = _store(settings)
-    for owner in (OPERATOR, DEMO_ISSUER.id):
-        if not store.exists(owner):
-            store.create(owner, now)
+    if registry.has_issuer(DEMO_ISSUER.id):
+        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, "demo token", now)
+    else:
+        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
+    _, admin_token = registry.create_operator_token(CLI_ACTOR, "demo operator token", now)
+    principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
     out = settings.data_dir / "demo"
     out.mkdir(parents=True, exist_ok=True)
-    trust_list = build_trust_list([(DEMO_ISSUER, store.keyring(DEMO_ISSUER.id))], [settings.public_url], now)
-    (out / "trust-list.json").write_bytes(trust_list.to_document(store.signing_key(OPERATOR)))
-    (out / "operator.pub.pem").write_bytes(public_key_pem(store.keyring(OPERATOR).active.public_key))
-    key = store.signing_key(DEMO_ISSUER.id)
-    print(f"keys in {settings.keys_dir}/, trust list and QR codes in {out}/\n")
-    for name, data in demo_certificates():
-        sealed = seal_certificate(parse_certificate(data), key, settings.public_url, now)
-        (out / f"{name}.png").write_bytes(qr_png(sealed.qr_text))
-        (out / f"{name}.svg").write_bytes(qr_svg(sealed.qr_text))
-        (out / f"{name}.qr.txt").write_text(sealed.qr_text + "\n", "ascii")
-        result = verify(sealed.qr_text, trust_list, now)
-        print(f"{name:34} QR version {sealed.qr_version:2}  {result.verdict.value:14} {out / name}.png")
-    print("\nCheck one yourself, offline (try the expired exemption too):")
+    base = settings.public_url
     print(
-        f'  {_program()} verify "$(cat {out}/zhejiang-made-kettle.qr.txt)" --trust-list {out}/trust-list.json '
-        f"--operator-key {out}/operator.pub.pem"
+        f"verifier demo: {base}\n\n  operator token: {admin_token}\n  issuer token ({DEMO_ISSUER.id}): {issuer_token}\n"
     )
+    for name, data in demo_certificates():
+        record = registry.find_number(DEMO_ISSUER.id, data["number"])
+        if record is None:
+            (record,) = registry.issue(principal, [parse_certificate(data)], base, now)
+        (out / f"{name}.png").write_bytes(qr_png(record.qr_text))
+        (out / f"{name}.qr.txt").write_text(record.qr_text + "\n", "ascii")
+        segment = record.qr_text.rsplit("/", 1)[1]
+        print(f"  {name:34} {base}/c/{segment[:24]}...  QR: {out / name}.png")
+    trust_list = registry.trust_list((base,), now)
+    (out / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
+    (out / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))
+    print(
+        f'\n  offline: {_program()} verify "$(cat {out}/zhejiang-made-kettle.qr.txt)" '
+        f"--trust-list {out}/trust-list.json --operator-key {out}/operator.pub.pem"
+        f"\n  try: curl -s -H 'Accept: application/json' {base}/c/$(cut -d/ -f5 {out}/zhejiang-made-kettle.qr.txt)"
+        f"\n       curl -s -H 'Authorization: Bearer {issuer_token}' {base}/api/v1/certificates"
+        f"\n  API docs: {base}/docs\n"
+    )
+    if args.no_serve:
+        return 0
+    import uvicorn
+
+    uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
 

@@ -8,35 +8,62 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifier.seal import check_public_url
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MIN_ADMIN_TOKEN = 32
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "your-token", "example")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the service keeps its data and keys, and the public URL its QR codes point to."""
+    """Where the service keeps its data and keys, the database, and the public URL its QR codes point to."""
 
     public_url: str = DEFAULT_PUBLIC_URL
     data_dir: Path = Path("data")
     keys_dir: Path = Path("keys")
     key_passphrase: bytes | None = None
+    database_url: str = ""
+    admin_token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = 4 * 1024 * 1024
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: the configured one, or an SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'verifier.db'}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``environ`` (the process environment by default); raises ValueError on a bad value.
 
     ``VERIFIER_PUBLIC_URL`` (an origin: http(s)://host[:port]), ``VERIFIER_DATA_DIR``,
-    ``VERIFIER_KEYS_DIR``, ``VERIFIER_KEY_PASSPHRASE`` (encrypts private keys at rest).
+    ``VERIFIER_KEYS_DIR``, ``VERIFIER_KEY_PASSPHRASE`` (encrypts private keys at rest),
+    ``VERIFIER_DATABASE_URL`` (default: SQLite under the data folder), ``VERIFIER_ADMIN_TOKEN`` (the
+    operator's token; at least 32 characters; when unset, one is generated once and printed).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
+    admin_token = env.get("VERIFIER_ADMIN_TOKEN") or None
+    if admin_token is not None:
+        check_admin_token(admin_token)
     return Settings(
         public_url=check_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
         data_dir=Path(env.get("VERIFIER_DATA_DIR", "data")),
         keys_dir=Path(env.get("VERIFIER_KEYS_DIR", "keys")),
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
+        database_url=env.get("VERIFIER_DATABASE_URL", ""),
+        admin_token=admin_token,
     )
+
+
+def check_admin_token(token: str) -> None:
+    """Refuse a short or placeholder admin token (ValueError)."""
+    lowered = token.lower()
+    if len(token) < MIN_ADMIN_TOKEN or len(set(token)) < 12 or any(p in lowered for p in _PLACEHOLDERS):
+        raise ValueError(
+            f"VERIFIER_ADMIN_TOKEN must be a random secret of at least {MIN_ADMIN_TOKEN} characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )

@@ -34,6 +34,7 @@ TOKEN_PREFIX = "vrf_"  # noqa: S105 - a prefix, not a secret
 ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
 ENV_ADMIN_ID = "admin-env"
 MAX_PAGE = 200
+OPERATOR = "operator"
 
 
 class Role(enum.Enum):
@@ -170,12 +171,19 @@ class Registry:
             _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"issuer": issuer_id})
         return token_id, token
 
-    def withdraw_token(self, actor: Principal, token_id: str, at: datetime) -> None:
-        """Withdraw a token: it fails from its very next request."""
+    def create_operator_token(self, actor: Principal, label: str, at: datetime) -> tuple[str, str]:
+        """A further operator token: (token id, token text, shown this once)."""
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(tokens).where(tokens.c.id == token_id, tokens.c.withdrawn_at.is_(None)).values(withdrawn_at=at)
-            )
+            token_id = "o" + secrets.token_hex(7)
+            token = _insert_token(conn, token_id, Role.OPERATOR, None, label, at)
+            _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"role": "operator"})
+        return token_id, token
+
+    def withdraw_token(self, actor: Principal, issuer_id: str, token_id: str, at: datetime) -> None:
+        """Withdraw one of the issuer's tokens: it fails from its very next request."""
+        with self.engine.begin() as conn:
+            live = (tokens.c.id == token_id, tokens.c.issuer_id == issuer_id, tokens.c.withdrawn_at.is_(None))
+            done = conn.execute(update(tokens).where(*live).values(withdrawn_at=at))
             if done.rowcount != 1:
                 raise NotFound(f"no live token {token_id}")
             _audit(conn, at, actor.token_id, "token.withdraw", f"token:{token_id}", {})
@@ -192,6 +200,23 @@ class Registry:
         return [dict(row._mapping) for row in rows]
 
     # -- issuers and keys ------------------------------------------------------------------------
+
+    def ensure_operator_key(self, at: datetime) -> KeyRecord:
+        """The operator's active key (it signs the trust list), made on first start."""
+        if not self.keys.exists(OPERATOR):
+            ring = self.keys.create(OPERATOR, at)
+            with self.engine.begin() as conn:
+                _audit(conn, at, "system", "key.create", "operator", {"kid": ring.active.kid_hex})
+        return self.keys.keyring(OPERATOR).active
+
+    def operator_key(self) -> SigningKey:
+        """The operator's active key with its private half (cached after the first read)."""
+        record = self.keys.keyring(OPERATOR).active
+        cached = self._signing.get(record.kid)
+        if cached is None:
+            cached = self.keys.private_key(OPERATOR, record)
+            self._signing[record.kid] = cached
+        return cached
 
     def create_issuer(self, actor: Principal, info: IssuerInfo, at: datetime) -> tuple[KeyRecord, str, str]:
         """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text)."""
@@ -395,6 +420,19 @@ class Registry:
                 {"reason": reason, "from": current.state.value, "to": state.value},
             )  # fmt: skip
             return _record_from_row(row._mapping, StatusRecord(state, reason, note, at))
+
+    def find_number(self, issuer_id: str, number: str) -> CertificateRecord | None:
+        """The issuer's certificate with this number, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(certificates).where(certificates.c.issuer_id == issuer_id, certificates.c.number == number)
+            ).first()
+            return None if row is None else _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def has_issuer(self, issuer_id: str) -> bool:
+        """Whether the issuer is registered."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(issuers.c.id).where(issuers.c.id == issuer_id)).first() is not None
 
     def lookup_seal(self, cose: bytes) -> CertificateRecord | None:
         """The registered certificate with exactly this seal, or None when this registry never issued it."""

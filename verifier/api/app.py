@@ -1,0 +1,161 @@
+"""The application factory: settings in, a FastAPI app out. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from verifier.api import issuer, operator, public
+from verifier.api.deps import Services, TrustCache
+from verifier.config import Settings
+from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
+from verifier.keys import KeyStore
+from verifier.store.database import make_engine, migrate
+from verifier.store.registry import Registry, RegistryError
+
+Clock = Callable[[], datetime]
+DESCRIPTION = """Issue sealed product certificates and check them.
+
+* **Public**: `GET /c/{code}` (the page a phone camera opens; JSON with `Accept: application/json`),
+  `POST /api/v1/verify`, `GET /api/v1/trust-list`, `GET /healthz`.
+* **Issuers** (`Authorization: Bearer <issuer token>`): `/api/v1/certificates...`
+* **Operator** (`Authorization: Bearer <admin token>`): `/api/v1/issuers...`
+"""
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The service on ``settings``: the database is migrated and the operator key made if missing.
+
+    ``clock`` (an aware-UTC ``now``) is for tests; the service reads the real time.
+    """
+    now = clock or (lambda: datetime.now(UTC))
+    engine = make_engine(settings.database)
+    migrate(engine)
+    registry = Registry(engine, KeyStore(settings.keys_dir, settings.key_passphrase), settings.admin_token)
+    registry.ensure_operator_key(now())
+    generated = registry.ensure_admin_token(now())
+    if generated:
+        print(f"verifier: generated the admin token (shown once, keep it): {generated}", file=sys.stderr)
+    services = Services(settings, registry, TrustCache(registry, (settings.public_url,), now), now)
+
+    app = FastAPI(title="verifier", version="1", description=DESCRIPTION)
+    app.state.services = services
+    app.include_router(public.router)
+    app.include_router(issuer.router)
+    app.include_router(operator.router)
+    _handle_errors(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, "fields": fields or []}, status_code=status)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        for error in exc.errors():
+            loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+            if loc and loc[0] in _SCHEME_TAGS:
+                loc = loc[1:]
+            if len(loc) > 2 and loc[0] == "certificates" and loc[2] in _SCHEME_TAGS:
+                loc = loc[:2] + loc[3:]
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            fields.append({"field": ".".join(loc) or "body", "message": message})
+        return _error(422, "invalid_request", "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields)
+
+    @app.exception_handler(CertificateInvalid)
+    async def _certificate(_: Request, exc: CertificateInvalid) -> JSONResponse:
+        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return _error(422, "invalid_certificate", str(exc), fields)
+
+    @app.exception_handler(RegistryError)
+    async def _registry(_: Request, exc: RegistryError) -> JSONResponse:
+        codes = {404: "not_found", 409: "conflict", 403: "forbidden"}
+        return _error(exc.status, codes.get(exc.status, "refused"), str(exc))
+
+    @app.exception_handler(SealTooLarge)
+    async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:
+        return _error(422, "certificate_too_large", str(exc))
+
+    @app.exception_handler(ValueError)
+    async def _value(_: Request, exc: ValueError) -> JSONResponse:
+        return _error(422, "invalid_request", str(exc), [{"field": "reason", "message": str(exc)}])
+
+    @app.exception_handler(KeyStoreError)
+    async def _keys(_: Request, exc: KeyStoreError) -> JSONResponse:
+        return _error(503, "keys_unavailable", "the signing key cannot be read; the operator must look")
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        response = _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+_SCHEME_TAGS = {"zhejiang-made", "international-cooperation", "ccc-exemption", "ccc-self-declaration"}
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               413: "too_large", 422: "invalid_request"}  # fmt: skip
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, by their length or as they stream in."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, counting its body."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _too_large_response(scope, receive, send, self.limit)
+            return
+        seen = 0
+
+        async def counted() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large_response(scope, receive, send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large_response(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = _error(413, "too_large", f"request bodies are limited to {limit} bytes")
+    await response(scope, receive, send)
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the ``VERIFIER_*`` settings: what ``verifier serve`` hands to uvicorn as a factory."""
+    from verifier.config import load_settings
+
+    return create_app(load_settings())

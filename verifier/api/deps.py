@@ -1,0 +1,106 @@
+"""What every route needs, injected: the services, the clock, and the caller's principal."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from verifier.config import Settings
+from verifier.store.registry import Principal, Registry, Role
+from verifier.trust import TrustList
+
+TRUST_LIST_TTL = 30.0
+
+
+@dataclass
+class TrustCache:
+    """The registry's trust list, rebuilt every ``ttl`` seconds or on demand (a key another replica added)."""
+
+    registry: Registry
+    public_urls: tuple[str, ...]
+    clock: Callable[[], datetime]
+    ttl: float = TRUST_LIST_TTL
+    _list: TrustList | None = None
+    _built: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> TrustList:
+        """The cached trust list, rebuilt when older than ``ttl``."""
+        current = self._list
+        if current is None or time.monotonic() - self._built > self.ttl:
+            return self.refresh()
+        return current
+
+    def refresh(self, min_age: float = 0.0) -> TrustList:
+        """Rebuild now, unless the list is younger than ``min_age`` seconds (to bound the rebuilds)."""
+        with self._lock:
+            if self._list is not None and time.monotonic() - self._built < min_age:
+                return self._list
+            self._list = self.registry.trust_list(self.public_urls, self.clock())
+            self._built = time.monotonic()
+            return self._list
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once by :func:`verifier.api.app.create_app`."""
+
+    settings: Settings
+    registry: Registry
+    trust: TrustCache
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def services(request: Request) -> Services:
+    """The services of the running app."""
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+_bearer = HTTPBearer(auto_error=False, description="A token from the operator (issuer tokens) or the admin token.")
+
+
+def _principal(
+    request: Request, svc: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    target = f"{request.method} {request.url.path}"
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        svc.registry.record_refusal("anonymous", "auth.missing", target, svc.clock(), {})
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    principal = svc.registry.authenticate(credentials.credentials)
+    if principal is None:
+        svc.registry.record_refusal("anonymous", "auth.refused", target, svc.clock(), {})
+        raise HTTPException(401, "unknown or withdrawn token", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def issuer_principal(
+    request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
+) -> Principal:
+    """The caller, who must hold an issuer token (401 without a live token, 403 with another role)."""
+    if principal.role is not Role.ISSUER:
+        svc.registry.record_refusal(principal.token_id, "auth.forbidden", request.url.path, svc.clock(), {})
+        raise HTTPException(403, "this needs an issuer token")
+    return principal
+
+
+def operator_principal(
+    request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
+) -> Principal:
+    """The caller, who must hold the operator's token (401 without a live token, 403 with another role)."""
+    if principal.role is not Role.OPERATOR:
+        svc.registry.record_refusal(principal.token_id, "auth.forbidden", request.url.path, svc.clock(), {})
+        raise HTTPException(403, "this needs the operator's token")
+    return principal
+
+
+IssuerDep = Annotated[Principal, Depends(issuer_principal)]
+OperatorDep = Annotated[Principal, Depends(operator_principal)]

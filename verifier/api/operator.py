@@ -1,0 +1,56 @@
+"""The operator face: issuers, their tokens and keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from verifier.api.deps import OperatorDep, ServicesDep
+from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
+from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, TokenIn, TokenInfo, TokenOut
+from verifier.verdict import IssuerInfo
+
+router = APIRouter(prefix="/api/v1/issuers", tags=["operator"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Register an issuer")
+def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> IssuerOut:
+    """Register a certification body; the service makes its Ed25519 key and answers its first token once."""
+    record, token_id, token = svc.registry.create_issuer(
+        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock()
+    )
+    svc.trust.refresh()
+    return IssuerOut(id=body.id, kid=record.kid_hex, token_id=token_id, token=token)
+
+
+@router.post(
+    "/{issuer_id}/tokens", status_code=status.HTTP_201_CREATED, responses=ERRORS | NOT_FOUND, summary="A further token"
+)
+def create_token(issuer_id: str, body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
+    """Another token for the issuer (answered once)."""
+    token_id, token = svc.registry.issue_token(principal, issuer_id, body.label, svc.clock())
+    return TokenOut(id=token_id, token=token)
+
+
+@router.get("/{issuer_id}/tokens", responses=ERRORS | NOT_FOUND, summary="The issuer's tokens")
+def list_tokens(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
+    """Every token of the issuer, live and withdrawn (never their text)."""
+    return [TokenInfo(**t) for t in svc.registry.list_tokens(issuer_id)]
+
+
+@router.post(
+    "/{issuer_id}/tokens/{token_id}/withdraw",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS | NOT_FOUND,
+    summary="Withdraw a token",
+)
+def withdraw_token(issuer_id: str, token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
+    """Withdraw a token: its very next request fails."""
+    svc.registry.withdraw_token(principal, issuer_id, token_id, svc.clock())
+
+
+@router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND, summary="Rotate the issuer's key")
+def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyOut:
+    """A new signing key; certificates sealed with the old one stay verifiable."""
+    record = svc.registry.rotate_key(principal, issuer_id, svc.clock())
+    svc.trust.refresh()
+    return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)

@@ -1,0 +1,122 @@
+"""The public face: verification and the trust list. It only reads."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from verifier.api.deps import Services, ServicesDep
+from verifier.api.schemas import VerdictOut, VerifyIn
+from verifier.check import verify, verify_segment
+from verifier.store.registry import CertificateRecord
+from verifier.verdict import Reason, RegistryEntry, VerificationResult
+
+router = APIRouter()
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def registry_lookup(svc: Services) -> Any:
+    """The registry as a check sees it: a registered seal's entry, or None."""
+
+    def lookup(cose: bytes) -> RegistryEntry | None:
+        found: CertificateRecord | None = svc.registry.lookup_seal(cose)
+        if found is None:
+            return None
+        status = found.status
+        return RegistryEntry(found.id, found.record, status.state, status.reason, status.since)
+
+    return lookup
+
+
+def check_online(svc: Services, text: str | None = None, segment: str | None = None) -> VerificationResult:
+    """A scanned text (or a link's last segment) checked against the trust list and the registry, now."""
+    at: datetime = svc.clock()
+    lookup = registry_lookup(svc)
+
+    def run() -> VerificationResult:
+        trust_list = svc.trust.get()
+        if segment is not None:
+            return verify_segment(segment, trust_list, at, lookup)
+        return verify(text or "", trust_list, at, lookup)
+
+    result = run()
+    if result.reason is Reason.UNKNOWN_KEY:
+        # A key another replica added since the trust list was cached: look again, at most once a second.
+        svc.trust.refresh(min_age=1.0)
+        result = run()
+    return result
+
+
+@router.get("/healthz", tags=["public"], summary="Liveness and database reachability")
+def healthz(svc: ServicesDep) -> dict[str, str]:
+    """``{"status": "ok"}`` when the database answers."""
+    svc.registry.trust_list((svc.settings.public_url,), svc.clock())
+    return {"status": "ok"}
+
+
+@router.post(
+    "/api/v1/verify",
+    tags=["public"],
+    response_model=VerdictOut,
+    summary="Check a scanned QR text",
+    description="Always 200 for any text: the verdict says what is wrong with it.",
+)
+async def verify_text(body: VerifyIn, svc: ServicesDep) -> JSONResponse:
+    """The verdict for the text a QR code holds."""
+    result = check_online(svc, text=body.qr.strip())
+    return JSONResponse(result.to_json(), headers=NO_STORE)
+
+
+@router.get(
+    "/c/{code}",
+    tags=["public"],
+    response_model=VerdictOut,
+    summary="The page a phone camera opens (JSON with Accept: application/json)",
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def certificate_page(
+    svc: ServicesDep,
+    code: Annotated[str, Path(max_length=4096)],
+    accept: Annotated[str, Header()] = "",
+) -> Response:
+    """The verdict for a certificate link, as JSON or as a page."""
+    result = check_online(svc, segment=code)
+    if "application/json" in accept and "text/html" not in accept:
+        return JSONResponse(result.to_json(), headers=NO_STORE)
+    return HTMLResponse(_page(result), headers=NO_STORE)
+
+
+router.add_api_route("/C/{code}", certificate_page, methods=["GET"], include_in_schema=False, response_model=VerdictOut)
+
+
+@router.get("/api/v1/trust-list", tags=["public"], summary="Issuers, keys and windows, signed by the operator")
+def trust_list(svc: ServicesDep) -> Response:
+    """The signed trust list document (JSON)."""
+    document = svc.trust.refresh(min_age=1.0).to_document(svc.registry.operator_key())
+    return Response(document, media_type="application/json", headers={"Cache-Control": "max-age=60"})
+
+
+def _page(result: VerificationResult) -> str:
+    """A minimal page until the verification page proper exists: the verdict first, in plain words."""
+    words = {
+        "valid": "This certificate is genuine and in force.",
+        "suspended": "SUSPENDED: this certificate is genuine, but not in force at present.",
+        "revoked": "REVOKED: this certificate has been withdrawn.",
+        "expired": "EXPIRED: this certificate's validity period has ended.",
+        "not_yet_valid": "NOT YET VALID: this certificate's validity period has not begun.",
+        "invalid": "FORGED OR ALTERED: do not accept.",
+        "unknown_issuer": "UNKNOWN ISSUER: not signed by a trusted certification body. Do not accept.",
+        "unregistered": "NOT ISSUED BY THIS REGISTRY: do not accept.",
+        "malformed": "This is not a certificate code.",
+    }[result.verdict.value]
+    number = html.escape(result.certificate.number) if result.certificate else ""
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        f"<title>Certificate check</title><h1>{html.escape(words)}</h1><p>{number}</p>"
+        f"<p>reason: {html.escape(result.reason.value)}</p></html>"
+    )

@@ -1,0 +1,188 @@
+"""Wire schemas: what the HTTP API reads and answers, apart from the tables and the library types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from verifier.model import Certificate
+
+MAX_BATCH = 1000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchIn(_In):
+    """Certificates to issue together: all of them, or none."""
+
+    certificates: Annotated[list[Certificate], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class StatusChangeIn(_In):
+    """Why the status changes: a reason code of the action, and a free note."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=40, examples=["non_conformity"])]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class VerifyIn(_In):
+    """The text a QR code holds, as scanned."""
+
+    qr: Annotated[str, Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])]
+
+
+class IssuerIn(_In):
+    """A certification body to register."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", examples=["zjcert"])]
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["浙江省产品认证中心"])]
+    name_en: Annotated[str, Field(min_length=1, max_length=200, examples=["Zhejiang Product Certification Centre"])]
+
+
+class TokenIn(_In):
+    """A label for a further issuer token."""
+
+    label: Annotated[str, Field(min_length=1, max_length=100)] = "issuer token"
+
+
+class StatusOut(BaseModel):
+    """A certificate's registry status."""
+
+    state: Literal["active", "suspended", "revoked"]
+    reason: str | None = None
+    note: str | None = None
+    since: datetime | None = None
+
+
+class CertificateOut(BaseModel):
+    """A registered certificate."""
+
+    id: str
+    number: str
+    status: Literal["active", "suspended", "revoked"]
+    status_detail: StatusOut
+    validity: Literal["in_force", "expired", "not_yet_valid"]
+    qr: str
+    verify_url: str
+    pdf_url: str
+    pdf_sha256: str | None
+    kid: str
+    issued_at: datetime
+    certificate: dict[str, Any]
+
+
+class BatchOut(BaseModel):
+    """Certificates issued together, in the order they were sent."""
+
+    certificates: list[CertificateOut]
+
+
+class PageOut(BaseModel):
+    """A page of certificates and the cursor of the next one (null on the last page)."""
+
+    certificates: list[CertificateOut]
+    next_cursor: str | None
+
+
+class IssuerOut(BaseModel):
+    """A new issuer: its key id, and its first token (shown this once)."""
+
+    id: str
+    kid: str
+    token_id: str
+    token: str
+
+
+class TokenOut(BaseModel):
+    """A new token (shown this once)."""
+
+    id: str
+    token: str
+
+
+class TokenInfo(BaseModel):
+    """A token's record (never its text)."""
+
+    id: str
+    label: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class KeyOut(BaseModel):
+    """An issuer's active key after a rotation."""
+
+    issuer: str
+    kid: str
+    not_before: datetime
+
+
+class IssuerInfoOut(BaseModel):
+    """An issuer as the verdict names it."""
+
+    id: str
+    name: str
+    name_en: str
+
+
+class SignatureOut(BaseModel):
+    """The signature step: valid (null when not reached), the kid the seal names, the key's issuer."""
+
+    valid: bool | None
+    kid: str | None
+    issuer: IssuerInfoOut | None
+
+
+class ValidityOut(BaseModel):
+    """The validity period (calendar days, China Standard Time) and where the check time falls."""
+
+    state: Literal["in_force", "expired", "not_yet_valid"]
+    valid_from: date
+    valid_until: date
+
+
+class VerdictStatusOut(BaseModel):
+    """The registry status as of the check (``unknown`` when the registry has no entry)."""
+
+    state: Literal["unknown", "active", "suspended", "revoked"]
+    reason: str | None
+    since: datetime | None
+    as_of: datetime | None
+    trust_list_issued_at: datetime | None
+    trust_list_age_seconds: int | None
+
+
+class RegisteredOut(BaseModel):
+    """The registry's full record of the certificate."""
+
+    id: str
+    record: dict[str, Any]
+
+
+class VerdictOut(BaseModel):
+    """The verdict of one check. ``certificate`` is the signed content, present once the signature verified."""
+
+    verdict: Literal[
+        "valid", "suspended", "revoked", "expired", "not_yet_valid", "invalid", "unknown_issuer", "unregistered",
+        "malformed",
+    ]  # fmt: skip
+    reason: str
+    detail: str
+    checked_at: datetime
+    signature: SignatureOut
+    validity: ValidityOut | None
+    certificate: dict[str, Any] | None
+    status: VerdictStatusOut
+    registered: RegisteredOut | None
+
+
+class ErrorOut(BaseModel):
+    """An error: a code, a message, and for bad input the fields at fault."""
+
+    error: str
+    message: str
+    fields: list[dict[str, str]] = []
