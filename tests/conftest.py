@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.postgres import fresh_database, throwaway_cluster
+from verifier.api.app import create_app
+from verifier.config import Settings
 from verifier.keys import Keyring, SigningKey, new_signing_key
 from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
@@ -53,3 +60,67 @@ def trust_list(issuer_key: SigningKey) -> TrustList:
     ring = Keyring("zjcert", (issuer_key.record,), issuer_key.kid)
     info = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
     return build_trust_list([(info, ring)], [PUBLIC_URL], datetime(2024, 5, 1, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the whole run."""
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: an SQLite file, or a fresh database on the throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'verifier.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return fresh_database(server, f"t{secrets.token_hex(6)}")
+
+
+@dataclass
+class Clock:
+    """A clock the test sets; it starts at the real time."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Service:
+    """A running app (in process) with its operator token, clock and settings."""
+
+    client: TestClient
+    admin: dict[str, str]
+    clock: Clock
+    settings: Settings
+
+    def issuer(self, issuer_id: str = "zjcert") -> dict[str, str]:
+        """Register an issuer; the headers of its first token."""
+        answer = self.client.post(
+            "/api/v1/issuers", json={"id": issuer_id, "name": f"{issuer_id} 认证", "name_en": f"{issuer_id} Cert"},
+            headers=self.admin,
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def make_settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        public_url=PUBLIC_URL,
+        data_dir=tmp_path / "data",
+        keys_dir=tmp_path / "keys",
+        database_url=database_url,
+        admin_token=secrets.token_urlsafe(32),
+    )
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """The service on an empty database of each kind."""
+    settings = make_settings(tmp_path, database_url)
+    clock = Clock()
+    with TestClient(create_app(settings, clock)) as client:
+        yield Service(client, {"Authorization": f"Bearer {settings.admin_token}"}, clock, settings)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +46,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         print(f"verifier: generated the admin token (shown once, keep it): {generated}", file=sys.stderr)
     services = Services(settings, registry, TrustCache(registry, (settings.public_url,), now), now)
 
-    app = FastAPI(title="verifier", version="1", description=DESCRIPTION)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     app.include_router(public.router)
     app.include_router(issuer.router)

@@ -81,7 +81,7 @@ async def verify_text(body: VerifyIn, svc: ServicesDep) -> JSONResponse:
 )
 async def certificate_page(
     svc: ServicesDep,
-    code: Annotated[str, Path(max_length=4096)],
+    code: Annotated[str, Path(description="the link's last segment: the format version and the base32 seal")],
     accept: Annotated[str, Header()] = "",
 ) -> Response:
     """The verdict for a certificate link, as JSON or as a page."""
