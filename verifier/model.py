@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -314,14 +315,17 @@ def parse_certificate(data: object) -> AnyCertificate:
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """Pydantic's errors as dotted field paths and messages, the scheme tag left out of the path."""
+    return describe_errors(exc.errors(include_url=False))
+
+
+def describe_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic error dicts (``loc``, ``type``, ``msg``) as field errors; scheme tags are left out of paths."""
     found = []
-    for error in exc.errors(include_url=False):
-        loc = [str(part) for part in error["loc"]]
-        if loc and loc[0] in _SCHEME_TAGS:
-            loc = loc[1:]
-        message = error["msg"].removeprefix("Value error, ")
+    for error in errors:
+        loc = [str(part) for part in error["loc"] if str(part) not in _SCHEME_TAGS]
+        message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc = ["scheme"]
+            loc.append("scheme")
             message = "must be one of: " + ", ".join(sorted(_SCHEME_TAGS))
         elif error["type"] == "extra_forbidden":
             message = "is not a field of this certificate"

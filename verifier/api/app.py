@@ -18,6 +18,7 @@ from verifier.api.deps import Services, TrustCache
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
 from verifier.keys import KeyStore
+from verifier.model import describe_errors
 from verifier.store.database import make_engine, migrate
 from verifier.store.registry import Registry, RegistryError
 
@@ -69,14 +70,14 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = []
-        for error in exc.errors():
-            loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
-            if loc and loc[0] in _SCHEME_TAGS:
-                loc = loc[1:]
-            if len(loc) > 2 and loc[0] == "certificates" and loc[2] in _SCHEME_TAGS:
-                loc = loc[:2] + loc[3:]
-            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-            fields.append({"field": ".".join(loc) or "body", "message": message})
+        for error in describe_errors(list(exc.errors())):
+            path = error.field.split(".")
+            if path[0] in ("body", "query", "path", "header"):  # where in the request, left unsaid
+                path = path[1:]
+            if error.message == "JSON decode error":
+                fields.append({"field": "body", "message": f"not valid JSON (at character {path[-1]})"})
+                continue
+            fields.append({"field": ".".join(path) or "body", "message": error.message})
         return _error(422, "invalid_request", "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields)
 
     @app.exception_handler(CertificateInvalid)
@@ -109,7 +110,6 @@ def _handle_errors(app: FastAPI) -> None:
         return response
 
 
-_SCHEME_TAGS = {"zhejiang-made", "international-cooperation", "ccc-exemption", "ccc-self-declaration"}
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                413: "too_large", 422: "invalid_request"}  # fmt: skip
 
