@@ -145,8 +145,15 @@ def test_page_answers_any_code(code: str, service: Service) -> None:
 
 def test_list_filters_are_checked(service: Service) -> None:
     issuer = service.issuer()
-    for query, field in [("status=lost", "status"), ("limit=0", "limit"), ("limit=9999", "limit"),
-                         ("valid_on=2024-13-01", "valid_on"), ("cursor=zzz", "cursor"), ("credit_code=x", "credit_code")]:  # fmt: skip
+    cases = [
+        ("status=lost", "status"),
+        ("limit=0", "limit"),
+        ("limit=9999", "limit"),
+        ("valid_on=2024-13-01", "valid_on"),
+        ("cursor=zzz", "cursor"),
+        ("credit_code=x", "credit_code"),
+    ]
+    for query, field in cases:
         answer = service.client.get(f"/api/v1/certificates?{query}", headers=issuer)
         assert answer.status_code == 422, query
         assert field in answer.text
