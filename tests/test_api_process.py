@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -142,7 +143,5 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_all_or_nothing(server: Server, 
 
 
 def _post_quietly(url: str, body: dict[str, Any], headers: dict[str, str]) -> None:
-    try:
+    with contextlib.suppress(httpx.TransportError):
         httpx.post(url, content=json.dumps(body), headers=headers | {"Content-Type": "application/json"}, timeout=60)
-    except httpx.TransportError:
-        pass

@@ -106,8 +106,9 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
         "exemption.quantity",
         "greater than or equal to 1",
     ),
-    "exemption quantity as a boolean": (EXEMPTION, "exemption.quantity", True, "exemption.quantity", "integer"),
-    "exemption quantity as a string": (EXEMPTION, "exemption.quantity", "24", "exemption.quantity", "integer"),
+    "exemption quantity as a boolean": (EXEMPTION, "exemption.quantity", True, "exemption.quantity", "whole number"),
+    "exemption quantity as a string": (EXEMPTION, "exemption.quantity", "24", "exemption.quantity", "whole number"),
+    "exemption quantity with a fraction": (EXEMPTION, "exemption.quantity", 2.5, "exemption.quantity", "whole number"),
     "exemption purpose unknown": (
         EXEMPTION,
         "exemption.purpose",

@@ -24,6 +24,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -49,9 +50,19 @@ def _clean_text(value: str) -> str:
     return value
 
 
+# The JSON Schema of a one-line text: no control characters, no white space at either end.
+_LINE = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f])?$"
+
+
 def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in annotations
     """A one-line, non-blank string of at most ``max_length`` characters."""
-    return Annotated[str, Strict(), Field(min_length=1, max_length=max_length), AfterValidator(_clean_text)]
+    return Annotated[
+        str,
+        Strict(),
+        Field(min_length=1, max_length=max_length),
+        AfterValidator(_clean_text),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": _LINE}),
+    ]
 
 
 def _credit_code(value: str) -> str:
@@ -87,6 +98,17 @@ def _locode(value: str) -> str:
     return value
 
 
+def _whole_number(value: object) -> object:
+    """A JSON integer: 24, or 24.0 as JSON Schema also counts it; never true, "24" or 24.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
 def _calendar_date(value: object) -> object:
     """Dates travel as ``YYYY-MM-DD`` strings only: no timestamps, no numbers, no other layouts."""
     if isinstance(value, date):
@@ -110,12 +132,58 @@ def _years_after(start: date, years: int) -> date:
         return date(start.year + years, 3, 1)
 
 
-CreditCode = Annotated[str, Strict(), AfterValidator(_credit_code)]
-HsCode = Annotated[str, Strict(), AfterValidator(_hs_code)]
-Country = Annotated[str, Strict(), AfterValidator(_country)]
-Currency = Annotated[str, Strict(), AfterValidator(_currency)]
-Locode = Annotated[str, Strict(), AfterValidator(_locode)]
-CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+# Each type validates in Python (with a message that says what is wrong) and tells its JSON Schema as
+# closely as JSON Schema can; the credit code's check character is beyond it.
+CreditCode = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_credit_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+            "description": "Unified social credit code (GB 32100), with its check character",
+            "examples": ["91330100MA27XK3L0A"],
+        }
+    ),
+]
+HsCode = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_hs_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^(0[1-9]|[1-8][0-9]|9[0-7])[0-9]{2}((\\.[0-9]{2}){0,3}|([0-9]{2}){1,3})$",
+            "description": "HS code: 4, 6, 8 or 10 digits, dotted (8516.79) or not (851679); kept dotted",
+            "examples": ["8516.79"],
+        }
+    ),
+]
+Country = Annotated[
+    str, Strict(), AfterValidator(_country), WithJsonSchema({"type": "string", "enum": sorted(COUNTRIES)})
+]
+Currency = Annotated[
+    str, Strict(), AfterValidator(_currency), WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES)})
+]
+Locode = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_locode),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}[A-Z2-9]{3}$", "description": "UN/LOCODE"}),
+]
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_calendar_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": "^20[0-9]{2}-[0-9]{2}-[0-9]{2}$",
+            "description": "A calendar day, YYYY-MM-DD, 2000-2099",
+        }
+    ),
+]
 Model = Annotated[str, Strict(), Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./()+_-]*$")]
 
 
@@ -171,7 +239,7 @@ class Product(_Strict):
 
     name: Text(100)  # type: ignore[valid-type]
     name_en: Text(200)  # type: ignore[valid-type]
-    models: Annotated[list[Model], Field(min_length=1, max_length=30)]
+    models: Annotated[list[Model], Field(min_length=1, max_length=30, json_schema_extra={"uniqueItems": True})]
     hs_code: HsCode
 
     @field_validator("models")
@@ -201,10 +269,15 @@ class Exemption(_Strict):
     """The one-off import a CCC exemption allows."""
 
     purpose: ExemptionPurpose
-    quantity: Annotated[int, Strict(), Field(ge=1, le=1_000_000_000)]
+    quantity: Annotated[
+        int,
+        Field(ge=1, le=1_000_000_000),
+        BeforeValidator(_whole_number),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
+    ]
     unit: QuantityUnit
     declared_value: Money
-    port_of_entry: Locode
+    port_of_entry: Annotated[Locode, WithJsonSchema({"type": "string", "pattern": "^CN[A-Z2-9]{3}$"})]
 
     @field_validator("port_of_entry")
     @classmethod
@@ -229,7 +302,7 @@ class _CertificateBase(_Strict):
     standards: Annotated[list[Standard], Field(min_length=1, max_length=10)]
     valid_from: CalendarDate
     valid_until: CalendarDate
-    markets: Annotated[list[Country], Field(min_length=1, max_length=60)]
+    markets: Annotated[list[Country], Field(min_length=1, max_length=60, json_schema_extra={"uniqueItems": True})]
 
     @field_validator("valid_until")
     @classmethod

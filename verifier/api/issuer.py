@@ -8,11 +8,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from verifier.api.deps import IssuerDep, Services, ServicesDep
-from verifier.api.schemas import BatchIn, BatchOut, CertificateOut, ErrorOut, PageOut, StatusChangeIn
+from verifier.api.schemas import (
+    BatchIn,
+    BatchOut,
+    CertificateOut,
+    ErrorOut,
+    PageOut,
+    StatusChangeIn,
+    status_change_model,
+)
 from verifier.check import validity_state
 from verifier.model import Certificate
 from verifier.status import Action
-from verifier.store.registry import CertificateRecord, ListFilter, decode_cursor, encode_cursor
+from verifier.store.registry import CURSOR_PATTERN, CertificateRecord, ListFilter, decode_cursor, encode_cursor
 from verifier.verdict import StatusState
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])
@@ -81,7 +89,7 @@ def list_certificates(
     ] = None,
     credit_code: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$")] = None,
     valid_on: Annotated[date | None, Query(description="certificates whose validity covers this day")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut:
     """A page of your certificates in issue order; pass ``next_cursor`` back as ``cursor`` for the next."""
@@ -106,11 +114,14 @@ def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep)
 
 
 def _status_route(action: Action) -> None:
+    body_model = status_change_model(action)
+
     def change(certificate_id: str, body: StatusChangeIn, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
         record = svc.registry.change_status(principal, certificate_id, action, body.reason, body.note, svc.clock())
         return certificate_out(svc, record)
 
     change.__doc__ = f"{action.value.capitalize()} one of your certificates, with a reason code."
+    change.__annotations__ = {**change.__annotations__, "body": body_model}
     router.add_api_route(
         f"/{{certificate_id}}/{action.value}",
         change,

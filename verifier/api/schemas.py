@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from verifier.model import Certificate
+from verifier.status import REASONS, Action
 
 MAX_BATCH = 1000
 
@@ -25,8 +26,19 @@ class BatchIn(_In):
 class StatusChangeIn(_In):
     """Why the status changes: a reason code of the action, and a free note."""
 
-    reason: Annotated[str, Field(min_length=1, max_length=40, examples=["non_conformity"])]
+    reason: str
     note: Annotated[str, Field(max_length=2000)] = ""
+
+
+def status_change_model(action: Action) -> type[StatusChangeIn]:
+    """The body of one action, its reason codes spelled out in the schema."""
+    reasons = REASONS[action]
+    return create_model(
+        f"{action.value.capitalize()}In",
+        __base__=StatusChangeIn,
+        __doc__=f"Why the certificate is to {action.value}: one of {', '.join(reasons)}; and a free note.",
+        reason=(Literal[reasons], Field(examples=[reasons[0]])),  # type: ignore[arg-type]
+    )
 
 
 class VerifyIn(_In):
