@@ -6,6 +6,8 @@ boundary that turns the outcome into a :class:`~verifier.verdict.VerificationRes
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,21 +47,49 @@ class _Findings:
 Lookup = Callable[[bytes], RegistryEntry | None]
 
 
-def verify(text: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None) -> VerificationResult:
+class SealCache:
+    """Seals whose signature and claims have checked out, by their exact bytes (bounded, oldest out).
+
+    A certificate's QR code is printed on every box of its product and scanned again and again; the
+    Ed25519 check is most of the cost of a scan. A hit skips steps (4) and (5) only: the key is looked
+    up in the current trust list and its window checked on every scan, and so is the registry status.
+    A kid names one public key (it is that key's digest), so a seal that verified once verifies again.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, SealedCertificate] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, cose: bytes) -> SealedCertificate | None:
+        """The content of a seal that checked out before, or None."""
+        return self._entries.get(cose)
+
+    def put(self, cose: bytes, content: SealedCertificate) -> None:
+        """Remember a seal that checked out."""
+        with self._lock:
+            self._entries[cose] = content
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def verify(
+    text: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
+) -> VerificationResult:
     """Check a scanned QR text against ``trust_list`` at ``at`` (an aware datetime).
 
     Offline (no ``lookup``) the registry status is reported as unknown together with the trust list's
     age; online, ``lookup`` gives the registry's entry for the seal, and the verdict can also be
     ``suspended``, ``revoked`` or ``unregistered``. Never raises for any text.
     """
-    return _verify(lambda: decode_text(text, trust_list.origins), trust_list, at, lookup)
+    return _verify(lambda: decode_text(text, trust_list.origins), trust_list, at, lookup, cache)
 
 
 def verify_segment(
-    segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None
+    segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
 ) -> VerificationResult:
     """Like :func:`verify`, for the last path segment of a certificate link (what ``/c/{code}`` receives)."""
-    return _verify(lambda: decode_segment(segment), trust_list, at, lookup)
+    return _verify(lambda: decode_segment(segment), trust_list, at, lookup, cache)
 
 
 def validity_state(valid_from: date, valid_until: date, at: datetime) -> ValidityState:
@@ -73,12 +103,12 @@ def validity_state(valid_from: date, valid_until: date, at: datetime) -> Validit
 
 
 def _verify(
-    read: Callable[[], bytes], trust_list: TrustList, at: datetime, lookup: Lookup | None
+    read: Callable[[], bytes], trust_list: TrustList, at: datetime, lookup: Lookup | None, cache: SealCache | None
 ) -> VerificationResult:
     at = at.astimezone(UTC)
     found = _Findings()
     try:
-        cose = _check_seal(read, trust_list, at, found)
+        cose = _check_seal(read, trust_list, at, found, cache)
         if lookup is None:
             _check_validity(found)
         else:
@@ -116,7 +146,9 @@ def _verify(
     )
 
 
-def _check_seal(read: Callable[[], bytes], trust_list: TrustList, at: datetime, found: _Findings) -> bytes:
+def _check_seal(
+    read: Callable[[], bytes], trust_list: TrustList, at: datetime, found: _Findings, cache: SealCache | None
+) -> bytes:
     """Steps (1) to (7): the seal is genuine and its key was entitled to sign; returns the COSE bytes.
 
     Where ``at`` falls in the validity period is recorded in ``found``, not yet judged.
@@ -131,18 +163,23 @@ def _check_seal(read: Callable[[], bytes], trust_list: TrustList, at: datetime, 
     if key is None:
         raise CheckFailed(Reason.UNKNOWN_KEY, "the key is not on the trust list")
     found.key = key
-    # (4) The signature over the Sig_structure.
-    try:
-        key.record.public_key.verify(message.signature, message.to_be_signed())
-    except InvalidSignature:
-        found.signature_valid = False
-        raise CheckFailed(Reason.BAD_SIGNATURE, "the signature does not verify") from None
+    content = cache.get(cose) if cache is not None else None
+    if content is None:
+        # (4) The signature over the Sig_structure.
+        try:
+            key.record.public_key.verify(message.signature, message.to_be_signed())
+        except InvalidSignature:
+            found.signature_valid = False
+            raise CheckFailed(Reason.BAD_SIGNATURE, "the signature does not verify") from None
+        found.signature_valid = True
+        # (5) The claims, strictly: a trusted key signed them, but they must be what the encoder writes.
+        try:
+            content = claims_from_cbor(message.payload)
+        except ClaimsError as exc:
+            raise CheckFailed(Reason.BAD_CLAIMS, str(exc)) from None
+        if cache is not None:
+            cache.put(cose, content)
     found.signature_valid = True
-    # (5) The claims, strictly: a trusted key signed them, but they must still be what the encoder writes.
-    try:
-        content = claims_from_cbor(message.payload)
-    except ClaimsError as exc:
-        raise CheckFailed(Reason.BAD_CLAIMS, str(exc)) from None
     found.content = content
     # (6) The key was entitled to sign when the certificate was sealed.
     if not key.record.signs_at(content.issued_at):

@@ -29,6 +29,7 @@ class Settings:
     database_url: str = ""
     admin_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = 4 * 1024 * 1024
+    seal_cache_size: int = 10_000
 
     @property
     def database(self) -> str:
@@ -42,7 +43,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_PUBLIC_URL`` (an origin: http(s)://host[:port]), ``VERIFIER_DATA_DIR``,
     ``VERIFIER_KEYS_DIR``, ``VERIFIER_KEY_PASSPHRASE`` (encrypts private keys at rest),
     ``VERIFIER_DATABASE_URL`` (default: SQLite under the data folder), ``VERIFIER_ADMIN_TOKEN`` (the
-    operator's token; at least 32 characters; when unset, one is generated once and printed).
+    operator's token; at least 32 characters; when unset, one is generated once and printed),
+    ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
@@ -56,7 +58,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         database_url=env.get("VERIFIER_DATABASE_URL", ""),
         admin_token=admin_token,
+        seal_cache_size=_count(env.get("VERIFIER_SEAL_CACHE", "10000"), "VERIFIER_SEAL_CACHE"),
     )
+
+
+def _count(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number, got {text!r}")
+    return int(text)
 
 
 def check_admin_token(token: str) -> None:

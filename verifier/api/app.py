@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from verifier.api import issuer, operator, public
 from verifier.api.deps import Services, TrustCache
+from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
 from verifier.keys import KeyStore
@@ -45,15 +46,22 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     generated = registry.ensure_admin_token(now())
     if generated:
         print(f"verifier: generated the admin token (shown once, keep it): {generated}", file=sys.stderr)
-    services = Services(settings, registry, TrustCache(registry, (settings.public_url,), now), now)
+    services = Services(
+        settings,
+        registry,
+        TrustCache(registry, (settings.public_url,), now),
+        now,
+        SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        registry.close()
 
     app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
+    app.router.routes[:0] = public.SCAN_ROUTES
     app.include_router(public.router)
     app.include_router(issuer.router)
     app.include_router(operator.router)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList
@@ -56,10 +57,11 @@ class Services:
     registry: Registry
     trust: TrustCache
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    seals: SealCache | None = field(default_factory=SealCache)
 
 
-def services(request: Request) -> Services:
-    """The services of the running app."""
+async def services(request: Request) -> Services:
+    """The services of the running app (async: a plain function would cost a threadpool hop per request)."""
     found: Services = request.app.state.services
     return found
 

@@ -4,45 +4,38 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+import orjson
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import HTMLResponse
+from starlette.routing import Route
 
 from verifier.api.deps import Services, ServicesDep
 from verifier.api.schemas import VerdictOut, VerifyIn
 from verifier.check import verify, verify_segment
-from verifier.store.registry import CertificateRecord
-from verifier.verdict import Reason, RegistryEntry, VerificationResult
+from verifier.verdict import Reason, VerificationResult
 
 router = APIRouter()
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def registry_lookup(svc: Services) -> Any:
-    """The registry as a check sees it: a registered seal's entry, or None."""
-
-    def lookup(cose: bytes) -> RegistryEntry | None:
-        found: CertificateRecord | None = svc.registry.lookup_seal(cose)
-        if found is None:
-            return None
-        status = found.status
-        return RegistryEntry(found.id, found.record, status.state, status.reason, status.since)
-
-    return lookup
+def verdict_response(result: VerificationResult) -> Response:
+    """The verdict as JSON, never cached (a status can change the next second); orjson: every scan pays it."""
+    return Response(orjson.dumps(result.to_json()), media_type="application/json", headers=NO_STORE)
 
 
 def check_online(svc: Services, text: str | None = None, segment: str | None = None) -> VerificationResult:
     """A scanned text (or a link's last segment) checked against the trust list and the registry, now."""
     at: datetime = svc.clock()
-    lookup = registry_lookup(svc)
+    lookup = svc.registry.lookup_seal
 
     def run() -> VerificationResult:
         trust_list = svc.trust.get()
         if segment is not None:
-            return verify_segment(segment, trust_list, at, lookup)
-        return verify(text or "", trust_list, at, lookup)
+            return verify_segment(segment, trust_list, at, lookup, svc.seals)
+        return verify(text or "", trust_list, at, lookup, svc.seals)
 
     result = run()
     if result.reason is Reason.UNKNOWN_KEY:
@@ -55,7 +48,7 @@ def check_online(svc: Services, text: str | None = None, segment: str | None = N
 @router.get("/healthz", tags=["public"], summary="Liveness and database reachability")
 def healthz(svc: ServicesDep) -> dict[str, str]:
     """``{"status": "ok"}`` when the database answers."""
-    svc.registry.trust_list((svc.settings.public_url,), svc.clock())
+    svc.registry.ping()
     return {"status": "ok"}
 
 
@@ -66,10 +59,27 @@ def healthz(svc: ServicesDep) -> dict[str, str]:
     summary="Check a scanned QR text",
     description="Always 200 for any text: the verdict says what is wrong with it.",
 )
-async def verify_text(body: VerifyIn, svc: ServicesDep) -> JSONResponse:
+async def verify_text(body: VerifyIn, svc: ServicesDep) -> Response:
     """The verdict for the text a QR code holds."""
-    result = check_online(svc, text=body.qr.strip())
-    return JSONResponse(result.to_json(), headers=NO_STORE)
+    return verdict_response(check_online(svc, text=body.qr.strip()))
+
+
+async def scan(request: Request) -> Response:
+    """The verdict for a certificate link, as JSON (``Accept: application/json``) or as a page.
+
+    Every phone scan comes here, so it is served by a plain Starlette route (see :data:`SCAN_ROUTES`):
+    no dependency injection, no validation layer; the code is checked by the seal decoder itself.
+    """
+    svc: Services = request.app.state.services
+    result = check_online(svc, segment=request.path_params["code"])
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return verdict_response(result)
+    return HTMLResponse(_page(result), headers=NO_STORE)
+
+
+# Placed ahead of every other route by create_app; /C/ because the QR text is upper case.
+SCAN_ROUTES = [Route("/c/{code}", scan, methods=["GET", "HEAD"]), Route("/C/{code}", scan, methods=["GET", "HEAD"])]
 
 
 @router.get(
@@ -80,18 +90,11 @@ async def verify_text(body: VerifyIn, svc: ServicesDep) -> JSONResponse:
     responses={200: {"content": {"text/html": {}}}},
 )
 async def certificate_page(
-    svc: ServicesDep,
+    request: Request,
     code: Annotated[str, Path(description="the link's last segment: the format version and the base32 seal")],
-    accept: Annotated[str, Header()] = "",
 ) -> Response:
-    """The verdict for a certificate link, as JSON or as a page."""
-    result = check_online(svc, segment=code)
-    if "application/json" in accept and "text/html" not in accept:
-        return JSONResponse(result.to_json(), headers=NO_STORE)
-    return HTMLResponse(_page(result), headers=NO_STORE)
-
-
-router.add_api_route("/C/{code}", certificate_page, methods=["GET"], include_in_schema=False, response_model=VerdictOut)
+    """The verdict for a certificate link (documents the route; requests reach :func:`scan` first)."""
+    return await scan(request)
 
 
 @router.get("/api/v1/trust-list", tags=["public"], summary="Issuers, keys and windows, signed by the operator")

@@ -7,18 +7,21 @@ Time is an argument everywhere: the HTTP and command-line layers read the clock.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import hmac
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, select, update
+import orjson
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from verifier.errors import VerifierError
@@ -26,9 +29,10 @@ from verifier.issuing import Sealed, seal_certificate
 from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, public_from_raw, public_raw, whole_second
 from verifier.model import AnyCertificate, certificate_json
 from verifier.status import REASONS, Action, TransitionRefused, next_state
+from verifier.store.database import write_transaction
 from verifier.store.tables import audit_log, certificates, issuer_keys, issuers, status_events, tokens
 from verifier.trust import TrustedIssuer, TrustList
-from verifier.verdict import IssuerInfo, StatusState
+from verifier.verdict import IssuerInfo, RegistryEntry, StatusState
 
 TOKEN_PREFIX = "vrf_"  # noqa: S105 - a prefix, not a secret
 ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
@@ -129,6 +133,14 @@ class Registry:
         self.keys = keys
         self._env_admin = token_digest(admin_token) if admin_token else None
         self._signing: dict[bytes, SigningKey] = {}
+        self._local = threading.local()
+        self._readers: list[_SealReader] = []
+        self._readers_lock = threading.Lock()
+
+    def ping(self) -> None:
+        """One round trip to the database (raises when it does not answer)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(literal(1)))
 
     # -- tokens and authentication ------------------------------------------------------------
 
@@ -147,14 +159,14 @@ class Registry:
 
     def record_refusal(self, actor: str, action: str, target: str, at: datetime, detail: dict[str, Any]) -> None:
         """Audit a refused request (a bad token, a wrong role): its own transaction, nothing else written."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             _audit(conn, at, actor, action, target, detail)
 
     def ensure_admin_token(self, at: datetime) -> str | None:
         """Generate the operator token once, when none is configured and none exists; returns it (else None)."""
         if self._env_admin is not None:
             return None
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             exists = conn.execute(select(tokens.c.id).where(tokens.c.id == ADMIN_TOKEN_ID)).first()
             if exists:
                 return None
@@ -164,7 +176,7 @@ class Registry:
 
     def issue_token(self, actor: Principal, issuer_id: str, label: str, at: datetime) -> tuple[str, str]:
         """A further token for an issuer: (token id, token text, shown this once)."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             self._issuer_row(conn, issuer_id)
             token_id = "t" + secrets.token_hex(7)
             token = _insert_token(conn, token_id, Role.ISSUER, issuer_id, label, at)
@@ -173,7 +185,7 @@ class Registry:
 
     def create_operator_token(self, actor: Principal, label: str, at: datetime) -> tuple[str, str]:
         """A further operator token: (token id, token text, shown this once)."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             token_id = "o" + secrets.token_hex(7)
             token = _insert_token(conn, token_id, Role.OPERATOR, None, label, at)
             _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"role": "operator"})
@@ -181,7 +193,7 @@ class Registry:
 
     def withdraw_token(self, actor: Principal, issuer_id: str, token_id: str, at: datetime) -> None:
         """Withdraw one of the issuer's tokens: it fails from its very next request."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             live = (tokens.c.id == token_id, tokens.c.issuer_id == issuer_id, tokens.c.withdrawn_at.is_(None))
             done = conn.execute(update(tokens).where(*live).values(withdrawn_at=at))
             if done.rowcount != 1:
@@ -205,7 +217,7 @@ class Registry:
         """The operator's active key (it signs the trust list), made on first start."""
         if not self.keys.exists(OPERATOR):
             ring = self.keys.create(OPERATOR, at)
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 _audit(conn, at, "system", "key.create", "operator", {"kid": ring.active.kid_hex})
         return self.keys.keyring(OPERATOR).active
 
@@ -222,7 +234,7 @@ class Registry:
         """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text)."""
         key = new_signing_key(at)
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 conn.execute(insert(issuers).values(id=info.id, name=info.name, name_en=info.name_en, created_at=at))
                 _insert_key(conn, info.id, key.record, active=True)
                 token_id = "t" + secrets.token_hex(7)
@@ -236,7 +248,7 @@ class Registry:
 
     def rotate_key(self, actor: Principal, issuer_id: str, at: datetime) -> KeyRecord:
         """A new active key for the issuer; the old one turns verify-only, its window closed at ``at``."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             self._issuer_row(conn, issuer_id)
             old = conn.execute(
                 select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
@@ -310,7 +322,7 @@ class Registry:
         if repeated:
             raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 if given:
                     taken = conn.execute(
                         select(certificates.c.number).where(
@@ -395,7 +407,7 @@ class Registry:
         issuer_id = _issuer_of(actor)
         if reason not in REASONS[action]:
             raise ValueError(f"reason must be one of: {', '.join(REASONS[action])}")
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             query = select(certificates).where(
                 certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id
             )
@@ -434,14 +446,47 @@ class Registry:
         with self.engine.connect() as conn:
             return conn.execute(select(issuers.c.id).where(issuers.c.id == issuer_id)).first() is not None
 
-    def lookup_seal(self, cose: bytes) -> CertificateRecord | None:
-        """The registered certificate with exactly this seal, or None when this registry never issued it."""
+    def lookup_seal(self, cose: bytes) -> RegistryEntry | None:
+        """What the registry knows of exactly this seal (one query), or None when it never issued it.
+
+        The hot path of every scan: one prepared statement on a database connection that each thread
+        keeps, in autocommit, past the pool and the statement machinery.
+        """
         digest = hashlib.sha256(cose).digest()
-        with self.engine.connect() as conn:
-            row = conn.execute(select(certificates).where(certificates.c.seal_sha256 == digest)).first()
-            if row is None:
-                return None
-            return _record_from_row(row._mapping, _status(conn, row.seq))
+        try:
+            row = self._seal_reader().lookup(digest)
+        except Exception:  # noqa: BLE001 - a broken connection (server restart): drop it, ask once more
+            broken = self._local.__dict__.pop("reader", None)
+            if broken is not None:
+                broken.close(broken=True)
+            row = self._seal_reader().lookup(digest)
+        if row is None:
+            return None
+        certificate_id, record, state, reason, at = row
+        if isinstance(record, str):
+            record = orjson.loads(record)
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        return RegistryEntry(certificate_id, record, StatusState(state) if state else StatusState.ACTIVE, reason, at)
+
+    def _seal_reader(self) -> _SealReader:
+        reader: _SealReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = _SealReader(self.engine)
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
+
+    def close(self) -> None:
+        """Close every connection the registry holds (the service is stopping)."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
+        self.engine.dispose()
 
     def audit_entries(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The newest audit entries, newest first."""
@@ -454,6 +499,50 @@ class Registry:
         if row is None:
             raise NotFound(f"no issuer {issuer_id}")
         return row
+
+
+# The hot path of every online check: a certificate by its seal's digest with its latest status event.
+_later = status_events.alias("later")
+_latest_event = (
+    select(func.max(_later.c.seq)).where(_later.c.certificate_seq == certificates.c.seq).correlate(certificates)
+)
+_SEAL_LOOKUP = (
+    select(certificates.c.id, certificates.c.record, status_events.c.state, status_events.c.reason, status_events.c.at)
+    .select_from(certificates.outerjoin(status_events, status_events.c.seq == _latest_event.scalar_subquery()))
+    .where(certificates.c.seal_sha256 == bindparam("digest"))
+)
+
+
+class _SealReader:
+    """One thread's own DBAPI connection (autocommit) with the seal lookup compiled for its dialect."""
+
+    def __init__(self, engine: Engine) -> None:
+        compiled = _SEAL_LOOKUP.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
+        self.connection = engine.raw_connection()
+        self.autocommit = engine.dialect.name == "postgresql"
+        if self.autocommit:
+            self.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+
+    def close(self, broken: bool = False) -> None:
+        """Hand the connection back: as it was lent (not in autocommit), or thrown away when broken."""
+        with contextlib.suppress(Exception):  # already broken: nothing more to do
+            if broken:
+                self.connection.invalidate()
+                return
+            if self.autocommit:
+                self.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+            self.connection.close()
+
+    def lookup(self, digest: bytes) -> tuple[Any, ...] | None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self.sql, (digest,) if self.positional else {"digest": digest})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
 
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
