@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Debian packages the project needs at run time and for its tests (grown by later features).
 SYSTEM_PACKAGES := ca-certificates postgresql
 
-.PHONY: run test lint typecheck unit bench vectors clean
+.PHONY: run test lint typecheck unit bench bench-http vectors clean
 
 run: $(BIN)/.installed
 	$(BIN)/verifier demo
@@ -24,6 +24,11 @@ unit: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/seal.py
+
+# The scan endpoint under wrk, with 1,000 and 1,000,000 certificates stored (several minutes).
+bench-http: $(BIN)/.installed
+	bash scripts/system-deps.sh wrk
+	$(BIN)/python bench/verify_http.py --cold
 
 # Regenerate the published test vectors (the suite checks they match the committed ones).
 vectors: $(BIN)/.installed

@@ -21,7 +21,6 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from verifier.issuing import seal_certificate
 from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
 from verifier.qr import qr_png, qr_svg
+from verifier.samples import demo_certificates
 from verifier.store.database import make_engine, migrate
 from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList, build_trust_list
@@ -400,13 +400,3 @@ def _program() -> str:
     """How the user can call this command again: the script's path when it was run as one."""
     script = Path(sys.argv[0])
     return os.path.relpath(script) if script.name == "verifier" else "verifier"
-
-
-def demo_certificates() -> list[tuple[str, Any]]:
-    """The demo certificates shipped with the package (copies of the reference certificates)."""
-    folder = resources.files("verifier") / "demo"
-    return [
-        (entry.name.removesuffix(".json"), json.loads(entry.read_text("utf-8")))
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".json")
-    ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi.openapi.models import Example
 
 from verifier.api.deps import IssuerDep, Services, ServicesDep
 from verifier.api.schemas import (
@@ -19,11 +20,19 @@ from verifier.api.schemas import (
 )
 from verifier.check import validity_state
 from verifier.model import Certificate
+from verifier.samples import demo_certificates
 from verifier.status import Action
 from verifier.store.registry import CURSOR_PATTERN, CertificateRecord, ListFilter, decode_cursor, encode_cursor
 from verifier.verdict import StatusState
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])
+
+CERTIFICATE_EXAMPLES: dict[str, Example] = {
+    name: {"summary": data["scheme"], "value": data} for name, data in demo_certificates()
+}
+BATCH_EXAMPLES: dict[str, Example] = {
+    "two certificates": {"value": {"certificates": [data for _, data in demo_certificates()[:2]]}}
+}
 
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "No token, or an unknown or withdrawn one"},
@@ -62,7 +71,12 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue a certificate")
-def create(body: Certificate, principal: IssuerDep, svc: ServicesDep, response: Response) -> CertificateOut:
+def create(
+    body: Annotated[Certificate, Body(openapi_examples=CERTIFICATE_EXAMPLES)],
+    principal: IssuerDep,
+    svc: ServicesDep,
+    response: Response,
+) -> CertificateOut:
     """Seal and register one certificate; its number is generated when the body has none."""
     (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock())
     response.headers["Location"] = f"/api/v1/certificates/{record.id}"
@@ -72,7 +86,9 @@ def create(body: Certificate, principal: IssuerDep, svc: ServicesDep, response: 
 @router.post(
     "/batch", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue up to 1,000 at once"
 )
-def create_batch(body: BatchIn, principal: IssuerDep, svc: ServicesDep) -> BatchOut:
+def create_batch(
+    body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)], principal: IssuerDep, svc: ServicesDep
+) -> BatchOut:
     """Seal and register every certificate of the batch, or none of them."""
     records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock())
     return BatchOut(certificates=[certificate_out(svc, r) for r in records])

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from verifier.model import Certificate
+from verifier.model import Certificate, Text
 from verifier.status import REASONS, Action
 
 MAX_BATCH = 1000
@@ -27,7 +27,7 @@ class StatusChangeIn(_In):
     """Why the status changes: a reason code of the action, and a free note."""
 
     reason: str
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
 
 
 def status_change_model(action: Action) -> type[StatusChangeIn]:
@@ -51,14 +51,14 @@ class IssuerIn(_In):
     """A certification body to register."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", examples=["zjcert"])]
-    name: Annotated[str, Field(min_length=1, max_length=200, examples=["浙江省产品认证中心"])]
-    name_en: Annotated[str, Field(min_length=1, max_length=200, examples=["Zhejiang Product Certification Centre"])]
+    name: Annotated[Text(200), Field(examples=["浙江省产品认证中心"])]  # type: ignore[valid-type]
+    name_en: Annotated[Text(200), Field(examples=["Zhejiang Product Certification Centre"])]  # type: ignore[valid-type]
 
 
 class TokenIn(_In):
     """A label for a further issuer token."""
 
-    label: Annotated[str, Field(min_length=1, max_length=100)] = "issuer token"
+    label: Text(100) = "issuer token"  # type: ignore[valid-type]
 
 
 class StatusOut(BaseModel):
