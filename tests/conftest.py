@@ -39,6 +39,25 @@ def reference_certificates() -> dict[str, dict[str, Any]]:
 REFERENCE = reference_certificates()
 
 
+DELETE = object()
+
+
+def changed(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``data`` with the dotted ``path`` set to ``value`` (or removed, for DELETE)."""
+    copy = json.loads(json.dumps(data))
+    *parents, last = path.split(".")
+    target: Any = copy
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    if value is DELETE:
+        del target[last]
+    elif isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return copy
+
+
 @pytest.fixture(params=sorted(REFERENCE))
 def reference(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Each reference certificate in turn (a fresh copy the test may change)."""

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.conftest import REFERENCE, Service
+from tests.conftest import DELETE, REFERENCE, Service
+from tests.conftest import changed as change
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 
@@ -29,18 +30,7 @@ def counts(service: Service) -> tuple[int, int]:
 
 
 def changed(path: str, value: Any) -> dict[str, Any]:
-    data = json.loads(json.dumps(KETTLE))
-    target = data
-    *parents, last = path.split(".")
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    if value is None:
-        del target[last]
-    elif isinstance(target, list):
-        target[int(last)] = value
-    else:
-        target[last] = value
-    return data
+    return change(KETTLE, path, DELETE if value is None else value)
 
 
 # name -> (body as JSON text, the field the answer must name, expected status)

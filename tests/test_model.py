@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REFERENCE
+from tests.conftest import DELETE, REFERENCE, changed
 from verifier.codes import credit_code_check_character, credit_code_problem, normalize_hs_code
 from verifier.errors import CertificateInvalid
 from verifier.model import Scheme, certificate_json, parse_certificate
@@ -19,19 +19,6 @@ def test_reference_certificates_round_trip(reference: dict[str, Any]) -> None:
     assert Scheme(certificate.scheme).value == reference["scheme"]
 
 
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        data = data[int(part)] if part.isdigit() else data[part]  # type: ignore[index]
-    if value is _DELETE:
-        del data[last]
-    elif isinstance(data, list):
-        data[int(last)] = value
-    else:
-        data[last] = value
-
-
-_DELETE = object()
 KETTLE = "zhejiang-made-kettle"
 EXEMPTION = "ccc-exemption-samples"
 VALVE = "international-cooperation-valve"
@@ -80,7 +67,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
     "a timestamp for a date": (KETTLE, "valid_from", "2024-03-26T00:00:00", "valid_from", "YYYY-MM-DD"),
     "a date as a number": (KETTLE, "valid_from", 20240326, "valid_from", "YYYY-MM-DD"),
     "unknown scheme": (KETTLE, "scheme", "zhejiang-maid", "scheme", "must be one of"),
-    "missing holder": (KETTLE, "holder", _DELETE, "holder", "required"),
+    "missing holder": (KETTLE, "holder", DELETE, "holder", "required"),
     "empty holder name": (KETTLE, "holder.name", "", "holder.name", "at least 1"),
     "holder name with a line break": (KETTLE, "holder.name_en", "Zhejiang\nHengda", "holder.name_en", "control"),
     "holder name padded with spaces": (KETTLE, "holder.name_en", " Zhejiang Hengda", "holder.name_en", "white space"),
@@ -98,7 +85,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
         "not a field",
     ),
     "number with lower case": (KETTLE, "number", "zjm-2024-0317", "number", "pattern"),
-    "exemption missing": (EXEMPTION, "exemption", _DELETE, "exemption", "required"),
+    "exemption missing": (EXEMPTION, "exemption", DELETE, "exemption", "required"),
     "exemption quantity of zero": (
         EXEMPTION,
         "exemption.quantity",
@@ -152,7 +139,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
         "exemption.port_of_entry",
         "UN/LOCODE",
     ),
-    "recognitions missing": (VALVE, "recognitions", _DELETE, "recognitions", "required"),
+    "recognitions missing": (VALVE, "recognitions", DELETE, "recognitions", "required"),
     "recognitions empty": (VALVE, "recognitions", [], "recognitions", "at least 1"),
     "recognition in no country": (VALVE, "recognitions.0.country", "EU", "recognitions.0.country", "ISO 3166-1"),
 }
@@ -161,8 +148,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
 @pytest.mark.parametrize("case", sorted(BAD_INPUT), ids=str)
 def test_bad_input_names_its_field(case: str) -> None:
     name, path, value, field, words = BAD_INPUT[case]
-    data = json.loads(json.dumps(REFERENCE[name]))
-    _set(data, path, value)
+    data = changed(REFERENCE[name], path, value)
     with pytest.raises(CertificateInvalid) as caught:
         parse_certificate(data)
     fields = {e.field: e.message for e in caught.value.errors}

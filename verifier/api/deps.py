@@ -84,25 +84,20 @@ def _principal(
     return principal
 
 
-def issuer_principal(
-    request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
-) -> Principal:
-    """The caller, who must hold an issuer token (401 without a live token, 403 with another role)."""
-    if principal.role is not Role.ISSUER:
-        svc.registry.record_refusal(principal.token_id, "auth.forbidden", request.url.path, svc.clock(), {})
-        raise HTTPException(403, "this needs an issuer token")
-    return principal
+def _requiring(role: Role, words: str) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold a token of ``role`` (401 without a live token, 403 with another)."""
+
+    def principal_with_role(
+        request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
+    ) -> Principal:
+        if principal.role is not role:
+            target = f"{request.method} {request.url.path}"
+            svc.registry.record_refusal(principal.token_id, "auth.forbidden", target, svc.clock(), {})
+            raise HTTPException(403, f"this needs {words}")
+        return principal
+
+    return principal_with_role
 
 
-def operator_principal(
-    request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
-) -> Principal:
-    """The caller, who must hold the operator's token (401 without a live token, 403 with another role)."""
-    if principal.role is not Role.OPERATOR:
-        svc.registry.record_refusal(principal.token_id, "auth.forbidden", request.url.path, svc.clock(), {})
-        raise HTTPException(403, "this needs the operator's token")
-    return principal
-
-
-IssuerDep = Annotated[Principal, Depends(issuer_principal)]
-OperatorDep = Annotated[Principal, Depends(operator_principal)]
+IssuerDep = Annotated[Principal, Depends(_requiring(Role.ISSUER, "an issuer token"))]
+OperatorDep = Annotated[Principal, Depends(_requiring(Role.OPERATOR, "the operator's token"))]
