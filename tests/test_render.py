@@ -1,0 +1,122 @@
+"""Certificate PDFs: one A4 page, fonts embedded, both languages, the same bytes twice, the QR readable."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
+from verifier.issuing import seal_certificate
+from verifier.model import certificate_json, parse_certificate
+from verifier.render import SEAL_ATTACHMENT, Document, Renderer
+from verifier.verdict import IssuerInfo
+
+ISSUER = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
+MM_PER_POINT = 25.4 / 72
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+@pytest.fixture(scope="module")
+def documents(renderer: Renderer) -> dict[str, tuple[Document, bytes]]:
+    from verifier.keys import new_signing_key
+
+    key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
+    made = {}
+    for name, data in sorted(REFERENCE.items()):
+        certificate = parse_certificate(data)
+        sealed = seal_certificate(certificate, key, PUBLIC_URL, SEALED_AT)
+        doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose, ISSUER, key.kid.hex(),
+                       sealed.content.issued_at, PUBLIC_URL)  # fmt: skip
+        made[name] = (doc, renderer.pdf(doc))
+    return made
+
+
+def _poppler(tool: str, pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(pdf)
+    assert shutil.which(tool), f"{tool} is missing: make test installs poppler-utils"
+    return subprocess.run([tool, str(path), "-"] if tool == "pdftotext" else [tool, str(path)],
+                          check=True, capture_output=True, text=True).stdout  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_one_a4_page_with_every_font_embedded(name: str, documents: dict[str, Any], tmp_path: Path) -> None:
+    _, pdf = documents[name]
+    document = pdfium.PdfDocument(pdf)
+    assert len(document) == 1
+    width, height = document[0].get_size()
+    assert (round(width * MM_PER_POINT), round(height * MM_PER_POINT)) == (210, 297)
+    fonts = _poppler("pdffonts", pdf, tmp_path).splitlines()[2:]
+    assert fonts
+    assert all(line.split()[-5:-3] == ["yes", "yes"] for line in fonts), fonts  # embedded, subset
+    assert any("CJK" in line for line in fonts)
+    text = _poppler("pdftotext", pdf, tmp_path)
+    holder = REFERENCE[name]["holder"]
+    assert holder["name"] in text
+    assert holder["name_en"] in text.replace("\n", " ")
+    assert REFERENCE[name]["number"] in text
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_same_document_same_bytes(name: str, documents: dict[str, Any], renderer: Renderer) -> None:
+    doc, pdf = documents[name]
+    assert renderer.pdf(doc) == pdf
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_seal_travels_in_the_file(name: str, documents: dict[str, Any]) -> None:
+    doc, pdf = documents[name]
+    document = pdfium.PdfDocument(pdf)
+    attachments = {document.get_attachment(i).get_name(): document.get_attachment(i).get_data()
+                   for i in range(document.count_attachments())}  # fmt: skip
+    assert bytes(attachments[SEAL_ATTACHMENT]) == doc.cose
+    xmp = [s for s in _streams(pdf) if b"<x:xmpmeta" in s]
+    assert len(xmp) == 1
+    assert f"<seal:qr>{doc.qr_text}</seal:qr>".encode() in xmp[0]
+    assert b"pdfaid:part" in xmp[0]
+
+
+def _streams(pdf: bytes) -> list[bytes]:
+    """Every stream's content, inflated where it is compressed."""
+    found = []
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        end = pdf.find(b"endstream", match.end())
+        raw = pdf[match.end() : end]
+        try:
+            found.append(zlib.decompress(raw))
+        except zlib.error:
+            found.append(raw)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_qr_decodes_from_a_150_dpi_raster_and_is_40_mm(name: str, documents: dict[str, Any]) -> None:
+    doc, pdf = documents[name]
+    page = pdfium.PdfDocument(pdf)[0]
+    image = page.render(scale=150 / 72).to_pil()
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [b.text for b in found] == [doc.qr_text]
+    corners = found[0].position
+    symbol_px = max(corners.top_right.x, corners.bottom_right.x) - min(corners.top_left.x, corners.bottom_left.x)
+    modules = 17 + 4 * _version(doc.qr_text)
+    with_quiet_zone_mm = symbol_px / 150 * 25.4 * (modules + 8) / modules
+    assert with_quiet_zone_mm >= 40, with_quiet_zone_mm
+
+
+def _version(text: str) -> int:
+    from verifier.qr import qr_version
+
+    return qr_version(text)
