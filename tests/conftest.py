@@ -126,20 +126,31 @@ class Service:
         return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-def make_settings(tmp_path: Path, database_url: str) -> Settings:
+def make_settings(tmp_path: Path, database_url: str, render_pdfs: bool = False) -> Settings:
+    """Settings on a temporary folder. PDFs (a quarter second each) only where a test is about them."""
     return Settings(
         public_url=PUBLIC_URL,
         data_dir=tmp_path / "data",
         keys_dir=tmp_path / "keys",
         database_url=database_url,
         admin_token=secrets.token_urlsafe(32),
+        render_pdfs=render_pdfs,
     )
 
 
 @pytest.fixture
 def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
-    """The service on an empty database of each kind."""
-    settings = make_settings(tmp_path, database_url)
+    """The service on an empty database of each kind (issuing without PDFs)."""
+    yield from _service(make_settings(tmp_path, database_url))
+
+
+@pytest.fixture
+def pdf_service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """The service on an empty database of each kind, rendering a PDF for every certificate."""
+    yield from _service(make_settings(tmp_path, database_url, render_pdfs=True))
+
+
+def _service(settings: Settings) -> Iterator[Service]:
     clock = Clock()
     with TestClient(create_app(settings, clock)) as client:
         yield Service(client, {"Authorization": f"Bearer {settings.admin_token}"}, clock, settings)

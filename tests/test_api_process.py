@@ -41,6 +41,7 @@ def server(tmp_path: Path, database_url: str) -> Any:
         "VERIFIER_DATA_DIR": str(tmp_path / "data"),
         "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
         "VERIFIER_ADMIN_TOKEN": admin,
+        "VERIFIER_RENDER_PDFS": "0",  # these tests are about the database; PDFs have their own
     }
     running = Server(tmp_path, env)
     running.start()

@@ -146,6 +146,7 @@ def test_demo_registers_the_packaged_certificates(tmp_path: Path) -> None:
     again = run(tmp_path, "demo", "--no-serve")
     assert again.returncode == 0, again.stderr
     assert (demo / "zhejiang-made-kettle.qr.txt").read_text().strip() == text
+    assert (demo / "zhejiang-made-kettle.pdf").read_bytes().startswith(b"%PDF-1.7")
 
 
 def test_packaged_demo_certificates_are_the_reference_ones() -> None:

@@ -373,11 +373,13 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     for name, data in demo_certificates():
         record = registry.find_number(DEMO_ISSUER.id, data["number"])
         if record is None:
-            (record,) = registry.issue(principal, [parse_certificate(data)], base, now)
+            (record,) = registry.issue(principal, [parse_certificate(data)], base, now, app.state.services.pdfs)
         (out / f"{name}.png").write_bytes(qr_png(record.qr_text))
+        if settings.render_pdfs:
+            (out / f"{name}.pdf").write_bytes(registry.pdf(DEMO_ISSUER.id, record.id))
         (out / f"{name}.qr.txt").write_text(record.qr_text + "\n", "ascii")
         segment = record.qr_text.rsplit("/", 1)[1]
-        print(f"  {name:34} {base}/c/{segment[:24]}...  QR: {out / name}.png")
+        print(f"  {name:34} {base}/c/{segment[:24]}...  {out / name}.pdf")
     trust_list = registry.trust_list((base,), now)
     (out / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
     (out / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))

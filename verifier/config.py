@@ -30,6 +30,8 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = 4 * 1024 * 1024
     seal_cache_size: int = 10_000
+    render_pdfs: bool = True
+    templates_dir: Path | None = None
 
     @property
     def database(self) -> str:
@@ -44,7 +46,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_KEYS_DIR``, ``VERIFIER_KEY_PASSPHRASE`` (encrypts private keys at rest),
     ``VERIFIER_DATABASE_URL`` (default: SQLite under the data folder), ``VERIFIER_ADMIN_TOKEN`` (the
     operator's token; at least 32 characters; when unset, one is generated once and printed),
-    ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off).
+    ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off),
+    ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
+    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the project's ``templates/``).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
@@ -59,6 +63,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("VERIFIER_DATABASE_URL", ""),
         admin_token=admin_token,
         seal_cache_size=_count(env.get("VERIFIER_SEAL_CACHE", "10000"), "VERIFIER_SEAL_CACHE"),
+        render_pdfs=env.get("VERIFIER_RENDER_PDFS", "1") not in ("0", "false", "no", "off"),
+        templates_dir=Path(env["VERIFIER_TEMPLATES_DIR"]) if env.get("VERIFIER_TEMPLATES_DIR") else None,
     )
 
 

@@ -1,20 +1,29 @@
-"""Certificate → sealed QR text: the recipe that puts the model, the claims and the seal together.
+"""Certificate → sealed QR text → PDF: the recipes that put the model, the seal and the renderer together.
 
 Time is an argument: the caller decides when the certificate is sealed.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 
 from verifier.claims import SealedCertificate, claims_to_cbor, sealed_content
 from verifier.errors import KeyStoreError, SealTooLarge
 from verifier.keys import SigningKey
-from verifier.model import AnyCertificate
+from verifier.model import AnyCertificate, certificate_json
 from verifier.qr import qr_version
+from verifier.render import TEMPLATES, Document, Renderer, RenderError
 from verifier.seal import MAX_TEXT_LENGTH, encode_text, sign
+from verifier.selftest import self_test
+from verifier.verdict import IssuerInfo
 
 
 @dataclass
@@ -25,6 +34,7 @@ class Sealed:
     claims: bytes
     cose: bytes
     qr_text: str
+    kid: str = ""
 
     @cached_property
     def qr_version(self) -> int:
@@ -49,4 +59,64 @@ def seal_certificate(certificate: AnyCertificate, key: SigningKey, public_url: s
             f"the sealed certificate needs {len(text)} QR characters, more than QR version 25 holds "
             f"({MAX_TEXT_LENGTH}): shorten product names, models or standards"
         )
-    return Sealed(content, claims, cose, text)
+    return Sealed(content, claims, cose, text, key.kid.hex())
+
+
+class PdfMaker:
+    """Sealed certificates → their PDFs, each rendered and self-tested (its QR scanned back from pixels).
+
+    One certificate renders in the calling thread; a batch renders in a pool of processes, one per
+    core (WeasyPrint holds the GIL). Raises :class:`~verifier.selftest.SelfTestFailed` when a QR code
+    does not scan back to its seal, and :class:`~verifier.render.RenderError` when a certificate does
+    not fit its page or the renderer died: the batch is then refused whole.
+    """
+
+    def __init__(self, public_url: str, workers: int | None = None, templates: Path = TEMPLATES) -> None:
+        self.public_url = public_url
+        self.templates = templates
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, issuer: IssuerInfo, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
+        """The PDF of each sealed certificate, in order."""
+        url = self.public_url
+        jobs = [
+            (self.templates, Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url))
+            for c, s in items
+        ]
+        if len(jobs) == 1 or self.workers == 1:
+            return [render_checked(job) for job in jobs]
+        chunk = max(1, len(jobs) // (4 * self.workers))
+        try:
+            return list(self._executor().map(render_checked, jobs, chunksize=chunk))
+        except BrokenProcessPool:
+            self.close()  # a worker died (killed, out of memory): a fresh pool next time
+            raise RenderError("the PDF renderer stopped unexpectedly; nothing was issued, retry") from None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
+
+
+_renderers: dict[Path, Renderer] = {}
+
+
+def render_checked(job: tuple[Path, Document]) -> bytes:
+    """One certificate's PDF, self-tested; each process keeps a renderer per template folder."""
+    templates, document = job
+    renderer = _renderers.get(templates)
+    if renderer is None:
+        renderer = _renderers[templates] = Renderer(templates)
+    rendered = renderer.render(document)
+    self_test(rendered.data, rendered.qr_box, document.qr_text)
+    return rendered.data

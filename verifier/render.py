@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from verifier.errors import VerifierError
 from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.qr import qr_svg
 from verifier.verdict import IssuerInfo
@@ -65,6 +66,22 @@ class Document:
     public_url: str
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered certificate: the PDF bytes and where its QR code lies on the page.
+
+    ``qr_box`` is (left, top, width, height) in PDF points from the page's top-left corner, quiet zone
+    included: what the self-test rasterises.
+    """
+
+    data: bytes
+    qr_box: tuple[float, float, float, float]
+
+
+_SVG = "{http://www.w3.org/2000/svg}svg"
+_POINTS_PER_CSS_PX = 0.75
+
+
 class Renderer:
     """Templates and fonts loaded once; :meth:`pdf` renders one document (thread-safe per process)."""
 
@@ -105,9 +122,16 @@ class Renderer:
 
     def pdf(self, doc: Document) -> bytes:
         """The certificate as PDF/A-3b bytes: deterministic for the same document."""
+        return self.render(doc).data
+
+    def render(self, doc: Document) -> Rendered:
+        """The certificate as PDF/A-3b bytes, with the QR code's place on the page."""
         from weasyprint import HTML, Attachment
 
         rendered = HTML(string=self.html(doc), base_url=str(self.templates)).render(font_config=self._fonts)
+        if len(rendered.pages) != 1:
+            raise RenderError(f"the certificate takes {len(rendered.pages)} pages; it must fit one")
+        box = _qr_box(rendered.pages[0])
         rendered.metadata.xmp_metadata.append(_xmp(doc.qr_text))
         seal = Attachment(
             string=doc.cose,
@@ -122,7 +146,22 @@ class Renderer:
             pdf_identifier=hashlib.sha256(doc.cose).hexdigest()[:32].encode("ascii"),
             attachments=[seal],
         )
-        return pdf
+        return Rendered(pdf, box)
+
+
+class RenderError(VerifierError):
+    """A certificate that cannot be laid out as one page with its QR code."""
+
+
+def _qr_box(page: Any) -> tuple[float, float, float, float]:
+    """The QR code's box on a laid-out page, in points from the top-left corner."""
+    stack = [page._page_box]
+    while stack:
+        box = stack.pop()
+        if getattr(box, "element_tag", None) == _SVG:
+            return tuple(v * _POINTS_PER_CSS_PX for v in (box.position_x, box.position_y, box.width, box.height))
+        stack.extend(getattr(box, "children", None) or ())
+    raise RenderError("the template has no QR code")
 
 
 def _iso(moment: datetime) -> str:

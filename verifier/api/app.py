@@ -18,8 +18,11 @@ from verifier.api.deps import Services, TrustCache
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
+from verifier.issuing import PdfMaker
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
+from verifier.render import TEMPLATES, RenderError
+from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate
 from verifier.store.registry import Registry, RegistryError
 
@@ -52,12 +55,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         TrustCache(registry, (settings.public_url,), now),
         now,
         SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
+        PdfMaker(settings.public_url, templates=settings.templates_dir or TEMPLATES) if settings.render_pdfs else None,
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         registry.close()
+        if services.pdfs is not None:
+            services.pdfs.close()
 
     app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
@@ -101,6 +107,15 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(SealTooLarge)
     async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:
         return _error(422, "certificate_too_large", str(exc))
+
+    @app.exception_handler(SelfTestFailed)
+    async def _self_test(_: Request, exc: SelfTestFailed) -> JSONResponse:
+        return _error(422, "self_test_failed", str(exc))
+
+    @app.exception_handler(RenderError)
+    async def _render(_: Request, exc: RenderError) -> JSONResponse:
+        status = 503 if "unexpectedly" in str(exc) else 422
+        return _error(status, "render_failed", str(exc))
 
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:

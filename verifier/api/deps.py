@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from verifier.check import SealCache
 from verifier.config import Settings
+from verifier.issuing import PdfMaker
 from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList
 
@@ -58,6 +59,7 @@ class Services:
     trust: TrustCache
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     seals: SealCache | None = field(default_factory=SealCache)
+    pdfs: PdfMaker | None = None
 
 
 async def services(request: Request) -> Services:

@@ -63,7 +63,7 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
         qr=record.qr_text,
         verify_url=f"{svc.settings.public_url}/c/{segment}",
         pdf_url=f"{svc.settings.public_url}/api/v1/certificates/{record.id}/pdf",
-        pdf_sha256=None,
+        pdf_sha256=record.pdf_sha256,
         kid=record.kid.hex(),
         issued_at=record.issued_at,
         certificate=data,
@@ -78,7 +78,7 @@ def create(
     response: Response,
 ) -> CertificateOut:
     """Seal and register one certificate; its number is generated when the body has none."""
-    (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock())
+    (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
     response.headers["Location"] = f"/api/v1/certificates/{record.id}"
     return certificate_out(svc, record)
 
@@ -90,7 +90,7 @@ def create_batch(
     body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)], principal: IssuerDep, svc: ServicesDep
 ) -> BatchOut:
     """Seal and register every certificate of the batch, or none of them."""
-    records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock())
+    records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
     return BatchOut(certificates=[certificate_out(svc, r) for r in records])
 
 
@@ -127,6 +127,23 @@ def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep)
     """The certificate with its current status; another issuer's id answers 404."""
     assert principal.issuer_id is not None
     return certificate_out(svc, svc.registry.get(principal.issuer_id, certificate_id))
+
+
+@router.get(
+    "/{certificate_id}/pdf",
+    responses=ERRORS | NOT_FOUND | {200: {"content": {"application/pdf": {}}, "description": "The issued PDF"}},
+    response_class=Response,
+    summary="The certificate's PDF, exactly as issued",
+)
+def get_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
+    """The PDF bytes recorded at issuance (their SHA-256 is the certificate's ``pdf_sha256``)."""
+    assert principal.issuer_id is not None
+    pdf = svc.registry.pdf(principal.issuer_id, certificate_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"', "Cache-Control": "no-store"},
+    )
 
 
 def _status_route(action: Action) -> None:

@@ -15,8 +15,8 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, publ
 from verifier.model import AnyCertificate, certificate_json
 from verifier.status import REASONS, Action, TransitionRefused, next_state
 from verifier.store.database import write_transaction
-from verifier.store.tables import audit_log, certificates, issuer_keys, issuers, status_events, tokens
+from verifier.store.tables import audit_log, certificate_pdfs, certificates, issuer_keys, issuers, status_events, tokens
 from verifier.trust import TrustedIssuer, TrustList
 from verifier.verdict import IssuerInfo, RegistryEntry, StatusState
 
@@ -39,6 +39,10 @@ ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
 ENV_ADMIN_ID = "admin-env"
 MAX_PAGE = 200
 OPERATOR = "operator"
+
+
+# Sealed certificates in, their PDFs out (or an error that refuses the whole batch).
+Render = Callable[[IssuerInfo, list[tuple[AnyCertificate, Sealed]]], list[bytes]]
 
 
 class Role(enum.Enum):
@@ -103,6 +107,7 @@ class CertificateRecord:
     issued_at: datetime
     qr_text: str
     status: StatusRecord
+    pdf_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,41 +313,56 @@ class Registry:
     # -- certificates ----------------------------------------------------------------------------
 
     def issue(
-        self, actor: Principal, batch: Sequence[AnyCertificate], public_url: str, at: datetime
+        self,
+        actor: Principal,
+        batch: Sequence[AnyCertificate],
+        public_url: str,
+        at: datetime,
+        render: Render | None = None,
     ) -> list[CertificateRecord]:
-        """Seal and register certificates, all or none, in one transaction with their audit entries.
+        """Seal, render and register certificates, all or none, in one transaction with their audit entries.
 
-        Certificates without a number get a fresh one. Raises :class:`Conflict` naming the numbers that
-        exist already or repeat within the batch.
+        Certificates without a number get a fresh one. ``render`` turns the sealed certificates into their
+        PDFs (and may refuse them, raising); it runs before the write transaction, which it would
+        otherwise hold for seconds. Raises :class:`Conflict` naming the numbers that exist already or
+        repeat within the batch.
         """
         issuer_id = _issuer_of(actor)
         key = self.signing_key(issuer_id)
-        given = [c.number for c in batch if c.number is not None]
-        repeated = sorted({n for n in given if given.count(n) > 1})
+        numbered = [
+            c if c.number is not None else c.model_copy(update={"number": _new_number(issuer_id, at)}) for c in batch
+        ]
+        numbers = [str(c.number) for c in numbered]
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
         if repeated:
             raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
+        with self.engine.connect() as conn:
+            self._refuse_taken(conn, issuer_id, numbers)
+        sealed = [seal_certificate(c, key, public_url, at) for c in numbered]
+        pdfs = render(self.issuer(issuer_id), list(zip(numbered, sealed, strict=True))) if render else None
+        rows = [_certificate_row(issuer_id, c, s, key) for c, s in zip(numbered, sealed, strict=True)]
         try:
             with write_transaction(self.engine) as conn:
-                if given:
-                    taken = conn.execute(
-                        select(certificates.c.number).where(
-                            certificates.c.issuer_id == issuer_id, certificates.c.number.in_(given)
-                        )
-                    ).scalars()
-                    taken_numbers = sorted(taken)
-                    if taken_numbers:
-                        raise Conflict(f"certificate numbers exist already: {', '.join(taken_numbers)}")
-                records = []
-                rows = []
-                for certificate in batch:
-                    numbered = certificate
-                    if certificate.number is None:
-                        numbered = certificate.model_copy(update={"number": _new_number(issuer_id, at)})
-                    sealed = seal_certificate(numbered, key, public_url, at)
-                    row = _certificate_row(issuer_id, numbered, sealed, key)
-                    rows.append(row)
-                    records.append(_record_from_row(row, StatusRecord(StatusState.ACTIVE)))
+                self._refuse_taken(conn, issuer_id, numbers)  # again: another request may have been faster
                 conn.execute(insert(certificates), rows)
+                records = [_record_from_row(row, StatusRecord(StatusState.ACTIVE)) for row in rows]
+                if pdfs is not None:
+                    seqs = dict(
+                        conn.execute(
+                            select(certificates.c.id, certificates.c.seq).where(
+                                certificates.c.id.in_([r["id"] for r in rows])
+                            )
+                        ).all()
+                    )
+                    digests = [hashlib.sha256(pdf).digest() for pdf in pdfs]
+                    conn.execute(
+                        insert(certificate_pdfs),
+                        [
+                            {"certificate_seq": seqs[row["id"]], "pdf": pdf, "sha256": digest}
+                            for row, pdf, digest in zip(rows, pdfs, digests, strict=True)
+                        ],
+                    )
+                    records = [replace(r, pdf_sha256=d.hex()) for r, d in zip(records, digests, strict=True)]
                 conn.execute(
                     insert(audit_log),
                     [
@@ -354,11 +374,35 @@ class Registry:
             raise Conflict("a certificate number was taken meanwhile; retry") from None
         return records
 
+    def _refuse_taken(self, conn: Connection, issuer_id: str, numbers: list[str]) -> None:
+        taken = conn.execute(
+            select(certificates.c.number).where(
+                certificates.c.issuer_id == issuer_id, certificates.c.number.in_(numbers)
+            )
+        ).scalars()
+        taken_numbers = sorted(taken)
+        if taken_numbers:
+            raise Conflict(f"certificate numbers exist already: {', '.join(taken_numbers)}")
+
+    def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
+        """The stored PDF of one of the issuer's certificates; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            pdf = conn.execute(
+                select(certificate_pdfs.c.pdf)
+                .select_from(
+                    certificates.join(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                )
+                .where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
+            ).scalar()
+        if pdf is None:
+            raise NotFound("no such certificate, or it has no PDF")
+        return bytes(pdf)
+
     def get(self, issuer_id: str, certificate_id: str) -> CertificateRecord:
         """One of the issuer's certificates; raises :class:`NotFound` for any other id."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(certificates).where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
+                _WITH_PDF_DIGEST.where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
             ).first()
             if row is None:
                 raise NotFound("no such certificate")
@@ -376,7 +420,7 @@ class Registry:
             .scalar_subquery()
         )
         state = func.coalesce(latest, literal(StatusState.ACTIVE.value))
-        query = select(certificates, state.label("current_state")).where(certificates.c.issuer_id == issuer_id)
+        query = _WITH_PDF_DIGEST.add_columns(state.label("current_state")).where(certificates.c.issuer_id == issuer_id)
         if after is not None:
             query = query.where(certificates.c.seq > after)
         if filters.scheme:
@@ -501,6 +545,11 @@ class Registry:
         return row
 
 
+# Certificates with the digest of their PDF, when they have one.
+_WITH_PDF_DIGEST = select(certificates, certificate_pdfs.c.sha256.label("pdf_sha256")).select_from(
+    certificates.outerjoin(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+)
+
 # The hot path of every online check: a certificate by its seal's digest with its latest status event.
 _later = status_events.alias("later")
 _latest_event = (
@@ -603,7 +652,9 @@ def _certificate_row(issuer_id: str, certificate: AnyCertificate, sealed: Sealed
 
 
 def _record_from_row(row: Any, status: StatusRecord) -> CertificateRecord:
+    digest = row.get("pdf_sha256") if hasattr(row, "get") else None
     return CertificateRecord(
+        pdf_sha256=digest.hex() if digest else None,
         id=row["id"],
         issuer_id=row["issuer_id"],
         number=row["number"],

@@ -120,6 +120,15 @@ certificates = Table(
     Index("ix_certificates_issuer_credit_code", "issuer_id", "credit_code"),
 )
 
+# The rendered PDF of a certificate, exactly the bytes answered for download, and their SHA-256.
+certificate_pdfs = Table(
+    "certificate_pdfs",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("sha256", LargeBinary(32), nullable=False),
+)
+
 status_events = Table(
     "status_events",
     metadata,
@@ -145,4 +154,4 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
 )
 
-APPEND_ONLY = ("certificates", "status_events", "audit_log")
+APPEND_ONLY = ("certificates", "certificate_pdfs", "status_events", "audit_log")
