@@ -85,6 +85,13 @@ def verify(
     return _verify(lambda: decode_text(text, trust_list.origins), trust_list, at, lookup, cache)
 
 
+def verify_cose(
+    cose: bytes, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
+) -> VerificationResult:
+    """Like :func:`verify`, for the COSE_Sign1 bytes themselves (a PDF's embedded seal)."""
+    return _verify(lambda: cose, trust_list, at, lookup, cache)
+
+
 def verify_segment(
     segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
 ) -> VerificationResult:

@@ -1,6 +1,6 @@
 """The command line: a thin face over the library. Only this layer reads the clock and the environment.
 
-    verifier verify QR_TEXT --trust-list FILE [--operator-key PEM] [--at TIME] [--json]
+    verifier verify QR_TEXT|FILE.pdf|PHOTO.jpg --trust-list FILE [--operator-key PEM] [--at TIME] [--json]
     verifier keys create OWNER | keys rotate OWNER | keys public OWNER
     verifier seal CERT.json --issuer ID [--number N] [--png FILE] [--svg FILE] [--json]
     verifier trust-list build --issuers FILE [--out FILE]
@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from verifier.check import verify
+from verifier.check import verify, verify_cose
 from verifier.config import Settings, load_settings
 from verifier.errors import CertificateInvalid, VerifierError
 from verifier.issuing import seal_certificate
 from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
+from verifier.pdfread import FileRefused, read_image, read_pdf
 from verifier.qr import qr_png, qr_svg
 from verifier.samples import demo_certificates
 from verifier.store.database import make_engine, migrate
@@ -73,8 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="verifier", description="Sealed product certificates.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    check = commands.add_parser("verify", help="check a scanned QR text offline against a trust list")
-    check.add_argument("input", metavar="QR_TEXT", help="the text the QR code holds")
+    check = commands.add_parser("verify", help="check a certificate offline against a trust list")
+    check.add_argument(
+        "input", metavar="INPUT", help="the QR text, or a certificate PDF, or a photo or scan of one (PNG, JPEG)"
+    )
     check.add_argument("--trust-list", required=True, type=Path, metavar="FILE", help="a signed trust list")
     check.add_argument(
         "--operator-key",
@@ -184,12 +187,31 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("no operator key to check the trust list with: pass --operator-key PEM")
         operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
     trust_list = TrustList.from_document(_read(args.trust_list), operator_keys)
-    result = verify(args.input.strip(), trust_list, args.at or datetime.now(UTC))
+    at = args.at or datetime.now(UTC)
+    result = _check_input(args.input, trust_list, at)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(_describe(result))
     return 0 if result.verdict is Verdict.VALID else 1
+
+
+def _check_input(given: str, trust_list: TrustList, at: datetime) -> VerificationResult:
+    """QR text, or a file: a certificate PDF (its embedded seal, else its QR code) or a photo or scan."""
+    path = Path(given)
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
+        return verify(given.strip(), trust_list, at)
+    data = _read(path)
+    try:
+        found = read_pdf(data) if suffix == ".pdf" else read_image(data)
+    except FileRefused as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    if found.seal is not None:
+        return verify_cose(found.seal, trust_list, at)
+    if not found.qr_texts:
+        raise UsageError(f"{path}: no certificate seal and no QR code found")
+    return verify(found.qr_texts[0], trust_list, at)
 
 
 def _describe(result: VerificationResult) -> str:

@@ -28,7 +28,7 @@ class Settings:
     key_passphrase: bytes | None = None
     database_url: str = ""
     admin_token: str | None = field(default=None, repr=False)
-    max_body_bytes: int = 4 * 1024 * 1024
+    max_body_bytes: int = 5 * 1024 * 1024
     seal_cache_size: int = 10_000
     render_pdfs: bool = True
     templates_dir: Path | None = None

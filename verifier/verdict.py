@@ -48,6 +48,7 @@ class Reason(enum.Enum):
     KEY_NOT_VALID_AT_SIGNING = "key_not_valid_at_signing"
     # malformed
     TOO_LARGE = "too_large"
+    NO_CODE_FOUND = "no_code_found"
     NOT_A_CERTIFICATE_URL = "not_a_certificate_url"
     UNSUPPORTED_VERSION = "unsupported_version"
     BAD_ENCODING = "bad_encoding"
@@ -68,6 +69,7 @@ REASON_VERDICT: dict[Reason, Verdict] = {
     Reason.UNKNOWN_KEY: Verdict.UNKNOWN_ISSUER,
     Reason.KEY_NOT_VALID_AT_SIGNING: Verdict.UNKNOWN_ISSUER,
     Reason.TOO_LARGE: Verdict.MALFORMED,
+    Reason.NO_CODE_FOUND: Verdict.MALFORMED,
     Reason.NOT_A_CERTIFICATE_URL: Verdict.MALFORMED,
     Reason.UNSUPPORTED_VERSION: Verdict.MALFORMED,
     Reason.BAD_ENCODING: Verdict.MALFORMED,

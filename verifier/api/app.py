@@ -21,6 +21,7 @@ from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
 from verifier.issuing import PdfMaker
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
+from verifier.pdfread import FileRefused
 from verifier.render import TEMPLATES, RenderError
 from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate
@@ -64,6 +65,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         registry.close()
         if services.pdfs is not None:
             services.pdfs.close()
+        services.files.close()
 
     app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
@@ -107,6 +109,10 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(SealTooLarge)
     async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:
         return _error(422, "certificate_too_large", str(exc))
+
+    @app.exception_handler(FileRefused)
+    async def _file(_: Request, exc: FileRefused) -> JSONResponse:
+        return _error(exc.status, exc.code, str(exc), [{"field": "file", "message": str(exc)}])
 
     @app.exception_handler(SelfTestFailed)
     async def _self_test(_: Request, exc: SelfTestFailed) -> JSONResponse:

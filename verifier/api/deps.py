@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.issuing import PdfMaker
+from verifier.pdfread import FileReader
 from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList
 
@@ -60,6 +61,7 @@ class Services:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     seals: SealCache | None = field(default_factory=SealCache)
     pdfs: PdfMaker | None = None
+    files: FileReader = field(default_factory=FileReader)
 
 
 async def services(request: Request) -> Services:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from starlette.routing import Route
 
 from verifier.api.deps import Services, ServicesDep
-from verifier.api.schemas import VerdictOut, VerifyIn
-from verifier.check import verify, verify_segment
+from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
+from verifier.check import verify, verify_cose, verify_segment
+from verifier.pdfread import MAX_PDF_BYTES
 from verifier.verdict import Reason, VerificationResult
 
 router = APIRouter()
@@ -62,6 +64,43 @@ def healthz(svc: ServicesDep) -> dict[str, str]:
 async def verify_text(body: VerifyIn, svc: ServicesDep) -> Response:
     """The verdict for the text a QR code holds."""
     return verdict_response(check_online(svc, text=body.qr.strip()))
+
+
+@router.post(
+    "/api/v1/verify/pdf",
+    tags=["public"],
+    response_model=VerdictPdfOut,
+    summary="Check an uploaded certificate PDF",
+    description=(
+        "Reads the seal embedded in the PDF, or the QR code on its first page when there is none. "
+        f"Files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB; not a PDF: 415; encrypted or damaged: 422."
+    ),
+    responses={
+        413: {"model": ErrorOut, "description": "Too large"},
+        415: {"model": ErrorOut, "description": "Not a PDF"},
+        422: {"model": ErrorOut, "description": "Encrypted, damaged, or too complex to read"},
+    },
+)
+def verify_pdf(file: Annotated[UploadFile, File(description="the certificate PDF")], svc: ServicesDep) -> Response:
+    """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
+    data = file.file.read(MAX_PDF_BYTES + 1)
+    found = svc.files.pdf(data)
+    at = svc.clock()
+    trust_list = svc.trust.get()
+    lookup = svc.registry.lookup_seal
+    if found.seal is not None:
+        result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
+    elif found.qr_texts:
+        result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
+    else:
+        result, source = verify_cose(b"", trust_list, at, lookup), "none"
+    payload = result.to_json()
+    if source == "none":
+        payload.update(verdict="malformed", reason=Reason.NO_CODE_FOUND.value, detail="no seal and no QR code found")
+    digest = hashlib.sha256(data).digest()
+    issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
+    payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
+    return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
 
 
 async def scan(request: Request) -> Response:

@@ -192,6 +192,20 @@ class VerdictOut(BaseModel):
     registered: RegisteredOut | None
 
 
+class DocumentOut(BaseModel):
+    """The uploaded file: its SHA-256, whether those bytes are the issued PDF's, and where the seal came from."""
+
+    identical: bool
+    sha256: str
+    source: Literal["embedded", "pixels", "none"]
+
+
+class VerdictPdfOut(VerdictOut):
+    """The verdict for an uploaded PDF, with what the file itself is."""
+
+    document: DocumentOut
+
+
 class ErrorOut(BaseModel):
     """An error: a code, a message, and for bad input the fields at fault."""
 

@@ -384,6 +384,16 @@ class Registry:
         if taken_numbers:
             raise Conflict(f"certificate numbers exist already: {', '.join(taken_numbers)}")
 
+    def pdf_digest(self, certificate_id: str) -> bytes | None:
+        """The SHA-256 of a certificate's stored PDF, or None when it has none."""
+        with self.engine.connect() as conn:
+            digest = conn.execute(
+                select(certificate_pdfs.c.sha256)
+                .join(certificates, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                .where(certificates.c.id == certificate_id)
+            ).scalar()
+        return bytes(digest) if digest is not None else None
+
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
         """The stored PDF of one of the issuer's certificates; raises :class:`NotFound`."""
         with self.engine.connect() as conn:
