@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := ca-certificates postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-noto-cjk fonts-dejavu-core poppler-utils
 
-.PHONY: run test lint typecheck unit bench bench-http vectors clean
+.PHONY: run test lint typecheck unit bench bench-http bench-issue vectors clean
 
 run: $(BIN)/.installed
 	$(BIN)/verifier demo
@@ -32,6 +32,10 @@ bench: $(BIN)/.installed
 bench-http: $(BIN)/.installed
 	bash scripts/system-deps.sh wrk
 	$(BIN)/python bench/verify_http.py --cold
+
+# Certificates with their PDF per second, a batch of 200 through the API, beside bare WeasyPrint.
+bench-issue: $(BIN)/.installed
+	$(BIN)/python bench/issue.py
 
 # Regenerate the published test vectors (the suite checks they match the committed ones).
 vectors: $(BIN)/.installed

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import io
 import zlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from tests.conftest import REFERENCE, Service
+from tests.conftest import PUBLIC_URL, REFERENCE, Service
+from verifier.claims import claims_to_cbor, sealed_content
+from verifier.keys import KeyStore, new_signing_key
+from verifier.model import parse_certificate
 from verifier.pdfread import MAX_PDF_BYTES
+from verifier.seal import encode_text, sign
+from verifier.trust import TrustList
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 
@@ -149,3 +155,39 @@ def test_a_decompression_bomb_is_stopped(pdf_service: Service) -> None:
         assert answer.json()["error"] == "too_complex"
     again = check(pdf_service, _blank_pdf())  # the service reads the next file as usual
     assert again.status_code == 200
+
+
+def _pdf_of(service: Service, cose: bytes, qr: str) -> bytes:
+    """A certificate PDF carrying the given seal, rendered outside the service (as a forger would)."""
+    from verifier.render import Document, Renderer
+    from verifier.verdict import IssuerInfo
+
+    doc = Document(KETTLE, qr, cose, IssuerInfo("zjcert", "浙", "Z"), "00", datetime.now(UTC), PUBLIC_URL)
+    return Renderer().pdf(doc)
+
+
+def test_every_seal_verdict_from_a_pdf(pdf_service: Service) -> None:
+    issuer = pdf_service.issuer()
+    _, pdf = issued(pdf_service, issuer)
+    pdf_service.clock.now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert check(pdf_service, pdf).json()["verdict"] == "expired"
+    pdf_service.clock.now = datetime(2020, 1, 1, tzinfo=UTC)
+    assert check(pdf_service, pdf).json()["verdict"] in ("not_yet_valid", "unknown_issuer")  # before the key, too
+    pdf_service.clock.now = datetime.now(UTC)
+    content = sealed_content(parse_certificate(dict(KETTLE, number="ZJM-2024-7777")), pdf_service.clock.now)
+    stranger = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
+    forged = sign(claims_to_cbor(content), stranger)
+    answer = check(pdf_service, _pdf_of(pdf_service, forged, encode_text(forged, PUBLIC_URL))).json()
+    assert answer["verdict"] == "unknown_issuer"
+    keys = KeyStore(pdf_service.settings.keys_dir)
+    operator = keys.keyring("operator").active.public_key
+    trust = TrustList.from_document(pdf_service.client.get("/api/v1/trust-list").content, [operator])
+    record = trust.issuers[0].keys[-1]
+    key = KeyStore(pdf_service.settings.keys_dir).private_key("zjcert", record)
+    stolen = sign(claims_to_cbor(content), key)
+    answer = check(pdf_service, _pdf_of(pdf_service, stolen, encode_text(stolen, PUBLIC_URL))).json()
+    assert answer["verdict"] == "unregistered"
+    altered = stolen[:-1] + bytes([stolen[-1] ^ 1])
+    answer = check(pdf_service, _pdf_of(pdf_service, altered, encode_text(stolen, PUBLIC_URL))).json()
+    assert answer["verdict"] == "invalid"
+    assert answer["document"]["source"] == "embedded"

@@ -1,0 +1,137 @@
+"""Certificates issued with their PDF per second: a batch of 200 through the API, beside bare WeasyPrint.
+
+    .venv/bin/python bench/issue.py [--batch 200] [--bare 20]      (or: make bench-issue)
+
+The bare figure renders the same HTML (a reference certificate's) with WeasyPrint on one core, reusing
+one FontConfiguration: plain PDF, no PDF/A, no self-test. The service figure is a batch through
+``POST /api/v1/certificates/batch`` on a running ``verifier serve`` (one uvicorn worker, the render pool
+on every core), sealing, rendering PDF/A-3b, self-testing each QR from pixels and storing. Peak memory
+is the largest sum of the server's and its render workers' resident sizes, sampled every 50 ms.
+Goal (issue 4): service rate ≥ 1.5 × the bare single-core rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference" / "certificates"
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def bare_rate(count: int) -> float:
+    """Documents per second: WeasyPrint alone on the same HTML, one core."""
+    from weasyprint import HTML
+
+    from verifier import new_signing_key, parse_certificate, seal_certificate
+    from verifier.model import certificate_json
+    from verifier.render import Document, Renderer
+    from verifier.verdict import IssuerInfo
+
+    renderer = Renderer()
+    key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
+    certificate = parse_certificate(json.loads((REFERENCE / "international-cooperation-valve.json").read_text()))
+    sealed = seal_certificate(certificate, key, "http://127.0.0.1:8000", datetime.now(UTC))
+    doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose, IssuerInfo("b", "基准", "Bench"),
+                   key.kid.hex(), sealed.content.issued_at, "http://127.0.0.1:8000")  # fmt: skip
+    html = renderer.html(doc)
+    fonts = renderer._fonts
+    HTML(string=html).write_pdf(font_config=fonts)
+    started = time.perf_counter()
+    for _ in range(count):
+        HTML(string=html).write_pdf(font_config=fonts)
+    return count / (time.perf_counter() - started)
+
+
+def _rss_tree(pid: int) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        pending += [int(c) for c in children]
+    return total
+
+
+def service_rate(batch: int) -> tuple[float, int, int]:
+    """(certificates per second, peak memory in bytes, memory at rest) for one batch through the API."""
+    from server import Server
+
+    home = Path(tempfile.mkdtemp(prefix="verifier-bench-issue-"))
+    admin = secrets.token_urlsafe(32)
+    env = {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+           "VERIFIER_ADMIN_TOKEN": admin}  # fmt: skip
+    server = Server(home, env)
+    server.start()
+    try:
+        assert server.process is not None
+        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "bench", "name": "基准", "name_en": "Bench"},
+                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+        headers = {"Authorization": f"Bearer {made.json()['token']}"}
+        templates = [json.loads(p.read_text()) for p in sorted(REFERENCE.glob("*.json"))]
+        # Warm the render pool (its processes start on the first batch) with a small batch first.
+        warm = [dict(templates[i % 4], number=f"W-{i}") for i in range(4)]
+        httpx.post(f"{server.url}/api/v1/certificates/batch", json={"certificates": warm}, headers=headers, timeout=300)
+        at_rest = _rss_tree(server.process.pid)
+        certificates = [dict(templates[i % len(templates)], number=f"B-{i:05d}") for i in range(batch)]
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _rss_tree(server.process.pid))  # type: ignore[union-attr]
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        answer = httpx.post(f"{server.url}/api/v1/certificates/batch", json={"certificates": certificates},
+                            headers=headers, timeout=600)  # fmt: skip
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        assert answer.status_code == 201, answer.text[:500]
+        assert all(c["pdf_sha256"] for c in answer.json()["certificates"])
+        return batch / elapsed, peak[0], at_rest
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--bare", type=int, default=20)
+    args = parser.parse_args()
+    bare = bare_rate(args.bare)
+    print(f"bare WeasyPrint, one core:            {bare:6.2f} documents/s  ({1000 / bare:5.0f} ms each)", flush=True)
+    rate, peak, at_rest = service_rate(args.batch)
+    print(f"service, batch of {args.batch} through the API: {rate:6.2f} certificates/s ({1000 / rate:5.0f} ms each)")
+    print(f"ratio {rate / bare:.2f} (goal ≥ 1.5); cores {os.cpu_count()}")
+    print(
+        f"service memory: {at_rest / 2**20:.0f} MiB at rest (warm pool), peak {peak / 2**20:.0f} MiB during the batch"
+    )
+
+
+if __name__ == "__main__":
+    main()
