@@ -92,6 +92,15 @@ def verify_cose(
     return _verify(lambda: cose, trust_list, at, lookup, cache)
 
 
+def nothing_found(trust_list: TrustList, at: datetime) -> VerificationResult:
+    """The result for a file in which no seal and no QR code was found: malformed, ``no_code_found``."""
+
+    def read() -> bytes:
+        raise CheckFailed(Reason.NO_CODE_FOUND, "no seal and no QR code found")
+
+    return _verify(read, trust_list, at, None, None)
+
+
 def verify_segment(
     segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
 ) -> VerificationResult:

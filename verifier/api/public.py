@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from verifier.api.deps import Services, ServicesDep
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
-from verifier.check import verify, verify_cose, verify_segment
+from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.pdfread import MAX_PDF_BYTES
 from verifier.verdict import Reason, VerificationResult
 
@@ -93,10 +93,8 @@ def verify_pdf(file: Annotated[UploadFile, File(description="the certificate PDF
     elif found.qr_texts:
         result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
     else:
-        result, source = verify_cose(b"", trust_list, at, lookup), "none"
+        result, source = nothing_found(trust_list, at), "none"
     payload = result.to_json()
-    if source == "none":
-        payload.update(verdict="malformed", reason=Reason.NO_CODE_FOUND.value, detail="no seal and no QR code found")
     digest = hashlib.sha256(data).digest()
     issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
     payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
