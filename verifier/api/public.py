@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import html
 from datetime import datetime
 from typing import Annotated
 
+import jinja2
 import orjson
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
@@ -15,8 +15,10 @@ from starlette.routing import Route
 from verifier.api.deps import Services, ServicesDep
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.pdfread import MAX_PDF_BYTES
-from verifier.verdict import Reason, VerificationResult
+from verifier.render import TEMPLATES
+from verifier.verdict import Reason, Verdict, VerificationResult
 
 router = APIRouter()
 
@@ -112,7 +114,8 @@ async def scan(request: Request) -> Response:
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return verdict_response(result)
-    return HTMLResponse(_page(result), headers=NO_STORE)
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
 
 
 # Placed ahead of every other route by create_app; /C/ because the QR text is upper case.
@@ -141,22 +144,49 @@ def trust_list(svc: ServicesDep) -> Response:
     return Response(document, media_type="application/json", headers={"Cache-Control": "max-age=60"})
 
 
-def _page(result: VerificationResult) -> str:
-    """A minimal page until the verification page proper exists: the verdict first, in plain words."""
-    words = {
-        "valid": "This certificate is genuine and in force.",
-        "suspended": "SUSPENDED: this certificate is genuine, but not in force at present.",
-        "revoked": "REVOKED: this certificate has been withdrawn.",
-        "expired": "EXPIRED: this certificate's validity period has ended.",
-        "not_yet_valid": "NOT YET VALID: this certificate's validity period has not begun.",
-        "invalid": "FORGED OR ALTERED: do not accept.",
-        "unknown_issuer": "UNKNOWN ISSUER: not signed by a trusted certification body. Do not accept.",
-        "unregistered": "NOT ISSUED BY THIS REGISTRY: do not accept.",
-        "malformed": "This is not a certificate code.",
-    }[result.verdict.value]
-    number = html.escape(result.certificate.number) if result.certificate else ""
-    return (
-        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-        f"<title>Certificate check</title><h1>{html.escape(words)}</h1><p>{number}</p>"
-        f"<p>reason: {html.escape(result.reason.value)}</p></html>"
+TONES = {
+    Verdict.VALID: "good", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn", Verdict.NOT_YET_VALID: "warn",
+    Verdict.REVOKED: "bad", Verdict.INVALID: "bad", Verdict.UNKNOWN_ISSUER: "bad", Verdict.UNREGISTERED: "bad",
+    Verdict.MALFORMED: "grey",
+}  # fmt: skip
+PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+_jinja = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+)
+
+
+def page(result: VerificationResult, language: str) -> str:
+    """The verification page: the verdict first, in plain words of ``language``, then what is certified."""
+    m = Messages(language)
+    verdict = result.verdict.value
+    c = result.certificate.to_json() if result.certificate else None
+    status = result.status
+    reason = m(f"reason_{status.reason}") if status.reason and f"reason_{status.reason}" in catalogue(language) else ""
+    since = status.since.date().isoformat() if status.since else ""
+    sentence = m(
+        verdict,
+        since=since,
+        reason=reason,
+        until=c["valid_until"] if c else "",
+        **{"from": c["valid_from"] if c else ""},
+    )
+    as_of = (status.as_of or result.checked_at).strftime("%Y-%m-%d %H:%M UTC")
+    return _jinja.get_template("page.html.j2").render(
+        m=m,
+        tone=TONES[result.verdict],
+        sentence=sentence,
+        next_step=None if result.verdict is Verdict.VALID else m(f"next_{verdict}"),
+        c=c,
+        record=result.registered.record if result.registered else None,
+        issuer=result.signature.issuer,
+        kid=result.signature.kid,
+        as_of=as_of,
+        languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
     )
