@@ -31,6 +31,7 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     seal_cache_size: int = 10_000
     render_pdfs: bool = True
+    rate_limit: tuple[int, float] | None = (600, 60.0)
     templates_dir: Path | None = None
 
     @property
@@ -48,7 +49,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     operator's token; at least 32 characters; when unset, one is generated once and printed),
     ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off),
     ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
-    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the project's ``templates/``).
+    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the project's ``templates/``),
+    ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
@@ -65,7 +67,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         seal_cache_size=_count(env.get("VERIFIER_SEAL_CACHE", "10000"), "VERIFIER_SEAL_CACHE"),
         render_pdfs=env.get("VERIFIER_RENDER_PDFS", "1") not in ("0", "false", "no", "off"),
         templates_dir=Path(env["VERIFIER_TEMPLATES_DIR"]) if env.get("VERIFIER_TEMPLATES_DIR") else None,
+        rate_limit=_rate(env.get("VERIFIER_RATE_LIMIT", "600/60")),
     )
+
+
+def _rate(text: str) -> tuple[int, float] | None:
+    if text.strip() == "0":
+        return None
+    count, _, seconds = text.partition("/")
+    if not count.strip().isdigit() or not seconds.strip().replace(".", "", 1).isdigit() or float(seconds) <= 0:
+        raise ValueError(f"VERIFIER_RATE_LIMIT must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
+    return int(count), float(seconds)
 
 
 def _count(text: str, name: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from verifier.api import issuer, operator, public
 from verifier.api.deps import Services, TrustCache
+from verifier.api.ratelimit import RateLimit, RateLimiter
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
@@ -37,10 +39,13 @@ DESCRIPTION = """Issue sealed product certificates and check them.
 """
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, clock: Clock | None = None, rate_clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
     """The service on ``settings``: the database is migrated and the operator key made if missing.
 
-    ``clock`` (an aware-UTC ``now``) is for tests; the service reads the real time.
+    ``clock`` (an aware-UTC ``now``) and ``rate_clock`` (monotonic seconds, for the rate limits) are for
+    tests; the service reads the real time.
     """
     now = clock or (lambda: datetime.now(UTC))
     engine = make_engine(settings.database)
@@ -75,6 +80,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(operator.router)
     _handle_errors(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.rate_limit is not None:
+        count, seconds = settings.rate_limit
+        app.add_middleware(RateLimit, limiter=RateLimiter(count, seconds, rate_clock))
     return app
 
 
