@@ -113,3 +113,30 @@ def test_catalogues_have_the_same_messages() -> None:
     keys = set(catalogue("en"))
     for language in LANGUAGES:
         assert set(catalogue(language)) == keys, language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_landing_page(language: str, service: Service) -> None:
+    answer = service.client.get(f"/?lang={language}")
+    assert answer.status_code == 200
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in answer.text
+    assert catalogue(language)["landing_title"] in answer.text
+    assert 'action="/check"' in answer.text and 'action="/check/pdf' in answer.text
+    assert "<script" not in answer.text
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_landing_forms_answer_the_verdict_page(pdf_service: Service) -> None:
+    issuer = pdf_service.issuer()
+    made = pdf_service.client.post("/api/v1/certificates", json=KETTLE, headers=issuer).json()
+    pasted = pdf_service.client.get("/check", params={"qr": f"  {made['qr']}\n", "lang": "fr"})
+    assert pasted.status_code == 200
+    assert catalogue("fr")["valid"] in pasted.text
+    assert pdf_service.client.get("/check", params={"qr": "ZJM-2024-0317"}).text.count(catalogue("en")["malformed"])
+    pdf = pdf_service.client.get(f"/api/v1/certificates/{made['id']}/pdf", headers=issuer).content
+    uploaded = pdf_service.client.post("/check/pdf?lang=zh", files={"file": ("c.pdf", pdf, "application/pdf")})
+    assert uploaded.status_code == 200
+    assert catalogue("zh")["valid"] in uploaded.text
+    refused = pdf_service.client.post("/check/pdf", files={"file": ("c.txt", b"hello", "text/plain")})
+    assert refused.status_code == 415
+    assert catalogue("en")["malformed"] in refused.text

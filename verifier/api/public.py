@@ -16,7 +16,7 @@ from verifier.api.deps import Services, ServicesDep
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
-from verifier.pdfread import MAX_PDF_BYTES
+from verifier.pdfread import MAX_PDF_BYTES, FileRefused, FileSeal
 from verifier.render import TEMPLATES
 from verifier.verdict import Reason, Verdict, VerificationResult
 
@@ -86,21 +86,55 @@ async def verify_text(body: VerifyIn, svc: ServicesDep) -> Response:
 def verify_pdf(file: Annotated[UploadFile, File(description="the certificate PDF")], svc: ServicesDep) -> Response:
     """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
     data = file.file.read(MAX_PDF_BYTES + 1)
-    found = svc.files.pdf(data)
-    at = svc.clock()
-    trust_list = svc.trust.get()
-    lookup = svc.registry.lookup_seal
-    if found.seal is not None:
-        result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
-    elif found.qr_texts:
-        result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
-    else:
-        result, source = nothing_found(trust_list, at), "none"
+    result, source = check_file(svc, svc.files.pdf(data))
     payload = result.to_json()
     digest = hashlib.sha256(data).digest()
     issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
     payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
     return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
+
+
+@router.get("/", include_in_schema=False)
+async def landing(request: Request) -> Response:
+    """How to check a certificate, in the visitor's language: paste a scanned text or upload a PDF."""
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    body = _jinja.get_template("landing.html.j2").render(
+        m=Messages(language), languages=[(code, catalogue(code)["language"]) for code in LANGUAGES]
+    )
+    return HTMLResponse(body, headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+@router.get("/check", include_in_schema=False)
+async def check_pasted(request: Request, qr: str = "") -> Response:
+    """The landing page's text form: the verdict page for a pasted QR text (no lookup by number)."""
+    svc: Services = request.app.state.services
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    result = check_online(svc, text=qr.strip()[:4096])
+    return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+@router.post("/check/pdf", include_in_schema=False)
+def check_uploaded(request: Request, file: Annotated[UploadFile, File()], svc: ServicesDep) -> Response:
+    """The landing page's upload form: the verdict page for a certificate PDF."""
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    status = 200
+    try:
+        found = svc.files.pdf(file.file.read(MAX_PDF_BYTES + 1))
+    except FileRefused as exc:
+        found, status = FileSeal(None, ()), exc.status
+    result, _ = check_file(svc, found)
+    headers = {**PAGE_HEADERS, "Content-Language": language}
+    return HTMLResponse(page(result, language), status_code=status, headers=headers)
+
+
+def check_file(svc: Services, found: FileSeal) -> tuple[VerificationResult, str]:
+    """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was."""
+    at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.lookup_seal
+    if found.seal is not None:
+        return verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
+    if found.qr_texts:
+        return verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
+    return nothing_found(trust_list, at), "none"
 
 
 async def scan(request: Request) -> Response:

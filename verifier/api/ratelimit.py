@@ -16,7 +16,7 @@ from typing import Any
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-PUBLIC_PREFIXES = ("/c/", "/C/", "/api/v1/verify")
+PUBLIC_PREFIXES = ("/c/", "/C/", "/api/v1/verify", "/check")
 
 
 class RateLimiter:
