@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the project needs at run time and for its tests: PostgreSQL for the suite's second
 # database; pango, harfbuzz-subset (WeasyPrint is five times slower without it) and a CJK font for the
-# PDFs; poppler-utils (pdffonts, pdftotext) for the PDF tests.
+# PDFs; poppler-utils (pdffonts, pdftotext) for the PDF tests; chromium for the page's browser test.
 SYSTEM_PACKAGES := ca-certificates postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-	fonts-noto-cjk fonts-dejavu-core poppler-utils
+	fonts-noto-cjk fonts-dejavu-core poppler-utils chromium
 
 .PHONY: run test lint typecheck unit bench bench-http bench-issue vectors clean
 

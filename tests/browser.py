@@ -1,0 +1,100 @@
+"""Debian's headless Chromium driven over the DevTools protocol (no browser download, no npm)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+]  # fmt: skip
+
+
+def chromium() -> str:
+    found = shutil.which("chromium")
+    if not found:
+        raise RuntimeError("chromium is missing: make test installs Debian's chromium")
+    return found
+
+
+class Browser:
+    """One headless Chromium with a DevTools port; :meth:`visit` loads a page and measures it."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.profile = Path(tempfile.mkdtemp(prefix="verifier-chromium-"))
+        self.process = subprocess.Popen(
+            [chromium(), *FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                targets = httpx.get(f"http://127.0.0.1:{self.port}/json", timeout=1).json()
+                self.socket_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+                return
+            except (httpx.TransportError, StopIteration, ValueError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("chromium did not start") from None
+                time.sleep(0.1)
+
+    def visit(self, url: str, width: int, height: int, screenshot: Path) -> dict[str, Any]:
+        """Load ``url`` in a ``width``×``height`` phone viewport; measurements, and a screenshot saved."""
+        return asyncio.run(self._visit(url, width, height, screenshot))
+
+    async def _visit(self, url: str, width: int, height: int, screenshot: Path) -> dict[str, Any]:
+        async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
+            counter = 0
+
+            async def call(method: str, **params: Any) -> Any:
+                nonlocal counter
+                counter += 1
+                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message.get("id") == counter:
+                        return message.get("result", {})
+
+            await call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=2,
+                       mobile=True)  # fmt: skip
+            await call("Page.enable")
+            await call("Page.navigate", url=url)
+            for _ in range(100):
+                state = await call("Runtime.evaluate", expression="document.readyState", returnByValue=True)
+                if state["result"]["value"] == "complete":
+                    break
+                await asyncio.sleep(0.05)
+            measured = await call(
+                "Runtime.evaluate",
+                returnByValue=True,
+                expression="""(() => { const v = document.querySelector('.verdict').getBoundingClientRect();
+                    return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+                            innerHeight: window.innerHeight, verdictBottom: v.bottom, verdictTop: v.top,
+                            lang: document.documentElement.lang, dir: document.documentElement.dir}; })()""",
+            )
+            shot = await call("Page.captureScreenshot", format="png")
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            return dict(measured["result"]["value"])
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
