@@ -187,7 +187,7 @@ def _check_seal(
         except InvalidSignature:
             found.signature_valid = False
             raise CheckFailed(Reason.BAD_SIGNATURE, "the signature does not verify") from None
-        found.signature_valid = True
+        found.signature_valid = True  # so that a claims failure still reports a good signature
         # (5) The claims, strictly: a trusted key signed them, but they must be what the encoder writes.
         try:
             content = claims_from_cbor(message.payload)
@@ -195,7 +195,7 @@ def _check_seal(
             raise CheckFailed(Reason.BAD_CLAIMS, str(exc)) from None
         if cache is not None:
             cache.put(cose, content)
-    found.signature_valid = True
+    found.signature_valid = True  # a cache hit: this exact seal verified before
     found.content = content
     # (6) The key was entitled to sign when the certificate was sealed.
     if not key.record.signs_at(content.issued_at):

@@ -87,7 +87,7 @@ class Conflict(RegistryError):
 
 @dataclass(frozen=True)
 class StatusRecord:
-    """A certificate's current status: state, and for a change the reason, note, actor and time."""
+    """A certificate's current status: state, and for a change the reason, note and time."""
 
     state: StatusState
     reason: str | None = None
