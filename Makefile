@@ -8,7 +8,12 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := ca-certificates postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-noto-cjk fonts-dejavu-core poppler-utils chromium
 
-.PHONY: run test lint typecheck unit bench bench-http bench-issue vectors clean
+IMAGE ?= localhost/verifier:latest
+BASE_IMAGE ?= localhost/debian:bookworm-slim
+# The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+
+.PHONY: run test lint typecheck unit bench bench-http bench-issue bench-memory image image-check vectors clean
 
 run: $(BIN)/.installed
 	$(BIN)/verifier demo
@@ -16,8 +21,9 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint typecheck unit
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check verifier tests bench
-	$(BIN)/ruff format --check verifier tests bench
+	$(BIN)/ruff check verifier tests bench scripts
+	$(BIN)/ruff format --check verifier tests bench scripts
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
@@ -36,6 +42,23 @@ bench-http: $(BIN)/.installed
 # Certificates with their PDF per second, a batch of 200 through the API, beside bare WeasyPrint.
 bench-issue: $(BIN)/.installed
 	$(BIN)/python bench/issue.py
+
+# Memory of a live service at rest, after issuing, and after 1,000 verifications (from its /metrics).
+bench-memory: $(BIN)/.installed
+	$(BIN)/python bench/memory.py
+
+# The container image, built without a Docker daemon: buildah (chroot isolation) on a Debian base that
+# scripts/base-image.sh makes here with debootstrap. `docker build .` works as well where Docker runs.
+image:
+	bash scripts/system-deps.sh buildah debootstrap
+	bash scripts/base-image.sh $(BASE_IMAGE)
+	buildah bud --isolation chroot --layers --format docker --build-arg BASE=$(BASE_IMAGE) \
+		--secret id=ca,src=$(CA_BUNDLE) -t $(IMAGE) .
+	@buildah images --format '{{.Name}}:{{.Tag}} {{.Size}}' $(IMAGE)
+
+# The built image at work: the demo renders its PDFs inside it, then the service answers a scan.
+image-check: $(BIN)/.installed
+	bash scripts/image-check.sh $(IMAGE)
 
 # Regenerate the published test vectors (the suite checks they match the committed ones).
 vectors: $(BIN)/.installed

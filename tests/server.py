@@ -22,10 +22,11 @@ def free_port() -> int:
 class Server:
     """``verifier serve`` with the given environment; start, wait until healthy, kill."""
 
-    def __init__(self, home: Path, env: dict[str, str]) -> None:
+    def __init__(self, home: Path, env: dict[str, str], args: list[str] | None = None) -> None:
         self.home = home
+        self.args = args or []
         self.port = free_port()
-        self.env = {**os.environ, **env, "VERIFIER_PUBLIC_URL": f"http://127.0.0.1:{self.port}"}
+        self.env = {**os.environ, "VERIFIER_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -33,7 +34,7 @@ class Server:
         """Start and wait for ``/healthz``."""
         with (self.home / "server.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "verifier", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "verifier", "serve", "--port", str(self.port), *self.args],
                 cwd=self.home, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from tests.conftest import REFERENCE, Service
@@ -119,7 +120,10 @@ def test_every_write_is_audited_with_actor_and_utc_time(service: Service) -> Non
     assert str(suspend["actor"]).startswith("t")
 
 
-def test_admin_token_is_generated_once_when_unset(tmp_path: object, database_url: str, capsys: object) -> None:
+def test_admin_token_is_generated_once_when_unset(
+    tmp_path: object, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The generated token goes to a file only its user can read; the log says where, never the token."""
     from pathlib import Path
 
     from fastapi.testclient import TestClient
@@ -131,11 +135,16 @@ def test_admin_token_is_generated_once_when_unset(tmp_path: object, database_url
     settings = make_settings(folder, database_url)
     settings = type(settings)(**{**settings.__dict__, "admin_token": None})
     with TestClient(create_app(settings)) as client:
-        printed = capsys.readouterr().err  # type: ignore[attr-defined]
-        token = printed.strip().rsplit(" ", 1)[-1]
+        written = settings.data_dir / "admin-token"
+        token = written.read_text().strip()
         assert token.startswith("vrf_")
+        assert written.stat().st_mode & 0o777 == 0o600
+        assert str(written) in caplog.text and token not in caplog.text
         made = client.post("/api/v1/issuers", json={"id": "a", "name": "x", "name_en": "y"},
                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         assert made.status_code == 201
+    written.unlink()
+    caplog.clear()
     with TestClient(create_app(settings)):
-        assert "admin token" not in capsys.readouterr().err  # type: ignore[attr-defined]
+        assert "admin token" not in caplog.text
+        assert not written.exists()

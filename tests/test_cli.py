@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,8 +138,17 @@ def test_verify_without_operator_key(tmp_path: Path, home: Path, sealed: dict[st
 def test_demo_registers_the_packaged_certificates(tmp_path: Path) -> None:
     out = run(tmp_path, "demo", "--no-serve")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("/c/") >= 4
+    for name, verdict in (("zhejiang-made-kettle", "valid"), ("ccc-exemption-samples", "expired"),
+                          ("zhejiang-made-kettle-revoked", "revoked"), ("valve-suspended", "suspended")):  # fmt: skip
+        assert re.search(rf"{name} +{verdict} +data/demo/{name}\.pdf", out.stdout), (name, out.stdout)
+    tokens = re.findall(r"vrf_[A-Za-z0-9_-]{43}", out.stdout)
+    assert len(set(tokens)) == 2
+    assert "vrf_" not in out.stderr  # the log lines hold no token
     demo = tmp_path / "data" / "demo"
+    index = (demo / "index.html").read_text()
+    assert index.count("verification page") == 6 and index.count('.pdf">PDF</a>') == 6
+    link = re.search(r"(https?://\S+/c/1[A-Z2-7]+)\s", out.stdout)
+    assert link and link.group(1) in index
     text = (demo / "zhejiang-made-kettle.qr.txt").read_text().strip()
     checked = run(tmp_path, "verify", text, "--trust-list", str(demo / "trust-list.json"), "--operator-key",
                   str(demo / "operator.pub.pem"))  # fmt: skip

@@ -18,12 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from verifier import firstrun, logs
 from verifier.check import verify, verify_cose
 from verifier.config import Settings, load_settings
 from verifier.errors import CertificateInvalid, VerifierError
@@ -32,14 +35,13 @@ from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
 from verifier.pdfread import FileRefused, read_image, read_pdf
 from verifier.qr import qr_png, qr_svg
-from verifier.samples import demo_certificates
+from verifier.seal import check_public_url
 from verifier.store.database import make_engine, migrate
-from verifier.store.registry import Principal, Registry, Role
+from verifier.store.registry import Registry
 from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo, Verdict, VerificationResult
 
 OPERATOR = "operator"
-DEMO_ISSUER = IssuerInfo("demo-cert", "浙江制造认证联盟（演示）", "Zhejiang Made Certification Alliance (DEMO)")
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",
@@ -128,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="a demo issuer and the reference certificates, then serve")
     _listen_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="set up and print, but do not serve")
+    demo.add_argument("--out", type=Path, metavar="DIR", help="where the PDFs go (default: DATA_DIR/demo)")
     demo.set_defaults(run=_demo)
 
     issuer = commands.add_parser("issuer", help="register issuers and rotate their keys").add_subparsers(
@@ -325,7 +328,7 @@ def _trust_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-CLI_ACTOR = Principal("cli", Role.OPERATOR)
+CLI_ACTOR = firstrun.CLI_ACTOR
 
 
 def _registry(settings: Settings) -> Registry:
@@ -340,11 +343,40 @@ def _registry(settings: Settings) -> Registry:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    log_config = logs.configure(settings.log_level, _secrets(settings))
     _registry(settings)  # migrate once, before the workers start
+    if args.workers > 1:
+        _metrics_folder(settings)
     uvicorn.run(
-        "verifier.api.app:app_from_environment", factory=True, host=args.host, port=args.port, workers=args.workers
+        "verifier.api.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=log_config,
+        access_log=False,
+        server_header=False,
     )
     return 0
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """The configured secrets, which no log line may show."""
+    found = [settings.admin_token, settings.metrics_token]
+    if settings.key_passphrase:
+        found.append(settings.key_passphrase.decode("utf-8"))
+    return [s for s in found if s]
+
+
+def _metrics_folder(settings: Settings) -> None:
+    """Several workers share their metrics through files: an empty folder for this run, named to them."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
 def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -374,53 +406,31 @@ def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    """A demo issuer with the packaged certificates in the registry, their QR codes on disk, then serve."""
+    """The newcomer's first run: demo data, its files and links, then the service itself."""
     from verifier.api.app import create_app
 
+    if not os.environ.get("VERIFIER_PUBLIC_URL"):  # the links must reach this very server
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - compared, not bound
+        settings = replace(settings, public_url=check_public_url(f"http://{host}:{args.port}"))
+    log_config = logs.configure(settings.log_level, _secrets(settings))
     app = create_app(settings)
-    registry: Registry = app.state.services.registry
-    now = datetime.now(UTC)
-    if registry.has_issuer(DEMO_ISSUER.id):
-        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, "demo token", now)
-    else:
-        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
-    _, admin_token = registry.create_operator_token(CLI_ACTOR, "demo operator token", now)
-    principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
-    out = settings.data_dir / "demo"
-    out.mkdir(parents=True, exist_ok=True)
-    base = settings.public_url
-    print(
-        f"verifier demo: {base}\n\n  operator token: {admin_token}\n  issuer token ({DEMO_ISSUER.id}): {issuer_token}\n"
+    services = app.state.services
+    demo = firstrun.set_up(
+        services.registry, services.pdfs, settings.public_url, args.out or settings.data_dir / "demo", datetime.now(UTC)
     )
-    for name, data in demo_certificates():
-        record = registry.find_number(DEMO_ISSUER.id, data["number"])
-        if record is None:
-            (record,) = registry.issue(principal, [parse_certificate(data)], base, now, app.state.services.pdfs)
-        (out / f"{name}.png").write_bytes(qr_png(record.qr_text))
-        if settings.render_pdfs:
-            (out / f"{name}.pdf").write_bytes(registry.pdf(DEMO_ISSUER.id, record.id))
-        (out / f"{name}.qr.txt").write_text(record.qr_text + "\n", "ascii")
-        segment = record.qr_text.rsplit("/", 1)[1]
-        print(f"  {name:34} {base}/c/{segment[:24]}...  {out / name}.pdf")
-    trust_list = registry.trust_list((base,), now)
-    (out / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
-    (out / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))
-    print(
-        f'\n  offline: {_program()} verify "$(cat {out}/zhejiang-made-kettle.qr.txt)" '
-        f"--trust-list {out}/trust-list.json --operator-key {out}/operator.pub.pem"
-        f"\n  try: curl -s -H 'Accept: application/json' {base}/c/$(cut -d/ -f5 {out}/zhejiang-made-kettle.qr.txt)"
-        f"\n       curl -s -H 'Authorization: Bearer {issuer_token}' {base}/api/v1/certificates"
-        f"\n  API docs: {base}/docs\n"
-    )
+    print(firstrun.describe(demo, _program()), flush=True)
     if args.no_serve:
         return 0
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config, access_log=False, server_header=False)
     return 0
 
 
 def _program() -> str:
     """How the user can call this command again: the script's path when it was run as one."""
     script = Path(sys.argv[0])
-    return os.path.relpath(script) if script.name == "verifier" else "verifier"
+    on_path = shutil.which("verifier")
+    if script.name != "verifier" or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "verifier"
+    return os.path.relpath(script)

@@ -15,6 +15,7 @@ from verifier.seal import check_public_url
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MIN_ADMIN_TOKEN = 32
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "your-token", "example")
 
 
@@ -33,6 +34,8 @@ class Settings:
     render_pdfs: bool = True
     rate_limit: tuple[int, float] | None = (600, 60.0)
     templates_dir: Path | None = None
+    metrics_token: str | None = field(default=None, repr=False)
+    log_level: str = "info"
 
     @property
     def database(self) -> str:
@@ -49,14 +52,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     operator's token; at least 32 characters; when unset, one is generated once and printed),
     ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off),
     ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
-    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the project's ``templates/``),
-    ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none).
+    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the packaged ``verifier/templates/``),
+    ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
+    ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
+    ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
     admin_token = env.get("VERIFIER_ADMIN_TOKEN") or None
     if admin_token is not None:
         check_admin_token(admin_token)
+    metrics_token = env.get("VERIFIER_METRICS_TOKEN") or None
+    if metrics_token is not None:
+        check_admin_token(metrics_token, "VERIFIER_METRICS_TOKEN")
+    log_level = env.get("VERIFIER_LOG_LEVEL", "info").lower()
+    if log_level not in LOG_LEVELS:
+        raise ValueError(f"VERIFIER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
     return Settings(
         public_url=check_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
         data_dir=Path(env.get("VERIFIER_DATA_DIR", "data")),
@@ -68,6 +79,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         render_pdfs=env.get("VERIFIER_RENDER_PDFS", "1") not in ("0", "false", "no", "off"),
         templates_dir=Path(env["VERIFIER_TEMPLATES_DIR"]) if env.get("VERIFIER_TEMPLATES_DIR") else None,
         rate_limit=_rate(env.get("VERIFIER_RATE_LIMIT", "600/60")),
+        metrics_token=metrics_token,
+        log_level=log_level,
     )
 
 
@@ -86,11 +99,11 @@ def _count(text: str, name: str) -> int:
     return int(text)
 
 
-def check_admin_token(token: str) -> None:
-    """Refuse a short or placeholder admin token (ValueError)."""
+def check_admin_token(token: str, name: str = "VERIFIER_ADMIN_TOKEN") -> None:
+    """Refuse a short or placeholder secret token (ValueError)."""
     lowered = token.lower()
     if len(token) < MIN_ADMIN_TOKEN or len(set(token)) < 12 or any(p in lowered for p in _PLACEHOLDERS):
         raise ValueError(
-            f"VERIFIER_ADMIN_TOKEN must be a random secret of at least {MIN_ADMIN_TOKEN} characters "
+            f"{name} must be a random secret of at least {MIN_ADMIN_TOKEN} characters "
             "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )

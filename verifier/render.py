@@ -23,7 +23,7 @@ from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.qr import qr_svg
 from verifier.verdict import IssuerInfo
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEAL_ATTACHMENT = "seal.cose"
 XMP_NAMESPACE = "https://verifier.zhejiang-made.example/ns/seal/1.0/"
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from verifier.api import issuer, operator, public
 from verifier.api.deps import Services, TrustCache
+from verifier.api.observe import Metrics, Observe, metrics_route
 from verifier.api.ratelimit import RateLimit, RateLimiter
 from verifier.check import SealCache
 from verifier.config import Settings
@@ -30,10 +33,13 @@ from verifier.store.database import make_engine, migrate
 from verifier.store.registry import Registry, RegistryError
 
 Clock = Callable[[], datetime]
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+log = logging.getLogger("verifier")
 DESCRIPTION = """Issue sealed product certificates and check them.
 
 * **Public**: `GET /c/{code}` (the page a phone camera opens; JSON with `Accept: application/json`),
-  `POST /api/v1/verify`, `GET /api/v1/trust-list`, `GET /healthz`.
+  `POST /api/v1/verify`, `POST /api/v1/verify/pdf`, `GET /api/v1/trust-list`, `GET /healthz`,
+  `GET /metrics` (Prometheus).
 * **Issuers** (`Authorization: Bearer <issuer token>`): `/api/v1/certificates...`
 * **Operator** (`Authorization: Bearer <admin token>`): `/api/v1/issuers...`
 """
@@ -54,7 +60,12 @@ def create_app(
     registry.ensure_operator_key(now())
     generated = registry.ensure_admin_token(now())
     if generated:
-        print(f"verifier: generated the admin token (shown once, keep it): {generated}", file=sys.stderr)
+        path = write_secret(settings.data_dir / ADMIN_TOKEN_FILE, generated)
+        log.warning(
+            "generated the admin token and wrote it to %s (readable by this user only): keep it, then delete the file",
+            path,
+        )
+    metrics = Metrics()
     services = Services(
         settings,
         registry,
@@ -62,6 +73,7 @@ def create_app(
         now,
         SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
         PdfMaker(settings.public_url, templates=settings.templates_dir or TEMPLATES) if settings.render_pdfs else None,
+        metrics=metrics,
     )
 
     @asynccontextmanager
@@ -74,7 +86,7 @@ def create_app(
 
     app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
-    app.router.routes[:0] = public.SCAN_ROUTES
+    app.router.routes[:0] = [*public.SCAN_ROUTES, metrics_route(metrics, settings.metrics_token)]
     app.include_router(public.router)
     app.include_router(issuer.router)
     app.include_router(operator.router)
@@ -82,7 +94,9 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.rate_limit is not None:
         count, seconds = settings.rate_limit
-        app.add_middleware(RateLimit, limiter=RateLimiter(count, seconds, rate_clock))
+        limiter = RateLimiter(count, seconds, rate_clock)
+        app.add_middleware(RateLimit, limiter=limiter, refused=metrics.rate_limited.inc)
+    app.add_middleware(Observe, metrics=metrics)
     return app
 
 
@@ -202,3 +216,12 @@ def app_from_environment() -> FastAPI:
     from verifier.config import load_settings
 
     return create_app(load_settings())
+
+
+def write_secret(path: Path, text: str) -> Path:
+    """Write ``text`` to a new file only this user can read (0600 from the start); returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text + "\n")
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from verifier.api.observe import Metrics
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.issuing import PdfMaker
@@ -20,6 +22,7 @@ from verifier.store.registry import Principal, Registry, Role
 from verifier.trust import TrustList
 
 TRUST_LIST_TTL = 30.0
+log = logging.getLogger("verifier.auth")
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Services:
     seals: SealCache | None = field(default_factory=SealCache)
     pdfs: PdfMaker | None = None
     files: FileReader = field(default_factory=FileReader)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 async def services(request: Request) -> Services:
@@ -79,10 +83,13 @@ def _principal(
 ) -> Principal:
     target = f"{request.method} {request.url.path}"
     if credentials is None or credentials.scheme.lower() != "bearer":
+        svc.metrics.auth_refused.labels("missing").inc()
         svc.registry.record_refusal("anonymous", "auth.missing", target, svc.clock(), {})
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     principal = svc.registry.authenticate(credentials.credentials)
     if principal is None:
+        svc.metrics.auth_refused.labels("unknown").inc()
+        log.warning("refused an unknown or withdrawn token", extra={"fields": {"target": target}})
         svc.registry.record_refusal("anonymous", "auth.refused", target, svc.clock(), {})
         raise HTTPException(401, "unknown or withdrawn token", headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -96,6 +103,7 @@ def _requiring(role: Role, words: str) -> Callable[..., Principal]:
     ) -> Principal:
         if principal.role is not role:
             target = f"{request.method} {request.url.path}"
+            svc.metrics.auth_refused.labels("forbidden").inc()
             svc.registry.record_refusal(principal.token_id, "auth.forbidden", target, svc.clock(), {})
             raise HTTPException(403, f"this needs {words}")
         return principal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Annotated, Literal
 
@@ -22,9 +23,17 @@ from verifier.check import validity_state
 from verifier.model import Certificate
 from verifier.samples import demo_certificates
 from verifier.status import Action
-from verifier.store.registry import CURSOR_PATTERN, CertificateRecord, ListFilter, decode_cursor, encode_cursor
+from verifier.store.registry import (
+    CURSOR_PATTERN,
+    CertificateRecord,
+    ListFilter,
+    Principal,
+    decode_cursor,
+    encode_cursor,
+)
 from verifier.verdict import StatusState
 
+log = logging.getLogger("verifier.issuer")
 router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])
 
 CERTIFICATE_EXAMPLES: dict[str, Example] = {
@@ -41,6 +50,14 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut, "description": "Not one of yours"}}
 CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut, "description": "Not allowed now"}}
+
+
+def issued(svc: Services, principal: Principal, records: list[CertificateRecord]) -> None:
+    """Count and log certificates just issued (one line for a batch)."""
+    for record in records:
+        svc.metrics.issued.labels(record.record["scheme"]).inc()
+    fields = {"issuer": principal.issuer_id, "count": len(records), "first": records[0].id if records else None}
+    log.info("issued %d certificate(s)", len(records), extra={"fields": fields})
 
 
 def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
@@ -79,6 +96,7 @@ def create(
 ) -> CertificateOut:
     """Seal and register one certificate; its number is generated when the body has none."""
     (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
+    issued(svc, principal, [record])
     response.headers["Location"] = f"/api/v1/certificates/{record.id}"
     return certificate_out(svc, record)
 
@@ -91,6 +109,7 @@ def create_batch(
 ) -> BatchOut:
     """Seal and register every certificate of the batch, or none of them."""
     records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
+    issued(svc, principal, records)
     return BatchOut(certificates=[certificate_out(svc, r) for r in records])
 
 
@@ -151,6 +170,9 @@ def _status_route(action: Action) -> None:
 
     def change(certificate_id: str, body: StatusChangeIn, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
         record = svc.registry.change_status(principal, certificate_id, action, body.reason, body.note, svc.clock())
+        svc.metrics.status_changes.labels(action.value).inc()
+        fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": body.reason}
+        log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})
         return certificate_out(svc, record)
 
     change.__doc__ = f"{action.value.capitalize()} one of your certificates, with a reason code."

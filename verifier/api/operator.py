@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, status
 
 from verifier.api.deps import OperatorDep, ServicesDep
@@ -9,6 +11,7 @@ from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
 from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, TokenIn, TokenInfo, TokenOut
 from verifier.verdict import IssuerInfo
 
+log = logging.getLogger("verifier.operator")
 router = APIRouter(prefix="/api/v1/issuers", tags=["operator"])
 
 
@@ -19,6 +22,7 @@ def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> I
         principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock()
     )
     svc.trust.refresh()
+    log.info("issuer %s registered", body.id, extra={"fields": {"issuer": body.id, "kid": record.kid_hex}})
     return IssuerOut(id=body.id, kid=record.kid_hex, token_id=token_id, token=token)
 
 
@@ -28,6 +32,7 @@ def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> I
 def create_token(issuer_id: str, body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
     """Another token for the issuer (answered once)."""
     token_id, token = svc.registry.issue_token(principal, issuer_id, body.label, svc.clock())
+    log.info("token %s created", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
     return TokenOut(id=token_id, token=token)
 
 
@@ -46,6 +51,7 @@ def list_tokens(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> lis
 def withdraw_token(issuer_id: str, token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
     """Withdraw a token: its very next request fails."""
     svc.registry.withdraw_token(principal, issuer_id, token_id, svc.clock())
+    log.info("token %s withdrawn", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
 
 
 @router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND, summary="Rotate the issuer's key")
@@ -53,4 +59,5 @@ def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyO
     """A new signing key; certificates sealed with the old one stay verifiable."""
     record = svc.registry.rotate_key(principal, issuer_id, svc.clock())
     svc.trust.refresh()
+    log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
     return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.routing import Route
 
 from verifier.api.deps import Services, ServicesDep
+from verifier.api.observe import Scope, note_verdict
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
@@ -30,8 +32,14 @@ def verdict_response(result: VerificationResult) -> Response:
     return Response(orjson.dumps(result.to_json()), media_type="application/json", headers=NO_STORE)
 
 
-def check_online(svc: Services, text: str | None = None, segment: str | None = None) -> VerificationResult:
-    """A scanned text (or a link's last segment) checked against the trust list and the registry, now."""
+def check_online(
+    svc: Services, scope: Scope, via: str, text: str | None = None, segment: str | None = None
+) -> VerificationResult:
+    """A scanned text (or a link's last segment) checked against the trust list and the registry, now.
+
+    The verdict is counted under ``via`` in the metrics and noted for the request's access log line.
+    """
+    start = time.perf_counter()
     at: datetime = svc.clock()
     lookup = svc.registry.lookup_seal
 
@@ -46,6 +54,7 @@ def check_online(svc: Services, text: str | None = None, segment: str | None = N
         # A key another replica added since the trust list was cached: look again, at most once a second.
         svc.trust.refresh(min_age=1.0)
         result = run()
+    note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
     return result
 
 
@@ -63,9 +72,9 @@ def healthz(svc: ServicesDep) -> dict[str, str]:
     summary="Check a scanned QR text",
     description="Always 200 for any text: the verdict says what is wrong with it.",
 )
-async def verify_text(body: VerifyIn, svc: ServicesDep) -> Response:
+async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Response:
     """The verdict for the text a QR code holds."""
-    return verdict_response(check_online(svc, text=body.qr.strip()))
+    return verdict_response(check_online(svc, request.scope, "api", text=body.qr.strip()))
 
 
 @router.post(
@@ -83,10 +92,12 @@ async def verify_text(body: VerifyIn, svc: ServicesDep) -> Response:
         422: {"model": ErrorOut, "description": "Encrypted, damaged, or too complex to read"},
     },
 )
-def verify_pdf(file: Annotated[UploadFile, File(description="the certificate PDF")], svc: ServicesDep) -> Response:
+def verify_pdf(
+    file: Annotated[UploadFile, File(description="the certificate PDF")], request: Request, svc: ServicesDep
+) -> Response:
     """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
     data = file.file.read(MAX_PDF_BYTES + 1)
-    result, source = check_file(svc, svc.files.pdf(data))
+    result, source = check_file(svc, request.scope, svc.files.pdf(data))
     payload = result.to_json()
     digest = hashlib.sha256(data).digest()
     issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
@@ -109,7 +120,7 @@ async def check_pasted(request: Request, qr: str = "") -> Response:
     """The landing page's text form: the verdict page for a pasted QR text (no lookup by number)."""
     svc: Services = request.app.state.services
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
-    result = check_online(svc, text=qr.strip()[:4096])
+    result = check_online(svc, request.scope, "link", text=qr.strip()[:4096])
     return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
 
 
@@ -122,19 +133,23 @@ def check_uploaded(request: Request, file: Annotated[UploadFile, File()], svc: S
         found = svc.files.pdf(file.file.read(MAX_PDF_BYTES + 1))
     except FileRefused as exc:
         found, status = FileSeal(None, ()), exc.status
-    result, _ = check_file(svc, found)
+    result, _ = check_file(svc, request.scope, found)
     headers = {**PAGE_HEADERS, "Content-Language": language}
     return HTMLResponse(page(result, language), status_code=status, headers=headers)
 
 
-def check_file(svc: Services, found: FileSeal) -> tuple[VerificationResult, str]:
+def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:
     """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was."""
+    start = time.perf_counter()
     at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.lookup_seal
     if found.seal is not None:
-        return verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
-    if found.qr_texts:
-        return verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
-    return nothing_found(trust_list, at), "none"
+        result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
+    elif found.qr_texts:
+        result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
+    else:
+        result, source = nothing_found(trust_list, at), "none"
+    note_verdict(scope, svc.metrics, result, "pdf", time.perf_counter() - start)
+    return result, source
 
 
 async def scan(request: Request) -> Response:
@@ -144,7 +159,8 @@ async def scan(request: Request) -> Response:
     no dependency injection, no validation layer; the code is checked by the seal decoder itself.
     """
     svc: Services = request.app.state.services
-    result = check_online(svc, segment=request.path_params["code"])
+    request.scope["route"] = SCAN_ROUTES[0]  # FastAPI names only its own routes; the metrics want this one's
+    result = check_online(svc, request.scope, "link", segment=request.path_params["code"])
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return verdict_response(result)

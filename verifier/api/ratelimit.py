@@ -48,9 +48,15 @@ class RateLimiter:
 class RateLimit:
     """ASGI middleware applying a :class:`RateLimiter` to the public endpoints (the page and verify)."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        limiter: RateLimiter,
+        refused: Callable[[], None] = lambda: None,
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse with 429 past the limit; otherwise pass the request on."""
@@ -58,6 +64,7 @@ class RateLimit:
             client = (scope.get("client") or ("unknown", 0))[0]
             wait = self.limiter.check(client)
             if wait is not None:
+                self.refused()
                 await _refuse(send, math.ceil(wait))
                 return
         await self.app(scope, receive, send)

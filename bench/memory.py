@@ -1,0 +1,127 @@
+"""The service's memory: at rest, after issuing certificates with PDFs, and after 1,000 verifications.
+
+    .venv/bin/python bench/memory.py [--verifications 1000] [--url URL --admin-token TOKEN]
+    (or: make bench-memory)
+
+Without ``--url``, ``verifier serve`` is started on a temporary folder (SQLite, PDFs on) and measured
+from /proc: the server process alone and with its worker processes (the PDF render pool starts on the
+first issuance). With ``--url`` (for example the container from ``make image-check``), the figure is
+the server's own ``process_resident_memory_bytes`` from its /metrics. The verifications are scans of
+the reference certificates' links, as a phone (the HTML page) or a customs system (JSON) makes them,
+with one in ten a forged code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference" / "certificates"
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
+
+
+def metrics_rss(client: httpx.Client) -> int:
+    """The server's resident bytes as its /metrics reports them."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "process_resident_memory_bytes":
+                return int(sample.value)
+    raise RuntimeError("/metrics has no process_resident_memory_bytes")
+
+
+def run(client: httpx.Client, admin: str, verifications: int, measure: dict[str, object]) -> list[tuple[str, str]]:
+    """Issue the reference certificates, then scan them; ``measure`` takes the figures at each step."""
+    rows: list[tuple[str, str]] = []
+    measure["at rest"] = snapshot(client, measure)
+    issuer_id = "bench" + secrets.token_hex(3)
+    made = client.post("/api/v1/issuers", json={"id": issuer_id, "name": "基准", "name_en": "Bench"},
+                       headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+    made.raise_for_status()
+    headers = {"Authorization": f"Bearer {made.json()['token']}"}
+    certificates = []
+    for path in sorted(REFERENCE.glob("*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        data["number"] = f"{data['number']}-{secrets.token_hex(2).upper()}"[:64]
+        answer = client.post("/api/v1/certificates", json=data, headers=headers, timeout=120)
+        answer.raise_for_status()
+        certificates.append(answer.json())
+    measure[f"after issuing {len(certificates)} with PDFs"] = snapshot(client, measure)
+    codes = [c["qr"].rsplit("/", 1)[1] for c in certificates]
+    verdicts: dict[str, int] = {}
+    for i in range(verifications):
+        code = codes[i % len(codes)]
+        if i % 10 == 9:
+            code = code[:-4] + ("AAAA" if not code.endswith("AAAA") else "BBBB")
+        if i % 2:
+            answer = client.get(f"/c/{code}", headers={"Accept": "application/json"})
+            verdict = answer.json()["verdict"]
+        else:
+            answer = client.get(f"/c/{code}")
+            verdict = "page"
+        answer.raise_for_status()
+        verdicts[verdict] = verdicts.get(verdict, 0) + 1
+    measure[f"after {verifications} verifications"] = snapshot(client, measure)
+    rows.append(("answers", ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))))
+    return rows
+
+
+def snapshot(client: httpx.Client, measure: dict[str, object]) -> tuple[int, int]:
+    """(server alone, server with its workers) in bytes; both the /metrics figure when remote."""
+    server = measure.get("_pid")
+    alone = metrics_rss(client)
+    if isinstance(server, int):
+        from issue import _rss_tree
+
+        return alone, _rss_tree(server)
+    return alone, alone
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--verifications", type=int, default=1000)
+    parser.add_argument("--url", help="measure this running service instead of starting one")
+    parser.add_argument("--admin-token", help="its operator token (with --url)")
+    args = parser.parse_args()
+    measure: dict[str, object] = {}
+    if args.url:
+        with httpx.Client(base_url=args.url, timeout=30) as client:
+            rows = run(client, args.admin_token, args.verifications, measure)
+    else:
+        from server import Server
+
+        home = Path(tempfile.mkdtemp(prefix="verifier-bench-memory-"))
+        admin = secrets.token_urlsafe(32)
+        env = {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+               "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning"}  # fmt: skip
+        server = Server(home, env)
+        server.start()
+        try:
+            assert server.process is not None
+            measure["_pid"] = server.process.pid
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                rows = run(client, admin, args.verifications, measure)
+        finally:
+            server.stop()
+            shutil.rmtree(home, ignore_errors=True)
+    print(f"{'moment':<34} {'server MiB':>10} {'with workers MiB':>17}")
+    for moment, figures in measure.items():
+        if moment.startswith("_") or not isinstance(figures, tuple):
+            continue
+        alone, tree = figures
+        print(f"{moment:<34} {alone / 2**20:>10.1f} {tree / 2**20:>17.1f}")
+    for name, text in rows:
+        print(f"{name}: {text}")
+
+
+if __name__ == "__main__":
+    main()

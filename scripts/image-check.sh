@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The built image at work, without a Docker daemon: a container from it (buildah, chroot isolation) as
+# the image's own non-root user with the data and keys folders mounted as its volumes would be;
+# `verifier demo --no-serve` issues the demo certificates with their PDFs inside it (pango, the fonts, the
+# QR self-test), `verifier verify` checks one offline, then the image's command serves and answers
+# /healthz, the HEALTHCHECK command, and a scan. With MEASURE=1, bench/memory.py then measures it.
+#
+#   scripts/image-check.sh [IMAGE]        (default localhost/verifier:latest)
+#
+# The container shares this machine's network (chroot isolation), so port 8000 must be free.
+set -euo pipefail
+image=${1:-localhost/verifier:latest}
+port=8000
+base=http://127.0.0.1:$port
+if curl -s -o /dev/null "$base/"; then
+    echo "image check: port $port is in use; stop what serves there first" >&2
+    exit 1
+fi
+work=$(mktemp -d /var/tmp/verifier-image-check.XXXXXX)
+mkdir -p "$work/data" "$work/keys"
+chown 10001:10001 "$work/data" "$work/keys"
+chmod 0700 "$work/keys"
+container=$(buildah from --quiet "$image")
+server=
+cleanup() {
+    if [ -n "$server" ]; then  # the server runs under buildah in a process group of its own
+        kill -TERM -- "-$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    buildah rm "$container" >/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+admin=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+buildah config --env VERIFIER_PUBLIC_URL="$base" --env VERIFIER_ADMIN_TOKEN="$admin" "$container"
+inside() {
+    buildah run --isolation chroot --user 10001:10001 \
+        --volume "$work/data:/var/lib/verifier/data" --volume "$work/keys:/var/lib/verifier/keys" \
+        "$container" -- "$@"
+}
+
+echo "== demo inside the image"
+inside verifier demo --no-serve --port "$port" | sed -n '1,/^$/p;/Demo certificates/,/^$/p'
+demo=/var/lib/verifier/data/demo
+inside verifier verify "$demo/zhejiang-made-kettle.pdf" --trust-list "$demo/trust-list.json" \
+    --operator-key "$demo/operator.pub.pem" | head -3
+echo "== the image's command: $(buildah inspect --format '{{.OCIv1.Config.Cmd}}' "$container")"
+cmd=$(buildah inspect --format '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' "$container")
+# shellcheck disable=SC2086 # the command's words, as the image gives them
+setsid bash -c "$(declare -f inside); work=$work container=$container; inside $cmd" > "$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -fsS "$base/healthz"; echo
+# The HEALTHCHECK as Docker runs it: CMD followed by the command's words.
+mapfile -t health < <(buildah inspect --format '{{range .Docker.Config.Healthcheck.Test}}{{println .}}{{end}}' "$container")
+[ "${health[0]}" = CMD ] || { echo "unexpected HEALTHCHECK: ${health[*]}" >&2; exit 1; }
+inside "${health[@]:1}" && echo "HEALTHCHECK: healthy"
+code=$(cut -d/ -f5 "$work/data/demo/zhejiang-made-kettle.qr.txt")
+curl -fsS -H 'Accept: application/json' "$base/c/$code" | python3 -c \
+    'import json, sys; v = json.load(sys.stdin); print("scan:", v["verdict"]); sys.exit(v["verdict"] != "valid")'
+head -c 300 "$work/server.log"; echo
+if [ "${MEASURE:-0}" = 1 ]; then
+    "${PYTHON:-.venv/bin/python}" bench/memory.py --url "$base" --admin-token "$admin"
+fi
+echo "image check: passed"

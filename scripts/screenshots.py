@@ -1,0 +1,66 @@
+"""The README's pictures, made from the real thing: a live server, Debian's Chromium, a rendered PDF.
+
+    .venv/bin/python scripts/screenshots.py        (writes docs/images/*.png)
+
+A `verifier serve` on a temporary folder issues the reference kettle certificate and a revoked copy;
+Chromium (tests/browser.py) opens their verification pages at a phone's 390×844; the kettle's PDF,
+as issued, is rasterised at 100 dpi by pypdfium2.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pypdfium2
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.browser import Browser  # noqa: E402
+from tests.conftest import REFERENCE  # noqa: E402
+from tests.server import Server  # noqa: E402
+
+IMAGES = REPO / "docs" / "images"
+
+
+def main() -> None:
+    """Write docs/images/page-valid.png, page-revoked-zh.png and certificate.png."""
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="verifier-screenshots-"))
+    admin = secrets.token_urlsafe(32)
+    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+                           "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning",
+                           "VERIFIER_PUBLIC_URL": "https://verify.zhejiang-made.example"})  # fmt: skip
+    server.start()
+    browser = Browser()
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            body = {"id": "zjmade", "name": "浙江制造认证联盟", "name_en": "Zhejiang Made Alliance"}
+            made = client.post("/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=body)
+            issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+            kettle = client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=issuer).json()
+            copy = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJM-2024-0318"}
+            revoked = client.post("/api/v1/certificates", json=copy, headers=issuer).json()
+            client.post(f"/api/v1/certificates/{revoked['id']}/revoke", json={"reason": "non_conformity"},
+                        headers=issuer)  # fmt: skip
+            for name, certificate, language in (("page-valid", kettle, "en"), ("page-revoked-zh", revoked, "zh")):
+                url = f"{server.url}/c/{certificate['qr'].rsplit('/', 1)[1]}?lang={language}"  # as if at the origin
+                browser.visit(url, 390, 844, IMAGES / f"{name}.png")
+                print(IMAGES / f"{name}.png")
+            pdf = client.get(f"/api/v1/certificates/{kettle['id']}/pdf", headers=issuer).content
+        document = pypdfium2.PdfDocument(pdf)
+        document[0].render(scale=100 / 72).to_pil().save(IMAGES / "certificate.png", optimize=True)
+        print(IMAGES / "certificate.png")
+    finally:
+        browser.close()
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
