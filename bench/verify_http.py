@@ -1,6 +1,6 @@
 """GET /c/{code} as JSON beside a bare FastAPI endpoint, on one uvicorn worker, under wrk.
 
-    .venv/bin/python bench/verify_http.py [--sizes 1000,1000000] [--seconds 10] [--connections 32]
+    .venv/bin/python bench/verify_http.py [--sizes 1000,1000000] [--seconds 10] [--connections 32] [--cold] [--logs]
     (or: make bench-http)
 
 For each registry size: the registry is filled with that many sealed certificates (through the
@@ -88,6 +88,13 @@ def serve(port: int) -> None:
     async def bare() -> dict[str, str]:
         return {"verdict": "valid", "reason": "in_force"}
 
+    if os.environ.get("BENCH_ACCESS_LOG") == "1":  # as `verifier serve` logs: a JSON line per request
+        from verifier import logs
+
+        config = logs.configure("info")
+        uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_config=config,
+                    access_log=False)  # fmt: skip
+        return
     uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning")
 
 
@@ -114,6 +121,9 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="also measure with the seal cache off: every scan verifies Ed25519"
     )
+    parser.add_argument(
+        "--logs", action="store_true", help="also measure with a JSON access line per request (to a file)"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -125,7 +135,7 @@ def main() -> None:
         f"{'stored':>10} {'seal cache':>10} {'bare req/s':>11} {'bare p99':>9} {'verify req/s':>13} "
         f"{'verify p99':>11} {'ratio':>6}"
     )
-    modes = ["on", "off"] if args.cold else ["on"]
+    modes = ["on", *(["off"] if args.cold else []), *(["on+log"] if args.logs else [])]
     for size in (int(s) for s in args.sizes.split(",")):
         home = Path(tempfile.mkdtemp(prefix="verifier-bench-"))
         port = free_port()
@@ -148,7 +158,8 @@ def main() -> None:
             "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
         )
         for mode in modes:
-            env["VERIFIER_SEAL_CACHE"] = "10000" if mode == "on" else "0"
+            env["VERIFIER_SEAL_CACHE"] = "0" if mode == "off" else "10000"
+            env["BENCH_ACCESS_LOG"] = "1" if mode.endswith("+log") else "0"
             measure(env, size, mode, segments, script, args)
         shutil.rmtree(home, ignore_errors=True)
     print("\ngoals: ratio ≥ 0.6, p99 ≤ 20 ms, and no growth with the registry's size")
@@ -160,7 +171,9 @@ def measure(
     """One server: wrk on /bare, then on the scans; prints a line."""
     port = int(env["VERIFIER_PUBLIC_URL"].rsplit(":", 1)[1])
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
+    log = (script.parent / "server.log").open("ab")
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, stderr=log)
+    log.close()
     try:
         for _ in range(200):
             try:

@@ -1,4 +1,11 @@
-"""The curl examples of docs/verdict.md, run against a live server: each answers what the doc says."""
+"""The docs' examples, run: every ```sh block of docs/*.md against one live server.
+
+Blocks run in order, each in a fresh bash with ``set -euo pipefail``, in one
+working folder with the variables the docs name (``$BASE``, ``$QR``, ``$CODE``, ``$ADMIN_TOKEN``,
+``$ISSUER_TOKEN``, ``$VECTORS``) and the files they name (``certificate.pdf``, ``certificate.json``,
+``operator.pub.pem``). A block passes when it exits 0; what each block prints is checked further below
+where the doc says what it answers. ```text blocks are not run.
+"""
 
 from __future__ import annotations
 
@@ -8,55 +15,151 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import REFERENCE
 from tests.server import Server
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "verdict.md"
+REPO = Path(__file__).resolve().parents[1]
 FIELDS = {"verdict", "reason", "detail", "checked_at", "signature", "validity", "certificate", "status", "registered"}
 
 
-def test_curl_examples(tmp_path: Path) -> None:
-    assert shutil.which("curl"), "curl is needed"
+def blocks(doc: Path) -> list[str]:
+    return re.findall(r"^```sh\n(.*?)^```", doc.read_text("utf-8"), flags=re.S | re.M)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("docs")
     admin = secrets.token_urlsafe(32)
-    server = Server(tmp_path, {"VERIFIER_DATA_DIR": str(tmp_path / "data"), "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
-                               "VERIFIER_ADMIN_TOKEN": admin})  # fmt: skip
+    env = {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+           "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning"}  # fmt: skip
+    server = Server(home, env)
     server.start()
-    try:
-        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-        issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-        certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"],
-                                 headers=issuer, timeout=60).json()  # fmt: skip
-        pdf = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
-        (tmp_path / "certificate.pdf").write_bytes(pdf)
-        env = {**os.environ, "BASE": server.url, "QR": certificate["qr"], "CODE": certificate["qr"].rsplit("/", 1)[1]}
-        examples = re.findall(r"```sh\n(.*?)```", DOC.read_text("utf-8"), flags=re.S)
-        assert len(examples) == 4
-        for example in examples:
-            out = subprocess.run(["bash", "-c", example], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                 timeout=60, check=True)  # fmt: skip
-            if "trust-list.json" in example:
-                assert json.loads((tmp_path / "trust-list.json").read_text())["signature"]["alg"] == "EdDSA"
-                continue
-            answer = json.loads(out.stdout)
-            assert set(answer) >= FIELDS, example
-            assert answer["verdict"] == "valid", (example, answer)
-            if "/verify/pdf" in example:
-                assert answer["document"] == {"identical": True, "sha256": certificate["pdf_sha256"],
-                                              "source": "embedded"}  # fmt: skip
-    finally:
-        server.stop()
+    made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
+                      headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+    issuer_token = made.json()["token"]
+    issuer = {"Authorization": f"Bearer {issuer_token}"}
+    certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"],
+                             headers=issuer, timeout=60).json()  # fmt: skip
+    pdf = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
+    work = home / "work"
+    work.mkdir()
+    (work / "certificate.pdf").write_bytes(pdf)
+    (work / "certificate.json").write_text(json.dumps(REFERENCE["ccc-self-declaration-socket"]), "utf-8")
+    command = [sys.executable, "-m", "verifier", "keys", "public", "operator"]
+    operator_key = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    (work / "operator.pub.pem").write_text(operator_key.stdout)
+    yield {
+        **env,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "BASE": server.url,
+        "QR": certificate["qr"],
+        "CODE": certificate["qr"].rsplit("/", 1)[1],
+        "ADMIN_TOKEN": admin,
+        "ISSUER_TOKEN": issuer_token,
+        "VECTORS": str(REPO / "tests" / "vectors"),
+        "PDF_SHA256": certificate["pdf_sha256"],
+        "WORK": str(work),
+    }
+    server.stop()
+
+
+def values(printed: str) -> list[object]:
+    """The JSON values a block printed one after another (curl adds no newline between answers)."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while at < len(printed):
+        if printed[at].isspace():
+            at += 1
+            continue
+        value, at = decoder.raw_decode(printed, at)
+        found.append(value)
+    return found
+
+
+def run(block: str, served: dict[str, str]) -> str:
+    out = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block], cwd=served["WORK"],
+                         env={**os.environ, **served}, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, f"{block}\nstdout: {out.stdout[-2000:]}\nstderr: {out.stderr[-2000:]}"
+    return out.stdout
+
+
+def test_verdict_doc(served: dict[str, str]) -> None:
+    examples = blocks(REPO / "docs" / "verdict.md")
+    assert len(examples) == 4
+    for example in examples:
+        printed = run(example, served)
+        if "trust-list.json" in example:
+            document = json.loads((Path(served["WORK"]) / "trust-list.json").read_text())
+            assert document["signature"]["alg"] == "EdDSA"
+            continue
+        answer = json.loads(printed)
+        assert set(answer) >= FIELDS, example
+        assert answer["verdict"] == "valid", (example, answer)
+        if "/verify/pdf" in example:
+            assert answer["document"] == {"identical": True, "sha256": served["PDF_SHA256"], "source": "embedded"}
+
+
+def test_integration_doc(served: dict[str, str]) -> None:
+    examples = blocks(REPO / "docs" / "integration.md")
+    assert len(examples) == 6
+    link, text, pdf, offline, vectors, issuing = (run(example, served) for example in examples)
+    for printed in (link, text, pdf):
+        assert json.loads(printed)["verdict"] == "valid"
+    assert json.loads(offline)["verdict"] == "valid"  # the last command prints the offline verdict
+    assert json.loads(offline)["status"]["state"] == "unknown"
+    assert re.fullmatch(r"32 vectors pass\n", vectors)
+    suspended, reinstated, listing = values(issuing)  # type: ignore[misc]
+    assert (suspended["status"], reinstated["status"]) == ("suspended", "active")
+    assert [c["status"] for c in listing["certificates"]] == ["active", "active"]
+    issued = [p for p in Path(served["WORK"]).glob("*.pdf") if p.name != "certificate.pdf"]
+    assert len(issued) == 1 and issued[0].read_bytes().startswith(b"%PDF-")
+
+
+def test_operator_doc(served: dict[str, str]) -> None:
+    examples = blocks(REPO / "docs" / "operator.md")
+    assert len(examples) == 5
+    issuers, rotation, metrics, backup, migrate = (run(example, served) for example in examples)
+    first, token, tokens = values(issuers)  # type: ignore[misc]
+    assert first["id"] == "zjqc" and first["token"].startswith("vrf_")
+    assert token["token"].startswith("vrf_") and len(tokens) == 2
+    assert json.loads(rotation)["issuer"] == "zjqc"
+    assert re.search(r'^verifier_verifications_total\{.*verdict="valid".*\} [1-9]', metrics, flags=re.M)
+    assert re.search(r'^verifier_certificates_issued_total\{scheme="zhejiang-made"\} 1\.0$', metrics, flags=re.M)
+    assert re.match(r"backed up \d+ certificates to backups/verifier-\d{8}T\d{6}Z\.db", backup)
+    saved = list((Path(served["WORK"]) / "backups").glob("keys-*.tar.gz"))
+    assert len(saved) == 1
+    listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
+    assert "./operator/keyring.json" in listing.split()
+    assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
+    assert migrate == "schema 0002 (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:
     from verifier.verdict import Reason, Verdict
 
-    text = DOC.read_text("utf-8")
+    text = (REPO / "docs" / "verdict.md").read_text("utf-8")
     for reason in Reason:
         assert f"`{reason.value}`" in text, reason
     for verdict in Verdict:
         assert f"`{verdict.value}`" in text, verdict
+
+
+def test_docs_name_every_setting_and_metric() -> None:
+    """The README lists every VERIFIER_* setting the code reads; operator.md every metric it exports."""
+    from verifier.api.observe import Metrics
+
+    code = (REPO / "verifier" / "config.py").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
+    for name in sorted(set(re.findall(r"VERIFIER_[A-Z_]+", code))):
+        assert f"`{name}`" in readme, name
+    operator = (REPO / "docs" / "operator.md").read_text("utf-8")
+    for family in Metrics().registry.collect():
+        if family.name.startswith("verifier_"):
+            shown = family.name + ("_total" if family.type == "counter" else "")
+            assert f"`{shown}`" in operator, shown
+    assert shutil.which("curl"), "curl is needed by the docs' examples"

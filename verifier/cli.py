@@ -5,6 +5,7 @@
     verifier seal CERT.json --issuer ID [--number N] [--png FILE] [--svg FILE] [--json]
     verifier trust-list build --issuers FILE [--out FILE]
     verifier serve [--host H] [--port P] [--workers N]
+    verifier migrate | backup FILE
     verifier demo [--host H] [--port P] [--no-serve]
     verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID
     verifier token create ISSUER [--label L] | token withdraw ISSUER TOKEN_ID
@@ -36,7 +37,7 @@ from verifier.model import parse_certificate
 from verifier.pdfread import FileRefused, read_image, read_pdf
 from verifier.qr import qr_png, qr_svg
 from verifier.seal import check_public_url
-from verifier.store.database import make_engine, migrate
+from verifier.store.database import make_engine, migrate, schema_revision
 from verifier.store.registry import Registry
 from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo, Verdict, VerificationResult
@@ -126,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     _listen_options(serve)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(run=_serve)
+
+    migrate_ = commands.add_parser("migrate", help="bring the database to this version's schema, then exit")
+    migrate_.set_defaults(run=_migrate)
+
+    backup = commands.add_parser("backup", help="copy the SQLite database while the service runs")
+    backup.add_argument("destination", type=Path, metavar="FILE", help="a new file (never overwritten)")
+    backup.set_defaults(run=_backup)
 
     demo = commands.add_parser("demo", help="a demo issuer and the reference certificates, then serve")
     _listen_options(demo)
@@ -402,6 +410,25 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
 def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
     _registry(settings).withdraw_token(CLI_ACTOR, args.issuer, args.token_id, datetime.now(UTC))
     print(f"token {args.token_id} withdrawn")
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database)
+    before = schema_revision(engine)
+    migrate(engine)
+    after = schema_revision(engine)
+    engine.dispose()
+    print(f"schema {after}" + (f" (was {before or 'empty'})" if before != after else " (already current)"))
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.backup import backup_sqlite
+
+    done = backup_sqlite(settings.database, args.destination)
+    print(f"backed up {done.certificates} certificates to {done.destination} ({done.size / 2**20:.1f} MiB)")
+    print(f"the private keys are not in it: back up {settings.keys_dir} apart")
     return 0
 
 
