@@ -63,7 +63,9 @@ def _rss_tree(pid: int) -> int:
         current = pending.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            # Children of every thread: the render pool is started from a request's worker thread.
+            children = [c for task in Path(f"/proc/{current}/task").iterdir()
+                        for c in (task / "children").read_text().split()]  # fmt: skip
         except OSError:
             continue
         for line in status.splitlines():

@@ -1,4 +1,4 @@
-"""The service's memory: at rest, after issuing certificates with PDFs, and after 1,000 verifications.
+"""The service's memory: at rest, after a batch of certificates with PDFs, after 1,000 verifications.
 
     .venv/bin/python bench/memory.py [--verifications 1000] [--url URL --admin-token TOKEN]
     (or: make bench-memory)
@@ -8,7 +8,8 @@ from /proc: the server process alone and with its worker processes (the PDF rend
 first issuance). With ``--url`` (for example the container from ``make image-check``), the figure is
 the server's own ``process_resident_memory_bytes`` from its /metrics. The verifications are scans of
 the reference certificates' links, as a phone (the HTML page) or a customs system (JSON) makes them,
-with one in ten a forged code.
+with one in ten a forged code. One client sends them all, so the service under test must run without
+the per-client rate limit (``VERIFIER_RATE_LIMIT=0``; the started one does).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -39,7 +41,9 @@ def metrics_rss(client: httpx.Client) -> int:
     raise RuntimeError("/metrics has no process_resident_memory_bytes")
 
 
-def run(client: httpx.Client, admin: str, verifications: int, measure: dict[str, object]) -> list[tuple[str, str]]:
+def run(
+    client: httpx.Client, admin: str, verifications: int, measure: dict[str, object], idle: float | None = None
+) -> list[tuple[str, str]]:
     """Issue the reference certificates, then scan them; ``measure`` takes the figures at each step."""
     rows: list[tuple[str, str]] = []
     measure["at rest"] = snapshot(client, measure)
@@ -48,14 +52,16 @@ def run(client: httpx.Client, admin: str, verifications: int, measure: dict[str,
                        headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
     made.raise_for_status()
     headers = {"Authorization": f"Bearer {made.json()['token']}"}
-    certificates = []
+    batch = []
     for path in sorted(REFERENCE.glob("*.json")):
         data = json.loads(path.read_text("utf-8"))
         data["number"] = f"{data['number']}-{secrets.token_hex(2).upper()}"[:64]
-        answer = client.post("/api/v1/certificates", json=data, headers=headers, timeout=120)
-        answer.raise_for_status()
-        certificates.append(answer.json())
-    measure[f"after issuing {len(certificates)} with PDFs"] = snapshot(client, measure)
+        batch.append(data)
+    # A batch renders in the pool of worker processes; one certificate alone renders in the server.
+    answer = client.post("/api/v1/certificates/batch", json={"certificates": batch}, headers=headers, timeout=300)
+    answer.raise_for_status()
+    certificates = answer.json()["certificates"]
+    measure[f"after a batch of {len(certificates)} with PDFs"] = snapshot(client, measure)
     codes = [c["qr"].rsplit("/", 1)[1] for c in certificates]
     verdicts: dict[str, int] = {}
     for i in range(verifications):
@@ -64,13 +70,20 @@ def run(client: httpx.Client, admin: str, verifications: int, measure: dict[str,
             code = code[:-4] + ("AAAA" if not code.endswith("AAAA") else "BBBB")
         if i % 2:
             answer = client.get(f"/c/{code}", headers={"Accept": "application/json"})
+            answer.raise_for_status()
             verdict = answer.json()["verdict"]
         else:
             answer = client.get(f"/c/{code}")
+            answer.raise_for_status()
             verdict = "page"
-        answer.raise_for_status()
         verdicts[verdict] = verdicts.get(verdict, 0) + 1
     measure[f"after {verifications} verifications"] = snapshot(client, measure)
+    one = {**batch[0], "number": f"{batch[0]['number']}-1"[:64]}
+    client.post("/api/v1/certificates", json=one, headers=headers, timeout=120).raise_for_status()
+    measure["after one more issued alone"] = snapshot(client, measure)
+    if idle is not None:  # the render processes stop after VERIFIER_RENDER_IDLE seconds without a batch
+        time.sleep(idle + 2)
+        measure["render pool stopped (idle)"] = snapshot(client, measure)
     rows.append(("answers", ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))))
     return rows
 
@@ -102,14 +115,14 @@ def main() -> None:
         home = Path(tempfile.mkdtemp(prefix="verifier-bench-memory-"))
         admin = secrets.token_urlsafe(32)
         env = {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
-               "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning"}  # fmt: skip
+               "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_RATE_LIMIT": "0", "VERIFIER_RENDER_IDLE": "5"}  # fmt: skip
         server = Server(home, env)
         server.start()
         try:
             assert server.process is not None
             measure["_pid"] = server.process.pid
             with httpx.Client(base_url=server.url, timeout=30) as client:
-                rows = run(client, admin, args.verifications, measure)
+                rows = run(client, admin, args.verifications, measure, idle=5.0)
         finally:
             server.stop()
             shutil.rmtree(home, ignore_errors=True)

@@ -120,3 +120,34 @@ def _version(text: str) -> int:
     from verifier.qr import qr_version
 
     return qr_version(text)
+
+
+def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
+    """A batch starts the worker processes; they render, then stop after the idle time and start again."""
+    import os
+    import time
+
+    from verifier.issuing import PdfMaker
+
+    maker = PdfMaker(PUBLIC_URL, workers=2, idle_seconds=0.5)
+    items = []
+    for data in (REFERENCE["zhejiang-made-kettle"], REFERENCE["ccc-self-declaration-socket"]):
+        certificate = parse_certificate(data)
+        items.append((certificate, seal_certificate(certificate, issuer_key, PUBLIC_URL, SEALED_AT)))
+    try:
+        pdfs = maker(ISSUER, items)
+        assert [p[:5] for p in pdfs] == [b"%PDF-", b"%PDF-"]
+        assert maker.pool_running
+        workers = [p.pid for p in maker._pool._processes.values()]  # type: ignore[union-attr]
+        assert len(workers) == 2
+        deadline = time.monotonic() + 10
+        while maker.pool_running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not maker.pool_running
+        while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # exited and reaped
+        assert maker(ISSUER, items) == pdfs  # a fresh pool, the same bytes
+    finally:
+        maker.close()
+    assert not maker.pool_running

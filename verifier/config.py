@@ -34,6 +34,7 @@ class Settings:
     render_pdfs: bool = True
     rate_limit: tuple[int, float] | None = (600, 60.0)
     templates_dir: Path | None = None
+    render_idle_seconds: float = 120.0
     metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info"
 
@@ -54,6 +55,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
     ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the packaged ``verifier/templates/``),
     ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
+    ``VERIFIER_RENDER_IDLE`` (seconds without a batch before the render processes stop, default 120),
     ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
     ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``).
     """
@@ -69,7 +71,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if log_level not in LOG_LEVELS:
         raise ValueError(f"VERIFIER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
     return Settings(
-        public_url=check_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
+        public_url=_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
         data_dir=Path(env.get("VERIFIER_DATA_DIR", "data")),
         keys_dir=Path(env.get("VERIFIER_KEYS_DIR", "keys")),
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
@@ -79,6 +81,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         render_pdfs=env.get("VERIFIER_RENDER_PDFS", "1") not in ("0", "false", "no", "off"),
         templates_dir=Path(env["VERIFIER_TEMPLATES_DIR"]) if env.get("VERIFIER_TEMPLATES_DIR") else None,
         rate_limit=_rate(env.get("VERIFIER_RATE_LIMIT", "600/60")),
+        render_idle_seconds=_seconds(env.get("VERIFIER_RENDER_IDLE", "120"), "VERIFIER_RENDER_IDLE"),
         metrics_token=metrics_token,
         log_level=log_level,
     )
@@ -91,6 +94,23 @@ def _rate(text: str) -> tuple[int, float] | None:
     if not count.strip().isdigit() or not seconds.strip().replace(".", "", 1).isdigit() or float(seconds) <= 0:
         raise ValueError(f"VERIFIER_RATE_LIMIT must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
     return int(count), float(seconds)
+
+
+def _public_url(text: str) -> str:
+    try:
+        return check_public_url(text)
+    except ValueError as exc:
+        raise ValueError(f"VERIFIER_PUBLIC_URL: {exc}") from None
+
+
+def _seconds(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86_400:
+        raise ValueError(f"{name} must be a number of seconds above 0 (and under a day), got {text!r}")
+    return value
 
 
 def _count(text: str, name: str) -> int:

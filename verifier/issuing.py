@@ -62,20 +62,33 @@ def seal_certificate(certificate: AnyCertificate, key: SigningKey, public_url: s
     return Sealed(content, claims, cose, text, key.kid.hex())
 
 
+POOL_IDLE_SECONDS = 120.0
+
+
 class PdfMaker:
     """Sealed certificates → their PDFs, each rendered and self-tested (its QR scanned back from pixels).
 
     One certificate renders in the calling thread; a batch renders in a pool of processes, one per
     core (WeasyPrint holds the GIL). Raises :class:`~verifier.selftest.SelfTestFailed` when a QR code
     does not scan back to its seal, and :class:`~verifier.render.RenderError` when a certificate does
-    not fit its page or the renderer died: the batch is then refused whole.
+    not fit its page or the renderer died: the batch is then refused whole. The pool stops after
+    ``idle_seconds`` without a batch and starts again with the next.
     """
 
-    def __init__(self, public_url: str, workers: int | None = None, templates: Path = TEMPLATES) -> None:
+    def __init__(
+        self,
+        public_url: str,
+        workers: int | None = None,
+        templates: Path = TEMPLATES,
+        idle_seconds: float = POOL_IDLE_SECONDS,
+    ) -> None:
         self.public_url = public_url
         self.templates = templates
         self.workers = workers or os.cpu_count() or 1
+        self.idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
+        self._busy = 0
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def __call__(self, issuer: IssuerInfo, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
@@ -88,24 +101,55 @@ class PdfMaker:
         if len(jobs) == 1 or self.workers == 1:
             return [render_checked(job) for job in jobs]
         chunk = max(1, len(jobs) // (4 * self.workers))
+        pool = self._acquire()
         try:
-            return list(self._executor().map(render_checked, jobs, chunksize=chunk))
+            return list(pool.map(render_checked, jobs, chunksize=chunk))
         except BrokenProcessPool:
             self.close()  # a worker died (killed, out of memory): a fresh pool next time
             raise RenderError("the PDF renderer stopped unexpectedly; nothing was issued, retry") from None
+        finally:
+            self._release()
 
-    def _executor(self) -> ProcessPoolExecutor:
+    @property
+    def pool_running(self) -> bool:
+        """Whether the worker processes are up (they start with a batch and stop when idle)."""
+        return self._pool is not None
+
+    def _acquire(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._busy += 1
             return self._pool
+
+    def _release(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy == 0 and self._pool is not None and self.idle_seconds > 0:
+                self._timer = threading.Timer(self.idle_seconds, self._stop_if_idle)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _stop_if_idle(self) -> None:
+        """Each worker holds WeasyPrint, the fonts and their subsetter (~165 MB): give it back when idle."""
+        with self._lock:
+            if self._busy or self._pool is None:
+                return
+            pool, self._pool, self._timer = self._pool, None, None
+        pool.shutdown()
 
     def close(self) -> None:
         """Stop the worker processes."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(cancel_futures=True)
-                self._pool = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 _renderers: dict[Path, Renderer] = {}

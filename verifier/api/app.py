@@ -72,7 +72,13 @@ def create_app(
         TrustCache(registry, (settings.public_url,), now),
         now,
         SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
-        PdfMaker(settings.public_url, templates=settings.templates_dir or TEMPLATES) if settings.render_pdfs else None,
+        PdfMaker(
+            settings.public_url,
+            templates=settings.templates_dir or TEMPLATES,
+            idle_seconds=settings.render_idle_seconds,
+        )
+        if settings.render_pdfs
+        else None,
         metrics=metrics,
     )
 
