@@ -1,4 +1,7 @@
-"""`verifier backup`: a copy taken while a live server issues certificates restores into a working service."""
+"""Backups as docs/operator.md describes them, taken while a live server works, restored into a new one.
+
+SQLite with `verifier backup`; PostgreSQL with the doc's own pg_dump and pg_restore commands.
+"""
 
 from __future__ import annotations
 
@@ -89,3 +92,48 @@ def test_backup_refusals(tmp_path: Path) -> None:
     assert existing.read_bytes() == b"keep me"
     postgres = backup(tmp_path, tmp_path / "pg.db", **env, VERIFIER_DATABASE_URL="postgresql://u@127.0.0.1:1/db")
     assert postgres.returncode == 2 and "pg_dump" in postgres.stderr
+
+
+def test_postgresql_backup_as_documented(tmp_path: Path, postgres_server: str) -> None:
+    """operator.md's pg_dump and pg_restore, run while a server issues; the restored copy serves the same."""
+    import re
+
+    from tests.postgres import fresh_database
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "operator.md").read_text("utf-8")
+    (commands,) = [b for b in re.findall(r"^```sh\n(.*?)^```", doc, flags=re.S | re.M) if "pg_dump" in b]
+    source = fresh_database(postgres_server, f"src{secrets.token_hex(4)}")
+    target = fresh_database(postgres_server, f"dst{secrets.token_hex(4)}")
+    admin = secrets.token_urlsafe(32)
+    env = {"VERIFIER_DATABASE_URL": source, "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
+           "VERIFIER_DATA_DIR": str(tmp_path / "data"), "VERIFIER_ADMIN_TOKEN": admin,
+           "VERIFIER_RENDER_PDFS": "0", "VERIFIER_LOG_LEVEL": "warning"}  # fmt: skip
+    server = Server(tmp_path, env)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            made = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
+                               headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+            issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+            issued = [client.post("/api/v1/certificates", json=data, headers=issuer).json()
+                      for data in REFERENCE.values()]  # fmt: skip
+            revoked = issued[0]["id"]
+            client.post(f"/api/v1/certificates/{revoked}/revoke", json={"reason": "fraud"}, headers=issuer)
+            done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + commands], cwd=tmp_path,
+                                  env={**os.environ, **env, "RESTORE_DATABASE_URL": target},
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            expected = [client.post("/api/v1/verify", json={"qr": c["qr"]}).json()["verdict"] for c in issued]
+    finally:
+        server.stop()
+    assert expected.count("revoked") == 1
+    home = tmp_path / "restored"
+    home.mkdir()
+    restored = Server(home, {**env, "VERIFIER_DATABASE_URL": target, "VERIFIER_PUBLIC_URL": server.url})
+    restored.start()
+    try:
+        with httpx.Client(base_url=restored.url, timeout=30) as client:
+            verdicts = [client.post("/api/v1/verify", json={"qr": c["qr"]}).json()["verdict"] for c in issued]
+    finally:
+        restored.stop()
+    assert verdicts == expected  # the same registry, statuses included
