@@ -143,7 +143,8 @@ def describe(demo: Demo, program: str) -> str:
         "Open in a browser:",
         f"  {demo.base}/             the public page: paste a scanned QR text or upload a certificate PDF",
         f"  {demo.base}/docs         the HTTP API, with examples to run",
-        f"  {folder / 'index.html'}  every demo certificate: its verification page, PDF and QR code",
+        f"  {(folder / 'index.html').resolve().as_uri()}",
+        "      every demo certificate: its verification page, PDF and QR code",
         "",
         f"Demo certificates (PDF, QR code and QR text in {folder}/):",
     ]
