@@ -22,12 +22,13 @@ RUN --mount=type=secret,id=ca,required=false \
     && /opt/verifier/bin/pip install --no-cache-dir --quiet --upgrade pip
 WORKDIR /src
 # The dependencies first, in a layer of their own: it is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
-    && mkdir verifier && touch verifier/__init__.py \
+    && mkdir verifier && touch verifier/__init__.py README.md \
     && /opt/verifier/bin/pip install --no-cache-dir --quiet . \
     && /opt/verifier/bin/pip uninstall --yes --quiet verifier
+COPY README.md ./
 COPY verifier ./verifier
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \

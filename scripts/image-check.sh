@@ -33,6 +33,9 @@ cleanup() {
 trap cleanup EXIT
 admin=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
 buildah config --env VERIFIER_PUBLIC_URL="$base" --env VERIFIER_ADMIN_TOKEN="$admin" "$container"
+# Our folders take the place of the image's two volumes, as `docker run -v` does. buildah run would
+# otherwise mount its own copy of each declared volume as well, over ours or under it, in no fixed order.
+buildah config --volume /var/lib/verifier/data- --volume /var/lib/verifier/keys- "$container"
 if [ "${MEASURE:-0}" = 1 ]; then  # one client makes the 1,000 verifications
     buildah config --env VERIFIER_RATE_LIMIT=0 "$container"
 fi
