@@ -165,3 +165,18 @@ def test_packaged_demo_certificates_are_the_reference_ones() -> None:
     shipped = dict(demo_certificates())
     reference = {p.stem: json.loads(p.read_text("utf-8")) for p in REFERENCE_DIR.glob("*.json")}
     assert shipped == reference
+
+
+def test_issuer_commands_rotate_and_withdraw_keys(tmp_path: Path) -> None:
+    made = run(tmp_path, "issuer", "create", "zjqc", "--name", "浙江质量", "--name-en", "Zhejiang Quality")
+    assert made.returncode == 0, made.stderr
+    first = re.search(r"key ([0-9a-f]{16})", made.stdout)
+    assert first
+    withdrawn = run(tmp_path, "issuer", "withdraw-key", "zjqc", first.group(1))
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert "new active key" in withdrawn.stdout and "reissue" in withdrawn.stdout
+    again = run(tmp_path, "issuer", "withdraw-key", "zjqc", first.group(1))
+    assert again.returncode == 2 and "was withdrawn on" in again.stderr
+    missing = run(tmp_path, "issuer", "withdraw-key", "zjqc", "0123456789abcdef")
+    assert missing.returncode == 2 and "has no key" in missing.stderr
+    assert run(tmp_path, "migrate").stdout == "schema 0003 (already current)\n"

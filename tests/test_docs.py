@@ -122,8 +122,20 @@ def test_integration_doc(served: dict[str, str]) -> None:
 
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
-    assert len(examples) == 5
-    issuers, rotation, metrics, backup, migrate = (run(example, served) for example in examples)
+    assert len(examples) == 6
+    printed = []
+    for example in examples:
+        if "$KID" in example:  # the key the rotation retired, as an operator would read it off the trust list
+            listed = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]
+            (zjqc,) = [i for i in listed["issuers"] if i["id"] == "zjqc"]
+            retired = next(k["kid"] for k in zjqc["keys"] if k["not_after"] is not None)
+            printed.append(run(example, {**served, "KID": retired}))
+            continue
+        printed.append(run(example, served))
+    issuers, rotation, withdrawal, metrics, backup, migrate = printed
+    assert json.loads(withdrawal)["withdrawn_kid"] == retired
+    listed = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]
+    assert retired not in [k["kid"] for i in listed["issuers"] for k in i["keys"]]
     first, token, tokens = values(issuers)  # type: ignore[misc]
     assert first["id"] == "zjqc" and first["token"].startswith("vrf_")
     assert token["token"].startswith("vrf_") and len(tokens) == 2
@@ -136,7 +148,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
-    assert migrate == "schema 0002 (already current)\n"
+    assert migrate == "schema 0003 (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:

@@ -7,7 +7,7 @@
     verifier serve [--host H] [--port P] [--workers N]
     verifier migrate | backup FILE
     verifier demo [--host H] [--port P] [--no-serve]
-    verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID
+    verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID | issuer withdraw-key ID KID
     verifier token create ISSUER [--label L] | token withdraw ISSUER TOKEN_ID
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
@@ -152,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     rotate_issuer = issuer.add_parser("rotate-key", help="a new signing key; old certificates stay valid")
     rotate_issuer.add_argument("id")
     rotate_issuer.set_defaults(run=_issuer_rotate)
+    withdraw_key = issuer.add_parser("withdraw-key", help="take a compromised key out of the published trust list")
+    withdraw_key.add_argument("id")
+    withdraw_key.add_argument("kid", help="the key id (16 hex digits)")
+    withdraw_key.set_defaults(run=_issuer_withdraw_key)
 
     token = commands.add_parser("token", help="issuer tokens").add_subparsers(required=True, metavar="ACTION")
     create_token = token.add_parser("create", help="a further token for an issuer; printed once")
@@ -398,6 +402,16 @@ def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
 def _issuer_rotate(args: argparse.Namespace, settings: Settings) -> int:
     record = _registry(settings).rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
     print(f"issuer {args.id}: new active key {record.kid_hex}; the old one stays, verify-only")
+    return 0
+
+
+def _issuer_withdraw_key(args: argparse.Namespace, settings: Settings) -> int:
+    registry = _registry(settings)
+    replacement = registry.withdraw_key(CLI_ACTOR, args.id, args.kid.lower(), datetime.now(UTC))
+    print(f"issuer {args.id}: key {args.kid.lower()} withdrawn; the published trust list no longer carries it")
+    if replacement is not None:
+        print(f"issuer {args.id}: new active key {replacement.kid_hex}")
+    print("reissue the certificates it sealed; offline verifiers must fetch the trust list again")
     return 0
 
 

@@ -27,7 +27,10 @@ log = logging.getLogger("verifier.auth")
 
 @dataclass
 class TrustCache:
-    """The registry's trust list, rebuilt every ``ttl`` seconds or on demand (a key another replica added)."""
+    """The trust list for online checks, rebuilt every ``ttl`` seconds or on demand (another replica's key).
+
+    It keeps withdrawn keys: online, only a seal the registry issued can be valid.
+    """
 
     registry: Registry
     public_urls: tuple[str, ...]
@@ -49,7 +52,7 @@ class TrustCache:
         with self._lock:
             if self._list is not None and time.monotonic() - self._built < min_age:
                 return self._list
-            self._list = self.registry.trust_list(self.public_urls, self.clock())
+            self._list = self.registry.trust_list(self.public_urls, self.clock(), withdrawn=True)
             self._built = time.monotonic()
             return self._list
 

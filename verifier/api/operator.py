@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from verifier.api.deps import OperatorDep, ServicesDep
 from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
-from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, TokenIn, TokenInfo, TokenOut
+from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, KeyWithdrawnOut, TokenIn, TokenInfo, TokenOut
 from verifier.verdict import IssuerInfo
 
 log = logging.getLogger("verifier.operator")
@@ -61,3 +62,30 @@ def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyO
     svc.trust.refresh()
     log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
     return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)
+
+
+@router.post(
+    "/{issuer_id}/keys/{kid}/withdraw",
+    responses=ERRORS | NOT_FOUND | CONFLICT,
+    summary="Withdraw a compromised key",
+)
+def withdraw_key(
+    issuer_id: str,
+    kid: Annotated[str, Path(description="the key id: 16 lower-case hex digits")],
+    principal: OperatorDep,
+    svc: ServicesDep,
+) -> KeyWithdrawnOut:
+    """Take a stolen or lost key out of the published trust list (an active key is replaced first).
+
+    Offline verifiers refuse every seal made with it once they fetch the trust list again, forgeries
+    backdated into its window included; online, certificates the registry issued with it stay valid and
+    any other seal made with it is ``unregistered``. Reissue the certificates it sealed, so that their
+    holders have QR codes that also check offline.
+    """
+    at = svc.clock()
+    replacement = svc.registry.withdraw_key(principal, issuer_id, kid, at)
+    svc.trust.refresh()
+    active = replacement.kid_hex if replacement else svc.registry.signing_key(issuer_id).record.kid_hex
+    fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
+    log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})
+    return KeyWithdrawnOut(issuer=issuer_id, withdrawn_kid=kid, withdrawn_at=at, active_kid=active)

@@ -189,8 +189,8 @@ async def certificate_page(
 
 @router.get("/api/v1/trust-list", tags=["public"], summary="Issuers, keys and windows, signed by the operator")
 def trust_list(svc: ServicesDep) -> Response:
-    """The signed trust list document (JSON)."""
-    document = svc.trust.refresh(min_age=1.0).to_document(svc.registry.operator_key())
+    """The signed trust list document (JSON), without the keys the operator withdrew."""
+    document = svc.registry.trust_list(svc.trust.public_urls, svc.clock()).to_document(svc.registry.operator_key())
     return Response(document, media_type="application/json", headers={"Cache-Control": "max-age=60"})
 
 

@@ -133,6 +133,15 @@ class KeyOut(BaseModel):
     not_before: datetime
 
 
+class KeyWithdrawnOut(BaseModel):
+    """A key withdrawn as compromised, and the issuer's active key now (a new one if it was the active)."""
+
+    issuer: str
+    withdrawn_kid: str
+    withdrawn_at: datetime
+    active_kid: str
+
+
 class IssuerInfoOut(BaseModel):
     """An issuer as the verdict names it."""
 

@@ -274,17 +274,64 @@ class Registry:
         self._signing[key.kid] = key
         return key.record
 
+    def withdraw_key(self, actor: Principal, issuer_id: str, kid_hex: str, at: datetime) -> KeyRecord | None:
+        """Withdraw a compromised key: the published trust list no longer carries it, from now on.
+
+        Offline verifiers, once they fetch the new trust list, then refuse every seal made with it
+        (``unknown_issuer``), including one a thief backdates into its old window. The service's own
+        checks keep the key, because a seal the registry issued is genuine whichever key made it and any
+        other seal is ``unregistered``. An active key is replaced by a new one first; returns that one.
+        """
+        kid = bytes.fromhex(kid_hex) if re.fullmatch(r"[0-9a-f]{16}", kid_hex) else b""
+        replacement: SigningKey | None = None
+        with write_transaction(self.engine) as conn:
+            self._issuer_row(conn, issuer_id)
+            row = conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.kid == kid)
+            ).first()
+            if row is None:
+                raise NotFound(f"issuer {issuer_id} has no key {kid_hex}")
+            if row.withdrawn_at is not None:
+                raise Conflict(f"key {kid_hex} was withdrawn on {row.withdrawn_at.isoformat()}")
+            closes = whole_second(at) + timedelta(seconds=1)
+            if row.active:
+                replacement = new_signing_key(at)
+                _insert_key(conn, issuer_id, replacement.record, active=True)
+            conn.execute(
+                update(issuer_keys)
+                .where(issuer_keys.c.kid == kid)
+                .values(active=False, withdrawn_at=at, not_after=min(row.not_after or closes, closes))
+            )
+            _audit(
+                conn, at, actor.token_id, "key.withdraw", f"issuer:{issuer_id}",
+                {"kid": kid_hex, "new_kid": replacement.kid.hex() if replacement else None},
+            )  # fmt: skip
+            if replacement is not None:
+                self.keys.save_private(issuer_id, replacement)
+        self._signing.pop(kid, None)
+        if replacement is None:
+            return None
+        self._signing[replacement.kid] = replacement
+        return replacement.record
+
     def issuer(self, issuer_id: str) -> IssuerInfo:
         """The issuer's names; raises :class:`NotFound`."""
         with self.engine.connect() as conn:
             row = self._issuer_row(conn, issuer_id)
         return IssuerInfo(row.id, row.name, row.name_en)
 
-    def trust_list(self, public_urls: Sequence[str], at: datetime) -> TrustList:
-        """Every issuer and every key it ever had (active and verify-only), as of ``at``."""
+    def trust_list(self, public_urls: Sequence[str], at: datetime, withdrawn: bool = False) -> TrustList:
+        """Every issuer and every key it ever had (active and verify-only), as of ``at``.
+
+        Withdrawn keys are left out, as in the list the service publishes, unless ``withdrawn``: the
+        service's own online checks keep them (see :meth:`withdraw_key`).
+        """
+        query = select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)
+        if not withdrawn:
+            query = query.where(issuer_keys.c.withdrawn_at.is_(None))
         with self.engine.connect() as conn:
             issuer_rows = conn.execute(select(issuers).order_by(issuers.c.id)).all()
-            key_rows = conn.execute(select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)).all()
+            key_rows = conn.execute(query).all()
         by_issuer: dict[str, list[KeyRecord]] = {}
         for row in key_rows:
             by_issuer.setdefault(row.issuer_id, []).append(_key_record(row))

@@ -83,6 +83,8 @@ issuer_keys = Table(
     Column("not_before", UTCDateTime(), nullable=False),
     Column("not_after", UTCDateTime()),
     Column("active", Boolean, nullable=False),
+    # Set when the operator withdraws a key as compromised: the published trust list leaves it out.
+    Column("withdrawn_at", UTCDateTime()),
 )
 
 # Bearer tokens, stored only as SHA-256 of the token text. issuer_id is NULL for operator tokens.
