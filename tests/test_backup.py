@@ -25,6 +25,17 @@ def backup(home: Path, destination: Path, **env: str) -> subprocess.CompletedPro
     )  # fmt: skip
 
 
+def verdicts_served(home: Path, env: dict[str, str], texts: list[str]) -> list[str]:
+    """Start a server on ``env`` (a restored database), check each QR text online, stop it."""
+    server = Server(home, env)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            return [client.post("/api/v1/verify", json={"qr": text}).json()["verdict"] for text in texts]
+    finally:
+        server.stop()
+
+
 def test_backup_while_serving_then_restore(tmp_path: Path) -> None:
     admin = secrets.token_urlsafe(32)
     env = {"VERIFIER_DATA_DIR": str(tmp_path / "data"), "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
@@ -68,13 +79,8 @@ def test_backup_while_serving_then_restore(tmp_path: Path) -> None:
     (restored / "data").mkdir(parents=True)
     copy.rename(restored / "data" / "verifier.db")
     # The QR links name the first server's origin: the restored one is configured with that public URL.
-    server = Server(restored, {**env, "VERIFIER_DATA_DIR": str(restored / "data"), "VERIFIER_PUBLIC_URL": server.url})
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            verdicts = [client.post("/api/v1/verify", json={"qr": c["qr"]}).json()["verdict"] for c in issued]
-    finally:
-        server.stop()
+    env = {**env, "VERIFIER_DATA_DIR": str(restored / "data"), "VERIFIER_PUBLIC_URL": server.url}
+    verdicts = verdicts_served(restored, env, [c["qr"] for c in issued])
     assert verdicts[:saved] == ["valid"] * saved  # everything in the copy verifies
     assert set(verdicts[saved:]) <= {"unregistered"}  # issued after the copy: signed, but not in this registry
 
@@ -129,11 +135,6 @@ def test_postgresql_backup_as_documented(tmp_path: Path, postgres_server: str) -
     assert expected.count("revoked") == 1
     home = tmp_path / "restored"
     home.mkdir()
-    restored = Server(home, {**env, "VERIFIER_DATABASE_URL": target, "VERIFIER_PUBLIC_URL": server.url})
-    restored.start()
-    try:
-        with httpx.Client(base_url=restored.url, timeout=30) as client:
-            verdicts = [client.post("/api/v1/verify", json={"qr": c["qr"]}).json()["verdict"] for c in issued]
-    finally:
-        restored.stop()
-    assert verdicts == expected  # the same registry, statuses included
+    env = {**env, "VERIFIER_DATABASE_URL": target, "VERIFIER_PUBLIC_URL": server.url}
+    # The same registry, statuses included.
+    assert verdicts_served(home, env, [c["qr"] for c in issued]) == expected
