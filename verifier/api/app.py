@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from verifier.api import issuer, operator, public
 from verifier.api.deps import Services, TrustCache
-from verifier.api.observe import Metrics, Observe, metrics_route
+from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import RateLimit, RateLimiter
 from verifier.check import SealCache
 from verifier.config import Settings
@@ -102,7 +102,7 @@ def create_app(
         count, seconds = settings.rate_limit
         limiter = RateLimiter(count, seconds, rate_clock)
         app.add_middleware(RateLimit, limiter=limiter, refused=metrics.rate_limited.inc)
-    app.add_middleware(Observe, metrics=metrics)
+    app.add_middleware(Observe, metrics=metrics, templates=route_templates(app.router.routes))
     return app
 
 

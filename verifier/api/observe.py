@@ -23,15 +23,16 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
+from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from verifier.logs import REQUEST_ID
 from verifier.verdict import VerificationResult
@@ -91,7 +92,6 @@ def metrics_route(metrics: Metrics, token: str | None) -> Route:
     expected = f"Bearer {token}".encode() if token else None
 
     async def serve_metrics(request: Request) -> Response:
-        request.scope["route"] = route
         if expected is not None:
             given = request.headers.get("authorization", "").encode()
             if not hmac.compare_digest(given, expected):
@@ -103,8 +103,7 @@ def metrics_route(metrics: Metrics, token: str | None) -> Route:
                 )
         return Response(metrics.exposition(), media_type=TEXT_FORMAT, headers={"Cache-Control": "no-store"})
 
-    route = Route("/metrics", serve_metrics, methods=["GET"], include_in_schema=False)
-    return route
+    return Route("/metrics", serve_metrics, methods=["GET"], include_in_schema=False)
 
 
 class Observe:
@@ -114,11 +113,19 @@ class Observe:
     else a new random one; it is answered in ``X-Request-ID`` and is on every log line the request
     causes. The access line has the method, the path (without its query), the route, the status, the
     milliseconds, the client address and, for a check, the verdict; never a header or a body.
+    FastAPI names the route of its own routes only; ``templates`` gives the plain Starlette routes'
+    (endpoint → path template).
     """
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        metrics: Metrics,
+        templates: Mapping[object, str],
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request, timed and identified."""
@@ -145,7 +152,7 @@ class Observe:
             REQUEST_ID.reset(reset)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = getattr(scope.get("route"), "path", None) or self.templates.get(scope.get("endpoint"), "unmatched")
         method = scope["method"] if scope["method"] in METHODS else "other"
         self.metrics.requests.labels(route, method, str(status)).inc()
         self.metrics.request_seconds.labels(route, method).observe(seconds)
@@ -178,3 +185,12 @@ def note_verdict(scope: Scope, metrics: Metrics, result: VerificationResult, via
     """Count a verdict, and leave it for the request's access line."""
     metrics.verified(result, via, seconds)
     scope.setdefault("state", {})["verdict"] = result.verdict.value
+
+
+def route_templates(routes: Iterable[BaseRoute]) -> dict[object, str]:
+    """Each plain route's endpoint and its path template (the first, where several share an endpoint)."""
+    templates: dict[object, str] = {}
+    for route in routes:
+        if isinstance(route, Route) and not isinstance(route, APIRoute):
+            templates.setdefault(route.endpoint, route.path)
+    return templates

@@ -159,7 +159,6 @@ async def scan(request: Request) -> Response:
     no dependency injection, no validation layer; the code is checked by the seal decoder itself.
     """
     svc: Services = request.app.state.services
-    request.scope["route"] = SCAN_ROUTES[0]  # FastAPI names only its own routes; the metrics want this one's
     result = check_online(svc, request.scope, "link", segment=request.path_params["code"])
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
