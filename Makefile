@@ -13,7 +13,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-http bench-issue bench-memory image image-check vectors clean
+.PHONY: run test lint typecheck unit bench bench-decoder bench-attack bench-http bench-issue bench-memory image image-check vectors clean
 
 run: $(BIN)/.installed
 	$(BIN)/verifier demo
@@ -33,6 +33,14 @@ unit: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/seal.py
+
+# The seal decoder against the hostile corpus (tests/hostile_seals.py), beside a genuine seal.
+bench-decoder: $(BIN)/.installed
+	$(BIN)/python bench/decoder.py
+
+# /healthz while 20 hostile scans and 20 hostile uploads arrive at once (tests/hostile_load.py).
+bench-attack: $(BIN)/.installed
+	$(BIN)/python bench/attack.py
 
 # The scan endpoint under wrk, with 1,000 and 1,000,000 certificates stored (several minutes).
 bench-http: $(BIN)/.installed

@@ -32,6 +32,11 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 
+def _metrics(admin: str) -> dict[str, str]:
+    """The client's own headers: the operator's token, which /metrics accepts (the other calls set theirs)."""
+    return {"Authorization": f"Bearer {admin}"}
+
+
 def metrics_rss(client: httpx.Client) -> int:
     """The server's resident bytes as its /metrics reports them."""
     for family in text_string_to_metric_families(client.get("/metrics").text):
@@ -107,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     measure: dict[str, object] = {}
     if args.url:
-        with httpx.Client(base_url=args.url, timeout=30) as client:
+        with httpx.Client(base_url=args.url, timeout=30, headers=_metrics(args.admin_token)) as client:
             rows = run(client, args.admin_token, args.verifications, measure)
     else:
         from server import Server
@@ -121,7 +126,7 @@ def main() -> None:
         try:
             assert server.process is not None
             measure["_pid"] = server.process.pid
-            with httpx.Client(base_url=server.url, timeout=30) as client:
+            with httpx.Client(base_url=server.url, timeout=30, headers=_metrics(admin)) as client:
                 rows = run(client, admin, args.verifications, measure, idle=5.0)
         finally:
             server.stop()

@@ -4,8 +4,9 @@
     (or: make bench-http)
 
 For each registry size: the registry is filled with that many sealed certificates (through the
-library, in batches of 1,000, on SQLite under a temporary folder), one uvicorn worker (uvloop,
-httptools) serves the app with an extra route /bare that answers a constant JSON, and wrk (32
+library, in batches of 1,000, on SQLite under a temporary folder), one uvicorn worker (uvloop, the
+guarded httptools protocol and the limits of `verifier serve`) serves the app with an extra route /bare
+that answers a constant JSON, and wrk (32
 connections, loopback) measures /bare, then /c/{code} rotating over 1,000 codes spread across the
 registry. Goals (issue 3): verify rate ≥ 0.6 × bare rate, p99 ≤ 20 ms, and no growth with the size.
 """
@@ -81,6 +82,7 @@ def serve(port: int) -> None:
     import uvicorn
 
     from verifier.api.app import app_from_environment
+    from verifier.api.protocol import server_options
 
     app = app_from_environment()
 
@@ -88,14 +90,15 @@ def serve(port: int) -> None:
     async def bare() -> dict[str, str]:
         return {"verdict": "valid", "reason": "in_force"}
 
+    # As `verifier serve` runs it: the guarded httptools protocol and the server's limits.
+    options = server_options(app.state.services.settings)
     if os.environ.get("BENCH_ACCESS_LOG") == "1":  # as `verifier serve` logs: a JSON line per request
         from verifier import logs
 
         config = logs.configure("info")
-        uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_config=config,
-                    access_log=False)  # fmt: skip
+        uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", log_config=config, **options)
         return
-    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", log_level="warning", **options)
 
 
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> tuple[float, float]:

@@ -65,6 +65,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "VECTORS": str(REPO / "tests" / "vectors"),
         "PDF_SHA256": certificate["pdf_sha256"],
         "WORK": str(work),
+        "METRICS_TOKEN": (home / "data" / "metrics-token").read_text().strip(),
     }
     server.stop()
 
@@ -106,12 +107,18 @@ def test_verdict_doc(served: dict[str, str]) -> None:
 
 def test_integration_doc(served: dict[str, str]) -> None:
     examples = blocks(REPO / "docs" / "integration.md")
-    assert len(examples) == 6
-    link, text, pdf, offline, vectors, issuing = (run(example, served) for example in examples)
+    assert len(examples) == 7
+    link, text, pdf, offline, remembered, vectors, issuing = (run(example, served) for example in examples)
     for printed in (link, text, pdf):
         assert json.loads(printed)["verdict"] == "valid"
     assert json.loads(offline)["verdict"] == "valid"  # the last command prints the offline verdict
     assert json.loads(offline)["status"]["state"] == "unknown"
+    assert remembered.startswith("VALID")
+    seen = json.loads((Path(served["WORK"]) / "seen.json").read_text())
+    assert (
+        seen["trust_list_version"]
+        == json.loads((Path(served["WORK"]) / "trust-list.json").read_text())["trust_list"]["version"]
+    )
     assert re.fullmatch(r"32 vectors pass\n", vectors)
     suspended, reinstated, listing = values(issuing)  # type: ignore[misc]
     assert (suspended["status"], reinstated["status"]) == ("suspended", "active")
@@ -122,7 +129,7 @@ def test_integration_doc(served: dict[str, str]) -> None:
 
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
-    assert len(examples) == 6
+    assert len(examples) == 7
     printed = []
     for example in examples:
         if "$KID" in example:  # the key the rotation retired, as an operator would read it off the trust list
@@ -132,7 +139,10 @@ def test_operator_doc(served: dict[str, str]) -> None:
             printed.append(run(example, {**served, "KID": retired}))
             continue
         printed.append(run(example, served))
-    issuers, rotation, withdrawal, metrics, backup, migrate = printed
+    issuers, operator_tokens, rotation, withdrawal, metrics, backup, migrate = printed
+    clerk, listed_tokens = values(operator_tokens)  # type: ignore[misc]
+    assert clerk["token"].startswith("vrf_")
+    assert clerk["id"] in [t["id"] for t in listed_tokens]
     assert json.loads(withdrawal)["withdrawn_kid"] == retired
     listed = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]
     assert retired not in [k["kid"] for i in listed["issuers"] for k in i["keys"]]
@@ -148,7 +158,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
-    assert migrate == "schema 0003 (already current)\n"
+    assert migrate == "schema 0004 (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:

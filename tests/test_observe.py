@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REFERENCE, Service, make_settings
 from tests.server import Server
-from verifier.api.app import create_app
+from verifier.api.app import METRICS_TOKEN_FILE, create_app
 from verifier.config import load_settings
 from verifier.logs import REDACTED, JsonFormatter
 
@@ -23,7 +23,13 @@ from verifier.logs import REDACTED, JsonFormatter
 def scrape(
     client: TestClient | httpx.Client, headers: dict[str, str] | None = None
 ) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of /metrics by (name, sorted labels), parsed by prometheus_client's parser."""
+    """Every sample of /metrics by (name, sorted labels), parsed by prometheus_client's parser.
+
+    A test client's app is asked with the metrics token it generated, unless ``headers`` say otherwise.
+    """
+    if headers is None and isinstance(client, TestClient):
+        generated = (client.app.state.services.settings.data_dir / METRICS_TOKEN_FILE).read_text().strip()  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {generated}"}
     answer = client.get("/metrics", headers=headers or {})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -179,8 +185,9 @@ def test_live_server_logs_json_lines_and_never_a_secret(tmp_path: Path) -> None:
 
 def test_workers_share_their_metrics(tmp_path: Path) -> None:
     """With two worker processes, whichever answers /metrics counts the verdicts of both."""
+    admin = secrets.token_urlsafe(32)
     server = Server(tmp_path, {"VERIFIER_DATA_DIR": str(tmp_path / "data"), "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
-                               "VERIFIER_RENDER_PDFS": "0", "VERIFIER_ADMIN_TOKEN": secrets.token_urlsafe(32)},
+                               "VERIFIER_RENDER_PDFS": "0", "VERIFIER_ADMIN_TOKEN": admin},
                     args=["--workers", "2"])  # fmt: skip
     server.start()
     try:
@@ -189,7 +196,8 @@ def test_workers_share_their_metrics(tmp_path: Path) -> None:
         counts = set()
         for _ in range(6):
             with httpx.Client(base_url=server.url) as client:  # a new connection each time: either worker
-                counts.add(value(scrape(client), "verifier_verifications_total", verdict="malformed", via="api"))
+                samples = scrape(client, {"Authorization": f"Bearer {admin}"})  # an operator token may read them
+                counts.add(value(samples, "verifier_verifications_total", verdict="malformed", via="api"))
     finally:
         server.stop()
     assert counts == {40.0}

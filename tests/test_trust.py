@@ -59,11 +59,11 @@ def test_unknown_format_is_refused(trust_list: TrustList, operator_key: SigningK
     from verifier.trust import canonical_json
 
     data = json.loads(trust_list.to_document(operator_key))
-    data["trust_list"]["format"] = 2
+    data["trust_list"]["format"] = 3
     from verifier.keys import b64url
 
     data["signature"]["value"] = b64url(operator_key.private_key.sign(canonical_json(data["trust_list"])))
-    with pytest.raises(TrustListError, match="format 2"):
+    with pytest.raises(TrustListError, match="format 3"):
         TrustList.from_document(json.dumps(data).encode(), [operator_key.record.public_key])
 
 

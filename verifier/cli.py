@@ -1,17 +1,19 @@
 """The command line: a thin face over the library. Only this layer reads the clock and the environment.
 
     verifier verify QR_TEXT|FILE.pdf|PHOTO.jpg --trust-list FILE [--operator-key PEM] [--at TIME] [--json]
+                    [--max-age DAYS] [--state FILE]
     verifier keys create OWNER | keys rotate OWNER | keys public OWNER
     verifier seal CERT.json --issuer ID [--number N] [--png FILE] [--svg FILE] [--json]
-    verifier trust-list build --issuers FILE [--out FILE]
+    verifier trust-list build --issuers FILE [--out FILE] [--days DAYS]
     verifier serve [--host H] [--port P] [--workers N]
     verifier migrate | backup FILE
     verifier demo [--host H] [--port P] [--no-serve]
     verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID | issuer withdraw-key ID KID
-    verifier token create ISSUER [--label L] | token withdraw ISSUER TOKEN_ID
+    verifier token create ISSUER|operator [--label L] | token list ISSUER|operator | token withdraw ISSUER|operator ID
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
-2 for a usage error or input the command cannot use.
+2 for a usage error or input the command cannot use, 3 when ``verify`` refuses the trust list itself
+(expired, older than ``--max-age``, or older than one ``--state`` has seen).
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import make_url
 
 from verifier import firstrun, logs
 from verifier.check import verify, verify_cose
@@ -34,15 +39,17 @@ from verifier.errors import CertificateInvalid, VerifierError
 from verifier.issuing import seal_certificate
 from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
-from verifier.pdfread import FileRefused, read_image, read_pdf
+from verifier.pdfread import FileRefused
 from verifier.qr import qr_png, qr_svg
 from verifier.seal import check_public_url
-from verifier.store.database import make_engine, migrate, schema_revision
+from verifier.store.database import make_engine, migrate, normalize_url, schema_revision
 from verifier.store.registry import Registry
-from verifier.trust import TrustList, build_trust_list
+from verifier.trust import DEFAULT_MAX_AGE, DEFAULT_VALIDITY, TrustList, TrustListStale, build_trust_list, check_current
+from verifier.uploads import read_bounded
 from verifier.verdict import IssuerInfo, Verdict, VerificationResult
 
 OPERATOR = "operator"
+TRUST_LIST_REFUSED = 3
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",
@@ -90,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         "keyring under VERIFIER_KEYS_DIR)",
     )
     check.add_argument("--at", type=_moment, metavar="TIME", help="check as of this ISO 8601 time (default: now)")
+    check.add_argument(
+        "--max-age",
+        type=_days,
+        default=DEFAULT_MAX_AGE,
+        metavar="DAYS",
+        help="refuse a trust list older than this many days (default 7)",
+    )
+    check.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="remember the highest trust list version accepted here, and refuse an older one (a replay)",
+    )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.set_defaults(run=_verify)
 
@@ -121,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
         "--issuers", required=True, type=Path, metavar="FILE", help='JSON: [{"id", "name", "name_en"}, ...]'
     )
     build.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
+    build.add_argument(
+        "--days", type=_days, default=DEFAULT_VALIDITY, metavar="DAYS",
+        help="how long the list stays valid (its signed expires_at; default 30)",
+    )  # fmt: skip
     build.set_defaults(run=_trust_build)
 
     serve = commands.add_parser("serve", help="run the service")
@@ -157,13 +181,19 @@ def _parser() -> argparse.ArgumentParser:
     withdraw_key.add_argument("kid", help="the key id (16 hex digits)")
     withdraw_key.set_defaults(run=_issuer_withdraw_key)
 
-    token = commands.add_parser("token", help="issuer tokens").add_subparsers(required=True, metavar="ACTION")
-    create_token = token.add_parser("create", help="a further token for an issuer; printed once")
-    create_token.add_argument("issuer")
+    token = commands.add_parser("token", help="issuer and operator tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    owner_help = "an issuer id, or 'operator' for the operator's own tokens"
+    create_token = token.add_parser("create", help="a further token; printed once")
+    create_token.add_argument("issuer", help=owner_help)
     create_token.add_argument("--label", default="issuer token")
     create_token.set_defaults(run=_token_create)
+    list_token = token.add_parser("list", help="the tokens, live and withdrawn (never their text)")
+    list_token.add_argument("issuer", help=owner_help)
+    list_token.set_defaults(run=_token_list)
     withdraw = token.add_parser("withdraw", help="withdraw a token: its next request fails")
-    withdraw.add_argument("issuer")
+    withdraw.add_argument("issuer", help=owner_help)
     withdraw.add_argument("token_id")
     withdraw.set_defaults(run=_token_withdraw)
     return parser
@@ -203,12 +233,56 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
     trust_list = TrustList.from_document(_read(args.trust_list), operator_keys)
     at = args.at or datetime.now(UTC)
+    try:
+        check_current(trust_list, at, args.max_age, _seen_version(args.state))
+    except TrustListStale as exc:
+        print(f"verifier: {args.trust_list}: {exc}", file=sys.stderr)
+        return TRUST_LIST_REFUSED
+    if args.state:
+        _remember_version(args.state, trust_list)
     result = _check_input(args.input, trust_list, at)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(_describe(result))
     return 0 if result.verdict is Verdict.VALID else 1
+
+
+def _days(text: str) -> timedelta:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not 0 < days <= 3650:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return timedelta(days=days)
+
+
+def _seen_version(state: Path | None) -> int | None:
+    """The highest trust list version recorded in ``state``, or None when there is no such file yet."""
+    if state is None or not state.exists():
+        return None
+    try:
+        version = json.loads(_read(state))["trust_list_version"]
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{state} is not a state file this command wrote; remove it to start afresh") from None
+    if type(version) is not int:
+        raise UsageError(f"{state} is not a state file this command wrote; remove it to start afresh")
+    return version
+
+
+def _remember_version(state: Path, trust_list: TrustList) -> None:
+    """Record the list's version in ``state`` (written whole, then renamed), unless a higher one is there."""
+    seen = _seen_version(state)
+    if seen is not None and seen >= trust_list.version:
+        return
+    entry = {"trust_list_version": trust_list.version, "issued_at": trust_list.issued_at.isoformat()}
+    partial = state.with_name(state.name + ".partial")
+    try:
+        partial.write_text(json.dumps(entry) + "\n", "utf-8")
+        partial.replace(state)
+    except OSError as exc:
+        raise UsageError(f"cannot write {state}: {exc.strerror}") from None
 
 
 def _check_input(given: str, trust_list: TrustList, at: datetime) -> VerificationResult:
@@ -218,8 +292,8 @@ def _check_input(given: str, trust_list: TrustList, at: datetime) -> Verificatio
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
         return verify(given.strip(), trust_list, at)
     data = _read(path)
-    try:
-        found = read_pdf(data) if suffix == ".pdf" else read_image(data)
+    try:  # in a worker process under the service's limits: the file may come from anyone
+        found = read_bounded("pdf" if suffix == ".pdf" else "image", data)
     except FileRefused as exc:
         raise UsageError(f"{path}: {exc}") from None
     if found.seal is not None:
@@ -327,8 +401,9 @@ def _trust_build(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f'{args.issuers} must be JSON: [{{"id", "name", "name_en"}}, ...] ({exc})') from None
     store = _store(settings)
     trust_list = build_trust_list(
-        [(info, store.keyring(info.id)) for info in infos], [settings.public_url], datetime.now(UTC)
-    )
+        [(info, store.keyring(info.id)) for info in infos], [settings.public_url], datetime.now(UTC),
+        validity=args.days,
+    )  # fmt: skip
     document = trust_list.to_document(store.signing_key(OPERATOR))
     if args.out:
         args.out.write_bytes(document)
@@ -355,12 +430,14 @@ def _registry(settings: Settings) -> Registry:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from verifier.api.protocol import server_options
+
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     log_config = logs.configure(settings.log_level, _secrets(settings))
-    _registry(settings)  # migrate once, before the workers start
     if args.workers > 1:
         _metrics_folder(settings)
+    _registry(settings)  # migrate once, before the workers start
     uvicorn.run(
         "verifier.api.app:app_from_environment",
         factory=True,
@@ -368,8 +445,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_config=log_config,
-        access_log=False,
-        server_header=False,
+        **server_options(settings),
     )
     return 0
 
@@ -382,13 +458,31 @@ def _secrets(settings: Settings) -> list[str]:
     return [s for s in found if s]
 
 
+# What prometheus_client names its files in a multiprocess folder: counter_123.db, gauge_livesum_123.db, ...
+_PROMETHEUS_FILE = re.compile(r"(counter|gauge_[a-z]+|histogram|summary)_[0-9]+\.db")
+
+
 def _metrics_folder(settings: Settings) -> None:
-    """Several workers share their metrics through files: an empty folder for this run, named to them."""
-    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics")
+    """Several workers share their metrics through files: a folder of their own, cleared of the last run's.
+
+    Only prometheus_client's own files are deleted; a folder that is (or holds) the data folder, the
+    keys folder or the database is refused, since clearing it would lose them.
+    """
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics").resolve()
+    database = make_url(normalize_url(settings.database)).database if settings.database.startswith("sqlite") else None
+    guarded = [settings.data_dir.resolve(), settings.keys_dir.resolve()]
+    if any(folder == g or g.is_relative_to(folder) for g in guarded) or (
+        database and Path(database).resolve().parent == folder
+    ):
+        raise UsageError(
+            f"PROMETHEUS_MULTIPROC_DIR={folder} is where the service keeps its data or keys; "
+            "give the metrics a folder of their own"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.db"):
-        stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    for stale in folder.iterdir():
+        if _PROMETHEUS_FILE.fullmatch(stale.name) and stale.is_file():
+            stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -415,14 +509,31 @@ def _issuer_withdraw_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _owner(given: str) -> str | None:
+    """The issuer a token command is about; None for ``operator``."""
+    return None if given == OPERATOR else given
+
+
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
-    token_id, token = _registry(settings).issue_token(CLI_ACTOR, args.issuer, args.label, datetime.now(UTC))
+    registry, at = _registry(settings), datetime.now(UTC)
+    issuer = _owner(args.issuer)
+    if issuer is None:
+        token_id, token = registry.create_operator_token(CLI_ACTOR, args.label, at)
+    else:
+        token_id, token = registry.issue_token(CLI_ACTOR, issuer, args.label, at)
     print(f"token {token_id} for {args.issuer} (shown once): {token}")
     return 0
 
 
+def _token_list(args: argparse.Namespace, settings: Settings) -> int:
+    for entry in _registry(settings).list_tokens(_owner(args.issuer)):
+        state = f"withdrawn {entry['withdrawn_at']:%Y-%m-%d %H:%M}" if entry["withdrawn_at"] else "live"
+        print(f"{entry['id']:<16} {entry['created_at']:%Y-%m-%d %H:%M}  {state:<26} {entry['label']}")
+    return 0
+
+
 def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    _registry(settings).withdraw_token(CLI_ACTOR, args.issuer, args.token_id, datetime.now(UTC))
+    _registry(settings).withdraw_token(CLI_ACTOR, _owner(args.issuer), args.token_id, datetime.now(UTC))
     print(f"token {args.token_id} withdrawn")
     return 0
 
@@ -464,7 +575,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config, access_log=False, server_header=False)
+    from verifier.api.protocol import server_options
+
+    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config, **server_options(settings))
     return 0
 
 

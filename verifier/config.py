@@ -37,6 +37,14 @@ class Settings:
     render_idle_seconds: float = 120.0
     metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    upload_rate_limit: tuple[int, float] | None = (20, 60.0)
+    auth_failure_limit: tuple[int, float] | None = (30, 60.0)
+    upload_workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    upload_queue: int = 8
+    forwarded_allow_ips: str | None = None
+    max_concurrency: int = 1000
+    trust_list_days: int = 30
+    header_timeout: float = 10.0
 
     @property
     def database(self) -> str:
@@ -57,7 +65,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
     ``VERIFIER_RENDER_IDLE`` (seconds without a batch before the render processes stop, default 120),
     ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
-    ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``).
+    ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``),
+    ``VERIFIER_UPLOAD_RATE_LIMIT`` (uploaded files per client, ``N/SECONDS``, default ``20/60``; ``0``: none),
+    ``VERIFIER_AUTH_FAILURE_LIMIT`` (refused tokens per client before it is refused outright, default
+    ``30/60``), ``VERIFIER_UPLOAD_WORKERS`` (processes that read uploads, default: the cores, at most 4),
+    ``VERIFIER_UPLOAD_QUEUE`` (uploads that may wait for one, default 8; past it 503),
+    ``VERIFIER_FORWARDED_ALLOW_IPS`` (the proxies whose ``X-Forwarded-For`` is believed, comma-separated;
+    default none), ``VERIFIER_MAX_CONCURRENCY`` (connections and requests at once before 503, default
+    1000), ``VERIFIER_TRUST_LIST_DAYS`` (how long a published trust list stays valid, default 30),
+    ``VERIFIER_HEADER_TIMEOUT`` (seconds a client has to send a request's headers, default 10).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
@@ -84,16 +100,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         render_idle_seconds=_seconds(env.get("VERIFIER_RENDER_IDLE", "120"), "VERIFIER_RENDER_IDLE"),
         metrics_token=metrics_token,
         log_level=log_level,
+        upload_rate_limit=_rate(env.get("VERIFIER_UPLOAD_RATE_LIMIT", "20/60"), "VERIFIER_UPLOAD_RATE_LIMIT"),
+        auth_failure_limit=_rate(env.get("VERIFIER_AUTH_FAILURE_LIMIT", "30/60"), "VERIFIER_AUTH_FAILURE_LIMIT"),
+        upload_workers=_positive(
+            env.get("VERIFIER_UPLOAD_WORKERS", str(Settings().upload_workers)), "VERIFIER_UPLOAD_WORKERS", 64
+        ),
+        upload_queue=_count(env.get("VERIFIER_UPLOAD_QUEUE", "8"), "VERIFIER_UPLOAD_QUEUE"),
+        forwarded_allow_ips=env.get("VERIFIER_FORWARDED_ALLOW_IPS", "").strip() or None,
+        max_concurrency=_positive(env.get("VERIFIER_MAX_CONCURRENCY", "1000"), "VERIFIER_MAX_CONCURRENCY", 100_000),
+        trust_list_days=_positive(env.get("VERIFIER_TRUST_LIST_DAYS", "30"), "VERIFIER_TRUST_LIST_DAYS", 366),
+        header_timeout=_seconds(env.get("VERIFIER_HEADER_TIMEOUT", "10"), "VERIFIER_HEADER_TIMEOUT"),
     )
 
 
-def _rate(text: str) -> tuple[int, float] | None:
+def _rate(text: str, name: str = "VERIFIER_RATE_LIMIT") -> tuple[int, float] | None:
     if text.strip() == "0":
         return None
     count, _, seconds = text.partition("/")
     if not count.strip().isdigit() or not seconds.strip().replace(".", "", 1).isdigit() or float(seconds) <= 0:
-        raise ValueError(f"VERIFIER_RATE_LIMIT must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
+        raise ValueError(f"{name} must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
     return int(count), float(seconds)
+
+
+def _positive(text: str, name: str, highest: int) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= highest:
+        raise ValueError(f"{name} must be a whole number from 1 to {highest}, got {text!r}")
+    return int(text)
 
 
 def _public_url(text: str) -> str:

@@ -4,7 +4,7 @@ The packaged reference certificates are issued by a demo issuer (one of them is 
 validity, so it reads "expired"), and two more copies are issued and then suspended and revoked, so that
 every status a buyer or customs officer can meet is one click away. Each certificate's PDF, QR code and
 scanned text are written to a folder with the trust list, the operator's public key and an ``index.html``
-of links. Running it again reuses what is there and gives fresh tokens.
+of links. Running it again reuses what is there and gives fresh tokens, withdrawing the previous run's.
 """
 
 from __future__ import annotations
@@ -22,12 +22,15 @@ from verifier.model import parse_certificate
 from verifier.qr import qr_png
 from verifier.samples import demo_certificates
 from verifier.status import Action
-from verifier.store.registry import CertificateRecord, Principal, Registry, Role
+from verifier.store.registry import FIRST_TOKEN, CertificateRecord, Principal, Registry, Role
 from verifier.trust import TrustList
 from verifier.verdict import IssuerInfo
 
 DEMO_ISSUER = IssuerInfo("demo-cert", "浙江制造认证联盟（演示）", "Zhejiang Made Certification Alliance (DEMO)")
 CLI_ACTOR = Principal("cli", Role.OPERATOR)
+DEMO_ISSUER_TOKEN = "demo token"  # noqa: S105 - labels, not secrets
+DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
+DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105
 # Copies of two reference certificates under numbers of their own, given a status after issuance.
 CHANGED = (
     ("zhejiang-made-kettle", "ZJM-2024-0318", "zhejiang-made-kettle-revoked", Action.REVOKE, "non_conformity"),
@@ -56,16 +59,23 @@ class Demo:
     folder: Path
     operator_token: str = field(repr=False)
     issuer_token: str = field(repr=False)
+    metrics_token: str = field(repr=False)
     certificates: tuple[DemoCertificate, ...]
 
 
 def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, now: datetime) -> Demo:
     """Register the demo issuer and its certificates (once), write their files, make fresh tokens."""
+    # Each run prints fresh tokens and withdraws the previous run's: re-runs do not pile up live tokens.
     if registry.has_issuer(DEMO_ISSUER.id):
-        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, "demo token", now)
+        for label in (FIRST_TOKEN, DEMO_ISSUER_TOKEN):  # the first run's, printed then, and the later runs'
+            registry.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
+        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
     else:
         _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
-    _, operator_token = registry.create_operator_token(CLI_ACTOR, "demo operator token", now)
+    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
+    _, operator_token = registry.create_operator_token(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
+    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)
+    _, metrics_token = registry.create_operator_token(CLI_ACTOR, DEMO_METRICS_TOKEN, now, Role.METRICS)
     principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
     wanted: list[tuple[str, dict[str, Any], tuple[Action, str] | None]] = [
         (name, data, None) for name, data in demo_certificates()
@@ -86,7 +96,7 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
         made.append(_write(registry, record, name, folder, trust_list, now))
     (folder / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
     (folder / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))
-    demo = Demo(base, folder, operator_token, issuer_token, tuple(made))
+    demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made))
     (folder / "index.html").write_text(index_html(demo), "utf-8")
     return demo
 
@@ -160,10 +170,12 @@ def describe(demo: Demo, program: str) -> str:
         "Tokens (shown this once; the demo makes new ones each run):",
         f"  {'operator:':<19} {demo.operator_token}",
         f"  {'issuer ' + DEMO_ISSUER.id + ':':<19} {demo.issuer_token}",
+        f"  {'metrics:':<19} {demo.metrics_token}",
         "",
         "Try:",
         f"  curl -s -H 'Accept: application/json' {demo.base}/c/$(cut -d/ -f5 {kettle.qr_text})",
         f"  curl -s -H 'Authorization: Bearer {demo.issuer_token}' {demo.base}/api/v1/certificates",
+        f"  curl -s -H 'Authorization: Bearer {demo.metrics_token}' {demo.base}/metrics",
         f"  {program} verify {kettle.pdf or kettle.qr_png} --trust-list {folder}/trust-list.json "
         f"--operator-key {folder}/operator.pub.pem",
         "",

@@ -64,10 +64,15 @@ class JsonFormatter(logging.Formatter):
         """``text`` with every secret-shaped part, and every configured secret, replaced."""
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        lowered = text.lower()
-        if "vrf_" in lowered or "bearer" in lowered or "private key" in lowered:  # the regular expression is slower
-            text = _SHAPES.sub(REDACTED, text)
-        return text
+        return redact(text)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret-shaped part (tokens, bearer credentials, private keys) replaced."""
+    lowered = text.lower()
+    if "vrf_" in lowered or "bearer" in lowered or "private key" in lowered:  # the regular expression is slower
+        text = _SHAPES.sub(REDACTED, text)
+    return text
 
 
 def configure(level: str = "info", secrets: Iterable[str] = ()) -> dict[str, Any]:

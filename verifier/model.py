@@ -38,6 +38,15 @@ LATEST_DATE = date(2099, 12, 31)
 MAX_VALIDITY_YEARS = 10
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode's format characters (category Cf, Unicode 15): bidi embeddings, overrides and isolates,
+# zero-width spaces and joiners, the byte order mark, tags. Invisible, they make one text look like
+# another on a page or a certificate, so no field holds one (the test holds this to unicodedata).
+FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NUMBER_PATTERN = r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])?"
 
@@ -45,13 +54,18 @@ NUMBER_PATTERN = r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])?"
 def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters or line breaks")
+    if _FORMAT.search(value):
+        raise ValueError("must not contain invisible format characters (bidi controls, zero-width characters)")
     if value != value.strip():
         raise ValueError("must not start or end with white space")
     return value
 
 
 # The JSON Schema of a one-line text: no control characters, no white space at either end.
-_LINE = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f])?$"
+_LINE = (
+    rf"^[^\s\x00-\x1f\x7f-\x9f{FORMAT_CHARACTERS}]"
+    rf"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARACTERS}]*[^\s\x00-\x1f\x7f-\x9f{FORMAT_CHARACTERS}])?$"
+)
 
 
 def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in annotations

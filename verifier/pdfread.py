@@ -1,19 +1,12 @@
 """Uploaded files → the seal they carry: a PDF's embedded ``seal.cose``, or a QR code read from pixels.
 
-Untrusted files are opened in worker processes that live under a memory limit and answer within a
-time limit: a decompression bomb or a pathological file kills a worker, never the service. The size
-cap is checked before any parsing.
+These functions parse in the calling process: untrusted files go through :mod:`verifier.uploads`,
+which runs them in bounded worker processes. The size cap is checked before any parsing.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
-import resource
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from verifier.errors import VerifierError
@@ -24,9 +17,9 @@ MAX_PDF_BYTES = 4 * 1024 * 1024  # an issued certificate is about 0.3 MB
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 50_000_000
 MAX_PAGE_POINTS = 2000.0  # a page larger than 70 cm on a side is not a certificate
+MIN_PAGE_POINTS = 72.0  # nor one smaller than an inch
+MAX_ATTACHMENTS = 100
 READ_DPI = 150
-WORKER_MEMORY = 1024 * 1024 * 1024
-READ_TIMEOUT = 20.0
 
 
 class FileRefused(VerifierError):
@@ -51,7 +44,7 @@ class FileSeal:
 
 
 def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
-    """The seal in a certificate PDF (in this process: see :class:`FileReader` for untrusted input).
+    """The seal in a certificate PDF (in this process: see :mod:`verifier.uploads` for untrusted input).
 
     Raises :class:`FileRefused` for a file that is too large, not a PDF, encrypted or damaged.
     """
@@ -71,20 +64,26 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
         if len(document) < 1:
             raise FileRefused("damaged", "the PDF has no page")
         seal = None
-        for index in range(document.count_attachments()):
+        for index in range(min(document.count_attachments(), MAX_ATTACHMENTS)):
             attachment = document.get_attachment(index)
             if attachment.get_name() == SEAL_ATTACHMENT:
-                content = bytes(attachment.get_data())
-                seal = content if len(content) <= MAX_COSE_BYTES else b""
+                try:
+                    content = bytes(attachment.get_data())
+                except pdfium.PdfiumError:  # an empty or unreadable attachment: a seal of no bytes
+                    content = b""
+                # Longer than any seal: keep one byte more than the cap, so that the check says so.
+                seal = content[: MAX_COSE_BYTES + 1]
                 break
         texts: tuple[str, ...] = ()
         if seal is None and pixels_if_no_seal:
             page = document[0]
             width, height = page.get_size()
-            if max(width, height) > MAX_PAGE_POINTS:
-                raise FileRefused("too_large", "the first page is larger than any certificate")
+            if not (MIN_PAGE_POINTS <= width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= height <= MAX_PAGE_POINTS):
+                raise FileRefused("damaged", "the first page has no size a certificate could have")
             texts = tuple(_decode(page.render(scale=READ_DPI / 72, grayscale=True).to_pil()))
         return FileSeal(seal, texts)
+    except pdfium.PdfiumError:
+        raise FileRefused("damaged", "the PDF cannot be read") from None
     finally:
         document.close()
 
@@ -111,44 +110,3 @@ def _decode(image: object) -> list[str]:
     from verifier.selftest import decode_image
 
     return decode_image(image)
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-
-
-class FileReader:
-    """Reads untrusted uploads in worker processes with a memory limit and a time limit."""
-
-    def __init__(self, workers: int = 1) -> None:
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def pdf(self, data: bytes) -> FileSeal:
-        """:func:`read_pdf` in a worker; a file that exhausts it is refused, never a crash."""
-        if len(data) > MAX_PDF_BYTES:  # before anything crosses to the worker
-            raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
-        pool = self._executor()
-        try:
-            return pool.submit(read_pdf, data).result(timeout=READ_TIMEOUT)
-        except (BrokenProcessPool, MemoryError, FutureTimeout):
-            self.close()
-            raise FileRefused("too_complex", "the file takes too much memory or time to read") from None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_memory
-                )
-            return self._pool
-
-    def close(self) -> None:
-        """Stop the workers (a stuck one is killed)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)

@@ -14,13 +14,10 @@ the encoder writes (in upper case, or wholly in lower case) is refused.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
-import cbor2
-
-from verifier import base32
+from verifier import base32, cborread
 from verifier.errors import CheckFailed
 from verifier.keys import KID_LENGTH, SigningKey
 from verifier.verdict import Reason
@@ -131,6 +128,8 @@ def decode_text(text: str, origins: frozenset[str]) -> bytes:
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
+    if not text.isascii():  # before any case conversion: "ı".upper() is "I", "ſ".upper() is "S"
+        raise _malformed(Reason.BAD_ENCODING, "characters outside ASCII")
     if text != text.upper() and text != text.lower():
         raise _malformed(Reason.BAD_ENCODING, "mixed upper and lower case")
     head, _, segment = text.rpartition("/")
@@ -149,6 +148,8 @@ def decode_segment(segment: str) -> bytes:
         raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
     if not segment:
         raise _malformed(Reason.NOT_A_CERTIFICATE_URL, "empty code")
+    if not segment.isascii():  # before any case conversion (see decode_text)
+        raise _malformed(Reason.BAD_ENCODING, "characters outside ASCII")
     if segment[0] != FORMAT_VERSION:
         raise _malformed(Reason.UNSUPPORTED_VERSION, "unknown format version")
     body = segment[1:]
@@ -197,9 +198,12 @@ def _read_exact_layout(data: bytes) -> CoseSign1 | None:
 
 
 def _read_any_cbor(data: bytes) -> CoseSign1:
-    """The envelope parsed as general CBOR: slower, and says exactly what is wrong with it."""
-    message = _one_cbor_item(data)
-    if type(message) is not cbor2.CBORTag or message.tag != COSE_SIGN1_TAG:
+    """The envelope read by the strict reader: slower, and says exactly what is wrong with it."""
+    try:
+        message = cborread.loads(data, tag=True)
+    except cborread.CborError as exc:
+        raise _malformed(Reason.BAD_CBOR, str(exc)) from None
+    if type(message) is not cborread.Tag or message.number != COSE_SIGN1_TAG:
         raise _malformed(Reason.BAD_COSE, "not a tagged COSE_Sign1")
     body = message.value
     if type(body) is not list or len(body) != 4:
@@ -217,23 +221,11 @@ def _read_any_cbor(data: bytes) -> CoseSign1:
     return CoseSign1(protected, kid, payload, signature)
 
 
-def _one_cbor_item(data: bytes) -> object:
-    """Exactly one CBOR data item, with nothing after it."""
-    stream = io.BytesIO(data)
-    try:
-        item = cbor2.CBORDecoder(stream).decode()
-    except Exception:  # noqa: BLE001 - cbor2 raises many kinds; all mean "not CBOR we accept"
-        raise _malformed(Reason.BAD_CBOR, "not CBOR") from None
-    if stream.tell() != len(data):
-        raise _malformed(Reason.BAD_CBOR, "bytes after the COSE_Sign1")
-    return item
-
-
 def _read_protected(protected: bytes) -> bytes:
     try:
-        header = cbor2.loads(protected)
-    except Exception:  # noqa: BLE001
-        raise _malformed(Reason.BAD_COSE, "protected header is not CBOR") from None
+        header = cborread.loads(protected)
+    except cborread.CborError as exc:
+        raise _malformed(Reason.BAD_COSE, f"protected header: {exc}") from None
     if type(header) is not dict:
         raise _malformed(Reason.BAD_COSE, "protected header is not a map")
     if HEADER_ALG in header and header[HEADER_ALG] != ALG_EDDSA:

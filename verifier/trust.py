@@ -2,7 +2,7 @@
 
 The document is JSON::
 
-    {"trust_list": {"format": 1, "issued_at": ..., "public_urls": [...],
+    {"trust_list": {"format": 2, "version": ..., "issued_at": ..., "expires_at": ..., "public_urls": [...],
                     "issuers": [{"id", "name", "name_en",
                                  "keys": [{"kid", "alg": "EdDSA", "crv": "Ed25519", "x",
                                            "not_before", "not_after"}]}]},
@@ -12,6 +12,12 @@ The signature covers the canonical JSON of ``trust_list`` (keys sorted, no white
 contents the same bytes as RFC 8785). A verifier pins the operator's public key out of band and reads a
 trust list only through :meth:`TrustList.from_document`, which checks that signature first.
 ``public_urls`` are the services whose certificate links the verifier accepts.
+
+``version`` only goes up: every change to the issuers or their keys raises it, and lists issued
+between changes share it. ``expires_at`` is when the operator stops vouching for the list. A verifier
+refuses a list past its ``expires_at``, one older than its own age limit, and one of a lower version
+than a list it has seen (a replay of an old list that still carries a withdrawn key): see
+:func:`check_current`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -31,8 +37,10 @@ from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, from_b64url, k
 from verifier.seal import check_public_url
 from verifier.verdict import IssuerInfo
 
-FORMAT = 1
+FORMAT = 2
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+DEFAULT_VALIDITY = timedelta(days=30)
+DEFAULT_MAX_AGE = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,13 @@ class TrustedIssuer:
 
 @dataclass(frozen=True)
 class TrustList:
-    """Issuers and keys a verifier accepts, as of ``issued_at``; look keys up with :meth:`key`."""
+    """Issuers and keys a verifier accepts, as of ``issued_at`` until ``expires_at``; look keys up with :meth:`key`."""
 
     issued_at: datetime
     public_urls: tuple[str, ...]
     issuers: tuple[TrustedIssuer, ...]
+    version: int = 0
+    expires_at: datetime | None = None
     origins: frozenset[str] = field(init=False)
     _by_kid: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
 
@@ -83,7 +93,9 @@ class TrustList:
         """The signed part of the document."""
         return {
             "format": FORMAT,
+            "version": self.version,
             "issued_at": _iso(self.issued_at),
+            "expires_at": _iso(self.expires_at or self.issued_at + DEFAULT_VALIDITY),
             "public_urls": list(self.public_urls),
             "issuers": [
                 {
@@ -127,6 +139,9 @@ class TrustList:
             raise TrustListError(f"trust list larger than {MAX_DOCUMENT_BYTES} bytes")
         try:
             raw = json.loads(data)
+            declared = raw.get("trust_list", {}).get("format") if isinstance(raw, dict) else None
+            if isinstance(raw, dict) and isinstance(raw.get("trust_list"), dict) and declared != FORMAT:
+                raise TrustListError(f"unsupported trust list format {declared!r}: this verifier reads format {FORMAT}")
             document = _Document.model_validate(raw)
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
@@ -145,14 +160,59 @@ class TrustList:
 
 
 def build_trust_list(
-    issuers: Sequence[tuple[IssuerInfo, Keyring]], public_urls: Sequence[str], issued_at: datetime
+    issuers: Sequence[tuple[IssuerInfo, Keyring]],
+    public_urls: Sequence[str],
+    issued_at: datetime,
+    version: int | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
 ) -> TrustList:
-    """A trust list of these issuers' keyrings (every key, active and retired) for these services."""
+    """A trust list of these issuers' keyrings (every key, active and retired) for these services.
+
+    ``version`` defaults to the number of keys, which each rotation raises; ``validity`` sets ``expires_at``.
+    """
+    issued_at = issued_at.astimezone(UTC).replace(microsecond=0)
     return TrustList(
-        issued_at=issued_at.astimezone(UTC).replace(microsecond=0),
+        issued_at=issued_at,
         public_urls=tuple(check_public_url(u) for u in public_urls),
         issuers=tuple(TrustedIssuer(info, ring.keys) for info, ring in issuers),
+        version=sum(len(ring.keys) for _, ring in issuers) if version is None else version,
+        expires_at=issued_at + validity,
     )
+
+
+class TrustListStale(TrustListError):
+    """A genuine trust list that must not be used now: expired, too old, from the future, or replayed."""
+
+
+def check_current(
+    trust_list: TrustList, at: datetime, max_age: timedelta = DEFAULT_MAX_AGE, highest_seen: int | None = None
+) -> None:
+    """Raise :class:`TrustListStale` unless ``trust_list`` may be used at ``at``.
+
+    It may not when ``at`` is past its ``expires_at``, when it is older than ``max_age``, or when its
+    version is below ``highest_seen``, the highest version this verifier accepted before. A list
+    issued after ``at`` is fine: checking how things stood at a past moment with today's list is.
+    """
+    age = at - trust_list.issued_at
+    if trust_list.expires_at is not None and at >= trust_list.expires_at:
+        raise TrustListStale(f"the trust list expired at {_iso(trust_list.expires_at)}: download it again")
+    if age > max_age:
+        raise TrustListStale(
+            f"the trust list is {_age_words(age)} old, more than the {_age_words(max_age)} allowed: download it again"
+        )
+    if highest_seen is not None and trust_list.version < highest_seen:
+        raise TrustListStale(
+            f"the trust list is version {trust_list.version}, older than version {highest_seen} seen before "
+            "(an old list replayed?): download it again"
+        )
+
+
+def _age_words(age: timedelta) -> str:
+    days, seconds = age.days, age.seconds
+    if days >= 2:
+        return f"{days} days"
+    hours = days * 24 + seconds // 3600
+    return f"{hours} hours" if hours >= 2 else f"{max(0, int(age.total_seconds()) // 60)} minutes"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -201,7 +261,9 @@ class _Issuer(_Wire):
 
 class _Content(_Wire):
     format: int
+    version: int = Field(ge=0)
     issued_at: str
+    expires_at: str
     public_urls: list[str] = Field(min_length=1, max_length=20)
     issuers: list[_Issuer] = Field(max_length=10_000)
 
@@ -216,6 +278,8 @@ class _Content(_Wire):
                     TrustedIssuer(IssuerInfo(i.id, i.name, i.name_en), tuple(k.to_record() for k in i.keys))
                     for i in self.issuers
                 ),
+                version=self.version,
+                expires_at=_moment(self.expires_at),
             )
         except ValueError as exc:
             raise TrustListError(f"not a trust list: {exc}") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -424,7 +424,11 @@ def cases() -> list[dict[str, Any]]:
 
 def trust_list_document() -> bytes:
     ring = Keyring(ISSUER.id, (RETIRED.record, ACTIVE.record), ACTIVE.kid)
-    trust_list = build_trust_list([(ISSUER, ring)], [PUBLIC_URL], utc("2024-05-01T00:00:00Z"))
+    # Issued before the earliest check time of any case and valid past the latest, so that every case
+    # is checked against this one list (a verifier still needs --max-age to accept a list this old).
+    trust_list = build_trust_list(
+        [(ISSUER, ring)], [PUBLIC_URL], utc("2024-03-01T00:00:00Z"), validity=timedelta(days=3650)
+    )
     return trust_list.to_document(OPERATOR)
 
 

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from verifier.api.observe import Metrics
+from verifier.api.ratelimit import client_of
+from verifier.api.refusals import RefusalLog
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.issuing import PdfMaker
-from verifier.pdfread import FileReader
 from verifier.store.registry import Principal, Registry, Role
-from verifier.trust import TrustList
+from verifier.trust import DEFAULT_VALIDITY, TrustList
+from verifier.uploads import UploadReaders
 
 TRUST_LIST_TTL = 30.0
+TRUST_DOCUMENT_TTL = 60.0
 log = logging.getLogger("verifier.auth")
 
 
@@ -36,9 +40,12 @@ class TrustCache:
     public_urls: tuple[str, ...]
     clock: Callable[[], datetime]
     ttl: float = TRUST_LIST_TTL
+    validity: timedelta = DEFAULT_VALIDITY
     _list: TrustList | None = None
     _built: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _document: tuple[bytes, str] | None = None
+    _document_slot: int = -1
 
     def get(self) -> TrustList:
         """The cached trust list, rebuilt when older than ``ttl``."""
@@ -54,7 +61,26 @@ class TrustCache:
                 return self._list
             self._list = self.registry.trust_list(self.public_urls, self.clock(), withdrawn=True)
             self._built = time.monotonic()
+            self._document = None  # a change (a key, a withdrawal) shows in the published list at once
             return self._list
+
+    def document(self) -> tuple[bytes, str]:
+        """The published, signed trust list and its ETag, made at most once per minute.
+
+        Its ``issued_at`` is the start of the minute, so every replica signs the very same bytes in a
+        minute (Ed25519 is deterministic) and answers the same ETag.
+        """
+        now = self.clock()
+        slot = int(now.timestamp() // TRUST_DOCUMENT_TTL)
+        cached = self._document
+        if cached is not None and slot == self._document_slot:
+            return cached
+        issued_at = datetime.fromtimestamp(slot * TRUST_DOCUMENT_TTL, UTC)
+        listed = self.registry.trust_list(self.public_urls, issued_at, validity=self.validity)
+        document = listed.to_document(self.registry.operator_key())
+        made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
+        self._document, self._document_slot = made, slot
+        return made
 
 
 @dataclass
@@ -67,8 +93,9 @@ class Services:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     seals: SealCache | None = field(default_factory=SealCache)
     pdfs: PdfMaker | None = None
-    files: FileReader = field(default_factory=FileReader)
+    files: UploadReaders = field(default_factory=UploadReaders)
     metrics: Metrics = field(default_factory=Metrics)
+    refusals: RefusalLog | None = None
 
 
 async def services(request: Request) -> Services:
@@ -84,18 +111,28 @@ _bearer = HTTPBearer(auto_error=False, description="A token from the operator (i
 def _principal(
     request: Request, svc: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    target = f"{request.method} {request.url.path}"
+    client = client_of(request.scope)
+    if svc.refusals is not None and (wait := svc.refusals.wait(client)) is not None:
+        svc.metrics.auth_refused.labels("limited").inc()
+        raise HTTPException(
+            429, f"too many refused tokens from this client; try again in {wait} seconds", {"Retry-After": str(wait)}
+        )
     if credentials is None or credentials.scheme.lower() != "bearer":
         svc.metrics.auth_refused.labels("missing").inc()
-        svc.registry.record_refusal("anonymous", "auth.missing", target, svc.clock(), {})
+        _refused(svc, client, "anonymous", "auth.missing", request)
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     principal = svc.registry.authenticate(credentials.credentials)
     if principal is None:
         svc.metrics.auth_refused.labels("unknown").inc()
-        log.warning("refused an unknown or withdrawn token", extra={"fields": {"target": target}})
-        svc.registry.record_refusal("anonymous", "auth.refused", target, svc.clock(), {})
+        log.warning("refused an unknown or withdrawn token", extra={"fields": {"client": client}})
+        _refused(svc, client, "anonymous", "auth.refused", request)
         raise HTTPException(401, "unknown or withdrawn token", headers={"WWW-Authenticate": "Bearer"})
     return principal
+
+
+def _refused(svc: Services, client: str, actor: str, action: str, request: Request) -> None:
+    if svc.refusals is not None:
+        svc.refusals.refused(client, actor, action, f"{request.method} {request.url.path}")
 
 
 def _requiring(role: Role, words: str) -> Callable[..., Principal]:
@@ -105,9 +142,8 @@ def _requiring(role: Role, words: str) -> Callable[..., Principal]:
         request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
     ) -> Principal:
         if principal.role is not role:
-            target = f"{request.method} {request.url.path}"
             svc.metrics.auth_refused.labels("forbidden").inc()
-            svc.registry.record_refusal(principal.token_id, "auth.forbidden", target, svc.clock(), {})
+            _refused(svc, client_of(request.scope), principal.token_id, "auth.forbidden", request)
             raise HTTPException(403, f"this needs {words}")
         return principal
 

@@ -30,6 +30,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -87,20 +88,31 @@ class Metrics:
         return generate_latest(combined)
 
 
-def metrics_route(metrics: Metrics, token: str | None) -> Route:
-    """``GET /metrics``; with ``token`` set, only for ``Authorization: Bearer <token>``."""
+def metrics_route(metrics: Metrics, token: str | None, allowed: Callable[[str, str], bool]) -> Route:
+    """``GET /metrics``, only for ``Authorization: Bearer <token>`` (the configured one), or a token ``allowed``.
+
+    ``allowed(client, token)`` looks a token up (the service's own metrics token or an operator's) and
+    records a refusal; it runs in the thread pool, off the event loop.
+    """
     expected = f"Bearer {token}".encode() if token else None
 
     async def serve_metrics(request: Request) -> Response:
-        if expected is not None:
-            given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                metrics.auth_refused.labels("metrics").inc()
-                return JSONResponse(
-                    {"error": "unauthorized", "message": "the metrics token is required", "fields": []},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+        given = request.headers.get("authorization", "")
+        scheme, _, credentials = given.partition(" ")
+        if expected is not None and hmac.compare_digest(given.encode(), expected):
+            granted = True
+        elif expected is None and scheme.lower() == "bearer" and 0 < len(credentials) <= 200:
+            client = request.client.host if request.client else "unknown"
+            granted = await run_in_threadpool(allowed, client, credentials.strip())
+        else:
+            granted = False
+        if not granted:
+            metrics.auth_refused.labels("metrics").inc()
+            return JSONResponse(
+                {"error": "unauthorized", "message": "the metrics token is required", "fields": []},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(metrics.exposition(), media_type=TEXT_FORMAT, headers={"Cache-Control": "no-store"})
 
     return Route("/metrics", serve_metrics, methods=["GET"], include_in_schema=False)

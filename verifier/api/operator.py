@@ -14,6 +14,7 @@ from verifier.verdict import IssuerInfo
 
 log = logging.getLogger("verifier.operator")
 router = APIRouter(prefix="/api/v1/issuers", tags=["operator"])
+tokens = APIRouter(prefix="/api/v1/operator/tokens", tags=["operator"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Register an issuer")
@@ -89,3 +90,29 @@ def withdraw_key(
     fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
     log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})
     return KeyWithdrawnOut(issuer=issuer_id, withdrawn_kid=kid, withdrawn_at=at, active_kid=active)
+
+
+@tokens.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="A further operator token")
+def create_operator_token(body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
+    """Another operator token (answered once), e.g. one per person or system that administers issuers."""
+    token_id, token = svc.registry.create_operator_token(principal, body.label, svc.clock())
+    log.info("operator token %s created", token_id, extra={"fields": {"token_id": token_id}})
+    return TokenOut(id=token_id, token=token)
+
+
+@tokens.get("", responses=ERRORS, summary="The operator's tokens")
+def list_operator_tokens(principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
+    """Every operator token, live and withdrawn (never their text); the configured admin token is not listed."""
+    return [TokenInfo(**t) for t in svc.registry.list_tokens(None)]
+
+
+@tokens.post(
+    "/{token_id}/withdraw",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS | NOT_FOUND,
+    summary="Withdraw an operator token",
+)
+def withdraw_operator_token(token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
+    """Withdraw an operator token (the generated admin token too): its very next request fails."""
+    svc.registry.withdraw_token(principal, None, token_id, svc.clock())
+    log.info("operator token %s withdrawn", token_id, extra={"fields": {"token_id": token_id}})

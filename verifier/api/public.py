@@ -11,10 +11,12 @@ import jinja2
 import orjson
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
-from verifier.api.deps import Services, ServicesDep
+from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
 from verifier.api.observe import Scope, note_verdict
+from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
@@ -92,17 +94,39 @@ async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Res
         422: {"model": ErrorOut, "description": "Encrypted, damaged, or too complex to read"},
     },
 )
-def verify_pdf(
+async def verify_pdf(
     file: Annotated[UploadFile, File(description="the certificate PDF")], request: Request, svc: ServicesDep
 ) -> Response:
     """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
-    data = file.file.read(MAX_PDF_BYTES + 1)
-    result, source = check_file(svc, request.scope, svc.files.pdf(data))
+    data = await file.read(MAX_PDF_BYTES + 1)
+    found = await read_upload(svc, request, data)
+    result, source = check_file(svc, request.scope, found)
     payload = result.to_json()
     digest = hashlib.sha256(data).digest()
     issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
     payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
     return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
+
+
+async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
+    """What an uploaded PDF carries, read by a bounded worker (never on the event loop, never in this process).
+
+    A file byte-identical to a PDF the registry issued needs no reading: its embedded seal is the
+    certificate's, known already. So a flood of hostile files that fills the readers' queue cannot stop
+    the check of a genuine certificate PDF. Raises :class:`FileRefused` (4xx) for a file that is not a
+    readable certificate, and :class:`~verifier.uploads.ReadersBusy` (503, or 429 for a client with
+    files in the queue already).
+    """
+    if len(data) > MAX_PDF_BYTES:  # before anything crosses to a worker
+        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
+    if not data.startswith(b"%PDF-"):
+        raise FileRefused("not_pdf", "the file is not a PDF", 415)
+    issued = await run_in_threadpool(svc.registry.seal_of_pdf, hashlib.sha256(data).digest())
+    if issued is not None:
+        return FileSeal(issued, ())
+    client = client_of(request.scope)
+    svc.files.admit(client)
+    return await run_in_threadpool(svc.files.read, client, "pdf", data)
 
 
 @router.get("/", include_in_schema=False)
@@ -125,12 +149,12 @@ async def check_pasted(request: Request, qr: str = "") -> Response:
 
 
 @router.post("/check/pdf", include_in_schema=False)
-def check_uploaded(request: Request, file: Annotated[UploadFile, File()], svc: ServicesDep) -> Response:
+async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], svc: ServicesDep) -> Response:
     """The landing page's upload form: the verdict page for a certificate PDF."""
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     status = 200
     try:
-        found = svc.files.pdf(file.file.read(MAX_PDF_BYTES + 1))
+        found = await read_upload(svc, request, await file.read(MAX_PDF_BYTES + 1))
     except FileRefused as exc:
         found, status = FileSeal(None, ()), exc.status
     result, _ = check_file(svc, request.scope, found)
@@ -186,11 +210,23 @@ async def certificate_page(
     return await scan(request)
 
 
-@router.get("/api/v1/trust-list", tags=["public"], summary="Issuers, keys and windows, signed by the operator")
-def trust_list(svc: ServicesDep) -> Response:
-    """The signed trust list document (JSON), without the keys the operator withdrew."""
-    document = svc.registry.trust_list(svc.trust.public_urls, svc.clock()).to_document(svc.registry.operator_key())
-    return Response(document, media_type="application/json", headers={"Cache-Control": "max-age=60"})
+@router.get(
+    "/api/v1/trust-list",
+    tags=["public"],
+    summary="Issuers, keys and windows, signed by the operator",
+    responses={304: {"description": "Not modified (If-None-Match)"}},
+)
+def trust_list(request: Request, svc: ServicesDep) -> Response:
+    """The signed trust list document (JSON), without the keys the operator withdrew.
+
+    Built at most once a minute and answered with an ``ETag``: a download with ``If-None-Match`` of a
+    list that has not changed is a 304 with no body.
+    """
+    document, etag = svc.trust.document()
+    headers = {"Cache-Control": f"public, max-age={int(TRUST_DOCUMENT_TTL)}", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(document, media_type="application/json", headers=headers)
 
 
 TONES = {

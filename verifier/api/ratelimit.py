@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-PUBLIC_PREFIXES = ("/c/", "/C/", "/api/v1/verify", "/check")
+PUBLIC_PREFIXES = ("/c/", "/C/", "/api/v1/verify", "/check", "/api/v1/trust-list")
+UPLOAD_PREFIXES = ("/api/v1/verify/pdf", "/check/pdf")
 
 
 class RateLimiter:
@@ -46,28 +47,39 @@ class RateLimiter:
 
 
 class RateLimit:
-    """ASGI middleware applying a :class:`RateLimiter` to the public endpoints (the page and verify)."""
+    """ASGI middleware applying :class:`RateLimiter` rules: each to the paths under its prefixes.
+
+    The service has two: every public check and the trust list, and (besides) the uploads.
+    """
 
     def __init__(
         self,
         app: Callable[[Scope, Receive, Send], Awaitable[None]],
-        limiter: RateLimiter,
+        rules: Sequence[tuple[tuple[str, ...], RateLimiter]],
         refused: Callable[[], None] = lambda: None,
     ) -> None:
         self.app = app
-        self.limiter = limiter
+        self.rules = rules
         self.refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse with 429 past the limit; otherwise pass the request on."""
-        if scope["type"] == "http" and scope["path"].startswith(PUBLIC_PREFIXES):
-            client = (scope.get("client") or ("unknown", 0))[0]
-            wait = self.limiter.check(client)
-            if wait is not None:
-                self.refused()
-                await _refuse(send, math.ceil(wait))
-                return
+        if scope["type"] == "http":
+            path = scope["path"]
+            for prefixes, limiter in self.rules:
+                if path.startswith(prefixes):
+                    wait = limiter.check(client_of(scope))
+                    if wait is not None:
+                        self.refused()
+                        await _refuse(send, math.ceil(wait))
+                        return
         await self.app(scope, receive, send)
+
+
+def client_of(scope: Scope) -> str:
+    """The address a request's limits are counted under (a trusted proxy's client, see ``server_options``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 async def _refuse(send: Send, retry_after: int) -> None:

@@ -56,7 +56,7 @@ class IssuerIn(_In):
 
 
 class TokenIn(_In):
-    """A label for a further issuer token."""
+    """A label for a further token (an issuer's or the operator's)."""
 
     label: Text(100) = "issuer token"  # type: ignore[valid-type]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from verifier.store.database import normalize_url
+from verifier.store.database import create_private, normalize_url
 
 
 class BackupRefused(ValueError):
@@ -48,6 +48,7 @@ def backup_sqlite(url: str, destination: Path) -> BackupResult:
     partial = destination.with_name(f".{destination.name}.partial")
     partial.unlink(missing_ok=True)
     try:
+        create_private(partial)  # tokens' hashes and the audit log: readable by this user only
         with sqlite3.connect(source, timeout=30) as live, sqlite3.connect(partial) as copy:
             live.backup(copy, pages=1024)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from verifier.errors import VerifierError
 from verifier.issuing import Sealed, seal_certificate
@@ -31,14 +32,18 @@ from verifier.model import AnyCertificate, certificate_json
 from verifier.status import REASONS, Action, TransitionRefused, next_state
 from verifier.store.database import write_transaction
 from verifier.store.tables import audit_log, certificate_pdfs, certificates, issuer_keys, issuers, status_events, tokens
-from verifier.trust import TrustedIssuer, TrustList
+from verifier.trust import DEFAULT_VALIDITY, TrustedIssuer, TrustList
 from verifier.verdict import IssuerInfo, RegistryEntry, StatusState
 
 TOKEN_PREFIX = "vrf_"  # noqa: S105 - a prefix, not a secret
 ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
 ENV_ADMIN_ID = "admin-env"
+METRICS_TOKEN_ID = "metrics"  # noqa: S105 - a token id, not a secret
+FIRST_TOKEN = "first token"  # noqa: S105 - the label of an issuer's first token
 MAX_PAGE = 200
 OPERATOR = "operator"
+# Names the service uses for itself (the operator's keyring, audit actors, token ids): never an issuer id.
+RESERVED_IDS = frozenset({OPERATOR, ADMIN_TOKEN_ID, ENV_ADMIN_ID, "system", "cli", "anonymous", METRICS_TOKEN_ID})
 
 
 # Sealed certificates in, their PDFs out (or an error that refuses the whole batch).
@@ -50,6 +55,7 @@ class Role(enum.Enum):
 
     OPERATOR = "operator"
     ISSUER = "issuer"
+    METRICS = "metrics"  # reads /metrics, nothing else
 
 
 @dataclass(frozen=True)
@@ -168,15 +174,32 @@ class Registry:
             _audit(conn, at, actor, action, target, detail)
 
     def ensure_admin_token(self, at: datetime) -> str | None:
-        """Generate the operator token once, when none is configured and none exists; returns it (else None)."""
-        if self._env_admin is not None:
+        """Generate the operator token once, when none is configured and none exists; returns it (else None).
+
+        With ``VERIFIER_ADMIN_TOKEN`` configured, a generated one still live is withdrawn: the configured
+        token takes over, and a copy of the old one left in a file opens nothing.
+        """
+        return self.ensure_generated_token(ADMIN_TOKEN_ID, Role.OPERATOR, self._env_admin is not None, at)
+
+    def ensure_generated_token(self, token_id: str, role: Role, configured: bool, at: datetime) -> str | None:
+        """The service's own token ``token_id`` of ``role``, made once unless one is ``configured``; returns it.
+
+        None when it exists already, or when a configured token takes its place (a live generated one
+        is then withdrawn). Several workers starting at once make it once.
+        """
+        try:
+            with write_transaction(self.engine) as conn:
+                if configured:
+                    live = (tokens.c.id == token_id, tokens.c.withdrawn_at.is_(None))
+                    if conn.execute(update(tokens).where(*live).values(withdrawn_at=at)).rowcount:
+                        _audit(conn, at, "system", "token.withdraw", f"token:{token_id}", {"why": "configured"})
+                    return None
+                if conn.execute(select(tokens.c.id).where(tokens.c.id == token_id)).first():
+                    return None
+                token = _insert_token(conn, token_id, role, None, f"generated {role.value} token", at)
+                _audit(conn, at, "system", "token.create", f"token:{token_id}", {"role": role.value})
+        except IntegrityError:  # another worker made it in the meantime
             return None
-        with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(tokens.c.id).where(tokens.c.id == ADMIN_TOKEN_ID)).first()
-            if exists:
-                return None
-            token = _insert_token(conn, ADMIN_TOKEN_ID, Role.OPERATOR, None, "generated admin token", at)
-            _audit(conn, at, "system", "token.create", f"token:{ADMIN_TOKEN_ID}", {"role": "operator"})
         return token
 
     def issue_token(self, actor: Principal, issuer_id: str, label: str, at: datetime) -> tuple[str, str]:
@@ -188,30 +211,52 @@ class Registry:
             _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"issuer": issuer_id})
         return token_id, token
 
-    def create_operator_token(self, actor: Principal, label: str, at: datetime) -> tuple[str, str]:
-        """A further operator token: (token id, token text, shown this once)."""
+    def create_operator_token(
+        self, actor: Principal, label: str, at: datetime, role: Role = Role.OPERATOR
+    ) -> tuple[str, str]:
+        """A further operator token, or one that only reads ``/metrics``: (token id, token text, shown once)."""
         with write_transaction(self.engine) as conn:
-            token_id = "o" + secrets.token_hex(7)
-            token = _insert_token(conn, token_id, Role.OPERATOR, None, label, at)
-            _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"role": "operator"})
+            token_id = ("o" if role is Role.OPERATOR else "m") + secrets.token_hex(7)
+            token = _insert_token(conn, token_id, role, None, label, at)
+            _audit(conn, at, actor.token_id, "token.create", f"token:{token_id}", {"role": role.value})
         return token_id, token
 
-    def withdraw_token(self, actor: Principal, issuer_id: str, token_id: str, at: datetime) -> None:
-        """Withdraw one of the issuer's tokens: it fails from its very next request."""
+    def withdraw_token(self, actor: Principal, issuer_id: str | None, token_id: str, at: datetime) -> None:
+        """Withdraw one of the issuer's tokens (``issuer_id`` None: an operator token); fails from its next request."""
+        if token_id == ENV_ADMIN_ID:
+            raise NotFound("the configured admin token is withdrawn by changing VERIFIER_ADMIN_TOKEN")
+        owner = tokens.c.issuer_id.is_(None) if issuer_id is None else tokens.c.issuer_id == issuer_id
         with write_transaction(self.engine) as conn:
-            live = (tokens.c.id == token_id, tokens.c.issuer_id == issuer_id, tokens.c.withdrawn_at.is_(None))
+            live = (tokens.c.id == token_id, owner, tokens.c.withdrawn_at.is_(None))
             done = conn.execute(update(tokens).where(*live).values(withdrawn_at=at))
             if done.rowcount != 1:
                 raise NotFound(f"no live token {token_id}")
-            _audit(conn, at, actor.token_id, "token.withdraw", f"token:{token_id}", {})
+            _audit(conn, at, actor.token_id, "token.withdraw", f"token:{token_id}", {"issuer": issuer_id})
 
-    def list_tokens(self, issuer_id: str) -> list[dict[str, Any]]:
-        """An issuer's tokens (never their text): id, label, created, withdrawn."""
+    def withdraw_labelled(self, actor: Principal, issuer_id: str | None, label: str, at: datetime) -> int:
+        """Withdraw every live token of the issuer (None: the operator) with this label; returns how many."""
+        owner = tokens.c.issuer_id.is_(None) if issuer_id is None else tokens.c.issuer_id == issuer_id
+        with write_transaction(self.engine) as conn:
+            live = (owner, tokens.c.label == label, tokens.c.withdrawn_at.is_(None))
+            ids = list(conn.execute(select(tokens.c.id).where(*live)).scalars())
+            if ids:
+                conn.execute(update(tokens).where(tokens.c.id.in_(ids)).values(withdrawn_at=at))
+            for token_id in ids:
+                _audit(conn, at, actor.token_id, "token.withdraw", f"token:{token_id}", {"label": label})
+        return len(ids)
+
+    def list_tokens(self, issuer_id: str | None) -> list[dict[str, Any]]:
+        """An issuer's tokens (``issuer_id`` None: the operator's), never their text: id, label, created, withdrawn."""
         with self.engine.connect() as conn:
-            self._issuer_row(conn, issuer_id)
+            owner: ColumnElement[bool]
+            if issuer_id is None:
+                owner = tokens.c.issuer_id.is_(None)
+            else:
+                self._issuer_row(conn, issuer_id)
+                owner = tokens.c.issuer_id == issuer_id
             rows = conn.execute(
                 select(tokens.c.id, tokens.c.label, tokens.c.created_at, tokens.c.withdrawn_at)
-                .where(tokens.c.issuer_id == issuer_id)
+                .where(owner)
                 .order_by(tokens.c.created_at, tokens.c.id)
             ).all()
         return [dict(row._mapping) for row in rows]
@@ -236,14 +281,19 @@ class Registry:
         return cached
 
     def create_issuer(self, actor: Principal, info: IssuerInfo, at: datetime) -> tuple[KeyRecord, str, str]:
-        """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text)."""
+        """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text).
+
+        Raises :class:`Conflict` for an id taken already or one the service keeps for itself.
+        """
+        if info.id in RESERVED_IDS:
+            raise Conflict(f"{info.id!r} is a name the service uses itself; choose another issuer id")
         key = new_signing_key(at)
         try:
             with write_transaction(self.engine) as conn:
                 conn.execute(insert(issuers).values(id=info.id, name=info.name, name_en=info.name_en, created_at=at))
                 _insert_key(conn, info.id, key.record, active=True)
                 token_id = "t" + secrets.token_hex(7)
-                token = _insert_token(conn, token_id, Role.ISSUER, info.id, "first token", at)
+                token = _insert_token(conn, token_id, Role.ISSUER, info.id, FIRST_TOKEN, at)
                 _audit(conn, at, actor.token_id, "issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex()})
                 self.keys.save_private(info.id, key)
         except IntegrityError:
@@ -320,11 +370,15 @@ class Registry:
             row = self._issuer_row(conn, issuer_id)
         return IssuerInfo(row.id, row.name, row.name_en)
 
-    def trust_list(self, public_urls: Sequence[str], at: datetime, withdrawn: bool = False) -> TrustList:
-        """Every issuer and every key it ever had (active and verify-only), as of ``at``.
+    def trust_list(
+        self, public_urls: Sequence[str], at: datetime, withdrawn: bool = False, validity: timedelta = DEFAULT_VALIDITY
+    ) -> TrustList:
+        """Every issuer and every key it ever had (active and verify-only), as of ``at``, valid for ``validity``.
 
         Withdrawn keys are left out, as in the list the service publishes, unless ``withdrawn``: the
-        service's own online checks keep them (see :meth:`withdraw_key`).
+        service's own online checks keep them (see :meth:`withdraw_key`). The version is the number of
+        keys plus the number withdrawn: every change to the list (an issuer, a rotation, a withdrawal)
+        adds a key or withdraws one, so it only goes up, and every replica computes the same.
         """
         query = select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)
         if not withdrawn:
@@ -332,15 +386,21 @@ class Registry:
         with self.engine.connect() as conn:
             issuer_rows = conn.execute(select(issuers).order_by(issuers.c.id)).all()
             key_rows = conn.execute(query).all()
+            version = conn.execute(
+                select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)
+            ).scalar_one()
         by_issuer: dict[str, list[KeyRecord]] = {}
         for row in key_rows:
             by_issuer.setdefault(row.issuer_id, []).append(_key_record(row))
+        issued_at = at.replace(microsecond=0)
         return TrustList(
-            issued_at=at.replace(microsecond=0),
+            issued_at=issued_at,
             public_urls=tuple(public_urls),
             issuers=tuple(
                 TrustedIssuer(IssuerInfo(r.id, r.name, r.name_en), tuple(by_issuer.get(r.id, ()))) for r in issuer_rows
             ),
+            version=int(version),
+            expires_at=issued_at + validity,
         )
 
     def signing_key(self, issuer_id: str) -> SigningKey:
@@ -440,6 +500,17 @@ class Registry:
                 .where(certificates.c.id == certificate_id)
             ).scalar()
         return bytes(digest) if digest is not None else None
+
+    def seal_of_pdf(self, digest: bytes) -> bytes | None:
+        """The seal of the certificate whose stored PDF has this SHA-256, or None (no such PDF was issued)."""
+        with self.engine.connect() as conn:
+            cose = conn.execute(
+                select(certificates.c.cose)
+                .join(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                .where(certificate_pdfs.c.sha256 == digest)
+                .limit(1)
+            ).scalar()
+        return bytes(cose) if cose is not None else None
 
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
         """The stored PDF of one of the issuer's certificates; raises :class:`NotFound`."""
@@ -735,8 +806,28 @@ def _status(conn: Connection, certificate_seq: int) -> StatusRecord:
     return StatusRecord(StatusState(event.state), event.reason, event.note, event.at)
 
 
+AUDIT_TARGET_LENGTH = 100  # the column's length: a longer target is cut, and marked as cut
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def audit_text(text: str, length: int) -> str:
+    """``text`` fit for an audit column of ``length`` characters on either database.
+
+    Control characters (PostgreSQL's text cannot even hold NUL) become ``?``; a longer text is cut to
+    ``length`` characters ending in ``…`` (so a stranger's 60,000-character path costs 100).
+    """
+    text = _UNPRINTABLE.sub("?", text)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def _audit_row(at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"at": at, "actor": actor, "action": action, "target": target, "detail": detail}
+    return {
+        "at": at,
+        "actor": audit_text(actor, 40),
+        "action": audit_text(action, 40),
+        "target": audit_text(target, AUDIT_TARGET_LENGTH),
+        "detail": detail,
+    }
 
 
 def _audit(conn: Connection, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:

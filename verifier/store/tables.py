@@ -129,6 +129,7 @@ certificate_pdfs = Table(
     Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True),
     Column("pdf", LargeBinary, nullable=False),
     Column("sha256", LargeBinary(32), nullable=False),
+    Index("ix_certificate_pdfs_sha256", "sha256"),
 )
 
 status_events = Table(
