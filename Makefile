@@ -15,8 +15,14 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
 .PHONY: run test lint typecheck unit bench bench-decoder bench-attack bench-http bench-issue bench-memory image image-check vectors clean
 
+# make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
+# and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PUBLIC_URL ?=
+
 run: $(BIN)/.installed
-	$(BIN)/verifier demo
+	$(if $(PUBLIC_URL),VERIFIER_PUBLIC_URL=$(PUBLIC_URL)) $(BIN)/verifier demo --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed lint typecheck unit
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference" / "certificates"
+REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
 sys.path.insert(0, str(REPO / "tests"))
 
 

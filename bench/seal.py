@@ -24,7 +24,7 @@ from verifier.seal import decode_cose
 from verifier.verdict import IssuerInfo
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference" / "certificates"
+REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
 PUBLIC_URL = "https://verify.zhejiang-made.org.cn"
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference" / "certificates"
+REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
 
 
 def free_port() -> int:

@@ -91,6 +91,38 @@ class Browser:
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             return dict(measured["result"]["value"])
 
+    def wait_for(self, url: str, expression: str, screenshot: Path, seconds: float = 20.0) -> Any:
+        """Load ``url`` and evaluate ``expression`` until it is truthy (or ``seconds`` pass); its last value."""
+        return asyncio.run(self._wait_for(url, expression, screenshot, seconds))
+
+    async def _wait_for(self, url: str, expression: str, screenshot: Path, seconds: float) -> Any:
+        async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
+            counter = 0
+
+            async def call(method: str, **params: Any) -> Any:
+                nonlocal counter
+                counter += 1
+                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message.get("id") == counter:
+                        return message.get("result", {})
+
+            await call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+            await call("Page.enable")
+            await call("Page.navigate", url=url)
+            deadline = time.monotonic() + seconds
+            value = None
+            while time.monotonic() < deadline:
+                answer = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+                value = answer.get("result", {}).get("value")
+                if value:
+                    break
+                await asyncio.sleep(0.1)
+            shot = await call("Page.captureScreenshot", format="png")
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            return value
+
     def close(self) -> None:
         self.process.terminate()
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,17 +21,18 @@ from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = Path(os.environ.get("VERIFIER_REFERENCE_DIR", REPO.parent / "shared" / "reference" / "certificates"))
+# The reference certificates live in the repository once: the package's demo data (verifier/demo/).
+REFERENCE_DIR = REPO / "verifier" / "demo"
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 SEALED_AT = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
 CHECK_AT = datetime(2024, 6, 1, tzinfo=UTC)
 
 
 def reference_certificates() -> dict[str, dict[str, Any]]:
-    """Every reference certificate by file stem; fails loudly when shared/ is not beside the repository."""
+    """Every reference certificate by file stem."""
     files = sorted(REFERENCE_DIR.glob("*.json"))
     if not files:
-        raise RuntimeError(f"no reference certificates in {REFERENCE_DIR}: set VERIFIER_REFERENCE_DIR")
+        raise RuntimeError(f"no reference certificates in {REFERENCE_DIR}")
     return {f.stem: json.loads(f.read_text("utf-8")) for f in files}
 
 

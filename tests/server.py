@@ -26,7 +26,9 @@ class Server:
         self.home = home
         self.args = args or []
         self.port = free_port()
-        self.env = {**os.environ, "VERIFIER_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
+        # Tests come from one address at full speed: no rate limits unless the test sets them.
+        unlimited = {"VERIFIER_RATE_LIMIT": "0", "VERIFIER_UPLOAD_RATE_LIMIT": "0", "VERIFIER_AUTH_FAILURE_LIMIT": "0"}
+        self.env = {**os.environ, "VERIFIER_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **unlimited, **env}
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -75,3 +75,22 @@ def test_phone_viewport(case: str, language: str, served: tuple[str, dict[str, s
     assert measured["verdictTop"] >= 0 and measured["verdictBottom"] <= measured["innerHeight"], measured
     assert (measured["lang"], measured["dir"]) == (language, "rtl" if language == "ar" else "ltr")
     assert shot.stat().st_size > 1000
+
+
+def test_api_docs_render_offline(served: tuple[str, dict[str, str]], browser: Browser) -> None:
+    """/docs in Chromium: Swagger UI from the service itself (this machine reaches no CDN), operations listed."""
+    url, _ = served
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "docs.png"
+    operations = browser.wait_for(
+        f"{url}/docs",
+        "Array.from(document.querySelectorAll('.opblock-summary-path')).map(e => e.textContent.trim())",
+        shot,
+    )
+    assert operations, "Swagger UI rendered no operation"
+    assert "/api/v1/verify" in [o.replace("\u200b", "") for o in operations]
+    page = httpx.get(f"{url}/docs")
+    assert "cdn" not in page.text.lower()
+    assert "script-src 'self' 'sha256-" in page.headers["content-security-policy"]
+    assert httpx.get(f"{url}/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(f"{url}/docs/assets/index.html").status_code == 404  # only the files the page needs

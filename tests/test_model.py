@@ -75,7 +75,13 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
     "no product": (KETTLE, "products", [], "products", "at least 1"),
     "eleven products": (KETTLE, "products", [REFERENCE[KETTLE]["products"][0]] * 11, "products", "at most 10"),
     "a model repeated": (KETTLE, "products.0.models", ["HD-1701", "HD-1701"], "products.0.models", "repeat"),
-    "a model with odd characters": (KETTLE, "products.0.models.0", "HD<1701>", "products.0.models.0", "pattern"),
+    "a model with odd characters": (
+        KETTLE,
+        "products.0.models.0",
+        "HD<1701>",
+        "products.0.models.0",
+        "may hold only letters, digits, spaces",
+    ),
     "an unknown field": (KETTLE, "colour", "red", "colour", "not a field"),
     "exemption on a scheme without one": (
         KETTLE,
@@ -84,7 +90,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
         "exemption",
         "not a field",
     ),
-    "number with lower case": (KETTLE, "number", "zjm-2024-0317", "number", "pattern"),
+    "number with lower case": (KETTLE, "number", "zjm-2024-0317", "number", "may hold only upper-case letters"),
     "exemption missing": (EXEMPTION, "exemption", DELETE, "exemption", "required"),
     "exemption quantity of zero": (
         EXEMPTION,
@@ -116,7 +122,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
         "exemption.declared_value.amount",
         "18600.000",
         "exemption.declared_value.amount",
-        "pattern",
+        "an amount with two decimals",
     ),
     "declared value currency unknown": (
         EXEMPTION,

@@ -60,8 +60,8 @@ def test_vector_verdict(name: str, vector_trust_list: TrustList) -> None:
 
 
 def _segment_bytes(text: str) -> bytes:
-    """The COSE bytes of a QR text, decoded with the standard library only."""
-    body = text.rsplit("/", 1)[1][1:].upper()
+    """The COSE bytes of a QR text, decoded with the standard library only (white space around trimmed)."""
+    body = text.strip().rsplit("/", 1)[1][1:].upper()
     return base64.b32decode(body + "=" * (-len(body) % 8))
 
 

@@ -37,7 +37,6 @@ class Tag(NamedTuple):
 
 # The smallest value each head length may carry: anything less has a shorter head (not deterministic).
 _SHORTEST = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x1_0000_0000}
-_WIDTH = {24: 1, 25: 2, 26: 4, 27: 8}
 
 
 def loads(data: bytes, *, tag: bool = False, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS) -> object:
@@ -46,8 +45,8 @@ def loads(data: bytes, *, tag: bool = False, max_depth: int = MAX_DEPTH, max_ite
     Raises :class:`CborError` for anything outside the allowed shape.
     """
     reader = _Reader(bytes(data), max_depth, max_items)
-    if tag and reader.peek_major() == 6:
-        number = reader.head(6)
+    if tag and data and data[0] >> 5 == 6:
+        number = reader.argument(6)
         value: object = Tag(number, reader.item(1))
     else:
         value = reader.item(0)
@@ -65,22 +64,18 @@ class _Reader:
         self.max_depth = max_depth
         self.max_items = max_items
 
-    def peek_major(self) -> int:
-        if self.pos >= len(self.data):
-            raise CborError("truncated CBOR")
-        return self.data[self.pos] >> 5
-
-    def head(self, major: int) -> int:
-        """The argument of the head at ``pos`` (whose major type is ``major``), in its shortest form."""
+    def argument(self, major: int) -> int:
+        """The argument of the head at ``pos``, in its shortest form; ``pos`` moves past the head."""
         data, pos = self.data, self.pos
+        if pos >= len(data):
+            raise CborError("truncated CBOR")
         info = data[pos] & 31
         if info < 24:
             self.pos = pos + 1
             return info
-        width = _WIDTH.get(info)
-        if width is None:
-            raise CborError("indefinite length or reserved value" if major != 7 else "floats and simple values")
-        end = pos + 1 + width
+        if info > 27:
+            raise CborError("indefinite length or reserved value")
+        end = pos + 1 + (1 << (info - 24))
         if end > len(data):
             raise CborError("truncated CBOR")
         value = int.from_bytes(data[pos + 1 : end], "big")
@@ -90,49 +85,50 @@ class _Reader:
         return value
 
     def item(self, depth: int) -> object:
-        if depth > self.max_depth:
-            raise CborError(f"nested deeper than {self.max_depth} levels")
-        major = self.peek_major()
-        if major == 7:
-            raise CborError("floats and simple values are not allowed")
-        if major == 6:
-            raise CborError("tags are not allowed here")
-        argument = self.head(major)
+        """The item at ``pos`` (one call per item: this runs for every byte a stranger sends)."""
+        data, pos = self.data, self.pos
+        if pos >= len(data):
+            raise CborError("truncated CBOR")
+        initial = data[pos]
+        major = initial >> 5
+        if initial < 0x18:  # the commonest: a small unsigned integer
+            self.pos = pos + 1
+            return initial
+        if major >= 6:
+            raise CborError("tags are not allowed here" if major == 6 else "floats and simple values are not allowed")
+        argument = self.argument(major)
         if major == 0:
             return argument
         if major == 1:
             return -1 - argument
-        if major in (2, 3):
+        if major <= 3:
             start = self.pos
             end = start + argument
-            if end > len(self.data):
+            if end > len(data):
                 raise CborError("a string is longer than the bytes that follow")
             self.pos = end
-            chunk = self.data[start:end]
             if major == 2:
-                return chunk
+                return data[start:end]
             try:
-                return chunk.decode("utf-8")
+                return data[start:end].decode("utf-8")
             except UnicodeDecodeError:
                 raise CborError("a text string is not UTF-8") from None
+        if depth >= self.max_depth:
+            raise CborError(f"nested deeper than {self.max_depth} levels")
         if argument > self.max_items:
             raise CborError(f"more than {self.max_items} entries in an array or map")
-        if argument > len(self.data) - self.pos:  # every entry takes at least one byte
+        if argument > len(data) - self.pos:  # every entry takes at least one byte
             raise CborError("an array or map is longer than the bytes that follow")
         if major == 4:
             return [self.item(depth + 1) for _ in range(argument)]
-        return self._map(argument, depth)
-
-    def _map(self, count: int, depth: int) -> dict[object, object]:
         out: dict[object, object] = {}
         previous = b""
-        for _ in range(count):
+        for _ in range(argument):
             start = self.pos
-            major = self.peek_major()
-            if major not in (0, 1, 3):
+            if start < len(data) and data[start] >> 5 not in (0, 1, 3):
                 raise CborError("a map key is not an integer or a text")
             key = self.item(depth + 1)
-            encoded = self.data[start : self.pos]
+            encoded = data[start : self.pos]
             if encoded <= previous:
                 raise CborError("map keys are repeated or not in deterministic order")
             previous = encoded

@@ -12,8 +12,10 @@
     verifier token create ISSUER|operator [--label L] | token list ISSUER|operator | token withdraw ISSUER|operator ID
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
-2 for a usage error or input the command cannot use, 3 when ``verify`` refuses the trust list itself
-(expired, older than ``--max-age``, or older than one ``--state`` has seen).
+2 for a usage error or input the command cannot use (an unreadable file, a bad argument), 3 when
+``verify`` refuses the trust list itself (expired, older than ``--max-age``, or older than one
+``--state`` has seen), 4 for an unexpected error, 130 when interrupted (Ctrl-C), 141 when the output
+is closed early (``| head``). Every failure is one line on standard error, never a traceback.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ from verifier.verdict import IssuerInfo, Verdict, VerificationResult
 
 OPERATOR = "operator"
 TRUST_LIST_REFUSED = 3
+UNEXPECTED = 4
+INTERRUPTED = 130  # as a shell reports Ctrl-C
+BROKEN_PIPE = 141  # as a shell reports SIGPIPE
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",
@@ -69,7 +74,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. Never a traceback: every failure is one line."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -78,6 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, VerifierError, ValueError) as exc:
         print(f"verifier: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `verifier verify ... | head -1`: the reader went away; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("verifier: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as exc:
+        print(f"verifier: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last net: a line a user can report, not a traceback
+        print(f"verifier: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return UNEXPECTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -304,8 +321,13 @@ def _check_input(given: str, trust_list: TrustList, at: datetime) -> Verificatio
 
 
 def _describe(result: VerificationResult) -> str:
+    headline = _HEADLINES[result.verdict]
+    status = result.status
+    if status.trust_list_issued_at is not None and result.verdict is Verdict.VALID:
+        # Offline nothing says whether the issuer has suspended or revoked it: never "in force".
+        headline = f"GENUINE SEAL: status not checked (offline; trust list {_age(status.trust_list_age_seconds)} old)"
     lines = [
-        _HEADLINES[result.verdict],
+        headline,
         f"  reason:      {result.reason.value}" + (f" ({result.detail})" if result.detail else ""),
     ]
     sig = result.signature
@@ -316,12 +338,10 @@ def _describe(result: VerificationResult) -> str:
     if result.validity:
         v = result.validity
         lines.append(f"  validity:    {v.valid_from} to {v.valid_until} ({v.state.value.replace('_', ' ')})")
-    status = result.status
     if status.trust_list_issued_at is not None:
-        days = (status.trust_list_age_seconds or 0) // 86400
         lines.append(
             f"  status:      {status.state.value} (offline check; trust list of "
-            f"{status.trust_list_issued_at:%Y-%m-%d %H:%M} UTC, {days} days old)"
+            f"{status.trust_list_issued_at:%Y-%m-%d %H:%M} UTC, {_age(status.trust_list_age_seconds)} old)"
         )
     cert = result.certificate
     if cert:
@@ -338,6 +358,16 @@ def _describe(result: VerificationResult) -> str:
                 f"port {e.port_of_entry}"
             )
     return "\n".join(lines)
+
+
+def _age(seconds: int | None) -> str:
+    """A trust list's age in words: minutes, hours or days."""
+    seconds = max(0, seconds or 0)
+    if seconds < 7200:
+        return f"{seconds // 60} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} hours"
+    return f"{seconds // 86400} days"
 
 
 def _keys_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -84,6 +84,7 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
     for source, number, name, action, reason in CHANGED:
         wanted.append((name, {**shipped[source], "number": number}, (action, reason)))
 
+    _refuse_another_origin(registry, base, [data["number"] for _, data, _ in wanted])
     folder.mkdir(parents=True, exist_ok=True)
     trust_list = registry.trust_list((base,), now)
     made = []
@@ -99,6 +100,25 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
     demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made))
     (folder / "index.html").write_text(index_html(demo), "utf-8")
     return demo
+
+
+class DemoElsewhere(ValueError):
+    """The data folder holds demo certificates whose QR codes point to another address."""
+
+
+def _refuse_another_origin(registry: Registry, base: str, numbers: list[str]) -> None:
+    """Refuse to serve demo certificates whose links name another origin (they would all read malformed)."""
+    for number in numbers:
+        record = registry.find_number(DEMO_ISSUER.id, number)
+        if record is None:
+            continue
+        origin = record.qr_text.rsplit("/", 2)[0].lower()
+        if origin != base:
+            raise DemoElsewhere(
+                f"the demo data in this data folder was made for {origin}: its QR codes point there, not to "
+                f"{base}. Serve it there again (make run with that PORT, HOST or PUBLIC_URL), or use a data folder "
+                f"of its own for {base} (VERIFIER_DATA_DIR=data-other make run ...), or delete the data folder"
+            )
 
 
 def _write(

@@ -405,8 +405,25 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return describe_errors(exc.errors(include_url=False))
 
 
-def describe_errors(errors: Sequence[Any]) -> list[FieldError]:
-    """Pydantic error dicts (``loc``, ``type``, ``msg``) as field errors; scheme tags are left out of paths."""
+# What each pattern of the wire formats allows, in words: a client is told that, never the expression.
+PATTERN_WORDS = {
+    f"^{NUMBER_PATTERN}$": "upper-case letters, digits and . / -, at most 40 characters, "
+    "starting and ending with a letter or digit",
+    r"^[A-Za-z0-9][A-Za-z0-9 ./()+_-]*$": "letters, digits, spaces and . / ( ) + _ -, starting with a letter or digit",
+    r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$": "an amount with two decimals, such as 18600.00",
+    r"^[0-9A-Z]{18}$": "18 upper-case letters and digits (a unified social credit code)",
+    r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$": "lower-case letters, digits and hyphens, at most 40 characters, "
+    "starting and ending with a letter or digit",
+    r"^[0-9a-f]{1,15}$": "a next_cursor of an earlier page",
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$": "text without control characters",
+}
+
+
+def describe_errors(errors: Sequence[Any], what: str = "certificate") -> list[FieldError]:
+    """Pydantic error dicts (``loc``, ``type``, ``msg``) as field errors in words; scheme tags are left out of paths.
+
+    ``what`` names the thing the fields belong to, for an unknown field ("is not a field of this ...").
+    """
     found = []
     for error in errors:
         loc = [str(part) for part in error["loc"] if str(part) not in _SCHEME_TAGS]
@@ -415,8 +432,11 @@ def describe_errors(errors: Sequence[Any]) -> list[FieldError]:
             loc.append("scheme")
             message = "must be one of: " + ", ".join(sorted(_SCHEME_TAGS))
         elif error["type"] == "extra_forbidden":
-            message = "is not a field of this certificate"
-        found.append(FieldError(".".join(loc) or "certificate", message))
+            message = f"is not a field of this {what}"
+        elif error["type"] == "string_pattern_mismatch":
+            pattern = str((error.get("ctx") or {}).get("pattern", ""))
+            message = "may hold only " + PATTERN_WORDS.get(pattern, "the characters its format allows")
+        found.append(FieldError(".".join(loc) or what, message))
     return found
 
 

@@ -42,7 +42,7 @@ def _malformed(reason: Reason, detail: str) -> CheckFailed:
 
 
 def check_public_url(url: str) -> str:
-    """``url`` as an origin the QR text can carry (lower case, no trailing slash).
+    """``url`` as an origin the QR text can carry (lower case, no trailing slash, no default port).
 
     Raises ValueError unless it is ``http(s)://host[:port]``: no path, query, user or fragment, because
     the QR upper-cases it and only scheme and host are case-insensitive.
@@ -50,7 +50,8 @@ def check_public_url(url: str) -> str:
     origin = url.strip().rstrip("/").lower()
     if not _ORIGIN.fullmatch(origin):
         raise ValueError(f"public URL must be http(s)://host[:port] with no path, got {url!r}")
-    return origin
+    scheme = origin.partition("://")[0]
+    return origin.removesuffix(_DEFAULT_PORTS[scheme])  # https://host:443 is https://host
 
 
 @dataclass(frozen=True)
@@ -120,21 +121,35 @@ def encode_segment(cose: bytes) -> str:
     return FORMAT_VERSION + base32.encode(cose)
 
 
+# White space a scanner or a paste may add around a link (a keyboard-wedge scanner ends with CR/LF).
+_AROUND = " \t\r\n"
+_DEFAULT_PORTS = {"https": ":443", "http": ":80"}
+
+
 def decode_text(text: str, origins: frozenset[str]) -> bytes:
     """The COSE bytes in a scanned QR text whose origin is one of ``origins`` (as :func:`check_public_url` gives).
 
-    The text must be exactly what :func:`encode_text` writes, or that text wholly in lower case.
-    Raises :class:`CheckFailed` (malformed) otherwise.
+    The forms of one link are the same link: white space around it is trimmed; scheme and host are
+    compared in any case and an explicit default port (``:443``, ``:80``) is the same as none; the path
+    is ``/C/`` or ``/c/``. The seal segment must be what :func:`encode_segment` writes, in upper case
+    or wholly in lower case. The text must be ASCII before any case is converted. Raises
+    :class:`CheckFailed` (malformed) otherwise; ``not_a_certificate_url`` for a link to any other
+    service, whatever its case.
     """
+    if len(text) > MAX_TEXT_LENGTH + 64:  # before any work on it, white space included
+        raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
+    text = text.strip(_AROUND)
     if len(text) > MAX_TEXT_LENGTH:
         raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
     if not text.isascii():  # before any case conversion: "ı".upper() is "I", "ſ".upper() is "S"
         raise _malformed(Reason.BAD_ENCODING, "characters outside ASCII")
-    if text != text.upper() and text != text.lower():
-        raise _malformed(Reason.BAD_ENCODING, "mixed upper and lower case")
-    head, _, segment = text.rpartition("/")
-    origin, _, path = head.lower().rpartition("/")
-    if path != PATH.lower() or origin not in origins:
+    scheme, separator, rest = text.partition("://")
+    authority, _, path = rest.partition("/")
+    kind, slash, segment = path.partition("/")
+    scheme, authority = scheme.lower(), authority.lower()
+    if scheme in _DEFAULT_PORTS:
+        authority = authority.removesuffix(_DEFAULT_PORTS[scheme])
+    if not separator or kind not in ("c", "C") or not slash or f"{scheme}://{authority}" not in origins:
         raise _malformed(Reason.NOT_A_CERTIFICATE_URL, "not a certificate link of a trusted service")
     return decode_segment(segment)
 
@@ -155,6 +170,8 @@ def decode_segment(segment: str) -> bytes:
     body = segment[1:]
     if body == body.lower():
         body = body.upper()
+    elif body != body.upper():
+        raise _malformed(Reason.BAD_ENCODING, "mixed upper and lower case")
     try:
         return base32.decode(body)
     except ValueError as exc:

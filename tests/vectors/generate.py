@@ -28,7 +28,7 @@ from verifier.trust import build_trust_list
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE.parents[2] / "shared" / "reference" / "certificates"
+REFERENCE = HERE.parents[1] / "verifier" / "demo"  # the reference certificates
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 ISSUER = IssuerInfo("zjcert", "浙江省产品认证中心（测试）", "Zhejiang Product Certification Centre (TEST)")
 
@@ -180,6 +180,29 @@ def cases() -> list[dict[str, Any]]:
             cose=cose,
         ),
     ]
+    # The forms of one link: what browsers, new URL(text).href and keyboard-wedge scanners write.
+    segment = text.rsplit("/", 1)[1]
+    host = PUBLIC_URL.removeprefix("https://")
+    for name, description, form in (
+        ("lower-case scheme and host", "as a browser's address bar writes it", f"{PUBLIC_URL}/C/{segment}"),
+        ("lower-case path", "/c/ is /C/", f"{PUBLIC_URL}/c/{segment}"),
+        ("scheme and host in mixed case", "scheme and host are case-insensitive", f"HttpS://{host.title()}/C/{segment}"),
+        ("explicit default port", "https on port 443 is the same origin", f"{PUBLIC_URL.upper()}:443/C/{segment}"),
+        ("white space around", "a keyboard-wedge scanner ends the text with CR LF", f"  {text}\r\n"),
+        ("a lower-case seal under an upper-case origin", "the seal segment wholly in lower case",
+         f"{PUBLIC_URL.upper()}/C/{segment.lower()}"),
+    ):  # fmt: skip
+        out.append(
+            case(f"valid: {name}", description, form, "valid", "in_force", content=content, claims=claims, cose=cose)
+        )
+    for name, description, form in (
+        ("another host in mixed case", "a look-alike service's link: its case changes nothing",
+         f"https://Verify.Zhejiang-Made.example.com/C/{segment}"),
+        ("another scheme", "http is not the trusted https origin", f"http://{host}/C/{segment}"),
+        ("another port", "a port that is not the default names another origin", f"{PUBLIC_URL}:8443/C/{segment}"),
+        ("another path", "only /C/ carries a seal", f"{PUBLIC_URL}/D/{segment}"),
+    ):  # fmt: skip
+        out.append(case(f"malformed: {name}", description, form, "malformed", "not_a_certificate_url"))
     altered_sig = cose[:-1] + bytes([cose[-1] ^ 0x01])
     out.append(
         case(

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier.api import issuer, operator, public
+from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
@@ -107,7 +108,9 @@ def create_app(
             services.pdfs.close()
         services.files.close()
 
-    app = FastAPI(title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.services = services
 
     def may_read_metrics(client: str, token: str) -> bool:
@@ -120,7 +123,11 @@ def create_app(
             )
         return False
 
-    app.router.routes[:0] = [*public.SCAN_ROUTES, metrics_route(metrics, settings.metrics_token, may_read_metrics)]
+    app.router.routes[:0] = [
+        *public.SCAN_ROUTES,
+        metrics_route(metrics, settings.metrics_token, may_read_metrics),
+        *docs_routes(app),
+    ]
     app.include_router(public.router)
     app.include_router(issuer.router)
     app.include_router(operator.router)
@@ -155,9 +162,10 @@ def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | 
 
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = []
-        for error in describe_errors(list(exc.errors())):
+        issuing = request.method == "POST" and request.url.path in _ISSUING_PATHS
+        for error in describe_errors(list(exc.errors()), "certificate" if issuing else "request"):
             path = error.field.split(".")
             if path[0] in ("body", "query", "path", "header"):  # where in the request, left unsaid
                 path = path[1:]
@@ -216,6 +224,7 @@ def _handle_errors(app: FastAPI) -> None:
         return response
 
 
+_ISSUING_PATHS = ("/api/v1/certificates", "/api/v1/certificates/batch")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                413: "too_large", 422: "invalid_request"}  # fmt: skip
 

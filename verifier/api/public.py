@@ -73,6 +73,14 @@ def healthz(svc: ServicesDep) -> dict[str, str]:
     response_model=VerdictOut,
     summary="Check a scanned QR text",
     description="Always 200 for any text: the verdict says what is wrong with it.",
+    responses={
+        413: {"model": ErrorOut, "description": "The body is larger than the limit"},
+        422: {
+            "model": ErrorOut,
+            "description": 'The body is not JSON (`"error": "invalid_request"`, field `body`), or not '
+            '`{"qr": "<text>"}` (each field named: a missing `qr`, one that is not text, an unknown field)',
+        },
+    },
 )
 async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Response:
     """The verdict for the text a QR code holds."""
@@ -153,13 +161,18 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
     """The landing page's upload form: the verdict page for a certificate PDF."""
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     status = 200
+    data = await file.read(MAX_PDF_BYTES + 1)
     try:
-        found = await read_upload(svc, request, await file.read(MAX_PDF_BYTES + 1))
+        found = await read_upload(svc, request, data)
     except FileRefused as exc:
         found, status = FileSeal(None, ()), exc.status
     result, _ = check_file(svc, request.scope, found)
+    identical = None
+    if result.registered is not None:
+        issued = await run_in_threadpool(svc.registry.pdf_digest, result.registered.certificate_id)
+        identical = issued == hashlib.sha256(data).digest()
     headers = {**PAGE_HEADERS, "Content-Language": language}
-    return HTMLResponse(page(result, language), status_code=status, headers=headers)
+    return HTMLResponse(page(result, language, identical), status_code=status, headers=headers)
 
 
 def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:
@@ -229,6 +242,10 @@ def trust_list(request: Request, svc: ServicesDep) -> Response:
     return Response(document, media_type="application/json", headers=headers)
 
 
+# HEAD too, for caches that ask whether their copy is current (kept out of the schema: one operation).
+router.add_api_route("/api/v1/trust-list", trust_list, methods=["HEAD"], include_in_schema=False)
+
+
 TONES = {
     Verdict.VALID: "good", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn", Verdict.NOT_YET_VALID: "warn",
     Verdict.REVOKED: "bad", Verdict.INVALID: "bad", Verdict.UNKNOWN_ISSUER: "bad", Verdict.UNREGISTERED: "bad",
@@ -247,8 +264,13 @@ _jinja = jinja2.Environment(
 )
 
 
-def page(result: VerificationResult, language: str) -> str:
-    """The verification page: the verdict first, in plain words of ``language``, then what is certified."""
+def page(result: VerificationResult, language: str, identical: bool | None = None) -> str:
+    """The verification page: the verdict first, in plain words of ``language``, then what is certified.
+
+    ``identical`` is False for an uploaded file whose seal the registry issued but whose bytes are not
+    the PDF it issued: the page says so first of all. A forged or altered code never shows an issuer
+    as having issued it, only the key it claims.
+    """
     m = Messages(language)
     verdict = result.verdict.value
     c = result.certificate.to_json() if result.certificate else None
@@ -272,6 +294,17 @@ def page(result: VerificationResult, language: str) -> str:
         record=result.registered.record if result.registered else None,
         issuer=result.signature.issuer,
         kid=result.signature.kid,
+        claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,
+        not_identical=m("not_identical") if identical is False and result.registered else None,
         as_of=as_of,
         languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
+    )
+
+
+def _claimed(m: Messages, result: VerificationResult) -> str:
+    """For a code whose signature fails: the key and issuer it names, and that they did not sign it."""
+    issuer = result.signature.issuer
+    assert issuer is not None
+    return m(
+        "claimed_key", kid=result.signature.kid or "", issuer=issuer.name if m.language == "zh" else issuer.name_en
     )

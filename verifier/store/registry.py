@@ -606,10 +606,10 @@ class Registry:
             return _record_from_row(row._mapping, StatusRecord(state, reason, note, at))
 
     def find_number(self, issuer_id: str, number: str) -> CertificateRecord | None:
-        """The issuer's certificate with this number, or None."""
+        """The issuer's certificate with this number (and its PDF's digest), or None."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(certificates).where(certificates.c.issuer_id == issuer_id, certificates.c.number == number)
+                _WITH_PDF_DIGEST.where(certificates.c.issuer_id == issuer_id, certificates.c.number == number)
             ).first()
             return None if row is None else _record_from_row(row._mapping, _status(conn, row.seq))
 

@@ -1,0 +1,1 @@
+"""The HTTP faces of the service: public (read-only), issuer, operator."""

@@ -1,0 +1,298 @@
+"""The application factory: settings in, a FastAPI app out. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from verifier.api import issuer, operator, public
+from verifier.api.apidocs import docs_routes
+from verifier.api.deps import Services, TrustCache
+from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
+from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
+from verifier.api.refusals import RefusalLog
+from verifier.check import SealCache
+from verifier.config import Settings
+from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
+from verifier.issuing import PdfMaker
+from verifier.keys import KeyStore
+from verifier.model import describe_errors
+from verifier.pdfread import FileRefused
+from verifier.render import TEMPLATES, RenderError
+from verifier.selftest import SelfTestFailed
+from verifier.store.database import make_engine, migrate
+from verifier.store.registry import METRICS_TOKEN_ID, Registry, RegistryError, Role
+from verifier.uploads import ReadersBusy, UploadReaders
+
+Clock = Callable[[], datetime]
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+METRICS_TOKEN_FILE = "metrics-token"  # noqa: S105
+log = logging.getLogger("verifier")
+DESCRIPTION = """Issue sealed product certificates and check them.
+
+* **Public**: `GET /c/{code}` (the page a phone camera opens; JSON with `Accept: application/json`),
+  `POST /api/v1/verify`, `POST /api/v1/verify/pdf`, `GET /api/v1/trust-list`, `GET /healthz`,
+  `GET /metrics` (Prometheus).
+* **Issuers** (`Authorization: Bearer <issuer token>`): `/api/v1/certificates...`
+* **Operator** (`Authorization: Bearer <admin token>`): `/api/v1/issuers...`
+"""
+
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, rate_clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
+    """The service on ``settings``: the database is migrated and the operator key made if missing.
+
+    ``clock`` (an aware-UTC ``now``) and ``rate_clock`` (monotonic seconds, for the rate limits) are for
+    tests; the service reads the real time.
+    """
+    now = clock or (lambda: datetime.now(UTC))
+    engine = make_engine(settings.database)
+    migrate(engine)
+    registry = Registry(engine, KeyStore(settings.keys_dir, settings.key_passphrase), settings.admin_token)
+    registry.ensure_operator_key(now())
+    generated = registry.ensure_admin_token(now())
+    if settings.admin_token and (settings.data_dir / ADMIN_TOKEN_FILE).exists():
+        (settings.data_dir / ADMIN_TOKEN_FILE).unlink()  # the generated token it holds was withdrawn
+        log.warning("VERIFIER_ADMIN_TOKEN is set: the generated admin token is withdrawn and its file deleted")
+    if generated:
+        path = write_secret(settings.data_dir / ADMIN_TOKEN_FILE, generated)
+        log.warning(
+            "generated the admin token and wrote it to %s (readable by this user only): keep it, then delete the file",
+            path,
+        )
+    _metrics_token(registry, settings, now())
+    metrics = Metrics()
+    services = Services(
+        settings,
+        registry,
+        TrustCache(registry, (settings.public_url,), now, validity=timedelta(days=settings.trust_list_days)),
+        now,
+        SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
+        PdfMaker(
+            settings.public_url,
+            templates=settings.templates_dir or TEMPLATES,
+            idle_seconds=settings.render_idle_seconds,
+        )
+        if settings.render_pdfs
+        else None,
+        files=UploadReaders(settings.upload_workers, settings.upload_queue),
+        metrics=metrics,
+        refusals=RefusalLog(registry, settings.auth_failure_limit, now, rate_clock),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # What start-up made lives as long as the service: out of the collector's sight, a full
+        # collection walks only what requests make (without it, one took ~100 ms under load).
+        gc.collect()
+        gc.freeze()
+        yield
+        gc.unfreeze()
+        if services.refusals is not None:
+            services.refusals.flush()
+        registry.close()
+        if services.pdfs is not None:
+            services.pdfs.close()
+        services.files.close()
+
+    app = FastAPI(
+        title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    app.state.services = services
+
+    def may_read_metrics(client: str, token: str) -> bool:
+        principal = registry.authenticate(token)
+        if principal is not None and principal.role in (Role.METRICS, Role.OPERATOR):
+            return True
+        if services.refusals is not None:
+            services.refusals.refused(
+                client, principal.token_id if principal else "anonymous", "auth.metrics", "GET /metrics"
+            )
+        return False
+
+    app.router.routes[:0] = [
+        *public.SCAN_ROUTES,
+        metrics_route(metrics, settings.metrics_token, may_read_metrics),
+        *docs_routes(app),
+    ]
+    app.include_router(public.router)
+    app.include_router(issuer.router)
+    app.include_router(operator.router)
+    app.include_router(operator.tokens)
+    _handle_errors(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    rules: list[tuple[tuple[str, ...], RateLimiter]] = [
+        (prefixes, RateLimiter(*limit, rate_clock))
+        for prefixes, limit in ((PUBLIC_PREFIXES, settings.rate_limit), (UPLOAD_PREFIXES, settings.upload_rate_limit))
+        if limit is not None
+    ]
+    if rules:
+        app.add_middleware(RateLimit, rules=rules, refused=metrics.rate_limited.inc)
+    app.add_middleware(Observe, metrics=metrics, templates=route_templates(app.router.routes))
+    return app
+
+
+def _metrics_token(registry: Registry, settings: Settings, at: datetime) -> None:
+    """``/metrics`` needs a token: the configured one, else one generated once and written to a file."""
+    path = settings.data_dir / METRICS_TOKEN_FILE
+    generated = registry.ensure_generated_token(METRICS_TOKEN_ID, Role.METRICS, settings.metrics_token is not None, at)
+    if generated:
+        write_secret(path, generated)
+        log.warning("generated the /metrics token and wrote it to %s (readable by this user only)", path)
+    elif settings.metrics_token and path.exists():
+        path.unlink()  # the generated token it holds was withdrawn
+
+
+def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, "fields": fields or []}, status_code=status)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        issuing = request.method == "POST" and request.url.path in _ISSUING_PATHS
+        for error in describe_errors(list(exc.errors()), "certificate" if issuing else "request"):
+            path = error.field.split(".")
+            if path[0] in ("body", "query", "path", "header"):  # where in the request, left unsaid
+                path = path[1:]
+            if error.message == "JSON decode error":
+                fields.append({"field": "body", "message": f"not valid JSON (at character {path[-1]})"})
+                continue
+            fields.append({"field": ".".join(path) or "body", "message": error.message})
+        return _error(422, "invalid_request", "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields)
+
+    @app.exception_handler(CertificateInvalid)
+    async def _certificate(_: Request, exc: CertificateInvalid) -> JSONResponse:
+        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return _error(422, "invalid_certificate", str(exc), fields)
+
+    @app.exception_handler(RegistryError)
+    async def _registry(_: Request, exc: RegistryError) -> JSONResponse:
+        codes = {404: "not_found", 409: "conflict", 403: "forbidden"}
+        return _error(exc.status, codes.get(exc.status, "refused"), str(exc))
+
+    @app.exception_handler(SealTooLarge)
+    async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:
+        return _error(422, "certificate_too_large", str(exc))
+
+    @app.exception_handler(FileRefused)
+    async def _file(_: Request, exc: FileRefused) -> JSONResponse:
+        return _error(exc.status, exc.code, str(exc), [{"field": "file", "message": str(exc)}])
+
+    @app.exception_handler(ReadersBusy)
+    async def _busy(_: Request, exc: ReadersBusy) -> JSONResponse:
+        response = _error(exc.status, "busy" if exc.status == 503 else "rate_limited", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(SelfTestFailed)
+    async def _self_test(_: Request, exc: SelfTestFailed) -> JSONResponse:
+        return _error(422, "self_test_failed", str(exc))
+
+    @app.exception_handler(RenderError)
+    async def _render(_: Request, exc: RenderError) -> JSONResponse:
+        status = 503 if "unexpectedly" in str(exc) else 422
+        return _error(status, "render_failed", str(exc))
+
+    @app.exception_handler(ValueError)
+    async def _value(_: Request, exc: ValueError) -> JSONResponse:
+        return _error(422, "invalid_request", str(exc), [{"field": "reason", "message": str(exc)}])
+
+    @app.exception_handler(KeyStoreError)
+    async def _keys(_: Request, exc: KeyStoreError) -> JSONResponse:
+        return _error(503, "keys_unavailable", "the signing key cannot be read; the operator must look")
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        response = _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+_ISSUING_PATHS = ("/api/v1/certificates", "/api/v1/certificates/batch")
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               413: "too_large", 422: "invalid_request"}  # fmt: skip
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, by their length or as they stream in."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, counting its body."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _too_large_response(scope, receive, send, self.limit)
+            return
+        seen = 0
+
+        async def counted() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge(self.limit)
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large_response(scope, receive, send, self.limit)
+
+
+class _BodyTooLarge(HTTPException):
+    """A streamed (chunked) body past the limit.
+
+    An HTTPException, so that the framework, which reads the body inside a route, answers 413 rather
+    than its own 400 for a body it could not parse.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
+
+
+async def _too_large_response(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = _error(413, "too_large", f"request bodies are limited to {limit} bytes")
+    await response(scope, receive, send)
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the ``VERIFIER_*`` settings: what ``verifier serve`` hands to uvicorn as a factory."""
+    from verifier.config import load_settings
+
+    return create_app(load_settings())
+
+
+def write_secret(path: Path, text: str) -> Path:
+    """Write ``text`` to a new file only this user can read (0600 from the start); returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(text + "\n")
+    return path

@@ -1,0 +1,154 @@
+"""What every route needs, injected: the services, the clock, and the caller's principal."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from verifier.api.observe import Metrics
+from verifier.api.ratelimit import client_of
+from verifier.api.refusals import RefusalLog
+from verifier.check import SealCache
+from verifier.config import Settings
+from verifier.issuing import PdfMaker
+from verifier.store.registry import Principal, Registry, Role
+from verifier.trust import DEFAULT_VALIDITY, TrustList
+from verifier.uploads import UploadReaders
+
+TRUST_LIST_TTL = 30.0
+TRUST_DOCUMENT_TTL = 60.0
+log = logging.getLogger("verifier.auth")
+
+
+@dataclass
+class TrustCache:
+    """The trust list for online checks, rebuilt every ``ttl`` seconds or on demand (another replica's key).
+
+    It keeps withdrawn keys: online, only a seal the registry issued can be valid.
+    """
+
+    registry: Registry
+    public_urls: tuple[str, ...]
+    clock: Callable[[], datetime]
+    ttl: float = TRUST_LIST_TTL
+    validity: timedelta = DEFAULT_VALIDITY
+    _list: TrustList | None = None
+    _built: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _document: tuple[bytes, str] | None = None
+    _document_slot: int = -1
+
+    def get(self) -> TrustList:
+        """The cached trust list, rebuilt when older than ``ttl``."""
+        current = self._list
+        if current is None or time.monotonic() - self._built > self.ttl:
+            return self.refresh()
+        return current
+
+    def refresh(self, min_age: float = 0.0) -> TrustList:
+        """Rebuild now, unless the list is younger than ``min_age`` seconds (to bound the rebuilds)."""
+        with self._lock:
+            if self._list is not None and time.monotonic() - self._built < min_age:
+                return self._list
+            self._list = self.registry.trust_list(self.public_urls, self.clock(), withdrawn=True)
+            self._built = time.monotonic()
+            self._document = None  # a change (a key, a withdrawal) shows in the published list at once
+            return self._list
+
+    def document(self) -> tuple[bytes, str]:
+        """The published, signed trust list and its ETag, made at most once per minute.
+
+        Its ``issued_at`` is the start of the minute, so every replica signs the very same bytes in a
+        minute (Ed25519 is deterministic) and answers the same ETag.
+        """
+        now = self.clock()
+        slot = int(now.timestamp() // TRUST_DOCUMENT_TTL)
+        cached = self._document
+        if cached is not None and slot == self._document_slot:
+            return cached
+        issued_at = datetime.fromtimestamp(slot * TRUST_DOCUMENT_TTL, UTC)
+        listed = self.registry.trust_list(self.public_urls, issued_at, validity=self.validity)
+        document = listed.to_document(self.registry.operator_key())
+        made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
+        self._document, self._document_slot = made, slot
+        return made
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once by :func:`verifier.api.app.create_app`."""
+
+    settings: Settings
+    registry: Registry
+    trust: TrustCache
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    seals: SealCache | None = field(default_factory=SealCache)
+    pdfs: PdfMaker | None = None
+    files: UploadReaders = field(default_factory=UploadReaders)
+    metrics: Metrics = field(default_factory=Metrics)
+    refusals: RefusalLog | None = None
+
+
+async def services(request: Request) -> Services:
+    """The services of the running app (async: a plain function would cost a threadpool hop per request)."""
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+_bearer = HTTPBearer(auto_error=False, description="A token from the operator (issuer tokens) or the admin token.")
+
+
+def _principal(
+    request: Request, svc: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    client = client_of(request.scope)
+    if svc.refusals is not None and (wait := svc.refusals.wait(client)) is not None:
+        svc.metrics.auth_refused.labels("limited").inc()
+        raise HTTPException(
+            429, f"too many refused tokens from this client; try again in {wait} seconds", {"Retry-After": str(wait)}
+        )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        svc.metrics.auth_refused.labels("missing").inc()
+        _refused(svc, client, "anonymous", "auth.missing", request)
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    principal = svc.registry.authenticate(credentials.credentials)
+    if principal is None:
+        svc.metrics.auth_refused.labels("unknown").inc()
+        log.warning("refused an unknown or withdrawn token", extra={"fields": {"client": client}})
+        _refused(svc, client, "anonymous", "auth.refused", request)
+        raise HTTPException(401, "unknown or withdrawn token", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def _refused(svc: Services, client: str, actor: str, action: str, request: Request) -> None:
+    if svc.refusals is not None:
+        svc.refusals.refused(client, actor, action, f"{request.method} {request.url.path}")
+
+
+def _requiring(role: Role, words: str) -> Callable[..., Principal]:
+    """A dependency: the caller, who must hold a token of ``role`` (401 without a live token, 403 with another)."""
+
+    def principal_with_role(
+        request: Request, svc: ServicesDep, principal: Annotated[Principal, Depends(_principal)]
+    ) -> Principal:
+        if principal.role is not role:
+            svc.metrics.auth_refused.labels("forbidden").inc()
+            _refused(svc, client_of(request.scope), principal.token_id, "auth.forbidden", request)
+            raise HTTPException(403, f"this needs {words}")
+        return principal
+
+    return principal_with_role
+
+
+IssuerDep = Annotated[Principal, Depends(_requiring(Role.ISSUER, "an issuer token"))]
+OperatorDep = Annotated[Principal, Depends(_requiring(Role.OPERATOR, "the operator's token"))]

@@ -1,0 +1,191 @@
+"""The issuer face: create certificates, read them, change their status. An issuer sees only its own."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi.openapi.models import Example
+
+from verifier.api.deps import IssuerDep, Services, ServicesDep
+from verifier.api.schemas import (
+    BatchIn,
+    BatchOut,
+    CertificateOut,
+    ErrorOut,
+    PageOut,
+    StatusChangeIn,
+    status_change_model,
+)
+from verifier.check import validity_state
+from verifier.model import Certificate
+from verifier.samples import demo_certificates
+from verifier.status import Action
+from verifier.store.registry import (
+    CURSOR_PATTERN,
+    CertificateRecord,
+    ListFilter,
+    Principal,
+    decode_cursor,
+    encode_cursor,
+)
+from verifier.verdict import StatusState
+
+log = logging.getLogger("verifier.issuer")
+router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])
+
+CERTIFICATE_EXAMPLES: dict[str, Example] = {
+    name: {"summary": data["scheme"], "value": data} for name, data in demo_certificates()
+}
+BATCH_EXAMPLES: dict[str, Example] = {
+    "two certificates": {"value": {"certificates": [data for _, data in demo_certificates()[:2]]}}
+}
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "No token, or an unknown or withdrawn one"},
+    403: {"model": ErrorOut, "description": "A token without the issuer role"},
+    422: {"model": ErrorOut, "description": "The body breaks the model; `fields` names each field"},
+}
+NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut, "description": "Not one of yours"}}
+CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut, "description": "Not allowed now"}}
+
+
+def issued(svc: Services, principal: Principal, records: list[CertificateRecord]) -> None:
+    """Count and log certificates just issued (one line for a batch)."""
+    for record in records:
+        svc.metrics.issued.labels(record.record["scheme"]).inc()
+    fields = {"issuer": principal.issuer_id, "count": len(records), "first": records[0].id if records else None}
+    log.info("issued %d certificate(s)", len(records), extra={"fields": fields})
+
+
+def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
+    """A registered certificate as the API answers it."""
+    segment = record.qr_text.rsplit("/", 1)[1]
+    data = record.record
+    return CertificateOut(
+        id=record.id,
+        number=record.number,
+        status=record.status.state.value,
+        status_detail={
+            "state": record.status.state.value,
+            "reason": record.status.reason,
+            "note": record.status.note,
+            "since": record.status.since,
+        },
+        validity=validity_state(
+            date.fromisoformat(data["valid_from"]), date.fromisoformat(data["valid_until"]), svc.clock()
+        ).value,
+        qr=record.qr_text,
+        verify_url=f"{svc.settings.public_url}/c/{segment}",
+        pdf_url=f"{svc.settings.public_url}/api/v1/certificates/{record.id}/pdf",
+        pdf_sha256=record.pdf_sha256,
+        kid=record.kid.hex(),
+        issued_at=record.issued_at,
+        certificate=data,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue a certificate")
+def create(
+    body: Annotated[Certificate, Body(openapi_examples=CERTIFICATE_EXAMPLES)],
+    principal: IssuerDep,
+    svc: ServicesDep,
+    response: Response,
+) -> CertificateOut:
+    """Seal and register one certificate; its number is generated when the body has none."""
+    (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
+    issued(svc, principal, [record])
+    response.headers["Location"] = f"/api/v1/certificates/{record.id}"
+    return certificate_out(svc, record)
+
+
+@router.post(
+    "/batch", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue up to 1,000 at once"
+)
+def create_batch(
+    body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)], principal: IssuerDep, svc: ServicesDep
+) -> BatchOut:
+    """Seal and register every certificate of the batch, or none of them."""
+    records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
+    issued(svc, principal, records)
+    return BatchOut(certificates=[certificate_out(svc, r) for r in records])
+
+
+@router.get("", responses=ERRORS, summary="List your certificates")
+def list_certificates(
+    principal: IssuerDep,
+    svc: ServicesDep,
+    status_: Annotated[Literal["active", "suspended", "revoked"] | None, Query(alias="status")] = None,
+    scheme: Annotated[
+        Literal["zhejiang-made", "international-cooperation", "ccc-exemption", "ccc-self-declaration"] | None,
+        Query(),
+    ] = None,
+    credit_code: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$")] = None,
+    valid_on: Annotated[date | None, Query(description="certificates whose validity covers this day")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut:
+    """A page of your certificates in issue order; pass ``next_cursor`` back as ``cursor`` for the next."""
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(422, f"cursor: {exc}") from None
+    filters = ListFilter(StatusState(status_) if status_ else None, scheme, credit_code, valid_on)
+    assert principal.issuer_id is not None
+    records, last = svc.registry.list_certificates(principal.issuer_id, filters, after, limit)
+    return PageOut(
+        certificates=[certificate_out(svc, r) for r in records],
+        next_cursor=encode_cursor(last) if last is not None else None,
+    )
+
+
+@router.get("/{certificate_id}", responses=ERRORS | NOT_FOUND, summary="One of your certificates")
+def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
+    """The certificate with its current status; another issuer's id answers 404."""
+    assert principal.issuer_id is not None
+    return certificate_out(svc, svc.registry.get(principal.issuer_id, certificate_id))
+
+
+@router.get(
+    "/{certificate_id}/pdf",
+    responses=ERRORS | NOT_FOUND | {200: {"content": {"application/pdf": {}}, "description": "The issued PDF"}},
+    response_class=Response,
+    summary="The certificate's PDF, exactly as issued",
+)
+def get_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
+    """The PDF bytes recorded at issuance (their SHA-256 is the certificate's ``pdf_sha256``)."""
+    assert principal.issuer_id is not None
+    pdf = svc.registry.pdf(principal.issuer_id, certificate_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"', "Cache-Control": "no-store"},
+    )
+
+
+def _status_route(action: Action) -> None:
+    body_model = status_change_model(action)
+
+    def change(certificate_id: str, body: StatusChangeIn, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
+        record = svc.registry.change_status(principal, certificate_id, action, body.reason, body.note, svc.clock())
+        svc.metrics.status_changes.labels(action.value).inc()
+        fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": body.reason}
+        log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})
+        return certificate_out(svc, record)
+
+    change.__doc__ = f"{action.value.capitalize()} one of your certificates, with a reason code."
+    change.__annotations__ = {**change.__annotations__, "body": body_model}
+    router.add_api_route(
+        f"/{{certificate_id}}/{action.value}",
+        change,
+        methods=["POST"],
+        responses=ERRORS | NOT_FOUND | CONFLICT,
+        summary=f"{action.value.capitalize()} a certificate",
+        name=f"{action.value}_certificate",
+    )
+
+
+for _action in Action:
+    _status_route(_action)

@@ -1,0 +1,118 @@
+"""The operator face: issuers, their tokens and keys."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from verifier.api.deps import OperatorDep, ServicesDep
+from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
+from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, KeyWithdrawnOut, TokenIn, TokenInfo, TokenOut
+from verifier.verdict import IssuerInfo
+
+log = logging.getLogger("verifier.operator")
+router = APIRouter(prefix="/api/v1/issuers", tags=["operator"])
+tokens = APIRouter(prefix="/api/v1/operator/tokens", tags=["operator"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Register an issuer")
+def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> IssuerOut:
+    """Register a certification body; the service makes its Ed25519 key and answers its first token once."""
+    record, token_id, token = svc.registry.create_issuer(
+        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock()
+    )
+    svc.trust.refresh()
+    log.info("issuer %s registered", body.id, extra={"fields": {"issuer": body.id, "kid": record.kid_hex}})
+    return IssuerOut(id=body.id, kid=record.kid_hex, token_id=token_id, token=token)
+
+
+@router.post(
+    "/{issuer_id}/tokens", status_code=status.HTTP_201_CREATED, responses=ERRORS | NOT_FOUND, summary="A further token"
+)
+def create_token(issuer_id: str, body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
+    """Another token for the issuer (answered once)."""
+    token_id, token = svc.registry.issue_token(principal, issuer_id, body.label, svc.clock())
+    log.info("token %s created", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
+    return TokenOut(id=token_id, token=token)
+
+
+@router.get("/{issuer_id}/tokens", responses=ERRORS | NOT_FOUND, summary="The issuer's tokens")
+def list_tokens(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
+    """Every token of the issuer, live and withdrawn (never their text)."""
+    return [TokenInfo(**t) for t in svc.registry.list_tokens(issuer_id)]
+
+
+@router.post(
+    "/{issuer_id}/tokens/{token_id}/withdraw",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS | NOT_FOUND,
+    summary="Withdraw a token",
+)
+def withdraw_token(issuer_id: str, token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
+    """Withdraw a token: its very next request fails."""
+    svc.registry.withdraw_token(principal, issuer_id, token_id, svc.clock())
+    log.info("token %s withdrawn", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
+
+
+@router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND, summary="Rotate the issuer's key")
+def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyOut:
+    """A new signing key; certificates sealed with the old one stay verifiable."""
+    record = svc.registry.rotate_key(principal, issuer_id, svc.clock())
+    svc.trust.refresh()
+    log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
+    return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)
+
+
+@router.post(
+    "/{issuer_id}/keys/{kid}/withdraw",
+    responses=ERRORS | NOT_FOUND | CONFLICT,
+    summary="Withdraw a compromised key",
+)
+def withdraw_key(
+    issuer_id: str,
+    kid: Annotated[str, Path(description="the key id: 16 lower-case hex digits")],
+    principal: OperatorDep,
+    svc: ServicesDep,
+) -> KeyWithdrawnOut:
+    """Take a stolen or lost key out of the published trust list (an active key is replaced first).
+
+    Offline verifiers refuse every seal made with it once they fetch the trust list again, forgeries
+    backdated into its window included; online, certificates the registry issued with it stay valid and
+    any other seal made with it is ``unregistered``. Reissue the certificates it sealed, so that their
+    holders have QR codes that also check offline.
+    """
+    at = svc.clock()
+    replacement = svc.registry.withdraw_key(principal, issuer_id, kid, at)
+    svc.trust.refresh()
+    active = replacement.kid_hex if replacement else svc.registry.signing_key(issuer_id).record.kid_hex
+    fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
+    log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})
+    return KeyWithdrawnOut(issuer=issuer_id, withdrawn_kid=kid, withdrawn_at=at, active_kid=active)
+
+
+@tokens.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="A further operator token")
+def create_operator_token(body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
+    """Another operator token (answered once), e.g. one per person or system that administers issuers."""
+    token_id, token = svc.registry.create_operator_token(principal, body.label, svc.clock())
+    log.info("operator token %s created", token_id, extra={"fields": {"token_id": token_id}})
+    return TokenOut(id=token_id, token=token)
+
+
+@tokens.get("", responses=ERRORS, summary="The operator's tokens")
+def list_operator_tokens(principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
+    """Every operator token, live and withdrawn (never their text); the configured admin token is not listed."""
+    return [TokenInfo(**t) for t in svc.registry.list_tokens(None)]
+
+
+@tokens.post(
+    "/{token_id}/withdraw",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS | NOT_FOUND,
+    summary="Withdraw an operator token",
+)
+def withdraw_operator_token(token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
+    """Withdraw an operator token (the generated admin token too): its very next request fails."""
+    svc.registry.withdraw_token(principal, None, token_id, svc.clock())
+    log.info("operator token %s withdrawn", token_id, extra={"fields": {"token_id": token_id}})

@@ -1,0 +1,310 @@
+"""The public face: verification and the trust list. It only reads."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime
+from typing import Annotated
+
+import jinja2
+import orjson
+from fastapi import APIRouter, File, Path, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+
+from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
+from verifier.api.observe import Scope, note_verdict
+from verifier.api.ratelimit import client_of
+from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
+from verifier.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.i18n import LANGUAGES, Messages, catalogue, choose
+from verifier.pdfread import MAX_PDF_BYTES, FileRefused, FileSeal
+from verifier.render import TEMPLATES
+from verifier.verdict import Reason, Verdict, VerificationResult
+
+router = APIRouter()
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def verdict_response(result: VerificationResult) -> Response:
+    """The verdict as JSON, never cached (a status can change the next second); orjson: every scan pays it."""
+    return Response(orjson.dumps(result.to_json()), media_type="application/json", headers=NO_STORE)
+
+
+def check_online(
+    svc: Services, scope: Scope, via: str, text: str | None = None, segment: str | None = None
+) -> VerificationResult:
+    """A scanned text (or a link's last segment) checked against the trust list and the registry, now.
+
+    The verdict is counted under ``via`` in the metrics and noted for the request's access log line.
+    """
+    start = time.perf_counter()
+    at: datetime = svc.clock()
+    lookup = svc.registry.lookup_seal
+
+    def run() -> VerificationResult:
+        trust_list = svc.trust.get()
+        if segment is not None:
+            return verify_segment(segment, trust_list, at, lookup, svc.seals)
+        return verify(text or "", trust_list, at, lookup, svc.seals)
+
+    result = run()
+    if result.reason is Reason.UNKNOWN_KEY:
+        # A key another replica added since the trust list was cached: look again, at most once a second.
+        svc.trust.refresh(min_age=1.0)
+        result = run()
+    note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
+    return result
+
+
+@router.get("/healthz", tags=["public"], summary="Liveness and database reachability")
+def healthz(svc: ServicesDep) -> dict[str, str]:
+    """``{"status": "ok"}`` when the database answers."""
+    svc.registry.ping()
+    return {"status": "ok"}
+
+
+@router.post(
+    "/api/v1/verify",
+    tags=["public"],
+    response_model=VerdictOut,
+    summary="Check a scanned QR text",
+    description="Always 200 for any text: the verdict says what is wrong with it.",
+    responses={
+        413: {"model": ErrorOut, "description": "The body is larger than the limit"},
+        422: {
+            "model": ErrorOut,
+            "description": 'The body is not JSON (`"error": "invalid_request"`, field `body`), or not '
+            '`{"qr": "<text>"}` (each field named: a missing `qr`, one that is not text, an unknown field)',
+        },
+    },
+)
+async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Response:
+    """The verdict for the text a QR code holds."""
+    return verdict_response(check_online(svc, request.scope, "api", text=body.qr.strip()))
+
+
+@router.post(
+    "/api/v1/verify/pdf",
+    tags=["public"],
+    response_model=VerdictPdfOut,
+    summary="Check an uploaded certificate PDF",
+    description=(
+        "Reads the seal embedded in the PDF, or the QR code on its first page when there is none. "
+        f"Files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB; not a PDF: 415; encrypted or damaged: 422."
+    ),
+    responses={
+        413: {"model": ErrorOut, "description": "Too large"},
+        415: {"model": ErrorOut, "description": "Not a PDF"},
+        422: {"model": ErrorOut, "description": "Encrypted, damaged, or too complex to read"},
+    },
+)
+async def verify_pdf(
+    file: Annotated[UploadFile, File(description="the certificate PDF")], request: Request, svc: ServicesDep
+) -> Response:
+    """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
+    data = await file.read(MAX_PDF_BYTES + 1)
+    found = await read_upload(svc, request, data)
+    result, source = check_file(svc, request.scope, found)
+    payload = result.to_json()
+    digest = hashlib.sha256(data).digest()
+    issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
+    payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
+    return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
+
+
+async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
+    """What an uploaded PDF carries, read by a bounded worker (never on the event loop, never in this process).
+
+    A file byte-identical to a PDF the registry issued needs no reading: its embedded seal is the
+    certificate's, known already. So a flood of hostile files that fills the readers' queue cannot stop
+    the check of a genuine certificate PDF. Raises :class:`FileRefused` (4xx) for a file that is not a
+    readable certificate, and :class:`~verifier.uploads.ReadersBusy` (503, or 429 for a client with
+    files in the queue already).
+    """
+    if len(data) > MAX_PDF_BYTES:  # before anything crosses to a worker
+        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
+    if not data.startswith(b"%PDF-"):
+        raise FileRefused("not_pdf", "the file is not a PDF", 415)
+    issued = await run_in_threadpool(svc.registry.seal_of_pdf, hashlib.sha256(data).digest())
+    if issued is not None:
+        return FileSeal(issued, ())
+    client = client_of(request.scope)
+    svc.files.admit(client)
+    return await run_in_threadpool(svc.files.read, client, "pdf", data)
+
+
+@router.get("/", include_in_schema=False)
+async def landing(request: Request) -> Response:
+    """How to check a certificate, in the visitor's language: paste a scanned text or upload a PDF."""
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    body = _jinja.get_template("landing.html.j2").render(
+        m=Messages(language), languages=[(code, catalogue(code)["language"]) for code in LANGUAGES]
+    )
+    return HTMLResponse(body, headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+@router.get("/check", include_in_schema=False)
+async def check_pasted(request: Request, qr: str = "") -> Response:
+    """The landing page's text form: the verdict page for a pasted QR text (no lookup by number)."""
+    svc: Services = request.app.state.services
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    result = check_online(svc, request.scope, "link", text=qr.strip()[:4096])
+    return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+@router.post("/check/pdf", include_in_schema=False)
+async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], svc: ServicesDep) -> Response:
+    """The landing page's upload form: the verdict page for a certificate PDF."""
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    status = 200
+    data = await file.read(MAX_PDF_BYTES + 1)
+    try:
+        found = await read_upload(svc, request, data)
+    except FileRefused as exc:
+        found, status = FileSeal(None, ()), exc.status
+    result, _ = check_file(svc, request.scope, found)
+    identical = None
+    if result.registered is not None:
+        issued = await run_in_threadpool(svc.registry.pdf_digest, result.registered.certificate_id)
+        identical = issued == hashlib.sha256(data).digest()
+    headers = {**PAGE_HEADERS, "Content-Language": language}
+    return HTMLResponse(page(result, language, identical), status_code=status, headers=headers)
+
+
+def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:
+    """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was."""
+    start = time.perf_counter()
+    at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.lookup_seal
+    if found.seal is not None:
+        result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
+    elif found.qr_texts:
+        result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
+    else:
+        result, source = nothing_found(trust_list, at), "none"
+    note_verdict(scope, svc.metrics, result, "pdf", time.perf_counter() - start)
+    return result, source
+
+
+async def scan(request: Request) -> Response:
+    """The verdict for a certificate link, as JSON (``Accept: application/json``) or as a page.
+
+    Every phone scan comes here, so it is served by a plain Starlette route (see :data:`SCAN_ROUTES`):
+    no dependency injection, no validation layer; the code is checked by the seal decoder itself.
+    """
+    svc: Services = request.app.state.services
+    result = check_online(svc, request.scope, "link", segment=request.path_params["code"])
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return verdict_response(result)
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+# Placed ahead of every other route by create_app; /C/ because the QR text is upper case.
+SCAN_ROUTES = [Route("/c/{code}", scan, methods=["GET", "HEAD"]), Route("/C/{code}", scan, methods=["GET", "HEAD"])]
+
+
+@router.get(
+    "/c/{code}",
+    tags=["public"],
+    response_model=VerdictOut,
+    summary="The page a phone camera opens (JSON with Accept: application/json)",
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def certificate_page(
+    request: Request,
+    code: Annotated[str, Path(description="the link's last segment: the format version and the base32 seal")],
+) -> Response:
+    """The verdict for a certificate link (documents the route; requests reach :func:`scan` first)."""
+    return await scan(request)
+
+
+@router.get(
+    "/api/v1/trust-list",
+    tags=["public"],
+    summary="Issuers, keys and windows, signed by the operator",
+    responses={304: {"description": "Not modified (If-None-Match)"}},
+)
+def trust_list(request: Request, svc: ServicesDep) -> Response:
+    """The signed trust list document (JSON), without the keys the operator withdrew.
+
+    Built at most once a minute and answered with an ``ETag``: a download with ``If-None-Match`` of a
+    list that has not changed is a 304 with no body.
+    """
+    document, etag = svc.trust.document()
+    headers = {"Cache-Control": f"public, max-age={int(TRUST_DOCUMENT_TTL)}", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(document, media_type="application/json", headers=headers)
+
+
+# HEAD too, for caches that ask whether their copy is current (kept out of the schema: one operation).
+router.add_api_route("/api/v1/trust-list", trust_list, methods=["HEAD"], include_in_schema=False)
+
+
+TONES = {
+    Verdict.VALID: "good", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn", Verdict.NOT_YET_VALID: "warn",
+    Verdict.REVOKED: "bad", Verdict.INVALID: "bad", Verdict.UNKNOWN_ISSUER: "bad", Verdict.UNREGISTERED: "bad",
+    Verdict.MALFORMED: "grey",
+}  # fmt: skip
+PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+_jinja = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+)
+
+
+def page(result: VerificationResult, language: str, identical: bool | None = None) -> str:
+    """The verification page: the verdict first, in plain words of ``language``, then what is certified.
+
+    ``identical`` is False for an uploaded file whose seal the registry issued but whose bytes are not
+    the PDF it issued: the page says so first of all. A forged or altered code never shows an issuer
+    as having issued it, only the key it claims.
+    """
+    m = Messages(language)
+    verdict = result.verdict.value
+    c = result.certificate.to_json() if result.certificate else None
+    status = result.status
+    reason = m(f"reason_{status.reason}") if status.reason and f"reason_{status.reason}" in catalogue(language) else ""
+    since = status.since.date().isoformat() if status.since else ""
+    sentence = m(
+        verdict,
+        since=since,
+        reason=reason,
+        until=c["valid_until"] if c else "",
+        **{"from": c["valid_from"] if c else ""},
+    )
+    as_of = (status.as_of or result.checked_at).strftime("%Y-%m-%d %H:%M UTC")
+    return _jinja.get_template("page.html.j2").render(
+        m=m,
+        tone=TONES[result.verdict],
+        sentence=sentence,
+        next_step=None if result.verdict is Verdict.VALID else m(f"next_{verdict}"),
+        c=c,
+        record=result.registered.record if result.registered else None,
+        issuer=result.signature.issuer,
+        kid=result.signature.kid,
+        claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,
+        not_identical=m("not_identical") if identical is False and result.registered else None,
+        as_of=as_of,
+        languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
+    )
+
+
+def _claimed(m: Messages, result: VerificationResult) -> str:
+    """For a code whose signature fails: the key and issuer it names, and that they did not sign it."""
+    issuer = result.signature.issuer
+    assert issuer is not None
+    return m(
+        "claimed_key", kid=result.signature.kid or "", issuer=issuer.name if m.language == "zh" else issuer.name_en
+    )

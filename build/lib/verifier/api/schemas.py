@@ -1,0 +1,223 @@
+"""Wire schemas: what the HTTP API reads and answers, apart from the tables and the library types."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from verifier.model import Certificate, Text
+from verifier.status import REASONS, Action
+
+MAX_BATCH = 1000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchIn(_In):
+    """Certificates to issue together: all of them, or none."""
+
+    certificates: Annotated[list[Certificate], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class StatusChangeIn(_In):
+    """Why the status changes: a reason code of the action, and a free note."""
+
+    reason: str
+    note: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+
+
+def status_change_model(action: Action) -> type[StatusChangeIn]:
+    """The body of one action, its reason codes spelled out in the schema."""
+    reasons = REASONS[action]
+    return create_model(
+        f"{action.value.capitalize()}In",
+        __base__=StatusChangeIn,
+        __doc__=f"Why the certificate is to {action.value}: one of {', '.join(reasons)}; and a free note.",
+        reason=(Literal[reasons], Field(examples=[reasons[0]])),  # type: ignore[arg-type]
+    )
+
+
+class VerifyIn(_In):
+    """The text a QR code holds, as scanned."""
+
+    qr: Annotated[str, Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])]
+
+
+class IssuerIn(_In):
+    """A certification body to register."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", examples=["zjcert"])]
+    name: Annotated[Text(200), Field(examples=["浙江省产品认证中心"])]  # type: ignore[valid-type]
+    name_en: Annotated[Text(200), Field(examples=["Zhejiang Product Certification Centre"])]  # type: ignore[valid-type]
+
+
+class TokenIn(_In):
+    """A label for a further token (an issuer's or the operator's)."""
+
+    label: Text(100) = "issuer token"  # type: ignore[valid-type]
+
+
+class StatusOut(BaseModel):
+    """A certificate's registry status."""
+
+    state: Literal["active", "suspended", "revoked"]
+    reason: str | None = None
+    note: str | None = None
+    since: datetime | None = None
+
+
+class CertificateOut(BaseModel):
+    """A registered certificate."""
+
+    id: str
+    number: str
+    status: Literal["active", "suspended", "revoked"]
+    status_detail: StatusOut
+    validity: Literal["in_force", "expired", "not_yet_valid"]
+    qr: str
+    verify_url: str
+    pdf_url: str
+    pdf_sha256: str | None
+    kid: str
+    issued_at: datetime
+    certificate: dict[str, Any]
+
+
+class BatchOut(BaseModel):
+    """Certificates issued together, in the order they were sent."""
+
+    certificates: list[CertificateOut]
+
+
+class PageOut(BaseModel):
+    """A page of certificates and the cursor of the next one (null on the last page)."""
+
+    certificates: list[CertificateOut]
+    next_cursor: str | None
+
+
+class IssuerOut(BaseModel):
+    """A new issuer: its key id, and its first token (shown this once)."""
+
+    id: str
+    kid: str
+    token_id: str
+    token: str
+
+
+class TokenOut(BaseModel):
+    """A new token (shown this once)."""
+
+    id: str
+    token: str
+
+
+class TokenInfo(BaseModel):
+    """A token's record (never its text)."""
+
+    id: str
+    label: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class KeyOut(BaseModel):
+    """An issuer's active key after a rotation."""
+
+    issuer: str
+    kid: str
+    not_before: datetime
+
+
+class KeyWithdrawnOut(BaseModel):
+    """A key withdrawn as compromised, and the issuer's active key now (a new one if it was the active)."""
+
+    issuer: str
+    withdrawn_kid: str
+    withdrawn_at: datetime
+    active_kid: str
+
+
+class IssuerInfoOut(BaseModel):
+    """An issuer as the verdict names it."""
+
+    id: str
+    name: str
+    name_en: str
+
+
+class SignatureOut(BaseModel):
+    """The signature step: valid (null when not reached), the kid the seal names, the key's issuer."""
+
+    valid: bool | None
+    kid: str | None
+    issuer: IssuerInfoOut | None
+
+
+class ValidityOut(BaseModel):
+    """The validity period (calendar days, China Standard Time) and where the check time falls."""
+
+    state: Literal["in_force", "expired", "not_yet_valid"]
+    valid_from: date
+    valid_until: date
+
+
+class VerdictStatusOut(BaseModel):
+    """The registry status as of the check (``unknown`` when the registry has no entry)."""
+
+    state: Literal["unknown", "active", "suspended", "revoked"]
+    reason: str | None
+    since: datetime | None
+    as_of: datetime | None
+    trust_list_issued_at: datetime | None
+    trust_list_age_seconds: int | None
+
+
+class RegisteredOut(BaseModel):
+    """The registry's full record of the certificate."""
+
+    id: str
+    record: dict[str, Any]
+
+
+class VerdictOut(BaseModel):
+    """The verdict of one check. ``certificate`` is the signed content, present once the signature verified."""
+
+    verdict: Literal[
+        "valid", "suspended", "revoked", "expired", "not_yet_valid", "invalid", "unknown_issuer", "unregistered",
+        "malformed",
+    ]  # fmt: skip
+    reason: str
+    detail: str
+    checked_at: datetime
+    signature: SignatureOut
+    validity: ValidityOut | None
+    certificate: dict[str, Any] | None
+    status: VerdictStatusOut
+    registered: RegisteredOut | None
+
+
+class DocumentOut(BaseModel):
+    """The uploaded file: its SHA-256, whether those bytes are the issued PDF's, and where the seal came from."""
+
+    identical: bool
+    sha256: str
+    source: Literal["embedded", "pixels", "none"]
+
+
+class VerdictPdfOut(VerdictOut):
+    """The verdict for an uploaded PDF, with what the file itself is."""
+
+    document: DocumentOut
+
+
+class ErrorOut(BaseModel):
+    """An error: a code, a message, and for bad input the fields at fault."""
+
+    error: str
+    message: str
+    fields: list[dict[str, str]] = []

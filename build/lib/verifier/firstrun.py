@@ -1,0 +1,203 @@
+"""A newcomer's first run (``verifier demo``): a demo issuer, its certificates in the states worth seeing, files.
+
+The packaged reference certificates are issued by a demo issuer (one of them is already past its
+validity, so it reads "expired"), and two more copies are issued and then suspended and revoked, so that
+every status a buyer or customs officer can meet is one click away. Each certificate's PDF, QR code and
+scanned text are written to a folder with the trust list, the operator's public key and an ``index.html``
+of links. Running it again reuses what is there and gives fresh tokens, withdrawing the previous run's.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from verifier.check import verify
+from verifier.issuing import PdfMaker
+from verifier.keys import public_key_pem
+from verifier.model import parse_certificate
+from verifier.qr import qr_png
+from verifier.samples import demo_certificates
+from verifier.status import Action
+from verifier.store.registry import FIRST_TOKEN, CertificateRecord, Principal, Registry, Role
+from verifier.trust import TrustList
+from verifier.verdict import IssuerInfo
+
+DEMO_ISSUER = IssuerInfo("demo-cert", "浙江制造认证联盟（演示）", "Zhejiang Made Certification Alliance (DEMO)")
+CLI_ACTOR = Principal("cli", Role.OPERATOR)
+DEMO_ISSUER_TOKEN = "demo token"  # noqa: S105 - labels, not secrets
+DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
+DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105
+# Copies of two reference certificates under numbers of their own, given a status after issuance.
+CHANGED = (
+    ("zhejiang-made-kettle", "ZJM-2024-0318", "zhejiang-made-kettle-revoked", Action.REVOKE, "non_conformity"),
+    ("international-cooperation-valve", "ZJM-IC-2024-0043", "valve-suspended", Action.SUSPEND, "surveillance_overdue"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoCertificate:
+    """One demo certificate: its name, the verdict a scan gives now, its page, and its files."""
+
+    name: str
+    number: str
+    verdict: str
+    page: str
+    pdf: Path | None
+    qr_png: Path
+    qr_text: Path
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What the first run made: where it serves, the tokens (shown once), the certificates and the folder."""
+
+    base: str
+    folder: Path
+    operator_token: str = field(repr=False)
+    issuer_token: str = field(repr=False)
+    metrics_token: str = field(repr=False)
+    certificates: tuple[DemoCertificate, ...]
+
+
+def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, now: datetime) -> Demo:
+    """Register the demo issuer and its certificates (once), write their files, make fresh tokens."""
+    # Each run prints fresh tokens and withdraws the previous run's: re-runs do not pile up live tokens.
+    if registry.has_issuer(DEMO_ISSUER.id):
+        for label in (FIRST_TOKEN, DEMO_ISSUER_TOKEN):  # the first run's, printed then, and the later runs'
+            registry.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
+        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
+    else:
+        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
+    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
+    _, operator_token = registry.create_operator_token(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
+    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)
+    _, metrics_token = registry.create_operator_token(CLI_ACTOR, DEMO_METRICS_TOKEN, now, Role.METRICS)
+    principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
+    wanted: list[tuple[str, dict[str, Any], tuple[Action, str] | None]] = [
+        (name, data, None) for name, data in demo_certificates()
+    ]
+    shipped = dict(demo_certificates())
+    for source, number, name, action, reason in CHANGED:
+        wanted.append((name, {**shipped[source], "number": number}, (action, reason)))
+
+    _refuse_another_origin(registry, base, [data["number"] for _, data, _ in wanted])
+    folder.mkdir(parents=True, exist_ok=True)
+    trust_list = registry.trust_list((base,), now)
+    made = []
+    for name, data, change in wanted:
+        record = registry.find_number(DEMO_ISSUER.id, data["number"])
+        if record is None:
+            (record,) = registry.issue(principal, [parse_certificate(data)], base, now, pdfs)
+            if change is not None:
+                registry.change_status(principal, record.id, change[0], change[1], "demo", now)
+        made.append(_write(registry, record, name, folder, trust_list, now))
+    (folder / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
+    (folder / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))
+    demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made))
+    (folder / "index.html").write_text(index_html(demo), "utf-8")
+    return demo
+
+
+class DemoElsewhere(ValueError):
+    """The data folder holds demo certificates whose QR codes point to another address."""
+
+
+def _refuse_another_origin(registry: Registry, base: str, numbers: list[str]) -> None:
+    """Refuse to serve demo certificates whose links name another origin (they would all read malformed)."""
+    for number in numbers:
+        record = registry.find_number(DEMO_ISSUER.id, number)
+        if record is None:
+            continue
+        origin = record.qr_text.rsplit("/", 2)[0].lower()
+        if origin != base:
+            raise DemoElsewhere(
+                f"the demo data in this data folder was made for {origin}: its QR codes point there, not to "
+                f"{base}. Serve it there again (make run with that PORT, HOST or PUBLIC_URL), or use a data folder "
+                f"of its own for {base} (VERIFIER_DATA_DIR=data-other make run ...), or delete the data folder"
+            )
+
+
+def _write(
+    registry: Registry, record: CertificateRecord, name: str, folder: Path, trust_list: TrustList, now: datetime
+) -> DemoCertificate:
+    base = trust_list.public_urls[0]
+    png, text = folder / f"{name}.png", folder / f"{name}.qr.txt"
+    png.write_bytes(qr_png(record.qr_text))
+    text.write_text(record.qr_text + "\n", "ascii")
+    pdf_path = None
+    if record.pdf_sha256:
+        pdf_path = folder / f"{name}.pdf"
+        pdf_path.write_bytes(registry.pdf(DEMO_ISSUER.id, record.id))
+    verdict = verify(record.qr_text, trust_list, now, registry.lookup_seal).verdict.value
+    page = f"{base}/c/{record.qr_text.rsplit('/', 1)[1]}"
+    return DemoCertificate(name, record.number, verdict, page, pdf_path, png, text)
+
+
+def index_html(demo: Demo) -> str:
+    """A page of links for the demo folder: each certificate's verification page, PDF and QR code."""
+    rows = "\n".join(
+        f"<tr><td>{html.escape(c.name)}</td><td>{html.escape(c.number)}</td><td>{c.verdict}</td>"
+        f'<td><a href="{html.escape(c.page)}">verification page</a></td>'
+        f"<td>{_link(c.pdf.name, 'PDF') if c.pdf else ''}</td><td>{_link(c.qr_png.name, 'QR code')}</td></tr>"
+        for c in demo.certificates
+    )
+    base = html.escape(demo.base)
+    return f"""<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>verifier demo</title>
+<style>body{{font:16px system-ui,sans-serif;margin:2rem;max-width:60rem}}td{{padding:.3rem .8rem}}</style>
+<h1>verifier demo</h1>
+<p>The service: <a href="{base}/">{base}/</a> (the public landing page) ·
+<a href="{base}/docs">API documentation</a> · <a href="{base}/metrics">metrics</a></p>
+<table><tr><th>certificate</th><th>number</th><th>a scan says</th><th></th><th></th><th></th></tr>
+{rows}
+</table>
+<p>Offline: <code>verifier verify FILE.pdf --trust-list trust-list.json --operator-key operator.pub.pem</code></p>
+</html>
+"""
+
+
+def _link(href: str, words: str) -> str:
+    return f'<a href="{html.escape(href)}">{html.escape(words)}</a>'
+
+
+def describe(demo: Demo, program: str) -> str:
+    """What the newcomer reads in the terminal: links to open, the files, the tokens, commands to try."""
+    folder = demo.folder
+    lines = [
+        f"verifier demo: a certification body's registry at {demo.base}",
+        "",
+        "Open in a browser:",
+        f"  {demo.base}/             the public page: paste a scanned QR text or upload a certificate PDF",
+        f"  {demo.base}/docs         the HTTP API, with examples to run",
+        f"  {(folder / 'index.html').resolve().as_uri()}",
+        "      every demo certificate: its verification page, PDF and QR code",
+        "",
+        f"Demo certificates (PDF, QR code and QR text in {folder}/):",
+    ]
+    width = max(len(c.name) for c in demo.certificates)
+    for c in demo.certificates:
+        lines.append(f"  {c.name:<{width}}  {c.verdict:<10} {c.pdf or c.qr_png}")
+    kettle = next(c for c in demo.certificates if c.name == "zhejiang-made-kettle")
+    lines += [
+        "",
+        "A phone scanning the kettle's QR code opens (one long link, as in the QR code):",
+        f"  {kettle.page}",
+        "",
+        "Tokens (shown this once; the demo makes new ones each run):",
+        f"  {'operator:':<19} {demo.operator_token}",
+        f"  {'issuer ' + DEMO_ISSUER.id + ':':<19} {demo.issuer_token}",
+        f"  {'metrics:':<19} {demo.metrics_token}",
+        "",
+        "Try:",
+        f"  curl -s -H 'Accept: application/json' {demo.base}/c/$(cut -d/ -f5 {kettle.qr_text})",
+        f"  curl -s -H 'Authorization: Bearer {demo.issuer_token}' {demo.base}/api/v1/certificates",
+        f"  curl -s -H 'Authorization: Bearer {demo.metrics_token}' {demo.base}/metrics",
+        f"  {program} verify {kettle.pdf or kettle.qr_png} --trust-list {folder}/trust-list.json "
+        f"--operator-key {folder}/operator.pub.pem",
+        "",
+    ]
+    return "\n".join(lines)

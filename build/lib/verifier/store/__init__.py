@@ -1,0 +1,1 @@
+"""Storage: the only place that speaks SQL. Tables, migrations, and the registry built on them."""

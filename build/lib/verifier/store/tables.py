@@ -1,0 +1,160 @@
+"""The tables.
+
+Certificates, status events and the audit log are append-only: rows are inserted and never changed
+(the migration adds triggers that refuse UPDATE and DELETE on them). A certificate's status is its
+latest status event; its expiry is computed from its dates, never stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on both engines (SQLite keeps none of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware in, UTC out (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Always an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias, so it autoincrements) on SQLite.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+issuers = Table(
+    "issuers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Public key records; the private halves live in the keys folder, named by kid.
+issuer_keys = Table(
+    "issuer_keys",
+    metadata,
+    Column("kid", LargeBinary(8), primary_key=True),
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), nullable=False, index=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("not_after", UTCDateTime()),
+    Column("active", Boolean, nullable=False),
+    # Set when the operator withdraws a key as compromised: the published trust list leaves it out.
+    Column("withdrawn_at", UTCDateTime()),
+)
+
+# Bearer tokens, stored only as SHA-256 of the token text. issuer_id is NULL for operator tokens.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("token_sha256", LargeBinary(32), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("issuer_id", String(40), ForeignKey("issuers.id")),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("withdrawn_at", UTCDateTime()),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("scheme", String(40), nullable=False),
+    Column("credit_code", String(18), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("kid", LargeBinary(8), ForeignKey("issuer_keys.kid"), nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("cose", LargeBinary, nullable=False),
+    Column("seal_sha256", LargeBinary(32), nullable=False, unique=True),
+    Column("qr_text", Text, nullable=False),
+    UniqueConstraint("issuer_id", "number", name="uq_certificates_issuer_number"),
+    Index("ix_certificates_issuer_seq", "issuer_id", "seq"),
+    Index("ix_certificates_issuer_credit_code", "issuer_id", "credit_code"),
+)
+
+# The rendered PDF of a certificate, exactly the bytes answered for download, and their SHA-256.
+certificate_pdfs = Table(
+    "certificate_pdfs",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("sha256", LargeBinary(32), nullable=False),
+    Index("ix_certificate_pdfs_sha256", "sha256"),
+)
+
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_status_events_certificate_seq", "certificate_seq", "seq"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+APPEND_ONLY = ("certificates", "certificate_pdfs", "status_events", "audit_log")
