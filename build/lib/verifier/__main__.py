@@ -1,3 +1,0 @@
-from verifier.cli import main
-
-raise SystemExit(main())

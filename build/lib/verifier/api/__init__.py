@@ -1,1 +1,0 @@
-"""The HTTP faces of the service: public (read-only), issuer, operator."""

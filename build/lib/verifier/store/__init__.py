@@ -1,1 +1,0 @@
-"""Storage: the only place that speaks SQL. Tables, migrations, and the registry built on them."""
