@@ -65,3 +65,19 @@ def test_head_and_unknown_methods(tmp_path: Path) -> None:
         assert head.content == b""
         assert client.request("DELETE", "/c/1ABC").status_code == 405
         assert client.request("PUT", "/api/v1/verify", json={}).status_code == 405
+
+
+def test_uploads_have_a_limit_of_their_own(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'v.db'}")
+    settings = type(settings)(**{**settings.__dict__, "rate_limit": (100, 60.0), "upload_rate_limit": (2, 60.0)})
+    clock = FakeClock()
+    with TestClient(create_app(settings, rate_clock=clock)) as client:
+        upload = {"file": ("x.pdf", b"not a pdf", "application/pdf")}
+        for _ in range(2):
+            assert client.post("/api/v1/verify/pdf", files=upload).status_code == 415
+        refused = client.post("/check/pdf", files=upload)  # the page's form shares the upload limit
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "20"
+        assert client.post("/api/v1/verify", json={"qr": "x"}).status_code == 200  # checks of text are apart
+        clock.now += 20
+        assert client.post("/api/v1/verify/pdf", files=upload).status_code == 415
