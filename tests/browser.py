@@ -29,6 +29,22 @@ def chromium() -> str:
     return found
 
 
+def _caller(ws: Any) -> Any:
+    """A DevTools call over ``ws``: send a method with its parameters, wait for its own answer."""
+    counter = 0
+
+    async def call(method: str, **params: Any) -> Any:
+        nonlocal counter
+        counter += 1
+        await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("id") == counter:
+                return message.get("result", {})
+
+    return call
+
+
 class Browser:
     """One headless Chromium with a DevTools port; :meth:`visit` loads a page and measures it."""
 
@@ -59,16 +75,7 @@ class Browser:
 
     async def _visit(self, url: str, width: int, height: int, screenshot: Path) -> dict[str, Any]:
         async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
-            counter = 0
-
-            async def call(method: str, **params: Any) -> Any:
-                nonlocal counter
-                counter += 1
-                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
-                while True:
-                    message = json.loads(await ws.recv())
-                    if message.get("id") == counter:
-                        return message.get("result", {})
+            call = _caller(ws)
 
             await call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=2,
                        mobile=True)  # fmt: skip
@@ -97,16 +104,7 @@ class Browser:
 
     async def _wait_for(self, url: str, expression: str, screenshot: Path, seconds: float) -> Any:
         async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
-            counter = 0
-
-            async def call(method: str, **params: Any) -> Any:
-                nonlocal counter
-                counter += 1
-                await ws.send(json.dumps({"id": counter, "method": method, "params": params}))
-                while True:
-                    message = json.loads(await ws.recv())
-                    if message.get("id") == counter:
-                        return message.get("result", {})
+            call = _caller(ws)
 
             await call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
             await call("Page.enable")
