@@ -17,6 +17,7 @@ from verifier.issuing import seal_certificate
 from verifier.keys import SigningKey
 from verifier.model import parse_certificate
 from verifier.qr import QUIET_ZONE, qr_code, qr_png, qr_svg, qr_version
+from verifier.selftest import QR_FORMAT
 
 # A longer public origin than most services will have: the size bar must hold with room to spare.
 LONG_ORIGIN = "https://verify.zhejiang-made.org.cn"
@@ -32,7 +33,7 @@ def test_reference_certificates_fit_version_15(reference: dict[str, Any], issuer
 def test_png_decodes_to_the_exact_text(reference: dict[str, Any], issuer_key: SigningKey) -> None:
     text = seal_certificate(parse_certificate(reference), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
     image = Image.open(io.BytesIO(qr_png(text, scale=4)))
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=QR_FORMAT)
     assert [b.text for b in found] == [text]
     assert found[0].symbology_identifier == "]Q1"
     version = qr_version(text)

@@ -18,6 +18,7 @@ from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
 from verifier.issuing import seal_certificate
 from verifier.model import certificate_json, parse_certificate
 from verifier.render import SEAL_ATTACHMENT, Document, Renderer
+from verifier.selftest import QR_FORMAT
 from verifier.verdict import IssuerInfo
 
 ISSUER = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
@@ -107,7 +108,7 @@ def test_qr_decodes_from_a_150_dpi_raster_and_is_40_mm(name: str, documents: dic
     doc, pdf = documents[name]
     page = pdfium.PdfDocument(pdf)[0]
     image = page.render(scale=150 / 72).to_pil()
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=QR_FORMAT)
     assert [b.text for b in found] == [doc.qr_text]
     corners = found[0].position
     symbol_px = max(corners.top_right.x, corners.bottom_right.x) - min(corners.top_left.x, corners.bottom_left.x)

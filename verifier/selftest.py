@@ -15,6 +15,9 @@ from verifier.errors import VerifierError
 
 SELF_TEST_DPI = 150
 _MARGIN = 6.0  # points of white around the quiet zone, so the finder patterns are whole
+# Only the classic (Model 2) QR code: zxing-cpp 3's ``QRCode`` is the whole family, and a Micro QR
+# or rMQR "found" in JPEG noise or in printed text is never a seal (one such ghost read "3890").
+QR_FORMAT: Any = zxingcpp.BarcodeFormat.QRCodeModel2
 
 
 class SelfTestFailed(VerifierError):
@@ -23,8 +26,7 @@ class SelfTestFailed(VerifierError):
 
 def decode_image(image: Any) -> list[str]:
     """The texts of the QR codes zxing-cpp finds in a PIL image."""
-    formats: Any = zxingcpp.BarcodeFormat.QRCode
-    return [found.text for found in zxingcpp.read_barcodes(image, formats=formats)]
+    return [found.text for found in zxingcpp.read_barcodes(image, formats=QR_FORMAT)]
 
 
 def qr_region_texts(pdf: bytes, box: tuple[float, float, float, float], dpi: int = SELF_TEST_DPI) -> list[str]:
