@@ -14,10 +14,10 @@ from verifier.claims import claims_to_cbor, sealed_content
 from verifier.errors import CheckFailed
 from verifier.keys import SigningKey
 from verifier.model import parse_certificate
+from verifier.origins import check_public_url
 from verifier.seal import (
     _read_any_cbor,
     _read_exact_layout,
-    check_public_url,
     decode_cose,
     encode_text,
     protected_header,

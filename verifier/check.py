@@ -1,7 +1,7 @@
 """Scanned text → verdict: the seal against a trust list at a given time; online, the registry too.
 
 Each step raises :class:`~verifier.errors.CheckFailed` with its reason; :func:`_verify` is the one
-boundary that turns the outcome into a :class:`~verifier.verdict.VerificationResult`.
+boundary that turns the outcome into a :class:`~verifier.result.VerificationResult`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,10 @@ from cryptography.exceptions import InvalidSignature
 
 from verifier.claims import ClaimsError, SealedCertificate, claims_from_cbor, day_start
 from verifier.errors import CheckFailed
+from verifier.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
 from verifier.seal import decode_cose, decode_segment, decode_text
 from verifier.trust import TrustedKey, TrustList
-from verifier.verdict import (
-    REASON_VERDICT,
-    Reason,
-    RegistryEntry,
-    SignatureCheck,
-    StatusCheck,
-    StatusState,
-    ValidityCheck,
-    ValidityState,
-    VerificationResult,
-)
+from verifier.verdict import REASON_VERDICT, Reason, RegistryEntry, StatusState, ValidityState
 
 
 @dataclass

@@ -41,14 +41,15 @@ from verifier.errors import CertificateInvalid, VerifierError
 from verifier.issuing import seal_certificate
 from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.model import parse_certificate
+from verifier.origins import check_public_url
 from verifier.pdfread import FileRefused
 from verifier.qr import qr_png, qr_svg
-from verifier.seal import check_public_url
+from verifier.result import VerificationResult
 from verifier.store.database import make_engine, migrate, normalize_url, schema_revision
 from verifier.store.registry import Registry
 from verifier.trust import DEFAULT_MAX_AGE, DEFAULT_VALIDITY, TrustList, TrustListStale, build_trust_list, check_current
 from verifier.uploads import read_bounded
-from verifier.verdict import IssuerInfo, Verdict, VerificationResult
+from verifier.verdict import IssuerInfo, Verdict
 
 OPERATOR = "operator"
 TRUST_LIST_REFUSED = 3

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verifier.seal import check_public_url
+from verifier.origins import check_public_url
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MIN_ADMIN_TOKEN = 32

@@ -10,7 +10,7 @@ Every error the library raises on purpose derives from :class:`VerifierError`::
     └── CheckFailed             one step of a seal check refused the input; carries the verdict and reason
 
 ``CheckFailed`` never leaves :func:`verifier.check.verify`: that function turns it into a
-:class:`~verifier.verdict.VerificationResult`. The others reach the caller.
+:class:`~verifier.result.VerificationResult`. The others reach the caller.
 """
 
 from __future__ import annotations

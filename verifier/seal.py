@@ -14,12 +14,12 @@ the encoder writes (in upper case, or wholly in lower case) is refused.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from verifier import base32, cborread
 from verifier.errors import CheckFailed
 from verifier.keys import KID_LENGTH, SigningKey
+from verifier.origins import DEFAULT_PORTS, check_public_url
 from verifier.verdict import Reason
 
 FORMAT_VERSION = "1"
@@ -33,25 +33,6 @@ SIGNATURE_LENGTH = 64
 # alphanumeric mode. Checked before anything is decoded.
 MAX_TEXT_LENGTH = 1451
 MAX_COSE_BYTES = MAX_TEXT_LENGTH * 5 // 8
-
-_ORIGIN = re.compile(r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?")
-
-
-def _malformed(reason: Reason, detail: str) -> CheckFailed:
-    return CheckFailed(reason, detail)
-
-
-def check_public_url(url: str) -> str:
-    """``url`` as an origin the QR text can carry (lower case, no trailing slash, no default port).
-
-    Raises ValueError unless it is ``http(s)://host[:port]``: no path, query, user or fragment, because
-    the QR upper-cases it and only scheme and host are case-insensitive.
-    """
-    origin = url.strip().rstrip("/").lower()
-    if not _ORIGIN.fullmatch(origin):
-        raise ValueError(f"public URL must be http(s)://host[:port] with no path, got {url!r}")
-    scheme = origin.partition("://")[0]
-    return origin.removesuffix(_DEFAULT_PORTS[scheme])  # https://host:443 is https://host
 
 
 @dataclass(frozen=True)
@@ -112,7 +93,7 @@ def _envelope(protected: bytes, payload: bytes, signature: bytes) -> bytes:
 
 
 def encode_text(cose: bytes, public_url: str) -> str:
-    """The QR text for ``cose`` on the service at ``public_url`` (an origin, see :func:`check_public_url`)."""
+    """The QR text for ``cose`` on the service at ``public_url`` (an origin, as ``check_public_url`` gives)."""
     return f"{check_public_url(public_url).upper()}/{PATH}/{encode_segment(cose)}"
 
 
@@ -123,11 +104,10 @@ def encode_segment(cose: bytes) -> str:
 
 # White space a scanner or a paste may add around a link (a keyboard-wedge scanner ends with CR/LF).
 _AROUND = " \t\r\n"
-_DEFAULT_PORTS = {"https": ":443", "http": ":80"}
 
 
 def decode_text(text: str, origins: frozenset[str]) -> bytes:
-    """The COSE bytes in a scanned QR text whose origin is one of ``origins`` (as :func:`check_public_url` gives).
+    """The COSE bytes in a scanned QR text whose origin is one of ``origins`` (as ``check_public_url`` gives).
 
     The forms of one link are the same link: white space around it is trimmed; scheme and host are
     compared in any case and an explicit default port (``:443``, ``:80``) is the same as none; the path
@@ -137,20 +117,20 @@ def decode_text(text: str, origins: frozenset[str]) -> bytes:
     service, whatever its case.
     """
     if len(text) > MAX_TEXT_LENGTH + 64:  # before any work on it, white space included
-        raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
+        raise CheckFailed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
     text = text.strip(_AROUND)
     if len(text) > MAX_TEXT_LENGTH:
-        raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
+        raise CheckFailed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
     if not text.isascii():  # before any case conversion: "ı".upper() is "I", "ſ".upper() is "S"
-        raise _malformed(Reason.BAD_ENCODING, "characters outside ASCII")
+        raise CheckFailed(Reason.BAD_ENCODING, "characters outside ASCII")
     scheme, separator, rest = text.partition("://")
     authority, _, path = rest.partition("/")
     kind, slash, segment = path.partition("/")
     scheme, authority = scheme.lower(), authority.lower()
-    if scheme in _DEFAULT_PORTS:
-        authority = authority.removesuffix(_DEFAULT_PORTS[scheme])
+    if scheme in DEFAULT_PORTS:
+        authority = authority.removesuffix(DEFAULT_PORTS[scheme])
     if not separator or kind not in ("c", "C") or not slash or f"{scheme}://{authority}" not in origins:
-        raise _malformed(Reason.NOT_A_CERTIFICATE_URL, "not a certificate link of a trusted service")
+        raise CheckFailed(Reason.NOT_A_CERTIFICATE_URL, "not a certificate link of a trusted service")
     return decode_segment(segment)
 
 
@@ -160,22 +140,22 @@ def decode_segment(segment: str) -> bytes:
     Raises :class:`CheckFailed` (malformed) for a wrong version, size, alphabet, padding or stray bits.
     """
     if len(segment) > MAX_TEXT_LENGTH:
-        raise _malformed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
+        raise CheckFailed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
     if not segment:
-        raise _malformed(Reason.NOT_A_CERTIFICATE_URL, "empty code")
+        raise CheckFailed(Reason.NOT_A_CERTIFICATE_URL, "empty code")
     if not segment.isascii():  # before any case conversion (see decode_text)
-        raise _malformed(Reason.BAD_ENCODING, "characters outside ASCII")
+        raise CheckFailed(Reason.BAD_ENCODING, "characters outside ASCII")
     if segment[0] != FORMAT_VERSION:
-        raise _malformed(Reason.UNSUPPORTED_VERSION, "unknown format version")
+        raise CheckFailed(Reason.UNSUPPORTED_VERSION, "unknown format version")
     body = segment[1:]
     if body == body.lower():
         body = body.upper()
     elif body != body.upper():
-        raise _malformed(Reason.BAD_ENCODING, "mixed upper and lower case")
+        raise CheckFailed(Reason.BAD_ENCODING, "mixed upper and lower case")
     try:
         return base32.decode(body)
     except ValueError as exc:
-        raise _malformed(Reason.BAD_ENCODING, str(exc)) from None
+        raise CheckFailed(Reason.BAD_ENCODING, str(exc)) from None
 
 
 def decode_cose(data: bytes) -> CoseSign1:
@@ -186,7 +166,7 @@ def decode_cose(data: bytes) -> CoseSign1:
     ``unsupported_algorithm`` for any alg but EdDSA.
     """
     if len(data) > MAX_COSE_BYTES:
-        raise _malformed(Reason.TOO_LARGE, f"larger than {MAX_COSE_BYTES} bytes")
+        raise CheckFailed(Reason.TOO_LARGE, f"larger than {MAX_COSE_BYTES} bytes")
     return _read_exact_layout(data) or _read_any_cbor(data)
 
 
@@ -219,22 +199,22 @@ def _read_any_cbor(data: bytes) -> CoseSign1:
     try:
         message = cborread.loads(data, tag=True)
     except cborread.CborError as exc:
-        raise _malformed(Reason.BAD_CBOR, str(exc)) from None
+        raise CheckFailed(Reason.BAD_CBOR, str(exc)) from None
     if type(message) is not cborread.Tag or message.number != COSE_SIGN1_TAG:
-        raise _malformed(Reason.BAD_COSE, "not a tagged COSE_Sign1")
+        raise CheckFailed(Reason.BAD_COSE, "not a tagged COSE_Sign1")
     body = message.value
     if type(body) is not list or len(body) != 4:
-        raise _malformed(Reason.BAD_COSE, "COSE_Sign1 is not an array of four")
+        raise CheckFailed(Reason.BAD_COSE, "COSE_Sign1 is not an array of four")
     protected, unprotected, payload, signature = body
     if type(protected) is not bytes or type(payload) is not bytes or type(signature) is not bytes:
-        raise _malformed(Reason.BAD_COSE, "COSE_Sign1 fields have the wrong types")
+        raise CheckFailed(Reason.BAD_COSE, "COSE_Sign1 fields have the wrong types")
     if type(unprotected) is not dict or unprotected:
-        raise _malformed(Reason.BAD_COSE, "unprotected header must be empty")
+        raise CheckFailed(Reason.BAD_COSE, "unprotected header must be empty")
     if len(signature) != SIGNATURE_LENGTH:
-        raise _malformed(Reason.BAD_COSE, "an Ed25519 signature is 64 bytes")
+        raise CheckFailed(Reason.BAD_COSE, "an Ed25519 signature is 64 bytes")
     kid = _read_protected(protected)
     if _envelope(protected, payload, signature) != data:
-        raise _malformed(Reason.BAD_COSE, "COSE_Sign1 is not in deterministic encoding")
+        raise CheckFailed(Reason.BAD_COSE, "COSE_Sign1 is not in deterministic encoding")
     return CoseSign1(protected, kid, payload, signature)
 
 
@@ -242,16 +222,16 @@ def _read_protected(protected: bytes) -> bytes:
     try:
         header = cborread.loads(protected)
     except cborread.CborError as exc:
-        raise _malformed(Reason.BAD_COSE, f"protected header: {exc}") from None
+        raise CheckFailed(Reason.BAD_COSE, f"protected header: {exc}") from None
     if type(header) is not dict:
-        raise _malformed(Reason.BAD_COSE, "protected header is not a map")
+        raise CheckFailed(Reason.BAD_COSE, "protected header is not a map")
     if HEADER_ALG in header and header[HEADER_ALG] != ALG_EDDSA:
-        raise _malformed(Reason.UNSUPPORTED_ALGORITHM, "only EdDSA (-8) is accepted")
+        raise CheckFailed(Reason.UNSUPPORTED_ALGORITHM, "only EdDSA (-8) is accepted")
     if set(header) != {HEADER_ALG, HEADER_KID}:
-        raise _malformed(Reason.BAD_COSE, "protected header must hold exactly alg and kid")
+        raise CheckFailed(Reason.BAD_COSE, "protected header must hold exactly alg and kid")
     kid = header[HEADER_KID]
     if type(kid) is not bytes or len(kid) != KID_LENGTH:
-        raise _malformed(Reason.BAD_COSE, f"kid must be {KID_LENGTH} bytes")
+        raise CheckFailed(Reason.BAD_COSE, f"kid must be {KID_LENGTH} bytes")
     if protected_header(kid) != protected:
-        raise _malformed(Reason.BAD_COSE, "protected header is not in deterministic encoding")
+        raise CheckFailed(Reason.BAD_COSE, "protected header is not in deterministic encoding")
     return kid

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from verifier.errors import KeyStoreError, TrustListError
 from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, from_b64url, kid_for, public_from_raw, public_raw
-from verifier.seal import check_public_url
+from verifier.origins import check_public_url
 from verifier.verdict import IssuerInfo
 
 FORMAT = 2

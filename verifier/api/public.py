@@ -22,7 +22,8 @@ from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.pdfread import MAX_PDF_BYTES, FileRefused, FileSeal
 from verifier.render import TEMPLATES
-from verifier.verdict import Reason, Verdict, VerificationResult
+from verifier.result import VerificationResult
+from verifier.verdict import Reason, Verdict
 
 router = APIRouter()
 
