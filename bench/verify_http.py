@@ -43,10 +43,12 @@ def free_port() -> int:
 def fill(home: Path, size: int) -> list[str]:
     """Register ``size`` certificates (variants of the reference ones); returns 1,000 link segments."""
     from verifier.config import Settings
+    from verifier.issuing import issue
     from verifier.keys import KeyStore
     from verifier.model import parse_certificate
     from verifier.store.database import make_engine, migrate
-    from verifier.store.registry import Principal, Registry, Role
+    from verifier.store.records import Principal, Role
+    from verifier.store.registry import Registry
     from verifier.verdict import IssuerInfo
 
     settings = Settings(data_dir=home / "data", keys_dir=home / "keys", public_url=os.environ["VERIFIER_PUBLIC_URL"])
@@ -54,7 +56,7 @@ def fill(home: Path, size: int) -> list[str]:
     migrate(engine)
     registry = Registry(engine, KeyStore(settings.keys_dir))
     now = datetime.now(UTC)
-    registry.ensure_operator_key(now)
+    registry.issuers.ensure_operator_key(now)
     operator = Principal("bench", Role.OPERATOR)
     registry.create_issuer(operator, IssuerInfo("bench", "基准", "Bench"), now)
     issuer = Principal("bench", Role.ISSUER, "bench")
@@ -68,7 +70,7 @@ def fill(home: Path, size: int) -> list[str]:
             templates[i % len(templates)].model_copy(update={"number": f"B-{i:08d}"})
             for i in range(start, min(size, start + 1000))
         ]
-        for offset, record in enumerate(registry.issue(issuer, batch, settings.public_url, now)):
+        for offset, record in enumerate(issue(registry, issuer, batch, settings.public_url, now)):
             if start + offset in picks:
                 segments.append(record.qr_text.rsplit("/", 1)[1])
         if start and start % 100_000 == 0:

@@ -82,10 +82,10 @@ def test_demo_reruns_keep_one_live_token_of_each(pdf_service: Service) -> None:
     for _ in range(3):
         demo = set_up(services.registry, None, pdf_service.settings.public_url, pdf_service.settings.data_dir / "demo",
                       datetime.now(UTC))  # fmt: skip
-    operator = services.registry.list_tokens(None)
+    operator = services.registry.tokens.of(None)
     live = sorted(t["label"] for t in operator if t["withdrawn_at"] is None)
     assert live == ["demo metrics token", "demo operator token", "generated metrics token"]
-    issuer = services.registry.list_tokens("demo-cert")
+    issuer = services.registry.tokens.of("demo-cert")
     assert [t["label"] for t in issuer if t["withdrawn_at"] is None] == ["demo token"]
     assert (
         pdf_service.client.get(

@@ -454,7 +454,7 @@ def _registry(settings: Settings) -> Registry:
     engine = make_engine(settings.database)
     migrate(engine)
     registry = Registry(engine, _store(settings), settings.admin_token)
-    registry.ensure_operator_key(datetime.now(UTC))
+    registry.issuers.ensure_operator_key(datetime.now(UTC))
     return registry
 
 
@@ -525,14 +525,14 @@ def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _issuer_rotate(args: argparse.Namespace, settings: Settings) -> int:
-    record = _registry(settings).rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
+    record = _registry(settings).issuers.rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
     print(f"issuer {args.id}: new active key {record.kid_hex}; the old one stays, verify-only")
     return 0
 
 
 def _issuer_withdraw_key(args: argparse.Namespace, settings: Settings) -> int:
     registry = _registry(settings)
-    replacement = registry.withdraw_key(CLI_ACTOR, args.id, args.kid.lower(), datetime.now(UTC))
+    replacement = registry.issuers.withdraw_key(CLI_ACTOR, args.id, args.kid.lower(), datetime.now(UTC))
     print(f"issuer {args.id}: key {args.kid.lower()} withdrawn; the published trust list no longer carries it")
     if replacement is not None:
         print(f"issuer {args.id}: new active key {replacement.kid_hex}")
@@ -549,22 +549,22 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     registry, at = _registry(settings), datetime.now(UTC)
     issuer = _owner(args.issuer)
     if issuer is None:
-        token_id, token = registry.create_operator_token(CLI_ACTOR, args.label, at)
+        token_id, token = registry.tokens.create_operator(CLI_ACTOR, args.label, at)
     else:
-        token_id, token = registry.issue_token(CLI_ACTOR, issuer, args.label, at)
+        token_id, token = registry.tokens.create(CLI_ACTOR, issuer, args.label, at)
     print(f"token {token_id} for {args.issuer} (shown once): {token}")
     return 0
 
 
 def _token_list(args: argparse.Namespace, settings: Settings) -> int:
-    for entry in _registry(settings).list_tokens(_owner(args.issuer)):
+    for entry in _registry(settings).tokens.of(_owner(args.issuer)):
         state = f"withdrawn {entry['withdrawn_at']:%Y-%m-%d %H:%M}" if entry["withdrawn_at"] else "live"
         print(f"{entry['id']:<16} {entry['created_at']:%Y-%m-%d %H:%M}  {state:<26} {entry['label']}")
     return 0
 
 
 def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    _registry(settings).withdraw_token(CLI_ACTOR, _owner(args.issuer), args.token_id, datetime.now(UTC))
+    _registry(settings).tokens.withdraw(CLI_ACTOR, _owner(args.issuer), args.token_id, datetime.now(UTC))
     print(f"token {args.token_id} withdrawn")
     return 0
 

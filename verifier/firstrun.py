@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from verifier.check import verify
-from verifier.issuing import PdfMaker
+from verifier.issuing import PdfMaker, issue
 from verifier.keys import public_key_pem
 from verifier.model import parse_certificate
 from verifier.qr import qr_png
 from verifier.samples import demo_certificates
 from verifier.status import Action
-from verifier.store.registry import FIRST_TOKEN, CertificateRecord, Principal, Registry, Role
+from verifier.store.records import CertificateRecord, Principal, Role
+from verifier.store.registry import Registry
+from verifier.store.tokens import FIRST_TOKEN
 from verifier.trust import TrustList
 from verifier.verdict import IssuerInfo
 
@@ -66,16 +68,16 @@ class Demo:
 def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, now: datetime) -> Demo:
     """Register the demo issuer and its certificates (once), write their files, make fresh tokens."""
     # Each run prints fresh tokens and withdraws the previous run's: re-runs do not pile up live tokens.
-    if registry.has_issuer(DEMO_ISSUER.id):
+    if registry.issuers.exists(DEMO_ISSUER.id):
         for label in (FIRST_TOKEN, DEMO_ISSUER_TOKEN):  # the first run's, printed then, and the later runs'
-            registry.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
-        _, issuer_token = registry.issue_token(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
+            registry.tokens.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
+        _, issuer_token = registry.tokens.create(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
     else:
         _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
-    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
-    _, operator_token = registry.create_operator_token(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
-    registry.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)
-    _, metrics_token = registry.create_operator_token(CLI_ACTOR, DEMO_METRICS_TOKEN, now, Role.METRICS)
+    registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
+    _, operator_token = registry.tokens.create_operator(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
+    registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)
+    _, metrics_token = registry.tokens.create_operator(CLI_ACTOR, DEMO_METRICS_TOKEN, now, Role.METRICS)
     principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
     wanted: list[tuple[str, dict[str, Any], tuple[Action, str] | None]] = [
         (name, data, None) for name, data in demo_certificates()
@@ -86,17 +88,17 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
 
     _refuse_another_origin(registry, base, [data["number"] for _, data, _ in wanted])
     folder.mkdir(parents=True, exist_ok=True)
-    trust_list = registry.trust_list((base,), now)
+    trust_list = registry.issuers.trust_list((base,), now)
     made = []
     for name, data, change in wanted:
-        record = registry.find_number(DEMO_ISSUER.id, data["number"])
+        record = registry.certificates.find_number(DEMO_ISSUER.id, data["number"])
         if record is None:
-            (record,) = registry.issue(principal, [parse_certificate(data)], base, now, pdfs)
+            (record,) = issue(registry, principal, [parse_certificate(data)], base, now, pdfs)
             if change is not None:
-                registry.change_status(principal, record.id, change[0], change[1], "demo", now)
+                registry.certificates.change_status(principal, record.id, change[0], change[1], "demo", now)
         made.append(_write(registry, record, name, folder, trust_list, now))
-    (folder / "trust-list.json").write_bytes(trust_list.to_document(registry.operator_key()))
-    (folder / "operator.pub.pem").write_bytes(public_key_pem(registry.operator_key().record.public_key))
+    (folder / "trust-list.json").write_bytes(trust_list.to_document(registry.issuers.operator_key()))
+    (folder / "operator.pub.pem").write_bytes(public_key_pem(registry.issuers.operator_key().record.public_key))
     demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made))
     (folder / "index.html").write_text(index_html(demo), "utf-8")
     return demo
@@ -109,7 +111,7 @@ class DemoElsewhere(ValueError):
 def _refuse_another_origin(registry: Registry, base: str, numbers: list[str]) -> None:
     """Refuse to serve demo certificates whose links name another origin (they would all read malformed)."""
     for number in numbers:
-        record = registry.find_number(DEMO_ISSUER.id, number)
+        record = registry.certificates.find_number(DEMO_ISSUER.id, number)
         if record is None:
             continue
         origin = record.qr_text.rsplit("/", 2)[0].lower()
@@ -131,8 +133,8 @@ def _write(
     pdf_path = None
     if record.pdf_sha256:
         pdf_path = folder / f"{name}.pdf"
-        pdf_path.write_bytes(registry.pdf(DEMO_ISSUER.id, record.id))
-    verdict = verify(record.qr_text, trust_list, now, registry.lookup_seal).verdict.value
+        pdf_path.write_bytes(registry.certificates.pdf(DEMO_ISSUER.id, record.id))
+    verdict = verify(record.qr_text, trust_list, now, registry.seals.lookup).verdict.value
     page = f"{base}/c/{record.qr_text.rsplit('/', 1)[1]}"
     return DemoCertificate(name, record.number, verdict, page, pdf_path, png, text)
 

@@ -1,13 +1,18 @@
-"""Certificate → sealed QR text → PDF: the recipes that put the model, the seal and the renderer together.
+"""Issuance: certificate → number → seal → PDF, self-tested → registry, all or nothing.
 
-Time is an argument: the caller decides when the certificate is sealed.
+It puts the model, the seal, the renderer and the store together: :func:`issue` is the whole recipe,
+:func:`seal_certificate` and :class:`PdfMaker` are its steps. Time is an argument: the caller decides
+when the certificate is sealed.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import threading
+import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -23,7 +28,12 @@ from verifier.qr import qr_version
 from verifier.render import TEMPLATES, Document, Renderer, RenderError
 from verifier.seal import MAX_TEXT_LENGTH, encode_text, sign
 from verifier.selftest import self_test
+from verifier.store.records import CertificateRecord, Conflict, NewCertificate, Principal, issuer_of
+from verifier.store.registry import Registry
 from verifier.verdict import IssuerInfo
+
+# Sealed certificates in, their PDFs out (or an error that refuses the whole batch).
+Render = Callable[[IssuerInfo, list[tuple[AnyCertificate, "Sealed"]]], list[bytes]]
 
 
 @dataclass
@@ -60,6 +70,65 @@ def seal_certificate(certificate: AnyCertificate, key: SigningKey, public_url: s
             f"({MAX_TEXT_LENGTH}): shorten product names, models or standards"
         )
     return Sealed(content, claims, cose, text, key.kid.hex())
+
+
+def issue(
+    registry: Registry,
+    actor: Principal,
+    batch: Sequence[AnyCertificate],
+    public_url: str,
+    at: datetime,
+    render: Render | None = None,
+) -> list[CertificateRecord]:
+    """Number, seal, render and register validated certificates, all or none, with their audit entries.
+
+    Certificates without a number get a fresh one. ``render`` turns the sealed certificates into their
+    PDFs, each self-tested (and may refuse them, raising); it runs before the store's write
+    transaction, which it would otherwise hold for seconds. Raises
+    :class:`~verifier.store.records.Conflict` naming the numbers that exist already or repeat within
+    the batch, :class:`~verifier.store.records.Forbidden` for a caller that is not an issuer.
+    """
+    issuer_id = issuer_of(actor)
+    numbered = [
+        c if c.number is not None else c.model_copy(update={"number": new_number(issuer_id, at)}) for c in batch
+    ]
+    numbers = [str(c.number) for c in numbered]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
+    registry.certificates.refuse_taken(issuer_id, numbers)  # before the work; the store checks again
+    key = registry.issuers.signing_key(issuer_id)
+    sealed = [seal_certificate(c, key, public_url, at) for c in numbered]
+    items = list(zip(numbered, sealed, strict=True))
+    pdfs: Sequence[bytes | None] = render(registry.issuers.get(issuer_id), items) if render else [None] * len(items)
+    stored = [_to_store(c, s, pdf) for (c, s), pdf in zip(items, pdfs, strict=True)]
+    return registry.certificates.add(actor, stored, at)
+
+
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_number(issuer_id: str, at: datetime) -> str:
+    """A fresh certificate number: the issuer, the year and 8 random characters (40 bits)."""
+    prefix = issuer_id.upper()[:12].strip("-")
+    return f"{prefix}-{at.year}-{''.join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))}"
+
+
+def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) -> NewCertificate:
+    return NewCertificate(
+        id=str(uuid.uuid4()),
+        number=str(certificate.number),
+        scheme=certificate.scheme,
+        credit_code=certificate.holder.credit_code,
+        valid_from=certificate.valid_from,
+        valid_until=certificate.valid_until,
+        record=certificate_json(certificate),
+        kid=bytes.fromhex(sealed.kid),
+        issued_at=sealed.content.issued_at,
+        cose=sealed.cose,
+        qr_text=sealed.qr_text,
+        pdf=pdf,
+    )
 
 
 POOL_IDLE_SECONDS = 120.0

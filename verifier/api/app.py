@@ -33,7 +33,9 @@ from verifier.pdfread import FileRefused
 from verifier.render import TEMPLATES, RenderError
 from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate
-from verifier.store.registry import METRICS_TOKEN_ID, Registry, RegistryError, Role
+from verifier.store.records import RegistryError, Role
+from verifier.store.registry import Registry
+from verifier.store.tokens import METRICS_TOKEN_ID
 from verifier.uploads import ReadersBusy, UploadReaders
 
 Clock = Callable[[], datetime]
@@ -62,8 +64,8 @@ def create_app(
     engine = make_engine(settings.database)
     migrate(engine)
     registry = Registry(engine, KeyStore(settings.keys_dir, settings.key_passphrase), settings.admin_token)
-    registry.ensure_operator_key(now())
-    generated = registry.ensure_admin_token(now())
+    registry.issuers.ensure_operator_key(now())
+    generated = registry.tokens.ensure_admin(now())
     if settings.admin_token and (settings.data_dir / ADMIN_TOKEN_FILE).exists():
         (settings.data_dir / ADMIN_TOKEN_FILE).unlink()  # the generated token it holds was withdrawn
         log.warning("VERIFIER_ADMIN_TOKEN is set: the generated admin token is withdrawn and its file deleted")
@@ -114,7 +116,7 @@ def create_app(
     app.state.services = services
 
     def may_read_metrics(client: str, token: str) -> bool:
-        principal = registry.authenticate(token)
+        principal = registry.tokens.authenticate(token)
         if principal is not None and principal.role in (Role.METRICS, Role.OPERATOR):
             return True
         if services.refusals is not None:
@@ -148,7 +150,7 @@ def create_app(
 def _metrics_token(registry: Registry, settings: Settings, at: datetime) -> None:
     """``/metrics`` needs a token: the configured one, else one generated once and written to a file."""
     path = settings.data_dir / METRICS_TOKEN_FILE
-    generated = registry.ensure_generated_token(METRICS_TOKEN_ID, Role.METRICS, settings.metrics_token is not None, at)
+    generated = registry.tokens.ensure_generated(METRICS_TOKEN_ID, Role.METRICS, settings.metrics_token is not None, at)
     if generated:
         write_secret(path, generated)
         log.warning("generated the /metrics token and wrote it to %s (readable by this user only)", path)

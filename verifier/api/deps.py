@@ -20,7 +20,8 @@ from verifier.api.refusals import RefusalLog
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.issuing import PdfMaker
-from verifier.store.registry import Principal, Registry, Role
+from verifier.store.records import Principal, Role
+from verifier.store.registry import Registry
 from verifier.trust import DEFAULT_VALIDITY, TrustList
 from verifier.uploads import UploadReaders
 
@@ -59,7 +60,7 @@ class TrustCache:
         with self._lock:
             if self._list is not None and time.monotonic() - self._built < min_age:
                 return self._list
-            self._list = self.registry.trust_list(self.public_urls, self.clock(), withdrawn=True)
+            self._list = self.registry.issuers.trust_list(self.public_urls, self.clock(), withdrawn=True)
             self._built = time.monotonic()
             self._document = None  # a change (a key, a withdrawal) shows in the published list at once
             return self._list
@@ -76,8 +77,8 @@ class TrustCache:
         if cached is not None and slot == self._document_slot:
             return cached
         issued_at = datetime.fromtimestamp(slot * TRUST_DOCUMENT_TTL, UTC)
-        listed = self.registry.trust_list(self.public_urls, issued_at, validity=self.validity)
-        document = listed.to_document(self.registry.operator_key())
+        listed = self.registry.issuers.trust_list(self.public_urls, issued_at, validity=self.validity)
+        document = listed.to_document(self.registry.issuers.operator_key())
         made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
         self._document, self._document_slot = made, slot
         return made
@@ -121,7 +122,7 @@ def _principal(
         svc.metrics.auth_refused.labels("missing").inc()
         _refused(svc, client, "anonymous", "auth.missing", request)
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    principal = svc.registry.authenticate(credentials.credentials)
+    principal = svc.registry.tokens.authenticate(credentials.credentials)
     if principal is None:
         svc.metrics.auth_refused.labels("unknown").inc()
         log.warning("refused an unknown or withdrawn token", extra={"fields": {"client": client}})

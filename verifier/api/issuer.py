@@ -20,17 +20,12 @@ from verifier.api.schemas import (
     status_change_model,
 )
 from verifier.check import validity_state
+from verifier.issuing import issue
 from verifier.model import Certificate
 from verifier.samples import demo_certificates
 from verifier.status import Action
-from verifier.store.registry import (
-    CURSOR_PATTERN,
-    CertificateRecord,
-    ListFilter,
-    Principal,
-    decode_cursor,
-    encode_cursor,
-)
+from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
+from verifier.store.records import CertificateRecord, ListFilter, Principal
 from verifier.verdict import StatusState
 
 log = logging.getLogger("verifier.issuer")
@@ -95,7 +90,7 @@ def create(
     response: Response,
 ) -> CertificateOut:
     """Seal and register one certificate; its number is generated when the body has none."""
-    (record,) = svc.registry.issue(principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
+    (record,) = issue(svc.registry, principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
     issued(svc, principal, [record])
     response.headers["Location"] = f"/api/v1/certificates/{record.id}"
     return certificate_out(svc, record)
@@ -108,7 +103,7 @@ def create_batch(
     body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)], principal: IssuerDep, svc: ServicesDep
 ) -> BatchOut:
     """Seal and register every certificate of the batch, or none of them."""
-    records = svc.registry.issue(principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
+    records = issue(svc.registry, principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
     issued(svc, principal, records)
     return BatchOut(certificates=[certificate_out(svc, r) for r in records])
 
@@ -134,7 +129,7 @@ def list_certificates(
         raise HTTPException(422, f"cursor: {exc}") from None
     filters = ListFilter(StatusState(status_) if status_ else None, scheme, credit_code, valid_on)
     assert principal.issuer_id is not None
-    records, last = svc.registry.list_certificates(principal.issuer_id, filters, after, limit)
+    records, last = svc.registry.certificates.page(principal.issuer_id, filters, after, limit)
     return PageOut(
         certificates=[certificate_out(svc, r) for r in records],
         next_cursor=encode_cursor(last) if last is not None else None,
@@ -145,7 +140,7 @@ def list_certificates(
 def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
     """The certificate with its current status; another issuer's id answers 404."""
     assert principal.issuer_id is not None
-    return certificate_out(svc, svc.registry.get(principal.issuer_id, certificate_id))
+    return certificate_out(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
 
 
 @router.get(
@@ -157,7 +152,7 @@ def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep)
 def get_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
     """The PDF bytes recorded at issuance (their SHA-256 is the certificate's ``pdf_sha256``)."""
     assert principal.issuer_id is not None
-    pdf = svc.registry.pdf(principal.issuer_id, certificate_id)
+    pdf = svc.registry.certificates.pdf(principal.issuer_id, certificate_id)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -169,7 +164,9 @@ def _status_route(action: Action) -> None:
     body_model = status_change_model(action)
 
     def change(certificate_id: str, body: StatusChangeIn, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
-        record = svc.registry.change_status(principal, certificate_id, action, body.reason, body.note, svc.clock())
+        record = svc.registry.certificates.change_status(
+            principal, certificate_id, action, body.reason, body.note, svc.clock()
+        )
         svc.metrics.status_changes.labels(action.value).inc()
         fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": body.reason}
         log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})

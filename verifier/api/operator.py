@@ -33,7 +33,7 @@ def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> I
 )
 def create_token(issuer_id: str, body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
     """Another token for the issuer (answered once)."""
-    token_id, token = svc.registry.issue_token(principal, issuer_id, body.label, svc.clock())
+    token_id, token = svc.registry.tokens.create(principal, issuer_id, body.label, svc.clock())
     log.info("token %s created", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
     return TokenOut(id=token_id, token=token)
 
@@ -41,7 +41,7 @@ def create_token(issuer_id: str, body: TokenIn, principal: OperatorDep, svc: Ser
 @router.get("/{issuer_id}/tokens", responses=ERRORS | NOT_FOUND, summary="The issuer's tokens")
 def list_tokens(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
     """Every token of the issuer, live and withdrawn (never their text)."""
-    return [TokenInfo(**t) for t in svc.registry.list_tokens(issuer_id)]
+    return [TokenInfo(**t) for t in svc.registry.tokens.of(issuer_id)]
 
 
 @router.post(
@@ -52,14 +52,14 @@ def list_tokens(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> lis
 )
 def withdraw_token(issuer_id: str, token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
     """Withdraw a token: its very next request fails."""
-    svc.registry.withdraw_token(principal, issuer_id, token_id, svc.clock())
+    svc.registry.tokens.withdraw(principal, issuer_id, token_id, svc.clock())
     log.info("token %s withdrawn", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
 
 
 @router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND, summary="Rotate the issuer's key")
 def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyOut:
     """A new signing key; certificates sealed with the old one stay verifiable."""
-    record = svc.registry.rotate_key(principal, issuer_id, svc.clock())
+    record = svc.registry.issuers.rotate_key(principal, issuer_id, svc.clock())
     svc.trust.refresh()
     log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
     return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)
@@ -84,9 +84,9 @@ def withdraw_key(
     holders have QR codes that also check offline.
     """
     at = svc.clock()
-    replacement = svc.registry.withdraw_key(principal, issuer_id, kid, at)
+    replacement = svc.registry.issuers.withdraw_key(principal, issuer_id, kid, at)
     svc.trust.refresh()
-    active = replacement.kid_hex if replacement else svc.registry.signing_key(issuer_id).record.kid_hex
+    active = replacement.kid_hex if replacement else svc.registry.issuers.signing_key(issuer_id).record.kid_hex
     fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
     log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})
     return KeyWithdrawnOut(issuer=issuer_id, withdrawn_kid=kid, withdrawn_at=at, active_kid=active)
@@ -95,7 +95,7 @@ def withdraw_key(
 @tokens.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="A further operator token")
 def create_operator_token(body: TokenIn, principal: OperatorDep, svc: ServicesDep) -> TokenOut:
     """Another operator token (answered once), e.g. one per person or system that administers issuers."""
-    token_id, token = svc.registry.create_operator_token(principal, body.label, svc.clock())
+    token_id, token = svc.registry.tokens.create_operator(principal, body.label, svc.clock())
     log.info("operator token %s created", token_id, extra={"fields": {"token_id": token_id}})
     return TokenOut(id=token_id, token=token)
 
@@ -103,7 +103,7 @@ def create_operator_token(body: TokenIn, principal: OperatorDep, svc: ServicesDe
 @tokens.get("", responses=ERRORS, summary="The operator's tokens")
 def list_operator_tokens(principal: OperatorDep, svc: ServicesDep) -> list[TokenInfo]:
     """Every operator token, live and withdrawn (never their text); the configured admin token is not listed."""
-    return [TokenInfo(**t) for t in svc.registry.list_tokens(None)]
+    return [TokenInfo(**t) for t in svc.registry.tokens.of(None)]
 
 
 @tokens.post(
@@ -114,5 +114,5 @@ def list_operator_tokens(principal: OperatorDep, svc: ServicesDep) -> list[Token
 )
 def withdraw_operator_token(token_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
     """Withdraw an operator token (the generated admin token too): its very next request fails."""
-    svc.registry.withdraw_token(principal, None, token_id, svc.clock())
+    svc.registry.tokens.withdraw(principal, None, token_id, svc.clock())
     log.info("operator token %s withdrawn", token_id, extra={"fields": {"token_id": token_id}})

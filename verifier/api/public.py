@@ -44,7 +44,7 @@ def check_online(
     """
     start = time.perf_counter()
     at: datetime = svc.clock()
-    lookup = svc.registry.lookup_seal
+    lookup = svc.registry.seals.lookup
 
     def run() -> VerificationResult:
         trust_list = svc.trust.get()
@@ -112,7 +112,7 @@ async def verify_pdf(
     result, source = check_file(svc, request.scope, found)
     payload = result.to_json()
     digest = hashlib.sha256(data).digest()
-    issued = svc.registry.pdf_digest(result.registered.certificate_id) if result.registered else None
+    issued = svc.registry.certificates.pdf_digest(result.registered.certificate_id) if result.registered else None
     payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
     return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
 
@@ -130,7 +130,7 @@ async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
         raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
     if not data.startswith(b"%PDF-"):
         raise FileRefused("not_pdf", "the file is not a PDF", 415)
-    issued = await run_in_threadpool(svc.registry.seal_of_pdf, hashlib.sha256(data).digest())
+    issued = await run_in_threadpool(svc.registry.certificates.seal_of_pdf, hashlib.sha256(data).digest())
     if issued is not None:
         return FileSeal(issued, ())
     client = client_of(request.scope)
@@ -170,7 +170,7 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
     result, _ = check_file(svc, request.scope, found)
     identical = None
     if result.registered is not None:
-        issued = await run_in_threadpool(svc.registry.pdf_digest, result.registered.certificate_id)
+        issued = await run_in_threadpool(svc.registry.certificates.pdf_digest, result.registered.certificate_id)
         identical = issued == hashlib.sha256(data).digest()
     headers = {**PAGE_HEADERS, "Content-Language": language}
     return HTMLResponse(page(result, language, identical), status_code=status, headers=headers)
@@ -179,7 +179,7 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
 def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:
     """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was."""
     start = time.perf_counter()
-    at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.lookup_seal
+    at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.seals.lookup
     if found.seal is not None:
         result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
     elif found.qr_texts:

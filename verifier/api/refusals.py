@@ -113,6 +113,6 @@ class RefusalLog:
 
     def _write(self, actor: str, action: str, target: str, at: datetime, detail: dict[str, Any]) -> None:
         try:
-            self.registry.record_refusal(actor, action, redact(target), at, detail)
+            self.registry.audit.record(actor, action, redact(target), at, detail)
         except Exception:
             log.exception("could not audit a refused request", extra={"fields": {"action": action}})

@@ -1,0 +1,111 @@
+"""The import graph of ``verifier/``, read from the source (no module is imported), and its floors.
+
+    .venv/bin/python -m tests.import_graph      prints each floor: the modules that import only from below
+
+Every ``import``/``from … import`` of a ``verifier`` module counts, wherever it stands (inside a
+function or under ``TYPE_CHECKING`` too): a circle hidden in a function is still a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "verifier"
+
+
+def _name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (the migrations' scripts are Alembic's, not ours)."""
+    return {_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if "migrations" not in p.parts}
+
+
+def graph() -> dict[str, set[str]]:
+    """Module → the package's modules it imports."""
+    known = modules()
+    edges: dict[str, set[str]] = {}
+    for name, path in known.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                for alias in node.names:  # `from verifier import base32` imports the module verifier.base32
+                    found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+        edges[name] = {m for m in found if m in known and m != name}
+    return edges
+
+
+def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    todo = list(edges[start])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(edges[module])
+    return seen
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, round a circle (strongly connected, Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in sorted(edges[module]):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def floors(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The modules by floor: floor 0 imports nothing of the package, floor n only from floors below n."""
+    level: dict[str, int] = {}
+
+    def floor(module: str) -> int:
+        if module not in level:
+            level[module] = 1 + max((floor(m) for m in edges[module]), default=-1)
+        return level[module]
+
+    for module in edges:
+        floor(module)
+    return [sorted(m for m, n in level.items() if n == k) for k in range(max(level.values()) + 1)]
+
+
+if __name__ == "__main__":
+    edges = graph()
+    if circles(edges):
+        raise SystemExit(f"import circles: {circles(edges)}")
+    for number, members in enumerate(floors(edges)):
+        print(f"floor {number}: {' '.join(m.removeprefix('verifier.') for m in members)}")

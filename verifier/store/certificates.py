@@ -1,0 +1,279 @@
+"""Certificates, their PDFs and status events: stored, listed, looked up, suspended and revoked.
+
+Certificates and status events are only ever inserted; a certificate's status is its latest event
+(none: active). Rows map to :class:`~verifier.store.records.CertificateRecord` here, beside the queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
+
+from verifier.status import REASONS, Action, TransitionRefused, next_state
+from verifier.store.audit import audited
+from verifier.store.records import (
+    CertificateRecord,
+    Conflict,
+    ListFilter,
+    NewCertificate,
+    NotFound,
+    Principal,
+    StatusRecord,
+    issuer_of,
+)
+from verifier.store.tables import certificate_pdfs, certificates, status_events
+from verifier.verdict import StatusState
+
+MAX_PAGE = 200
+CURSOR_PATTERN = r"^[0-9a-f]{1,15}$"
+
+
+def encode_cursor(seq: int) -> str:
+    """A page cursor: where the previous page ended (opaque to clients; hex today)."""
+    return format(seq, "x")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Inverse of :func:`encode_cursor`; raises ValueError on anything else."""
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise ValueError("not a cursor this service wrote")
+    return int(cursor, 16)
+
+
+# Certificates with the digest of their PDF, when they have one.
+_WITH_PDF_DIGEST = select(certificates, certificate_pdfs.c.sha256.label("pdf_sha256")).select_from(
+    certificates.outerjoin(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+)
+
+
+def _row_of(issuer_id: str, new: NewCertificate) -> dict[str, Any]:
+    return {
+        "id": new.id,
+        "issuer_id": issuer_id,
+        "number": new.number,
+        "scheme": new.scheme,
+        "credit_code": new.credit_code,
+        "valid_from": new.valid_from,
+        "valid_until": new.valid_until,
+        "record": new.record,
+        "kid": new.kid,
+        "issued_at": new.issued_at,
+        "cose": new.cose,
+        "seal_sha256": hashlib.sha256(new.cose).digest(),
+        "qr_text": new.qr_text,
+    }
+
+
+def _record_from_row(row: Any, status: StatusRecord) -> CertificateRecord:
+    digest = row.get("pdf_sha256") if hasattr(row, "get") else None
+    return CertificateRecord(
+        pdf_sha256=digest.hex() if digest else None,
+        id=row["id"],
+        issuer_id=row["issuer_id"],
+        number=row["number"],
+        record=row["record"],
+        kid=row["kid"],
+        issued_at=row["issued_at"],
+        qr_text=row["qr_text"],
+        status=status,
+    )
+
+
+def _status(conn: Connection, certificate_seq: int) -> StatusRecord:
+    event = conn.execute(
+        select(status_events.c.state, status_events.c.reason, status_events.c.note, status_events.c.at)
+        .where(status_events.c.certificate_seq == certificate_seq)
+        .order_by(status_events.c.seq.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return StatusRecord(StatusState.ACTIVE)
+    return StatusRecord(StatusState(event.state), event.reason, event.note, event.at)
+
+
+def _refuse_taken(conn: Connection, issuer_id: str, numbers: Sequence[str]) -> None:
+    taken = sorted(
+        conn.execute(
+            select(certificates.c.number).where(
+                certificates.c.issuer_id == issuer_id, certificates.c.number.in_(numbers)
+            )
+        ).scalars()
+    )
+    if taken:
+        raise Conflict(f"certificate numbers exist already: {', '.join(taken)}")
+
+
+class Certificates:
+    """The certificates on one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def refuse_taken(self, issuer_id: str, numbers: Sequence[str]) -> None:
+        """Raise :class:`Conflict` naming those of ``numbers`` the issuer has used already."""
+        with self.engine.connect() as conn:
+            _refuse_taken(conn, issuer_id, numbers)
+
+    def add(self, actor: Principal, batch: Sequence[NewCertificate], at: datetime) -> list[CertificateRecord]:
+        """Store a batch of the issuer's certificates with their PDFs and audit entries, all or none.
+
+        Raises :class:`Conflict` when a number is taken (by another request meanwhile, too).
+        """
+        issuer_id = issuer_of(actor)
+        rows = [_row_of(issuer_id, new) for new in batch]
+        try:
+            with audited(self.engine, actor.token_id, at) as change:
+                _refuse_taken(change.conn, issuer_id, [new.number for new in batch])
+                change.conn.execute(insert(certificates), rows)
+                records = [_record_from_row(row, StatusRecord(StatusState.ACTIVE)) for row in rows]
+                rendered = [(record, new.pdf) for record, new in zip(records, batch, strict=True) if new.pdf]
+                if rendered:
+                    seqs = dict(
+                        change.conn.execute(
+                            select(certificates.c.id, certificates.c.seq).where(
+                                certificates.c.id.in_([record.id for record, _ in rendered])
+                            )
+                        ).all()
+                    )
+                    digests = {record.id: hashlib.sha256(pdf).digest() for record, pdf in rendered}
+                    change.conn.execute(
+                        insert(certificate_pdfs),
+                        [
+                            {"certificate_seq": seqs[record.id], "pdf": pdf, "sha256": digests[record.id]}
+                            for record, pdf in rendered
+                        ],
+                    )
+                    records = [replace(r, pdf_sha256=digests[r.id].hex()) if r.id in digests else r for r in records]
+                change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
+        except IntegrityError:
+            raise Conflict("a certificate number was taken meanwhile; retry") from None
+        return records
+
+    def pdf_digest(self, certificate_id: str) -> bytes | None:
+        """The SHA-256 of a certificate's stored PDF, or None when it has none."""
+        with self.engine.connect() as conn:
+            digest = conn.execute(
+                select(certificate_pdfs.c.sha256)
+                .join(certificates, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                .where(certificates.c.id == certificate_id)
+            ).scalar()
+        return bytes(digest) if digest is not None else None
+
+    def seal_of_pdf(self, digest: bytes) -> bytes | None:
+        """The seal of the certificate whose stored PDF has this SHA-256, or None (no such PDF was issued)."""
+        with self.engine.connect() as conn:
+            cose = conn.execute(
+                select(certificates.c.cose)
+                .join(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                .where(certificate_pdfs.c.sha256 == digest)
+                .limit(1)
+            ).scalar()
+        return bytes(cose) if cose is not None else None
+
+    def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
+        """The stored PDF of one of the issuer's certificates; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            pdf = conn.execute(
+                select(certificate_pdfs.c.pdf)
+                .select_from(
+                    certificates.join(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                )
+                .where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
+            ).scalar()
+        if pdf is None:
+            raise NotFound("no such certificate, or it has no PDF")
+        return bytes(pdf)
+
+    def get(self, issuer_id: str, certificate_id: str) -> CertificateRecord:
+        """One of the issuer's certificates; raises :class:`NotFound` for any other id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                _WITH_PDF_DIGEST.where(certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id)
+            ).first()
+            if row is None:
+                raise NotFound("no such certificate")
+            return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def find_number(self, issuer_id: str, number: str) -> CertificateRecord | None:
+        """The issuer's certificate with this number (and its PDF's digest), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                _WITH_PDF_DIGEST.where(certificates.c.issuer_id == issuer_id, certificates.c.number == number)
+            ).first()
+            return None if row is None else _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def page(
+        self, issuer_id: str, filters: ListFilter, after: int | None, limit: int
+    ) -> tuple[list[CertificateRecord], int | None]:
+        """A page of the issuer's certificates in issue order, and the cursor of the next page (None: last)."""
+        latest = (
+            select(status_events.c.state)
+            .where(status_events.c.certificate_seq == certificates.c.seq)
+            .order_by(status_events.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        state = func.coalesce(latest, literal(StatusState.ACTIVE.value))
+        query = _WITH_PDF_DIGEST.add_columns(state.label("current_state")).where(certificates.c.issuer_id == issuer_id)
+        if after is not None:
+            query = query.where(certificates.c.seq > after)
+        if filters.scheme:
+            query = query.where(certificates.c.scheme == filters.scheme)
+        if filters.credit_code:
+            query = query.where(certificates.c.credit_code == filters.credit_code)
+        if filters.valid_on:
+            query = query.where(
+                and_(certificates.c.valid_from <= filters.valid_on, certificates.c.valid_until >= filters.valid_on)
+            )
+        if filters.status:
+            query = query.where(state == filters.status.value)
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(certificates.c.seq).limit(limit + 1)).all()
+            page = rows[:limit]
+            records = [_record_from_row(r._mapping, _status(conn, r.seq)) for r in page]
+        return records, (page[-1].seq if len(rows) > limit else None)
+
+    def change_status(
+        self, actor: Principal, certificate_id: str, action: Action, reason: str, note: str, at: datetime
+    ) -> CertificateRecord:
+        """Suspend, reinstate or revoke one of the caller's certificates.
+
+        Raises :class:`NotFound` for another issuer's certificate, ValueError for a reason code the action
+        does not know, and :class:`Conflict` for a transition the current state does not allow.
+        """
+        issuer_id = issuer_of(actor)
+        if reason not in REASONS[action]:
+            raise ValueError(f"reason must be one of: {', '.join(REASONS[action])}")
+        with audited(self.engine, actor.token_id, at) as change:
+            query = select(certificates).where(
+                certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id
+            )
+            if change.conn.dialect.name == "postgresql":
+                query = query.with_for_update()  # one status change at a time per certificate
+            row = change.conn.execute(query).first()
+            if row is None:
+                raise NotFound("no such certificate")
+            current = _status(change.conn, row.seq)
+            try:
+                state = next_state(action, current.state)
+            except TransitionRefused as exc:
+                raise Conflict(str(exc)) from None
+            change.conn.execute(
+                insert(status_events).values(
+                    certificate_seq=row.seq, state=state.value, action=action.value, reason=reason,
+                    note=note, actor=actor.token_id, at=at,
+                )
+            )  # fmt: skip
+            change.audit(
+                f"certificate.{action.value}", f"certificate:{certificate_id}",
+                {"reason": reason, "from": current.state.value, "to": state.value},
+            )  # fmt: skip
+            return _record_from_row(row._mapping, StatusRecord(state, reason, note, at))

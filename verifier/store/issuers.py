@@ -1,0 +1,183 @@
+"""Issuers and their keys: the rows the trust list is made of, and the private halves they sign with.
+
+Public keys and their windows live in the database; private keys in the keys folder (``KeyStore``),
+written in the same step as the row that names them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, public_from_raw, public_raw, whole_second
+from verifier.store.audit import Change, audited
+from verifier.store.records import OPERATOR, Conflict, NotFound, Principal, issuer_row
+from verifier.store.tables import issuer_keys, issuers
+from verifier.trust import DEFAULT_VALIDITY, TrustedIssuer, TrustList
+from verifier.verdict import IssuerInfo
+
+
+def _insert_key(conn: Connection, issuer_id: str, record: KeyRecord, active: bool) -> None:
+    conn.execute(
+        insert(issuer_keys).values(
+            kid=record.kid, issuer_id=issuer_id, public_key=public_raw(record.public_key),
+            not_before=record.not_before, not_after=record.not_after, active=active,
+        )
+    )  # fmt: skip
+
+
+def _key_record(row: Any) -> KeyRecord:
+    return KeyRecord(row.kid, public_from_raw(row.public_key), row.not_before, row.not_after)
+
+
+def _closing(at: datetime) -> datetime:
+    """Where a key's window ends when it is retired at ``at``: the end of that second (as Keyring.rotated)."""
+    return whole_second(at) + timedelta(seconds=1)
+
+
+class Issuers:
+    """The issuers and keys on one database (``engine``) and one keys folder (``keys``)."""
+
+    def __init__(self, engine: Engine, keys: KeyStore) -> None:
+        self.engine = engine
+        self.keys = keys
+        self._signing: dict[bytes, SigningKey] = {}
+
+    def ensure_operator_key(self, at: datetime) -> KeyRecord:
+        """The operator's active key (it signs the trust list), made on first start."""
+        if not self.keys.exists(OPERATOR):
+            ring = self.keys.create(OPERATOR, at)
+            with audited(self.engine, "system", at) as change:
+                change.audit("key.create", "operator", {"kid": ring.active.kid_hex})
+        return self.keys.keyring(OPERATOR).active
+
+    def operator_key(self) -> SigningKey:
+        """The operator's active key with its private half (cached after the first read)."""
+        return self._cached(OPERATOR, self.keys.keyring(OPERATOR).active)
+
+    def add(self, change: Change, info: IssuerInfo, key: SigningKey) -> None:
+        """Register an issuer with its first key in the open ``change``; the private half is the caller's to save."""
+        change.conn.execute(
+            insert(issuers).values(id=info.id, name=info.name, name_en=info.name_en, created_at=change.at)
+        )
+        _insert_key(change.conn, info.id, key.record, active=True)
+        change.audit("issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex()})
+
+    def rotate_key(self, actor: Principal, issuer_id: str, at: datetime) -> KeyRecord:
+        """A new active key for the issuer; the old one turns verify-only, its window closed at ``at``."""
+        with audited(self.engine, actor.token_id, at) as change:
+            issuer_row(change.conn, issuer_id)
+            old = change.conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
+            ).one()
+            key = new_signing_key(at)
+            change.conn.execute(
+                update(issuer_keys).where(issuer_keys.c.kid == old.kid).values(active=False, not_after=_closing(at))
+            )
+            _insert_key(change.conn, issuer_id, key.record, active=True)
+            change.audit("key.rotate", f"issuer:{issuer_id}", {"old_kid": old.kid.hex(), "new_kid": key.kid.hex()})
+            self.keys.save_private(issuer_id, key)
+        self._signing[key.kid] = key
+        return key.record
+
+    def withdraw_key(self, actor: Principal, issuer_id: str, kid_hex: str, at: datetime) -> KeyRecord | None:
+        """Withdraw a compromised key: the published trust list no longer carries it, from now on.
+
+        Offline verifiers, once they fetch the new trust list, then refuse every seal made with it
+        (``unknown_issuer``), including one a thief backdates into its old window. The service's own
+        checks keep the key, because a seal the registry issued is genuine whichever key made it and any
+        other seal is ``unregistered``. An active key is replaced by a new one first; returns that one.
+        """
+        kid = bytes.fromhex(kid_hex) if re.fullmatch(r"[0-9a-f]{16}", kid_hex) else b""
+        replacement: SigningKey | None = None
+        with audited(self.engine, actor.token_id, at) as change:
+            issuer_row(change.conn, issuer_id)
+            row = change.conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.kid == kid)
+            ).first()
+            if row is None:
+                raise NotFound(f"issuer {issuer_id} has no key {kid_hex}")
+            if row.withdrawn_at is not None:
+                raise Conflict(f"key {kid_hex} was withdrawn on {row.withdrawn_at.isoformat()}")
+            closes = _closing(at)
+            if row.active:
+                replacement = new_signing_key(at)
+                _insert_key(change.conn, issuer_id, replacement.record, active=True)
+            change.conn.execute(
+                update(issuer_keys)
+                .where(issuer_keys.c.kid == kid)
+                .values(active=False, withdrawn_at=at, not_after=min(row.not_after or closes, closes))
+            )
+            new_kid = replacement.kid.hex() if replacement else None
+            change.audit("key.withdraw", f"issuer:{issuer_id}", {"kid": kid_hex, "new_kid": new_kid})
+            if replacement is not None:
+                self.keys.save_private(issuer_id, replacement)
+        self._signing.pop(kid, None)
+        if replacement is None:
+            return None
+        self._signing[replacement.kid] = replacement
+        return replacement.record
+
+    def get(self, issuer_id: str) -> IssuerInfo:
+        """The issuer's names; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            row = issuer_row(conn, issuer_id)
+        return IssuerInfo(row.id, row.name, row.name_en)
+
+    def exists(self, issuer_id: str) -> bool:
+        """Whether the issuer is registered."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(issuers.c.id).where(issuers.c.id == issuer_id)).first() is not None
+
+    def trust_list(
+        self, public_urls: Sequence[str], at: datetime, withdrawn: bool = False, validity: timedelta = DEFAULT_VALIDITY
+    ) -> TrustList:
+        """Every issuer and every key it ever had (active and verify-only), as of ``at``, valid for ``validity``.
+
+        Withdrawn keys are left out, as in the list the service publishes, unless ``withdrawn``: the
+        service's own online checks keep them (see :meth:`withdraw_key`). The version is the number of
+        keys plus the number withdrawn: every change to the list (an issuer, a rotation, a withdrawal)
+        adds a key or withdraws one, so it only goes up, and every replica computes the same.
+        """
+        query = select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)
+        if not withdrawn:
+            query = query.where(issuer_keys.c.withdrawn_at.is_(None))
+        with self.engine.connect() as conn:
+            issuer_rows = conn.execute(select(issuers).order_by(issuers.c.id)).all()
+            key_rows = conn.execute(query).all()
+            version = conn.execute(
+                select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)
+            ).scalar_one()
+        by_issuer: dict[str, list[KeyRecord]] = {}
+        for row in key_rows:
+            by_issuer.setdefault(row.issuer_id, []).append(_key_record(row))
+        issued_at = at.replace(microsecond=0)
+        return TrustList(
+            issued_at=issued_at,
+            public_urls=tuple(public_urls),
+            issuers=tuple(
+                TrustedIssuer(IssuerInfo(r.id, r.name, r.name_en), tuple(by_issuer.get(r.id, ()))) for r in issuer_rows
+            ),
+            version=int(version),
+            expires_at=issued_at + validity,
+        )
+
+    def signing_key(self, issuer_id: str) -> SigningKey:
+        """The issuer's active key with its private half (cached after the first read)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
+            ).first()
+        if row is None:
+            raise NotFound(f"no issuer {issuer_id}")
+        return self._cached(issuer_id, _key_record(row))
+
+    def _cached(self, owner: str, record: KeyRecord) -> SigningKey:
+        key = self._signing.get(record.kid)
+        if key is None:
+            key = self._signing[record.kid] = self.keys.private_key(owner, record)
+        return key

@@ -1,0 +1,129 @@
+"""What the store hands out and takes in: callers, refusals, and plain records of certificates.
+
+Nothing here knows how a certificate is sealed or rendered: a certificate to store arrives as bytes
+and strings (:class:`NewCertificate`), made by :mod:`verifier.issuing`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from verifier.errors import VerifierError
+from verifier.store.tables import issuers
+from verifier.verdict import StatusState
+
+OPERATOR = "operator"  # the operator's keyring, and the owner of every token with no issuer
+
+
+class Role(enum.Enum):
+    """Who a token speaks for."""
+
+    OPERATOR = "operator"
+    ISSUER = "issuer"
+    METRICS = "metrics"  # reads /metrics, nothing else
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the token's id (as the audit log names it), its role and issuer."""
+
+    token_id: str
+    role: Role
+    issuer_id: str | None = None
+
+
+class RegistryError(VerifierError):
+    """A request the registry refuses; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+
+
+class NotFound(RegistryError):
+    """No such thing, or not this caller's (never say which)."""
+
+    status = 404
+
+
+class Forbidden(RegistryError):
+    """A valid token without the right role."""
+
+    status = 403
+
+
+class Conflict(RegistryError):
+    """Already exists, or not allowed from the current state."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """A certificate's current status: state, and for a change the reason, note and time."""
+
+    state: StatusState
+    reason: str | None = None
+    note: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """A registered certificate as the issuer API shows it."""
+
+    id: str
+    issuer_id: str
+    number: str
+    record: dict[str, Any]
+    kid: bytes
+    issued_at: datetime
+    qr_text: str
+    status: StatusRecord
+    pdf_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCertificate:
+    """A sealed (and perhaps rendered) certificate to store: its searchable fields, record and bytes."""
+
+    id: str
+    number: str
+    scheme: str
+    credit_code: str
+    valid_from: date
+    valid_until: date
+    record: dict[str, Any]  # the certificate as JSON, as the registry shows it
+    kid: bytes
+    issued_at: datetime
+    cose: bytes
+    qr_text: str
+    pdf: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Filters of the certificate list; None means any."""
+
+    status: StatusState | None = None
+    scheme: str | None = None
+    credit_code: str | None = None
+    valid_on: date | None = None
+
+
+def issuer_of(actor: Principal) -> str:
+    """The issuer an issuer token speaks for; raises :class:`Forbidden` for any other token."""
+    if actor.role is not Role.ISSUER or actor.issuer_id is None:
+        raise Forbidden("only an issuer token can do this")
+    return actor.issuer_id
+
+
+def issuer_row(conn: Connection, issuer_id: str) -> Any:
+    """The issuer's row; raises :class:`NotFound`."""
+    row = conn.execute(select(issuers).where(issuers.c.id == issuer_id)).first()
+    if row is None:
+        raise NotFound(f"no issuer {issuer_id}")
+    return row
