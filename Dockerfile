@@ -25,11 +25,12 @@ WORKDIR /src
 COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
-    && mkdir verifier && touch verifier/__init__.py README.md \
-    && /opt/verifier/bin/pip install --no-cache-dir --quiet . \
-    && /opt/verifier/bin/pip uninstall --yes --quiet verifier
+    && python3 -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" \
+        > /tmp/requirements.txt \
+    && /opt/verifier/bin/pip install --no-cache-dir --quiet -r /tmp/requirements.txt
 COPY README.md ./
 COPY verifier ./verifier
+COPY templates ./templates
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
     && /opt/verifier/bin/pip install --no-cache-dir --quiet --no-deps . \

@@ -197,3 +197,26 @@ def test_the_wheel_works_outside_the_repository(tmp_path: Path) -> None:
                   "--operator-key", str(folder / "operator.pub.pem"), cwd=home, program=str(python))  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("GENUINE SEAL: status not checked (offline")
+    # The public page, rendered from the wheel's own templates/ (the checkout keeps them at its top level).
+    script = home / "page.py"
+    script.write_text(PAGE_FROM_THE_WHEEL, "utf-8")
+    segment = (folder / "zhejiang-made-kettle.qr.txt").read_text("ascii").strip().rsplit("/", 1)[1]
+    page = subprocess.run([str(python), str(script), segment], cwd=home, capture_output=True, text=True, timeout=120)
+    assert page.returncode == 0, page.stderr
+    templates, status, html = page.stdout.split("\n", 2)
+    assert templates == str(Path(site) / "verifier" / "templates"), templates
+    assert status == "200"
+    assert "genuine and in force" in html
+
+
+PAGE_FROM_THE_WHEEL = """
+import sys
+from fastapi.testclient import TestClient
+from verifier.api.app import create_app
+from verifier.config import load_settings
+from verifier.render import TEMPLATES
+
+with TestClient(create_app(load_settings())) as client:
+    page = client.get("/c/" + sys.argv[1], params={"lang": "en"})
+print(TEMPLATES, page.status_code, page.text, sep="\\n")
+"""

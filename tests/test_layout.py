@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import verifier
 from tests.import_graph import circles, graph, modules, reachable
+
+REPO = Path(__file__).resolve().parents[1]
 
 # What the store must never reach, even through another module: it persists and reads records.
 NOT_FOR_THE_STORE = {
@@ -62,3 +66,18 @@ def test_every_public_name_resolves() -> None:
         assert getattr(verifier, name) is not None, name
     assert verifier.Verdict.VALID.value == "valid"
     assert set(verifier.__all__) <= set(dir(verifier))
+
+
+def _folders(top: Path, package: str) -> set[str]:
+    return {package} | {
+        ".".join([package, *p.relative_to(top).parts]) for p in top.rglob("*") if p.is_dir() and p.name != "__pycache__"
+    }
+
+
+def test_every_folder_of_the_package_is_in_the_build() -> None:
+    """pyproject.toml lists the packages (templates/ is mapped in): a new folder must be added there."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"verifier.templates": "templates"}
+    on_disk = _folders(REPO / "verifier", "verifier") | _folders(REPO / "templates", "verifier.templates")
+    assert set(setuptools["packages"]) == on_disk
+    assert not (REPO / "verifier" / "templates").exists()

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Clock, make_settings
 from verifier.api.app import create_app
-from verifier.cli import UsageError, _metrics_folder
+from verifier.cli.common import UsageError
+from verifier.cli.serve import metrics_folder
 from verifier.store.backup import backup_sqlite
 
 
@@ -43,13 +44,13 @@ def test_metrics_folder_deletes_only_prometheus_files(tmp_path: Path, monkeypatc
     for name in ("counter_12.db", "gauge_livesum_12.db", "histogram_7.db", "verifier.db", "notes.db", "counter.txt"):
         (folder / name).write_text("x")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
-    _metrics_folder(settings)
+    metrics_folder(settings)
     assert sorted(p.name for p in folder.iterdir()) == ["counter.txt", "notes.db", "verifier.db"]
     for guarded in (settings.data_dir, settings.keys_dir, tmp_path):
         guarded.mkdir(exist_ok=True)
         monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(guarded))
         with pytest.raises(UsageError, match="folder of their own"):
-            _metrics_folder(settings)
+            metrics_folder(settings)
 
 
 def test_serve_refuses_the_data_folder_for_metrics(tmp_path: Path) -> None:

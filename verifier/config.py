@@ -61,7 +61,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     operator's token; at least 32 characters; when unset, one is generated once and printed),
     ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off),
     ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
-    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: the packaged ``verifier/templates/``),
+    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: ``templates/``, in the package from a wheel),
     ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
     ``VERIFIER_RENDER_IDLE`` (seconds without a batch before the render processes stop, default 120),
     ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),

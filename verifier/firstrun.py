@@ -22,14 +22,13 @@ from verifier.model import parse_certificate
 from verifier.qr import qr_png
 from verifier.samples import demo_certificates
 from verifier.status import Action
-from verifier.store.records import CertificateRecord, Principal, Role
+from verifier.store.records import CLI_ACTOR, CertificateRecord, Principal, Role
 from verifier.store.registry import Registry
 from verifier.store.tokens import FIRST_TOKEN
 from verifier.trust import TrustList
 from verifier.verdict import IssuerInfo
 
 DEMO_ISSUER = IssuerInfo("demo-cert", "浙江制造认证联盟（演示）", "Zhejiang Made Certification Alliance (DEMO)")
-CLI_ACTOR = Principal("cli", Role.OPERATOR)
 DEMO_ISSUER_TOKEN = "demo token"  # noqa: S105 - labels, not secrets
 DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
 DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105

@@ -1,6 +1,6 @@
 """The verification page's languages: message catalogues and the choice of language.
 
-Catalogues are JSON files under ``verifier/templates/locales/`` (one per language, the same keys in each); the
+Catalogues are JSON files under ``templates/locales/`` (one per language, the same keys in each); the
 page's words live there, never in the template. A language is chosen by ``?lang=``, then by the
 ``Accept-Language`` header (quality values honoured), then English.
 """

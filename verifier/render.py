@@ -23,7 +23,17 @@ from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.qr import qr_svg
 from verifier.verdict import IssuerInfo
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+def _find_templates() -> Path:
+    """``templates/``: inside the package when installed from a wheel, beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "templates", here.parent / "templates"):
+        if (folder / "certificate.html.j2").is_file():
+            return folder
+    raise FileNotFoundError(f"no templates/ in {here} or beside it: reinstall the package")
+
+
+TEMPLATES = _find_templates()
 SEAL_ATTACHMENT = "seal.cose"
 XMP_NAMESPACE = "https://verifier.zhejiang-made.example/ns/seal/1.0/"
 

@@ -37,6 +37,9 @@ class Principal:
     issuer_id: str | None = None
 
 
+CLI_ACTOR = Principal("cli", Role.OPERATOR)  # the command line, as the audit log names it
+
+
 class RegistryError(VerifierError):
     """A request the registry refuses; ``status`` is the HTTP status it maps to."""
 

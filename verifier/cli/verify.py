@@ -1,0 +1,183 @@
+"""``verifier verify``: a certificate checked offline against a signed trust list, as a customs officer would."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from verifier.check import verify, verify_cose
+from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
+from verifier.config import Settings
+from verifier.keys import load_public_key_pem
+from verifier.pdfread import FileRefused
+from verifier.result import VerificationResult
+from verifier.trust import DEFAULT_MAX_AGE, TrustList, TrustListStale, check_current
+from verifier.uploads import read_bounded
+from verifier.verdict import Verdict
+
+_HEADLINES = {
+    Verdict.VALID: "VALID: genuine and in force",
+    Verdict.SUSPENDED: "SUSPENDED: genuine, but not in force at present",
+    Verdict.REVOKED: "REVOKED: genuine, but withdrawn for good",
+    Verdict.EXPIRED: "EXPIRED: genuine, but its validity period has ended",
+    Verdict.NOT_YET_VALID: "NOT YET VALID: genuine, but its validity period has not begun",
+    Verdict.INVALID: "INVALID: forged or altered, do not accept",
+    Verdict.UNKNOWN_ISSUER: "UNKNOWN ISSUER: not signed by a trusted issuer key, do not accept",
+    Verdict.UNREGISTERED: "UNREGISTERED: signed, but never issued by the registry, do not accept",
+    Verdict.MALFORMED: "MALFORMED: not a certificate code",
+}
+
+
+def register(commands: Commands) -> None:
+    """Add ``verify`` to the command line."""
+    check = commands.add_parser("verify", help="check a certificate offline against a trust list")
+    check.add_argument(
+        "input", metavar="INPUT", help="the QR text, or a certificate PDF, or a photo or scan of one (PNG, JPEG)"
+    )
+    check.add_argument("--trust-list", required=True, type=Path, metavar="FILE", help="a signed trust list")
+    check.add_argument(
+        "--operator-key",
+        type=Path,
+        metavar="PEM",
+        help="the operator's public key the trust list must be signed with (default: the operator "
+        "keyring under VERIFIER_KEYS_DIR)",
+    )
+    check.add_argument("--at", type=moment, metavar="TIME", help="check as of this ISO 8601 time (default: now)")
+    check.add_argument(
+        "--max-age",
+        type=days,
+        default=DEFAULT_MAX_AGE,
+        metavar="DAYS",
+        help="refuse a trust list older than this many days (default 7)",
+    )
+    check.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="remember the highest trust list version accepted here, and refuse an older one (a replay)",
+    )
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.set_defaults(run=_verify)
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    if args.operator_key:
+        operator_keys = [load_public_key_pem(read_bytes(args.operator_key))]
+    else:
+        store = key_store(settings)
+        if not store.exists(OPERATOR):
+            raise UsageError("no operator key to check the trust list with: pass --operator-key PEM")
+        operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
+    trust_list = TrustList.from_document(read_bytes(args.trust_list), operator_keys)
+    at = args.at or datetime.now(UTC)
+    try:
+        check_current(trust_list, at, args.max_age, _seen_version(args.state))
+    except TrustListStale as exc:
+        print(f"verifier: {args.trust_list}: {exc}", file=sys.stderr)
+        return TRUST_LIST_REFUSED
+    if args.state:
+        _remember_version(args.state, trust_list)
+    result = _check_input(args.input, trust_list, at)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(_describe(result))
+    return 0 if result.verdict is Verdict.VALID else 1
+
+
+def _seen_version(state: Path | None) -> int | None:
+    """The highest trust list version recorded in ``state``, or None when there is no such file yet."""
+    if state is None or not state.exists():
+        return None
+    try:
+        version = json.loads(read_bytes(state))["trust_list_version"]
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{state} is not a state file this command wrote; remove it to start afresh") from None
+    if type(version) is not int:
+        raise UsageError(f"{state} is not a state file this command wrote; remove it to start afresh")
+    return version
+
+
+def _remember_version(state: Path, trust_list: TrustList) -> None:
+    """Record the list's version in ``state`` (written whole, then renamed), unless a higher one is there."""
+    seen = _seen_version(state)
+    if seen is not None and seen >= trust_list.version:
+        return
+    entry = {"trust_list_version": trust_list.version, "issued_at": trust_list.issued_at.isoformat()}
+    partial = state.with_name(state.name + ".partial")
+    try:
+        partial.write_text(json.dumps(entry) + "\n", "utf-8")
+        partial.replace(state)
+    except OSError as exc:
+        raise UsageError(f"cannot write {state}: {exc.strerror}") from None
+
+
+def _check_input(given: str, trust_list: TrustList, at: datetime) -> VerificationResult:
+    """QR text, or a file: a certificate PDF (its embedded seal, else its QR code) or a photo or scan."""
+    path = Path(given)
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
+        return verify(given.strip(), trust_list, at)
+    data = read_bytes(path)
+    try:  # in a worker process under the service's limits: the file may come from anyone
+        found = read_bounded("pdf" if suffix == ".pdf" else "image", data)
+    except FileRefused as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    if found.seal is not None:
+        return verify_cose(found.seal, trust_list, at)
+    if not found.qr_texts:
+        raise UsageError(f"{path}: no certificate seal and no QR code found")
+    return verify(found.qr_texts[0], trust_list, at)
+
+
+def _describe(result: VerificationResult) -> str:
+    headline = _HEADLINES[result.verdict]
+    status = result.status
+    if status.trust_list_issued_at is not None and result.verdict is Verdict.VALID:
+        # Offline nothing says whether the issuer has suspended or revoked it: never "in force".
+        headline = f"GENUINE SEAL: status not checked (offline; trust list {_age(status.trust_list_age_seconds)} old)"
+    lines = [
+        headline,
+        f"  reason:      {result.reason.value}" + (f" ({result.detail})" if result.detail else ""),
+    ]
+    sig = result.signature
+    if sig.valid is not None or sig.kid:
+        owner = f" of {sig.issuer.id} ({sig.issuer.name_en})" if sig.issuer else ""
+        state = {True: "valid", False: "does NOT verify", None: "not checked"}[sig.valid]
+        lines.append(f"  signature:   {state}, key {sig.kid}{owner}")
+    if result.validity:
+        v = result.validity
+        lines.append(f"  validity:    {v.valid_from} to {v.valid_until} ({v.state.value.replace('_', ' ')})")
+    if status.trust_list_issued_at is not None:
+        lines.append(
+            f"  status:      {status.state.value} (offline check; trust list of "
+            f"{status.trust_list_issued_at:%Y-%m-%d %H:%M} UTC, {_age(status.trust_list_age_seconds)} old)"
+        )
+    cert = result.certificate
+    if cert:
+        lines.append(f"  certificate: {cert.number} ({cert.scheme.value}), sealed {cert.issued_at:%Y-%m-%d}")
+        lines.append(f"  holder:      {cert.holder_name_en} (credit code {cert.credit_code})")
+        for product in cert.products:
+            lines.append(f"  product:     {product.name_en}: {', '.join(product.models)} (HS {product.hs_code})")
+        lines.append(f"  standards:   {'; '.join(cert.standards)}")
+        lines.append(f"  markets:     {' '.join(cert.markets)}")
+        if cert.exemption:
+            e = cert.exemption
+            lines.append(
+                f"  exemption:   {e.quantity} {e.unit.value}, {e.purpose.value}, {e.amount} {e.currency}, "
+                f"port {e.port_of_entry}"
+            )
+    return "\n".join(lines)
+
+
+def _age(seconds: int | None) -> str:
+    """A trust list's age in words: minutes, hours or days."""
+    seconds = max(0, seconds or 0)
+    if seconds < 7200:
+        return f"{seconds // 60} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} hours"
+    return f"{seconds // 86400} days"
