@@ -13,7 +13,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-decoder bench-attack bench-http bench-issue bench-memory image image-check vectors clean
+.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-issue bench-memory image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -24,7 +24,7 @@ PUBLIC_URL ?=
 run: $(BIN)/.installed
 	$(if $(PUBLIC_URL),VERIFIER_PUBLIC_URL=$(PUBLIC_URL)) $(BIN)/verifier demo --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.installed lint typecheck unit
+test: $(BIN)/.installed node_modules/.installed lint typecheck unit
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check verifier tests bench scripts
@@ -34,7 +34,7 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed
+unit: $(BIN)/.installed node_modules/.installed
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed
@@ -57,6 +57,10 @@ bench-http: $(BIN)/.installed
 bench-issue: $(BIN)/.installed
 	$(BIN)/python bench/issue.py
 
+# Verify time per seal: the JavaScript verifier in Node beside the Python one, over the vectors.
+bench-js: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python bench/verify_js.py
+
 # Memory of a live service at rest, after issuing, and after 1,000 verifications (from its /metrics).
 bench-memory: $(BIN)/.installed
 	$(BIN)/python bench/memory.py
@@ -74,9 +78,17 @@ image:
 image-check: $(BIN)/.installed
 	bash scripts/image-check.sh $(IMAGE)
 
-# Regenerate the published test vectors (the suite checks they match the committed ones).
+# Regenerate the published test vectors and the spec's code tables (the suite checks they match the
+# committed ones).
 vectors: $(BIN)/.installed
 	$(BIN)/python tests/vectors/generate.py
+	$(BIN)/python -c "from verifier import spec; spec.write_tables()"
+
+# The browser parts' npm packages (web/), exactly as package-lock.json has them; Node from Debian if missing.
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || bash scripts/system-deps.sh nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(BIN)/.installed: pyproject.toml scripts/system-deps.sh
 	bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
@@ -86,4 +98,4 @@ $(BIN)/.installed: pyproject.toml scripts/system-deps.sh
 	touch $@
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis *.egg-info

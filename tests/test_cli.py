@@ -109,15 +109,8 @@ def test_usage_errors_exit_2_without_traceback(home: Path, sealed: dict[str, Any
     bad.write_text(json.dumps(data))
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100000)
-    other = tmp_path / "other.pem"
-    other.write_text(run(home, "keys", "public", "zjcert").stdout)
     cases = [
         (("verify", sealed["qr"], "--trust-list", "missing.json"), "cannot read"),
-        (
-            ("verify", sealed["qr"], "--trust-list", "trust.json", "--operator-key", str(other)),
-            "not a pinned operator key",
-        ),
-        (("verify", sealed["qr"], "--trust-list", "issuers.json"), "not a trust list"),
         (("seal", str(bad), "--issuer", "zjcert"), "holder.credit_code"),
         (("seal", str(bad), "--issuer", "zjcert"), "valid_until"),
         (("seal", str(deep), "--issuer", "zjcert"), "not JSON"),
@@ -129,6 +122,19 @@ def test_usage_errors_exit_2_without_traceback(home: Path, sealed: dict[str, Any
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert words in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
+
+
+def test_a_trust_list_it_cannot_use_is_refused(home: Path, sealed: dict[str, Any], tmp_path: Path) -> None:
+    """Exit 3, as for an expired one: the list is refused, whatever is wrong with it."""
+    other = tmp_path / "other.pem"
+    other.write_text(run(home, "keys", "public", "zjcert").stdout)
+    for args, words in (
+        (("--trust-list", "trust.json", "--operator-key", str(other)), "not a pinned operator key"),
+        (("--trust-list", "issuers.json"), "not a trust list"),
+    ):
+        out = run(home, "verify", sealed["qr"], *args)
+        assert (out.returncode, "Traceback" in out.stderr) == (3, False), out.stderr
+        assert words in out.stderr
 
 
 def test_verify_without_operator_key(tmp_path: Path, home: Path, sealed: dict[str, Any]) -> None:

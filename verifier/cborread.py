@@ -66,9 +66,7 @@ class _Reader:
 
     def argument(self, major: int) -> int:
         """The argument of the head at ``pos``, in its shortest form; ``pos`` moves past the head."""
-        data, pos = self.data, self.pos
-        if pos >= len(data):
-            raise CborError("truncated CBOR")
+        data, pos = self.data, self.pos  # the caller has seen the head's first byte
         info = data[pos] & 31
         if info < 24:
             self.pos = pos + 1

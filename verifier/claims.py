@@ -248,7 +248,7 @@ def _product(value: object) -> SealedProduct:
         joined = "\n".join(model_list)
     except TypeError:
         raise ClaimsError("a model is not text") from None
-    if not _MODELS.fullmatch(joined):
+    if joined.count("\n") != len(model_list) - 1 or not _MODELS.fullmatch(joined):  # a line feed is no separator
         raise ClaimsError("a model has characters outside the model alphabet")
     hs_code = hs_code_from_int(_int(hs, "hs code", 0, 10**10))
     if hs_code is None:
@@ -290,7 +290,8 @@ def _texts(values: list[Any], where: str, max_length: int) -> tuple[str, ...]:
     except TypeError:
         raise ClaimsError(f"a {where} is not text") from None
     if (
-        _CONTROL.search(joined.replace("\n", " "))
+        joined.count("\n") != len(values) - 1  # a value's own line feed
+        or _CONTROL.search(joined.replace("\n", " "))
         or not 0 < min(map(len, values)) <= max(map(len, values)) <= max_length
     ):
         raise ClaimsError(f"a {where} is not one line of 1..{max_length} characters")

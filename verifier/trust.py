@@ -268,9 +268,7 @@ class _Content(_Wire):
     issuers: list[_Issuer] = Field(max_length=10_000)
 
     def to_trust_list(self) -> TrustList:
-        if self.format != FORMAT:
-            raise TrustListError(f"unsupported trust list format {self.format}")
-        try:
+        try:  # the format was checked first, in from_document
             return TrustList(
                 issued_at=_moment(self.issued_at),
                 public_urls=tuple(check_public_url(u) for u in self.public_urls),

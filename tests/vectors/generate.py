@@ -1,7 +1,9 @@
 """Regenerate the published seal test vectors: ``python tests/vectors/generate.py [OUT_DIR]``.
 
 Every stage is written out (the signed content, the claims as CBOR, the COSE_Sign1, the QR text), with
-the fixed clock a verifier must use and the verdict and reason it must reach. Ed25519 signatures are
+the fixed clock a verifier must use, the rule of docs/spec/seal.md the case tests, and what each stage
+of a check gives (passed, failed, not reached) besides the verdict and reason it must reach. Trust
+list cases (section 9 of the spec) and online cases (the registry's word) follow the seal cases. Ed25519 signatures are
 deterministic, so the same code gives the same bytes; the test suite regenerates the files and compares
 them byte for byte with the committed ones.
 
@@ -21,10 +23,19 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from verifier.claims import claims_to_cbor, sealed_content
-from verifier.keys import KeyRecord, Keyring, SigningKey, kid_for, new_signing_key, public_key_pem
+from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
 from verifier.model import parse_certificate
-from verifier.seal import ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, encode_segment, protected_header, sign
-from verifier.trust import build_trust_list
+from verifier.seal import (
+    ALG_EDDSA,
+    COSE_SIGN1_TAG,
+    HEADER_ALG,
+    HEADER_KID,
+    encode_segment,
+    protected_header,
+    sign,
+    to_be_signed,
+)
+from verifier.trust import build_trust_list, canonical_json
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent
@@ -68,8 +79,6 @@ def envelope(protected: bytes, payload: bytes, signature: bytes, tag: int | None
 def signed_with(key: SigningKey, payload: bytes, protected: bytes | None = None) -> bytes:
     """A COSE_Sign1 whose protected header may differ from the one ``key`` would write."""
     protected = protected if protected is not None else protected_header(key.kid)
-    from verifier.seal import to_be_signed
-
     return envelope(protected, payload, key.private_key.sign(to_be_signed(protected, payload)))
 
 
@@ -86,36 +95,68 @@ def claims_for(name: str, sealed_at: str = SEALED_AT) -> tuple[dict[str, Any], b
     return content.to_json(), claims_to_cbor(content)
 
 
+STAGES = ("link", "base32", "cose", "key", "signature", "claims", "key_window", "validity")
+# Where a check stops for each reason, unless a case says otherwise (bad_encoding: link or base32).
+STAGE_OF = {
+    "too_large": "link", "not_a_certificate_url": "link", "unsupported_version": "link", "bad_encoding": "base32",
+    "bad_cbor": "cose", "bad_cose": "cose", "unsupported_algorithm": "cose", "unknown_key": "key",
+    "bad_signature": "signature", "bad_claims": "claims", "key_not_valid_at_signing": "key_window",
+    "past_validity": "validity", "before_validity": "validity",
+}  # fmt: skip
+
+
+def stages(failed: str | None, from_cose: bool = False) -> dict[str, bool | None]:
+    """Each stage: True (passed), False (failed there) or None (not reached, or not part of the input)."""
+    at = STAGES.index(failed) if failed else len(STAGES)
+    out: dict[str, bool | None] = {s: (True if i < at else False if i == at else None) for i, s in enumerate(STAGES)}
+    if from_cose:  # the seal came as bytes (a PDF's attachment): no link, no base32
+        out["link"] = out["base32"] = None
+    return out
+
+
 def case(
     name: str,
+    rule: str,
     description: str,
-    text: str,
+    text: str | None,
     verdict: str,
     reason: str,
     at: str = CHECK_AT,
     content: dict[str, Any] | None = None,
     claims: bytes | None = None,
     cose: bytes | None = None,
+    stage: str | None = None,
 ) -> dict[str, Any]:
+    failed = stage or STAGE_OF.get(reason)
+    reached = stages(failed, from_cose=text is None)
     return {
         "name": name,
+        "rule": rule,
         "description": description,
+        "input": "qr" if text is not None else "cose",
         "certificate": content,
         "claims_cbor": claims.hex() if claims is not None else None,
         "cose": cose.hex() if cose is not None else None,
         "qr": text,
         "at": at,
-        "expected": {"verdict": verdict, "reason": reason},
+        "expected": {
+            "verdict": verdict,
+            "reason": reason,
+            "signature_valid": reached["signature"],
+            "stages": reached,
+        },
     }
 
 
 def sealed_case(
-    name: str, description: str, cert: str, key: SigningKey, verdict: str, reason: str, **kw: Any
+    name: str, rule: str, description: str, cert: str, key: SigningKey, verdict: str, reason: str, **kw: Any
 ) -> dict[str, Any]:
     sealed_at = kw.pop("sealed_at", SEALED_AT)
     content, claims = claims_for(cert, sealed_at)
     cose = sign(claims, key)
-    return case(name, description, qr_text(cose), verdict, reason, content=content, claims=claims, cose=cose, **kw)
+    return case(
+        name, rule, description, qr_text(cose), verdict, reason, content=content, claims=claims, cose=cose, **kw
+    )
 
 
 def cases() -> list[dict[str, Any]]:
@@ -124,6 +165,7 @@ def cases() -> list[dict[str, Any]]:
         out.append(
             sealed_case(
                 f"valid: {cert}",
+                "SIG-1",
                 "sealed with the active key, checked inside the validity period",
                 cert,
                 ACTIVE,
@@ -138,6 +180,7 @@ def cases() -> list[dict[str, Any]]:
     out += [
         case(
             "valid: last second of the validity period",
+            "VALID-1",
             "valid_until 2027-03-25 ends at midnight China Standard Time",
             text,
             "valid",
@@ -149,6 +192,7 @@ def cases() -> list[dict[str, Any]]:
         ),
         case(
             "expired: first second after the validity period",
+            "VALID-1",
             "2027-03-26 00:00 CST",
             text,
             "expired",
@@ -160,6 +204,7 @@ def cases() -> list[dict[str, Any]]:
         ),
         case(
             "not yet valid: last second before the validity period",
+            "VALID-1",
             "valid_from 2024-03-26 begins 2024-03-25T16:00Z",
             text,
             "not_yet_valid",
@@ -171,6 +216,7 @@ def cases() -> list[dict[str, Any]]:
         ),
         case(
             "valid: the whole text in lower case",
+            "LINK-5",
             "a camera or a person may lower the case of everything",
             text.lower(),
             "valid",
@@ -193,7 +239,17 @@ def cases() -> list[dict[str, Any]]:
          f"{PUBLIC_URL.upper()}/C/{segment.lower()}"),
     ):  # fmt: skip
         out.append(
-            case(f"valid: {name}", description, form, "valid", "in_force", content=content, claims=claims, cose=cose)
+            case(
+                f"valid: {name}",
+                "LINK-3",
+                description,
+                form,
+                "valid",
+                "in_force",
+                content=content,
+                claims=claims,
+                cose=cose,
+            )
         )
     for name, description, form in (
         ("another host in mixed case", "a look-alike service's link: its case changes nothing",
@@ -202,11 +258,12 @@ def cases() -> list[dict[str, Any]]:
         ("another port", "a port that is not the default names another origin", f"{PUBLIC_URL}:8443/C/{segment}"),
         ("another path", "only /C/ carries a seal", f"{PUBLIC_URL}/D/{segment}"),
     ):  # fmt: skip
-        out.append(case(f"malformed: {name}", description, form, "malformed", "not_a_certificate_url"))
+        out.append(case(f"malformed: {name}", "LINK-3", description, form, "malformed", "not_a_certificate_url"))
     altered_sig = cose[:-1] + bytes([cose[-1] ^ 0x01])
     out.append(
         case(
             "invalid: signature altered",
+            "SIG-1",
             "the last bit of the signature flipped",
             qr_text(altered_sig),
             "invalid",
@@ -221,6 +278,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "invalid: payload altered",
+            "SIG-1",
             "a model name changed after signing",
             qr_text(altered),
             "invalid",
@@ -233,6 +291,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "invalid: wrong kid",
+            "SIG-1",
             "signed by the active key, but the header names the retired key",
             qr_text(wrong_kid),
             "invalid",
@@ -245,6 +304,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "unknown issuer: key not on the trust list",
+            "KEY-1",
             "a well-formed seal by a key nobody vouches for",
             qr_text(stranger),
             "unknown_issuer",
@@ -256,6 +316,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         sealed_case(
             "unknown issuer: key used after its window",
+            "WINDOW-1",
             "sealed by the retired key after it was retired",
             kettle,
             RETIRED,
@@ -266,6 +327,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         sealed_case(
             "unknown issuer: key used before its window",
+            "WINDOW-1",
             "sealed by the active key before its window opened",
             kettle,
             ACTIVE,
@@ -277,6 +339,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         sealed_case(
             "valid: retired key inside its window",
+            "WINDOW-1",
             "a certificate sealed before a rotation stays valid",
             kettle,
             RETIRED,
@@ -290,6 +353,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: unsupported alg",
+            "COSE-5",
             "the protected header says ES256 (-7)",
             qr_text(unsupported),
             "malformed",
@@ -302,6 +366,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: no alg",
+            "COSE-6",
             "the protected header holds only the kid",
             qr_text(signed_with(ACTIVE, claims, no_alg)),
             "malformed",
@@ -313,6 +378,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: truncated",
+            "COSE-2",
             "the text cut after 40 groups of base32 (200 bytes)",
             text[:cut],
             "malformed",
@@ -322,11 +388,19 @@ def cases() -> list[dict[str, Any]]:
     # Unpadded base32 never leaves 1, 3 or 6 characters in the last group of eight.
     short = "bad_encoding" if (len(text) - 1 - prefix) % 8 in (1, 3, 6) else "bad_cbor"
     out.append(
-        case("malformed: truncated by one character", "the last character missing", text[:-1], "malformed", short)
+        case(
+            "malformed: truncated by one character",
+            "B32-2" if short == "bad_encoding" else "COSE-2",
+            "the last character missing",
+            text[:-1],
+            "malformed",
+            short,
+        )
     )
     out.append(
         case(
             "malformed: truncated by one byte",
+            "COSE-2",
             "the COSE_Sign1 without its last byte",
             qr_text(cose[:-1]),
             "malformed",
@@ -337,6 +411,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: trailing bytes",
+            "COSE-2",
             "one zero byte appended to the COSE_Sign1",
             qr_text(cose + b"\x00"),
             "malformed",
@@ -346,6 +421,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: bad base32",
+            "B32-1",
             "a '0' is not in the base32 alphabet",
             text[:-5] + "0" + text[-4:],
             "malformed",
@@ -353,7 +429,14 @@ def cases() -> list[dict[str, Any]]:
         )
     )
     out.append(
-        case("malformed: base32 padding", "the encoder never writes '='", text + "======", "malformed", "bad_encoding")
+        case(
+            "malformed: base32 padding",
+            "B32-1",
+            "the encoder never writes '='",
+            text + "======",
+            "malformed",
+            "bad_encoding",
+        )
     )
     # Unpadded base32 of n bytes leaves 5 * ceil(8n / 5) - 8n unused bits in the last character; the
     # encoder writes them as zero. Take the first reference certificate whose seal leaves some.
@@ -365,6 +448,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: stray bits",
+            "B32-3",
             "the last character carries a set bit beyond the data",
             stray,
             "malformed",
@@ -375,16 +459,19 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: mixed case",
+            "LINK-5",
             "one character in lower case",
             text[:-3] + text[-3].lower() + text[-2:],
             "malformed",
             "bad_encoding",
+            stage="link",
         )
     )
     garbage = b"\x1c" + b"\x00" * 40
     out.append(
         case(
             "malformed: bad CBOR",
+            "COSE-2",
             "bytes that are no CBOR at all",
             qr_text(garbage),
             "malformed",
@@ -396,6 +483,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: wrong COSE tag",
+            "COSE-3",
             "tag 17 (COSE_Mac0) instead of 18",
             qr_text(mac0),
             "malformed",
@@ -407,6 +495,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: untagged COSE_Sign1",
+            "COSE-3",
             "the encoder always writes tag 18",
             qr_text(untagged),
             "malformed",
@@ -417,6 +506,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: oversized",
+            "LINK-1",
             "longer than any certificate link (1,451 characters)",
             f"{PUBLIC_URL.upper()}/C/1" + "A" * 1451,
             "malformed",
@@ -426,6 +516,7 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: another host",
+            "LINK-3",
             "a seal copied onto another site's link",
             text.replace("ZHEJIANG-MADE", "ZHEJIANG-MADF"),
             "malformed",
@@ -435,13 +526,634 @@ def cases() -> list[dict[str, Any]]:
     out.append(
         case(
             "malformed: unknown format version",
+            "LINK-4",
             "version 2 is not defined",
             text.replace("/C/1", "/C/2", 1),
             "malformed",
             "unsupported_version",
         )
     )
-    out.append(case("malformed: not a link", "plain words", "HELLO WORLD", "malformed", "not_a_certificate_url"))
+    out.append(
+        case("malformed: not a link", "LINK-3", "plain words", "HELLO WORLD", "malformed", "not_a_certificate_url")
+    )
+    return out + link_cases(text) + envelope_cases(claims) + claims_cases() + window_and_order_cases(claims)
+
+
+def link_cases(text: str) -> list[dict[str, Any]]:
+    """LINK and base32 rules not covered above."""
+    segment = text.rsplit("/", 1)[1]
+    prefix = text[: -len(segment)]
+    body = segment[1:]
+    cut = next(n for n in range(len(body), 0, -1) if n % 8 in (1, 3, 6))
+    padding = next(k for k in range(1, 8) if (len(body) + k) % 8 in (1, 3, 6))
+    return [
+        case("malformed: a dotless i in the host", "LINK-2", "U+0131 upper-cases to I: refused before any case change",
+             text.replace("VERIFY", "VER\u0131FY"), "malformed", "bad_encoding", stage="link"),
+        case("malformed: no segment", "LINK-3", "the path /C/ with nothing after it", prefix, "malformed",
+             "not_a_certificate_url"),
+        case("malformed: no path", "LINK-3", "the origin alone", prefix[: -len("/C/")], "malformed",
+             "not_a_certificate_url"),
+        case("malformed: too long with white space", "LINK-1", "more than 1,515 characters before trimming",
+             " " * 1516 + text, "malformed", "too_large"),
+        case("malformed: impossible base32 length", "B32-2", f"{cut} characters: no byte count gives that",
+             prefix + "1" + body[:cut], "malformed", "bad_encoding"),
+        case("malformed: zero characters too many", "B32-2",
+             "A (zero bits) appended until the length is impossible: a lenient decoder reads the same bytes",
+             prefix + "1" + body + "A" * padding, "malformed", "bad_encoding"),
+        case("malformed: a text of 1,460 characters", "LINK-1", "its seal segment alone is shorter than 1,451",
+             prefix + "1" + "A" * (1459 - len(prefix)), "malformed", "too_large"),
+        case("malformed: a look-alike digit", "B32-1", "'1' for 'I' is not mapped: it is not in the alphabet",
+             prefix + "1" + body.replace("I", "1", 1), "malformed", "bad_encoding"),
+    ]  # fmt: skip
+
+
+def envelope_cases(claims: bytes) -> list[dict[str, Any]]:
+    """COSE rules: every level deterministic, the unprotected header empty, exact header, sizes."""
+    kid = ACTIVE.kid
+    protected = protected_header(kid)
+    signature = ACTIVE.private_key.sign(to_be_signed(protected, claims))
+    shortest = envelope(protected, claims, signature)
+    out = [
+        case(
+            "malformed: a seal larger than 906 bytes",
+            "COSE-1",
+            "only a PDF attachment can carry it",
+            None,
+            "malformed",
+            "too_large",
+            cose=b"\xd2" + b"\x00" * 906,
+            stage="cose",
+        ),
+    ]
+
+    def cose_case(name: str, rule: str, description: str, cose: bytes, reason: str = "bad_cose") -> None:
+        out.append(case(name, rule, description, qr_text(cose), "malformed", reason, cose=cose))
+
+    long_head = b"\x59" + len(claims).to_bytes(2, "big")
+    cose_case(
+        "malformed: an array head not in its shortest form",
+        "COSE-2",
+        "tag 18 then array(4) written with a one-byte length (98 04)",
+        b"\xd2\x98\x04" + shortest[2:],
+        "bad_cbor",
+    )
+    cose_case(
+        "malformed: an indefinite-length array",
+        "COSE-2",
+        "array(*) ... break",
+        b"\xd2\x9f" + shortest[2:] + b"\xff",
+        "bad_cbor",
+    )
+    cose_case(
+        "malformed: the payload's length not in its shortest form",
+        "COSE-2",
+        "the envelope not in deterministic encoding",
+        b"\xd2\x84" + bstr(protected) + b"\xa0" + long_head + claims + bstr(signature),
+        "bad_cbor",
+    )
+    cose_case(
+        "malformed: a non-empty unprotected header",
+        "COSE-4",
+        "the kid repeated in the unprotected header",
+        cbor2.dumps(cbor2.CBORTag(18, [protected, {HEADER_KID: kid}, claims, signature])),
+    )
+    cose_case(
+        "malformed: an unprotected header that is an empty byte string",
+        "COSE-4",
+        "an empty map, not h''",
+        cbor2.dumps(cbor2.CBORTag(18, [protected, b"", claims, signature])),
+    )
+    cose_case(
+        "malformed: a 63-byte signature",
+        "COSE-4",
+        "an Ed25519 signature is 64 bytes",
+        envelope(protected, claims, signature[:63]),
+    )
+    cose_case(
+        "malformed: the payload as a text string",
+        "COSE-4",
+        "the payload must be a byte string",
+        cbor2.dumps(cbor2.CBORTag(18, [protected, {}, claims.hex(), signature])),
+    )
+    cose_case(
+        "malformed: a protected header that is no map",
+        "COSE-5",
+        "the protected bytes hold the array [1, 4]",
+        signed_with(ACTIVE, claims, cbor2.dumps([1, 4])),
+    )
+    cose_case(
+        "malformed: the protected header as a text string",
+        "COSE-4",
+        "the protected header must be bytes",
+        cbor2.dumps(cbor2.CBORTag(18, [protected.hex(), {}, claims, signature])),
+    )
+    cose_case(
+        "malformed: the signature as a text string",
+        "COSE-4",
+        "the signature must be bytes",
+        cbor2.dumps(cbor2.CBORTag(18, [protected, {}, claims, "S" * 64])),
+    )
+    cose_case(
+        "malformed: tag 18 over an array of three",
+        "COSE-3",
+        "no signature",
+        cbor2.dumps(cbor2.CBORTag(18, [protected, {}, claims])),
+    )
+    cose_case(
+        "malformed: tag 18 over a map",
+        "COSE-3",
+        "COSE_Sign1 is an array",
+        cbor2.dumps(cbor2.CBORTag(18, {1: protected, 2: {}, 3: claims, 4: signature})),
+    )
+    cose_case(
+        "malformed: a text kid",
+        "COSE-6",
+        "a kid of eight characters, not eight bytes",
+        signed_with(ACTIVE, claims, cbor2.dumps({1: -8, 4: "29727336"}, canonical=True)),
+    )
+    cose_case("malformed: nothing after the version", "COSE-2", "a seal of no bytes at all", b"", "bad_cbor")
+    cose_case(
+        "malformed: a protected header that is no CBOR",
+        "COSE-5",
+        "the protected bytes are truncated CBOR",
+        envelope(protected[:-1], claims, signature),
+    )
+    cose_case(
+        "malformed: an extra protected header label",
+        "COSE-6",
+        "content type (3) beside alg and kid",
+        signed_with(ACTIVE, claims, cbor2.dumps({1: -8, 3: 0, 4: kid}, canonical=True)),
+    )
+    cose_case(
+        "malformed: a 7-byte kid",
+        "COSE-6",
+        "a kid is 8 bytes",
+        signed_with(ACTIVE, claims, cbor2.dumps({1: -8, 4: kid[:7]}, canonical=True)),
+    )
+    cose_case(
+        "malformed: protected header keys out of order",
+        "COSE-7",
+        "{4: kid, 1: -8}: not the deterministic order",
+        signed_with(ACTIVE, claims, b"\xa2\x04" + bstr(kid) + b"\x01\x27"),
+    )
+    cose_case(
+        "malformed: alg not in its shortest form",
+        "COSE-7",
+        "-8 written with a one-byte argument (38 07)",
+        signed_with(ACTIVE, claims, b"\xa2\x01\x38\x07\x04" + bstr(kid)),
+    )
+    return out  # fmt: skip
+
+
+def bstr(data: bytes) -> bytes:
+    return cbor2.dumps(data)
+
+
+def _kettle_claims() -> dict[int, Any]:
+    return dict(cbor2.loads(claims_for("zhejiang-made-kettle")[1]))
+
+
+def _exemption_claims() -> dict[int, Any]:
+    return dict(cbor2.loads(claims_for("ccc-exemption-samples")[1]))
+
+
+def _signed_claims_case(name: str, rule: str, description: str, payload: bytes) -> dict[str, Any]:
+    cose = sign(payload, ACTIVE)
+    return case(name, rule, description, qr_text(cose), "malformed", "bad_claims", claims=payload, cose=cose)
+
+
+def claims_cases() -> list[dict[str, Any]]:
+    """Every content rule broken alone, in claims the active key really signed."""
+    out = []
+
+    def broken(name: str, rule: str, description: str, change: Any, base: Any = _kettle_claims) -> None:
+        claims = base()
+        change(claims)
+        out.append(_signed_claims_case(f"malformed: {name}", rule, description, cbor2.dumps(claims, canonical=True)))
+
+    def field(index: int, value: Any) -> Any:
+        return lambda c: c[-65537].__setitem__(index, value)
+
+    def product(index: int, value: Any) -> Any:
+        return lambda c: c[-65537][3][0].__setitem__(index, value)
+
+    def exemption(index: int, value: Any) -> Any:
+        return lambda c: c[-65537][6].__setitem__(index, value)
+
+    kettle = _kettle_claims()
+    out.append(
+        _signed_claims_case(
+            "malformed: claims that are no map",
+            "CLAIM-1",
+            "an array of the four claim keys",
+            cbor2.dumps([4, 5, 6, -65537]),
+        )
+    )
+    repeated = cbor2.dumps(kettle, canonical=True)
+    exp = cbor2.dumps(kettle[4])
+    assert repeated.startswith(b"\xa4\x04" + exp)
+    again = b"\xa5\x04" + exp + b"\x04" + cbor2.dumps(kettle[4] + 86400) + repeated[2 + len(exp) :]
+    out.append(
+        _signed_claims_case("malformed: a claim repeated", "CLAIM-1", "exp twice, the second a day later", again)
+    )
+    out.append(
+        _signed_claims_case(
+            "malformed: claims keys out of order",
+            "CLAIM-1",
+            "-65537 before 4: not the deterministic order",
+            cbor2.dumps({-65537: kettle[-65537], 4: kettle[4], 5: kettle[5], 6: kettle[6]}),
+        )
+    )
+    broken("an extra claim", "CLAIM-1", "iss (1) beside the four", lambda c: c.__setitem__(1, "zjcert"))
+    out.append(
+        _signed_claims_case(
+            "malformed: a tag inside the claims",
+            "CLAIM-1",
+            "iat as an epoch-time tag (1)",
+            cbor2.dumps({**kettle, 6: cbor2.CBORTag(1, kettle[6])}, canonical=True),
+        )
+    )
+    plain = cbor2.dumps(kettle, canonical=True)
+    assert b"\x86\x01" in plain  # the certificate array (six items), scheme 1
+    out.append(
+        _signed_claims_case(
+            "malformed: a claims integer not in its shortest form",
+            "CLAIM-1",
+            "the scheme code 1 written as 18 01",
+            plain.replace(b"\x86\x01", b"\x86\x18\x01", 1),
+        )
+    )
+    broken("a negative iat", "CLAIM-2", "iat before 1970", lambda c: c.__setitem__(6, -1))
+    broken("iat as a text string", "CLAIM-2", "an epoch second is an integer", lambda c: c.__setitem__(6, str(c[6])))
+    broken("exp past the last second", "CLAIM-2", "exp above 4,200,000,000", lambda c: c.__setitem__(4, 4_200_086_400))
+    broken(
+        "nbf not at midnight China Standard Time",
+        "CLAIM-3",
+        "nbf one second late",
+        lambda c: c.__setitem__(5, c[5] + 1),
+    )
+    broken(
+        "the validity period ends before it begins",
+        "CLAIM-3",
+        "exp a day before nbf",
+        lambda c: c.__setitem__(4, c[5] - 86400),
+    )
+    broken("a validity date before 2000", "CLAIM-3", "nbf on 1999-12-31", lambda c: c.__setitem__(5, 946656000 - 86400))
+    broken("a certificate array of five", "CLAIM-4", "the markets missing", lambda c: c[-65537].pop())
+    broken("an unknown scheme code", "CLAIM-4", "scheme 9", field(0, 9))
+    broken(
+        "an exemption outside a CCC exemption",
+        "CLAIM-4",
+        "a Zhejiang Made certificate with goods let in",
+        lambda c: c[-65537].append(_exemption_claims()[-65537][6]),
+    )
+    broken(
+        "a CCC exemption without its exemption",
+        "CLAIM-4",
+        "scheme 3 with six items",
+        lambda c: c[-65537].pop(),
+        _exemption_claims,
+    )
+    broken("a lower-case certificate number", "CLAIM-5", "numbers are upper case", field(1, "zjm-2024-0001"))
+    broken("a number that is an integer", "CLAIM-6", "every text is a text string", field(1, 20240001))
+    broken(
+        "a control character in a product name", "CLAIM-6", "U+0085 (NEXT LINE) in the name", product(0, "Kettle\x85")
+    )
+    broken(
+        "an empty holder name", "CLAIM-6", "names are 1 to 200 characters", lambda c: c[-65537][2].__setitem__(0, "")
+    )
+    broken(
+        "a holder name of 201 characters",
+        "CLAIM-6",
+        "names are 1 to 200 characters",
+        lambda c: c[-65537][2].__setitem__(0, "A" * 201),
+    )
+    code = kettle[-65537][2][1]
+    other = next(ch for ch in "0123456789ABCDEFGHJKLMNPQRTUWXY" if ch != code[17])
+    broken(
+        "a wrong credit code check character",
+        "CLAIM-7",
+        "GB 32100 gives another last character",
+        lambda c: c[-65537][2].__setitem__(1, code[:17] + other),
+    )
+    broken(
+        "an O in a credit code",
+        "CLAIM-7",
+        "O is not in the GB 32100 alphabet",
+        lambda c: c[-65537][2].__setitem__(1, "O" + code[1:]),
+    )
+    broken("no products", "CLAIM-8", "1 to 10 products", field(3, []))
+    broken("eleven products", "CLAIM-8", "1 to 10 products", lambda c: c[-65537].__setitem__(3, c[-65537][3] * 11))
+    broken("a product of two items", "CLAIM-8", "name, models and HS code", lambda c: c[-65537][3][0].pop())
+    broken("a model with a hash sign", "CLAIM-9", "# is not in the model alphabet", product(1, ["HD-1702#"]))
+    broken("31 models", "CLAIM-9", "1 to 30 models", product(1, [f"M{i}" for i in range(31)]))
+    broken("a line feed in a model", "CLAIM-9", "one model that reads as two", product(1, ["HD-1702\nHD-1703"]))
+    broken("HS chapter 98", "CLAIM-10", "chapters run from 01 to 97", product(2, 98010000))
+    broken("an HS code in chapter 00", "CLAIM-10", "99 reads as 0099: chapter 00", product(2, 99))
+    broken("an HS code of eleven digits", "CLAIM-10", "10 digits at most", product(2, 85167910001))
+    broken("no standards", "CLAIM-11", "1 to 10 standards", field(4, []))
+    broken("a standard of 61 characters", "CLAIM-11", "standards are 1 to 60 characters", field(4, ["G" * 61]))
+    broken(
+        "a control character in a standard",
+        "CLAIM-11",
+        "U+0085 inside a standard's code",
+        field(4, ["GB 4706.1\x85-2005"]),
+    )
+    broken(
+        "a line feed in a standard",
+        "CLAIM-11",
+        "a control character inside a standard's code",
+        field(4, ["GB 4706.1\n-2005"]),
+    )
+    broken("an unassigned market code", "CLAIM-12", "XX is no ISO 3166-1 code", field(5, "XX"))
+    broken("a market repeated", "CLAIM-12", "DEDE", field(5, "DEDE"))
+    broken("markets of odd length", "CLAIM-12", "DEF", field(5, "DEF"))
+    broken("lower-case markets", "CLAIM-12", "de", field(5, "de"))
+    broken("an unknown purpose code", "CLAIM-13", "purpose 8", exemption(0, 8), _exemption_claims)
+    broken("an unknown unit code", "CLAIM-13", "unit 0", exemption(2, 0), _exemption_claims)
+    broken("a quantity of zero", "CLAIM-13", "1 to 1,000,000,000", exemption(1, 0), _exemption_claims)
+    broken(
+        "an amount with one decimal",
+        "CLAIM-13",
+        "18600.0: two decimals always",
+        exemption(3, "18600.0"),
+        _exemption_claims,
+    )
+    broken("an unknown currency", "CLAIM-13", "XXX is no active ISO 4217 code", exemption(4, "XXX"), _exemption_claims)
+    broken("a port in no country", "CLAIM-13", "XX is no ISO 3166-1 code", exemption(5, "XXNGB"), _exemption_claims)
+    broken("a port with a 1", "CLAIM-13", "UN/LOCODE letters and digits 2-9", exemption(5, "CN1GB"), _exemption_claims)
+    return out  # fmt: skip
+
+
+def window_and_order_cases(claims: bytes) -> list[dict[str, Any]]:
+    """Key-window edges, iat after the check time, and which failure wins."""
+    kettle = "zhejiang-made-kettle"
+    out = [
+        sealed_case(
+            "valid: sealed at the first second of the key's window",
+            "WINDOW-1",
+            "not_before is inside",
+            kettle,
+            ACTIVE,
+            "valid",
+            "in_force",
+            sealed_at="2024-01-01T00:00:00Z",
+        ),
+        sealed_case(
+            "unknown issuer: sealed at the retired key's not_after",
+            "WINDOW-1",
+            "not_after is outside",
+            kettle,
+            RETIRED,
+            "unknown_issuer",
+            "key_not_valid_at_signing",
+            sealed_at="2024-01-01T00:00:00Z",
+        ),
+        sealed_case(
+            "valid: an open-ended key far in its window",
+            "WINDOW-1",
+            "not_after null: no end",
+            kettle,
+            ACTIVE,
+            "valid",
+            "in_force",
+            sealed_at="2027-03-01T00:00:00Z",
+            at="2027-03-02T00:00:00Z",
+        ),
+        sealed_case(
+            "valid: sealed after the check time",
+            "CLAIM-14",
+            "iat a day after the moment checked",
+            kettle,
+            ACTIVE,
+            "valid",
+            "in_force",
+            sealed_at="2024-06-02T00:00:00Z",
+        ),
+        sealed_case(
+            "unknown issuer: expired and outside the key's window",
+            "ORDER-1",
+            "the key window is checked before the validity period",
+            kettle,
+            RETIRED,
+            "unknown_issuer",
+            "key_not_valid_at_signing",
+            at="2027-03-26T00:00:00Z",
+        ),
+    ]
+    bad = _kettle_claims()
+    bad[-65537][5] = "XX"
+    payload = cbor2.dumps(bad, canonical=True)
+    forged = sign(payload, ACTIVE)
+    forged = forged[:-1] + bytes([forged[-1] ^ 1])
+    out.append(
+        case(
+            "invalid: a bad signature over bad claims",
+            "ORDER-1",
+            "the signature fails before the claims",
+            qr_text(forged),
+            "invalid",
+            "bad_signature",
+            claims=payload,
+            cose=forged,
+        )
+    )
+    stranger = sign(payload, STRANGER)
+    out.append(
+        case(
+            "unknown issuer: an unknown key over bad claims",
+            "ORDER-1",
+            "the key is looked up before anything is verified",
+            qr_text(stranger),
+            "unknown_issuer",
+            "unknown_key",
+            claims=payload,
+            cose=stranger,
+        )
+    )
+    return out  # fmt: skip
+
+
+def _signed_document(content: dict[str, Any], key: SigningKey = OPERATOR, signed: dict[str, Any] | None = None) -> str:
+    """A trust list document: ``content`` signed by ``key`` (over ``signed`` instead, to break the signature)."""
+    signature = key.private_key.sign(canonical_json(signed if signed is not None else content))
+    document = {"trust_list": content, "signature": {"alg": "EdDSA", "kid": key.kid.hex(), "value": b64url(signature)}}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def trust_list_cases() -> list[dict[str, Any]]:
+    """Section 9 of the spec: each case a document, when and how it is read, and whether it is accepted."""
+    base = json.loads(trust_list_document())["trust_list"]
+    out = []
+
+    def listed(
+        name: str,
+        rule: str,
+        description: str,
+        document: str,
+        expected: str,
+        at: str = CHECK_AT,
+        max_age_days: int = 3650,
+        highest_seen: int | None = None,
+    ) -> None:
+        out.append(
+            {
+                "name": name,
+                "rule": rule,
+                "description": description,
+                "document": document,
+                "at": at,
+                "max_age_days": max_age_days,
+                "highest_seen": highest_seen,
+                "expected": expected,
+            }
+        )
+
+    def changed(change: Any) -> dict[str, Any]:
+        content = json.loads(json.dumps(base))
+        change(content)
+        return content
+
+    names = changed(lambda c: c["issuers"][0].update(name='引号" 反斜杠\\ 换行\n \u0001 é \u2028 中'))
+    listed(
+        "accepted: names JSON must escape",
+        "TRUST-4",
+        "the canonical JSON of quotes, backslashes, controls, non-ASCII and U+2028",
+        _signed_document(names),
+        "accepted",
+    )
+    listed(
+        "refused: content changed after signing",
+        "TRUST-4",
+        "the version raised after the signature",
+        _signed_document(changed(lambda c: c.update(version=c["version"] + 1)), signed=base),
+        "refused",
+    )
+    listed(
+        "refused: signed by a key that is not pinned",
+        "TRUST-4",
+        "a well-formed list signed by another key",
+        _signed_document(base, STRANGER),
+        "refused",
+    )
+    listed(
+        "refused: another format",
+        "TRUST-1",
+        "format 3 is not defined",
+        _signed_document(changed(lambda c: c.update(format=3))),
+        "refused",
+    )
+    listed(
+        "refused: an extra member",
+        "TRUST-1",
+        "a key with a JWK 'use' member",
+        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(use="sig"))),
+        "refused",
+    )
+    other_kid = hashlib.sha256(b"no such key").hexdigest()[:16]
+    listed(
+        "refused: a kid that is not its key's",
+        "TRUST-2",
+        "the first key named by a kid no key has",
+        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(kid=other_kid))),
+        "refused",
+    )
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    x = base["issuers"][0]["keys"][0]["x"]
+    stray = x[:-1] + alphabet[alphabet.index(x[-1]) | 1]
+    listed(
+        "refused: x with stray bits",
+        "TRUST-3",
+        "the last base64url character carries a bit beyond 32 bytes",
+        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(x=stray))),
+        "refused",
+    )
+    naive = changed(lambda c: c["issuers"][0]["keys"][0].update(not_before="2023-01-01T00:00:00"))
+    listed("refused: a time without a zone", "TRUST-5", "not_before with no Z", _signed_document(naive), "refused")
+    listed(
+        "refused: a public URL with a path",
+        "TRUST-5",
+        "origins only",
+        _signed_document(changed(lambda c: c.update(public_urls=[PUBLIC_URL + "/verify"]))),
+        "refused",
+    )
+    listed(
+        "refused: a kid twice",
+        "TRUST-5",
+        "the active key listed twice",
+        _signed_document(changed(lambda c: c["issuers"][0]["keys"].append(c["issuers"][0]["keys"][-1]))),
+        "refused",
+    )
+    listed(
+        "refused: at its expiry",
+        "TRUST-6",
+        "checked at the expires_at second",
+        _signed_document(base),
+        "refused",
+        at=base["expires_at"],
+    )
+    listed(
+        "refused: older than the verifier's limit",
+        "TRUST-6",
+        "8 days old against a limit of 7",
+        _signed_document(base),
+        "refused",
+        at="2024-03-09T00:00:00Z",
+        max_age_days=7,
+    )
+    listed(
+        "accepted: issued after the check time",
+        "TRUST-6",
+        "how things stood before the list was issued",
+        _signed_document(base),
+        "accepted",
+        at="2024-02-01T00:00:00Z",
+        max_age_days=7,
+    )
+    listed(
+        "refused: a version below one seen",
+        "TRUST-7",
+        "a replay of an older list",
+        _signed_document(base),
+        "refused",
+        highest_seen=base["version"] + 1,
+    )
+    listed(
+        "accepted: the version seen before",
+        "TRUST-7",
+        "the same list again",
+        _signed_document(base),
+        "accepted",
+        highest_seen=base["version"],
+    )
+    return out  # fmt: skip
+
+
+def online_cases() -> list[dict[str, Any]]:
+    """ORDER-2: what the registry's word does to a genuine seal, and that it is never asked for a forged one."""
+    content, claims = claims_for("zhejiang-made-kettle")
+    cose = sign(claims, ACTIVE)
+    text = qr_text(cose)
+    forged = cose[:-1] + bytes([cose[-1] ^ 1])
+    out = []
+    for name, registry, at, verdict, reason, seal in (
+        ("unregistered: never issued here", None, CHECK_AT, "unregistered", "not_in_registry", text),
+        ("revoked: whatever its dates", "revoked", "2027-03-26T00:00:00Z", "revoked", "revoked", text),
+        ("expired: an expired suspension is expired", "suspended", "2027-03-26T00:00:00Z", "expired",
+         "past_validity", text),
+        ("suspended: in force but suspended", "suspended", CHECK_AT, "suspended", "suspended", text),
+        ("valid: active and in force", "active", CHECK_AT, "valid", "in_force", text),
+        ("invalid: a forged seal is not looked up", "revoked", CHECK_AT, "invalid", "bad_signature", qr_text(forged)),
+    ):  # fmt: skip
+        entry = case(name, "ORDER-2", "online: the registry's entry for this seal", seal, verdict, reason, at=at,
+                     content=content, claims=claims)  # fmt: skip
+        entry["registry"] = None if registry is None else {"state": registry}
+        reached = entry["expected"]["stages"]
+        decided = reason in ("not_in_registry", "revoked", "suspended")  # the registry's word gave the verdict
+        if reason in ("not_in_registry", "revoked"):  # asked before the validity period is judged
+            reached["validity"] = None
+        reached["registry"] = False if decided else True if verdict == "valid" else None
+        out.append(entry)
     return out
 
 
@@ -459,7 +1171,19 @@ def write(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
         "vectors.json": (
-            json.dumps({"public_url": PUBLIC_URL, "cases": cases()}, ensure_ascii=False, indent=2) + "\n"
+            json.dumps(
+                {
+                    "spec": "docs/spec/seal.md",
+                    "public_url": PUBLIC_URL,
+                    "stages": list(STAGES),
+                    "cases": cases(),
+                    "online_cases": online_cases(),
+                    "trust_lists": trust_list_cases(),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
         ).encode(),
         "trust-list.json": trust_list_document(),
         "operator.pub.pem": public_key_pem(OPERATOR.record.public_key),

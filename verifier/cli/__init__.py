@@ -10,12 +10,14 @@
     verifier demo [--host H] [--port P] [--no-serve]
     verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID | issuer withdraw-key ID KID
     verifier token create ISSUER|operator [--label L] | token list ISSUER|operator | token withdraw ISSUER|operator ID
+    verifier conformance [--vectors DIR] -- COMMAND...
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
 2 for a usage error or input the command cannot use (an unreadable file, a bad argument), 3 when
-``verify`` refuses the trust list itself (expired, older than ``--max-age``, or older than one
-``--state`` has seen), 4 for an unexpected error, 130 when interrupted (Ctrl-C), 141 when the output
-is closed early (``| head``). Every failure is one line on standard error, never a traceback.
+``verify`` refuses the trust list itself (not a trust list, not signed by a pinned operator key,
+expired, older than ``--max-age``, or older than one ``--state`` has seen), 4 for an unexpected
+error, 130 when interrupted (Ctrl-C), 141 when the output is closed early (``| head``). Every
+failure is one line on standard error, never a traceback.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from verifier.cli import demo, issuers, keys, serve, trustlists, verify
+from verifier.cli import conformance, demo, issuers, keys, serve, trustlists, verify
 from verifier.cli.common import BROKEN_PIPE, INTERRUPTED, UNEXPECTED, UsageError
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 
 # The command groups, in the order --help lists them; each adds its commands with register().
-GROUPS = (verify, keys, trustlists, serve, demo, issuers)
+GROUPS = (verify, keys, trustlists, serve, demo, issuers, conformance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

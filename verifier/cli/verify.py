@@ -11,10 +11,11 @@ from pathlib import Path
 from verifier.check import verify, verify_cose
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
+from verifier.errors import TrustListError
 from verifier.keys import load_public_key_pem
 from verifier.pdfread import FileRefused
 from verifier.result import VerificationResult
-from verifier.trust import DEFAULT_MAX_AGE, TrustList, TrustListStale, check_current
+from verifier.trust import DEFAULT_MAX_AGE, TrustList, check_current
 from verifier.uploads import read_bounded
 from verifier.verdict import Verdict
 
@@ -71,11 +72,11 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         if not store.exists(OPERATOR):
             raise UsageError("no operator key to check the trust list with: pass --operator-key PEM")
         operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
-    trust_list = TrustList.from_document(read_bytes(args.trust_list), operator_keys)
-    at = args.at or datetime.now(UTC)
-    try:
-        check_current(trust_list, at, args.max_age, _seen_version(args.state))
-    except TrustListStale as exc:
+    document, at, seen = read_bytes(args.trust_list), args.at or datetime.now(UTC), _seen_version(args.state)
+    try:  # a list that is not one, not signed by a pinned key, expired, too old or replayed: refused (3)
+        trust_list = TrustList.from_document(document, operator_keys)
+        check_current(trust_list, at, args.max_age, seen)
+    except TrustListError as exc:
         print(f"verifier: {args.trust_list}: {exc}", file=sys.stderr)
         return TRUST_LIST_REFUSED
     if args.state:
@@ -120,7 +121,7 @@ def _check_input(given: str, trust_list: TrustList, at: datetime) -> Verificatio
     path = Path(given)
     suffix = path.suffix.lower()
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
-        return verify(given.strip(), trust_list, at)
+        return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
     data = read_bytes(path)
     try:  # in a worker process under the service's limits: the file may come from anyone
         found = read_bounded("pdf" if suffix == ".pdf" else "image", data)

@@ -1,0 +1,10 @@
+// The seal verifier in JavaScript, for browsers and Node 20: an implementation of docs/spec/seal.md.
+
+export { decodeBase32, encodeBase32 } from "./base32.js";
+export { CborError, loads } from "./cbor.js";
+export { ClaimsError, claimsFromCbor } from "./claims.js";
+export { backend, verifyEd25519 } from "./ed25519.js";
+export { CheckFailed, checkPublicUrl, decodeCose, decodeSegment, decodeText } from "./seal.js";
+export { canonicalJson, publicKeyFromPem, readTrustList, staleness, TrustListError } from "./trust.js";
+export { STAGES, validityState, verify, verifyCose } from "./verify.js";
+export { default as tables } from "./tables.js";

@@ -1,0 +1,156 @@
+// The trust list (spec section 9): an operator-signed JSON document of issuers, keys and key windows.
+
+import { checkPublicUrl } from "./seal.js";
+import { kidFor, verifyEd25519 } from "./ed25519.js";
+
+export const FORMAT = 2;
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+
+export class TrustListError extends Error {}
+
+const refuse = (message) => {
+  throw new TrustListError(message);
+};
+
+export const toHex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Base64url without padding, canonical (TRUST-3): what an encoder writes, nothing else. */
+export function fromBase64url(text) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Error("not base64url");
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const again = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  if (again !== text) throw new Error("not canonical base64url");
+  return bytes;
+}
+
+/** The 32 raw bytes of an Ed25519 public key in PEM (SubjectPublicKeyInfo). */
+export function publicKeyFromPem(pem) {
+  const body = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+  const der = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+  const prefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+  if (der.length !== 44 || prefix.some((b, i) => der[i] !== b)) throw new TrustListError("not an Ed25519 public key PEM");
+  return der.slice(12);
+}
+
+/** Sorted members, no white space, UTF-8 (TRUST-4): the bytes the operator's signature covers. */
+export function canonicalJson(value) {
+  return new TextEncoder().encode(canonical(value));
+}
+
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const names = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${names.map((n) => `${JSON.stringify(n)}:${canonical(value[n])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const moment = (text, where) => {
+  if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    refuse(`${where} is not a time with a zone`);
+  }
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) refuse(`${where} is not a time`);
+  return ms / 1000;
+};
+
+function only(object, names, where) {
+  if (object === null || typeof object !== "object" || Array.isArray(object)) refuse(`${where} is not an object`);
+  for (const name of Object.keys(object)) if (!names.includes(name)) refuse(`${where}: unexpected member ${name}`);
+  for (const name of names) if (!(name in object)) refuse(`${where}: missing ${name}`);
+  return object;
+}
+
+const string = (value, pattern, where) => {
+  if (typeof value !== "string" || !pattern.test(value)) refuse(`${where} is not of the allowed form`);
+  return value;
+};
+
+/**
+ * Read a signed trust list (bytes), checking its signature against the pinned ``operatorKeys`` (raw
+ * 32-byte keys): ``{issuedAt, expiresAt, version, origins, keys: Map(kidHex -> {issuer, publicKey, notBefore, notAfter})}``.
+ */
+export async function readTrustList(bytes, operatorKeys, prefer) {
+  if (bytes.length > MAX_DOCUMENT_BYTES) refuse(`trust list larger than ${MAX_DOCUMENT_BYTES} bytes`);
+  let raw;
+  try {
+    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    refuse("not a trust list: not JSON");
+  }
+  const document = only(raw, ["trust_list", "signature"], "document");
+  const content = only(document.trust_list, ["format", "version", "issued_at", "expires_at", "public_urls", "issuers"], "trust_list");
+  if (content.format !== FORMAT) refuse(`unsupported trust list format ${JSON.stringify(content.format)}: this verifier reads format ${FORMAT}`);
+  const signature = only(document.signature, ["alg", "kid", "value"], "signature");
+  string(signature.alg, /^EdDSA$/, "signature.alg");
+  string(signature.kid, /^[0-9a-f]{16}$/, "signature.kid");
+  let operator = null;
+  for (const key of operatorKeys) if (toHex(await kidFor(key)) === signature.kid) operator = key;
+  let value;
+  try {
+    value = fromBase64url(String(signature.value));
+  } catch {
+    operator = null;
+  }
+  if (operator === null) refuse("trust list is signed by a key that is not a pinned operator key");
+  if (!(await verifyEd25519(operator, value, canonicalJson(content), prefer))) refuse("trust list signature does not verify");
+  if (!Number.isInteger(content.version) || content.version < 0) refuse("trust_list.version is not a non-negative integer");
+  if (!Array.isArray(content.public_urls) || content.public_urls.length < 1 || content.public_urls.length > 20) {
+    refuse("trust_list.public_urls must hold 1 to 20 origins");
+  }
+  let origins;
+  try {
+    origins = new Set(content.public_urls.map((u) => checkPublicUrl(String(u))));
+  } catch (error) {
+    refuse(`not a trust list: ${error.message}`);
+  }
+  if (!Array.isArray(content.issuers) || content.issuers.length > 10000) refuse("trust_list.issuers is not a list");
+  const keys = new Map();
+  for (const entry of content.issuers) {
+    const issuer = only(entry, ["id", "name", "name_en", "keys"], "issuer");
+    string(issuer.id, /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "issuer.id");
+    for (const name of ["name", "name_en"]) {
+      if (typeof issuer[name] !== "string" || issuer[name].length < 1 || issuer[name].length > 200) refuse(`issuer.${name}`);
+    }
+    if (!Array.isArray(issuer.keys) || issuer.keys.length > 100) refuse("issuer.keys is not a list");
+    for (const item of issuer.keys) {
+      const key = only(item, ["kid", "alg", "crv", "x", "not_before", "not_after"], "key");
+      string(key.kid, /^[0-9a-f]{16}$/, "key.kid");
+      string(key.alg, /^EdDSA$/, "key.alg");
+      string(key.crv, /^Ed25519$/, "key.crv");
+      string(key.x, /^[A-Za-z0-9_-]{43}$/, "key.x");
+      let publicKey;
+      try {
+        publicKey = fromBase64url(key.x);
+      } catch {
+        refuse(`key ${key.kid}: x is not base64url`);
+      }
+      if (toHex(await kidFor(publicKey)) !== key.kid) refuse(`key ${key.kid}: kid does not match the public key`);
+      if (keys.has(key.kid)) refuse(`key ${key.kid} appears twice`);
+      const notAfter = key.not_after === null ? null : moment(key.not_after, "key.not_after");
+      keys.set(key.kid, {
+        issuer: { id: issuer.id, name: issuer.name, name_en: issuer.name_en },
+        publicKey,
+        notBefore: moment(key.not_before, "key.not_before"),
+        notAfter,
+      });
+    }
+  }
+  return {
+    issuedAt: moment(content.issued_at, "trust_list.issued_at"),
+    expiresAt: moment(content.expires_at, "trust_list.expires_at"),
+    version: content.version,
+    origins,
+    keys,
+  };
+}
+
+/** Refuse a list the check time ``at`` (epoch seconds) may not use (TRUST-6, TRUST-7); returns a reason or null. */
+export function staleness(trustList, at, maxAgeSeconds, highestSeen = null) {
+  if (at >= trustList.expiresAt) return "the trust list has expired: download it again";
+  if (at - trustList.issuedAt > maxAgeSeconds) return "the trust list is older than allowed: download it again";
+  if (highestSeen !== null && trustList.version < highestSeen) return "the trust list is older than one seen before";
+  return null;
+}
