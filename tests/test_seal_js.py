@@ -3,13 +3,16 @@ through ``verifier conformance``; the spec's tables are the code's own."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +88,57 @@ def test_the_node_bench_runs() -> None:
                           timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert set(json.loads(done.stdout)) == {"vectors", "rounds", "median_us", "valid_median_us", "backend"}
+
+
+PAGE = b"""<!doctype html><meta charset="utf-8"><title>seal vectors</title>
+<script type="module">
+import { backend, publicKeyFromPem, readTrustList, verify } from "/web/seal/index.js";
+const bytes = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
+const vectors = await (await fetch("/tests/vectors/vectors.json")).json();
+const operator = publicKeyFromPem(new TextDecoder().decode(await bytes("/tests/vectors/operator.pub.pem")));
+const trustList = await readTrustList(await bytes("/tests/vectors/trust-list.json"), [operator]);
+const wrong = [];
+let count = 0;
+for (const c of vectors.cases.filter((c) => c.input === "qr")) {
+  const r = await verify(c.qr, trustList, new Date(c.at));
+  count += 1;
+  if (r.verdict !== c.expected.verdict || r.reason !== c.expected.reason) wrong.push(c.name);
+}
+document.body.textContent = `${count} vectors, ${wrong.length} wrong`;
+window.outcome = { count, wrong, backend: await backend() };
+</script>"""
+
+
+def test_the_javascript_verifier_in_chromium(tmp_path: Path) -> None:
+    """The same modules in a real browser (Debian's Chromium): WebCrypto Ed25519, every QR vector right."""
+    from tests.browser import Browser
+
+    class Files(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(REPO), **kwargs)
+
+        def do_GET(self) -> None:
+            if self.path == "/vectors.html":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(PAGE)
+                return
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    browser = Browser()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/vectors.html"
+        outcome = browser.wait_for(url, "window.outcome", tmp_path / "vectors.png", seconds=60)
+    finally:
+        browser.close()
+        server.shutdown()
+        server.server_close()
+    assert outcome is not None, "the page never finished"
+    assert (outcome["wrong"], outcome["backend"]) == ([], "webcrypto")
+    assert outcome["count"] > 120
