@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     conformance = commands.add_parser(
         "conformance",
         help="run the published test vectors against another verifier's command line",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=__doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conformance.add_argument(
