@@ -27,7 +27,9 @@ from verifier.seal import decode_cose, encode_text
 from verifier.trust import TrustList
 from verifier.verdict import Reason, Verdict
 
-BOUND = 0.05
+# A safety net, not the figure (bench/decoder.py measures that: well under a millisecond): the attacks
+# these cases carry cost seconds to minutes when they work, so half a second never flakes and still catches.
+BOUND = 0.5
 
 
 def genuine(issuer_key: SigningKey) -> bytes:

@@ -9,6 +9,7 @@ still answers ``valid`` within 3 s while the hostile ones are read, and ``/healt
 from __future__ import annotations
 
 import secrets
+import statistics
 import subprocess
 import sys
 import threading
@@ -207,15 +208,17 @@ def test_healthz_answers_during_an_attack(live: tuple[Server, bytes]) -> None:
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
     )  # fmt: skip
     time.sleep(1.5)  # the attack under way: every reader busy, the scans arriving
-    worst = 0.0
+    took = []
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for _ in range(30):
             started = time.monotonic()
             assert client.get("/healthz").status_code == 200
-            worst = max(worst, time.monotonic() - started)
+            took.append(time.monotonic() - started)
             time.sleep(0.1)
     out, _ = attacker.communicate(timeout=60)
     statuses = [int(line) for line in out.split()]
-    assert worst < 0.1, worst
+    # Never stalled (a hostile seal once froze the process for 6-30 s; a slow PDF jammed uploads for 19 s):
+    # typically answered at once, and never after a second even on a busy two-core machine.
+    assert statistics.median(took) < 0.1 and max(took) < 1.0, took
     assert statuses and all(status < 500 or status == 503 for status in statuses)
     assert 200 in statuses and 422 in statuses  # scans answered malformed; uploads refused as too complex
