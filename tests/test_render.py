@@ -72,6 +72,25 @@ def test_one_a4_page_with_every_font_embedded(name: str, documents: dict[str, An
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_the_pdf_is_light(name: str, documents: dict[str, Any]) -> None:
+    """The CJK font is cut to the page's characters (verifier/fonts.py): ~55 KB, where it weighed ~265 KB."""
+    _, pdf = documents[name]
+    assert len(pdf) <= 120 * 1024, len(pdf)
+
+
+def test_the_cut_font_draws_the_page_as_the_whole_font_does(documents: dict[str, Any], renderer: Renderer) -> None:
+    """Pixel for pixel at 150 dpi, the page set in the cut font is the page set in the installed one."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    doc, pdf = documents["ccc-exemption-samples"]
+    whole = HTML(string=renderer.html(doc), base_url=str(renderer.templates)).write_pdf(font_config=FontConfiguration())
+    assert len(whole) > 3 * len(pdf)
+    pages = [pdfium.PdfDocument(data)[0].render(scale=150 / 72).to_pil().convert("L") for data in (whole, pdf)]
+    assert pages[0].tobytes() == pages[1].tobytes()
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_same_document_same_bytes(name: str, documents: dict[str, Any], renderer: Renderer) -> None:
     doc, pdf = documents[name]
     assert renderer.pdf(doc) == pdf

@@ -12,13 +12,13 @@ import hashlib
 import html
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from verifier.errors import VerifierError
+from verifier.fonts import FAMILY, FontCut, cut_for
 from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.qr import qr_svg
 from verifier.verdict import IssuerInfo
@@ -106,14 +106,9 @@ class Renderer:
         )
         self._css = (templates / "certificate.css").read_text("utf-8")
 
-    @cached_property
-    def _fonts(self) -> Any:
-        from weasyprint.text.fonts import FontConfiguration
-
-        return FontConfiguration()
-
-    def html(self, doc: Document) -> str:
-        """The certificate as HTML (what WeasyPrint lays out)."""
+    def html(self, doc: Document, fonts: FontCut | None = None) -> str:
+        """The certificate as HTML (what WeasyPrint lays out); with ``fonts``, set in that cut of the CJK font."""
+        css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
         record = doc.record
         zh, en = TITLES[record["scheme"]]
         return self._jinja.get_template("certificate.html.j2").render(
@@ -127,7 +122,7 @@ class Renderer:
             issued_at=_iso(doc.issued_at),
             qr_svg=qr_svg(doc.qr_text, scale=1).decode("utf-8"),
             verify_host=doc.public_url.split("://", 1)[1],
-            css=self._css,
+            css=css,
         )
 
     def pdf(self, doc: Document) -> bytes:
@@ -137,8 +132,11 @@ class Renderer:
     def render(self, doc: Document) -> Rendered:
         """The certificate as PDF/A-3b bytes, with the QR code's place on the page."""
         from weasyprint import HTML, Attachment
+        from weasyprint.text.fonts import FontConfiguration
 
-        rendered = HTML(string=self.html(doc), base_url=str(self.templates)).render(font_config=self._fonts)
+        fonts = cut_for(self.html(doc))  # the CJK font cut to this page's characters
+        page = HTML(string=self.html(doc, fonts), base_url=str(self.templates))
+        rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
         if len(rendered.pages) != 1:
             raise RenderError(f"the certificate takes {len(rendered.pages)} pages; it must fit one")
         box = _qr_box(rendered.pages[0])
