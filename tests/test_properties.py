@@ -18,7 +18,9 @@ from verifier.keys import SigningKey
 from verifier.model import NUMBER_PATTERN, ExemptionPurpose, QuantityUnit, certificate_json, parse_certificate
 from verifier.trust import TrustList
 
-LETTERS = st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp", "Zs"), max_codepoint=0x2FFFF)
+# Unassigned code points (Cn) are left out too: the model refuses Unicode 15's format characters, some
+# of which (U+13439-U+1343F) this Python's Unicode 14 does not know yet.
+LETTERS = st.characters(exclude_categories=("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"), max_codepoint=0x2FFFF)
 ALNUM = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 PORTS = st.tuples(st.just("CN"), st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789", min_size=3, max_size=3)).map("".join)
 
@@ -128,7 +130,9 @@ def test_no_single_changed_character_is_valid(
     text = data.draw(st.sampled_from(reference_texts))
     assert verify(text, trust_list, CHECK_AT).verdict is Verdict.VALID
     index = data.draw(st.integers(0, len(text) - 1))
-    replacement = data.draw(REPLACEMENTS.filter(lambda c: c != text[index]))
+    origin_and_path = text.index("/C/") + 2  # their case is free: HTTPS://HOST/C/ is https://host/c/ (LINK-3)
+    same_link = (lambda c: c.lower() == text[index].lower()) if index < origin_and_path else (lambda c: False)
+    replacement = data.draw(REPLACEMENTS.filter(lambda c: c != text[index] and not same_link(c)))
     changed = text[:index] + replacement + text[index + 1 :]
     assert verify(changed, trust_list, CHECK_AT).verdict is not Verdict.VALID
 
@@ -142,8 +146,8 @@ def test_no_single_inserted_or_deleted_character_is_valid(
     index = data.draw(st.integers(0, len(text) - 1))
     if data.draw(st.booleans()):
         changed = text[:index] + text[index + 1 :]
-    else:
-        changed = text[:index] + data.draw(REPLACEMENTS) + text[index:]
+    else:  # white space before the link is trimmed (LINK-1): the same link
+        changed = text[:index] + data.draw(REPLACEMENTS.filter(lambda c: index or c not in " \t\r\n")) + text[index:]
     assert verify(changed, trust_list, CHECK_AT).verdict is not Verdict.VALID
 
 
