@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # database; pango, harfbuzz-subset (WeasyPrint is five times slower without it) and a CJK font for the
 # PDFs; poppler-utils (pdffonts, pdftotext) for the PDF tests; chromium for the page's browser test.
 SYSTEM_PACKAGES := ca-certificates postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-	fonts-noto-cjk fonts-dejavu-core poppler-utils chromium
+	fonts-noto-cjk fonts-dejavu-core poppler-utils chromium libzbar0
 
 IMAGE ?= localhost/verifier:latest
 BASE_IMAGE ?= localhost/debian:bookworm-slim

@@ -117,3 +117,20 @@ def locode_problem(code: str) -> str | None:
     if code[:2] not in COUNTRIES:
         return f"country part {code[:2]!r} is not an ISO 3166-1 alpha-2 code"
     return None
+
+
+# Chinese ports of entry by UN/LOCODE, with their names in Chinese and as UN/LOCODE writes them:
+# where CCC-exempt goods are declared most. A port not listed is shown by its code alone.
+PORTS = {
+    "CNBJS": ("北京", "Beijing"), "CNCAN": ("广州", "Guangzhou"), "CNCKG": ("重庆", "Chongqing"),
+    "CNCTU": ("成都", "Chengdu"), "CNDLC": ("大连", "Dalian"), "CNFOC": ("福州", "Fuzhou"),
+    "CNHGH": ("杭州", "Hangzhou"), "CNHUA": ("黄埔", "Huangpu"), "CNJIU": ("九江", "Jiujiang"),
+    "CNLYG": ("连云港", "Lianyungang"), "CNNGB": ("宁波", "Ningbo"), "CNNKG": ("南京", "Nanjing"),
+    "CNPEK": ("北京首都国际机场", "Beijing Capital International Apt"),
+    "CNPVG": ("上海浦东国际机场", "Shanghai Pudong International Apt"),
+    "CNSHA": ("上海", "Shanghai"), "CNSHK": ("蛇口", "Shekou"), "CNSZX": ("深圳", "Shenzhen"),
+    "CNTAO": ("青岛", "Qingdao"), "CNTSN": ("天津", "Tianjin"), "CNTXG": ("天津新港", "Tianjinxingang"),
+    "CNWNZ": ("温州", "Wenzhou"), "CNWUH": ("武汉", "Wuhan"), "CNXMN": ("厦门", "Xiamen"),
+    "CNYIW": ("义乌", "Yiwu"), "CNYTN": ("盐田", "Yantian"), "CNZHA": ("湛江", "Zhanjiang"),
+    "CNZOS": ("舟山", "Zhoushan"), "CNZUH": ("珠海", "Zhuhai"),
+}  # fmt: skip

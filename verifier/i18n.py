@@ -52,6 +52,10 @@ class Messages:
         self.direction = "rtl" if language in RIGHT_TO_LEFT else "ltr"
         self._messages = catalogue(language)
 
+    def has(self, key: str) -> bool:
+        """Whether this language has a message ``key`` (plural forms differ from language to language)."""
+        return key in self._messages
+
     def __call__(self, key: str, **fields: str) -> str:
         """The message ``key``, with ``{field}`` filled in."""
         text = self._messages[key]

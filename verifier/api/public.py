@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 from typing import Annotated
 
-import jinja2
 import orjson
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
@@ -16,14 +15,14 @@ from starlette.routing import Route
 
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
 from verifier.api.observe import Scope, note_verdict
+from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.pdfread import MAX_PDF_BYTES, FileRefused, FileSeal
-from verifier.render import TEMPLATES
 from verifier.result import VerificationResult
-from verifier.verdict import Reason, Verdict
+from verifier.verdict import Reason
 
 router = APIRouter()
 
@@ -142,7 +141,7 @@ async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
 async def landing(request: Request) -> Response:
     """How to check a certificate, in the visitor's language: paste a scanned text or upload a PDF."""
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
-    body = _jinja.get_template("landing.html.j2").render(
+    body = JINJA.get_template("landing.html.j2").render(
         m=Messages(language), languages=[(code, catalogue(code)["language"]) for code in LANGUAGES]
     )
     return HTMLResponse(body, headers={**PAGE_HEADERS, "Content-Language": language})
@@ -247,11 +246,6 @@ def trust_list(request: Request, svc: ServicesDep) -> Response:
 router.add_api_route("/api/v1/trust-list", trust_list, methods=["HEAD"], include_in_schema=False)
 
 
-TONES = {
-    Verdict.VALID: "good", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn", Verdict.NOT_YET_VALID: "warn",
-    Verdict.REVOKED: "bad", Verdict.INVALID: "bad", Verdict.UNKNOWN_ISSUER: "bad", Verdict.UNREGISTERED: "bad",
-    Verdict.MALFORMED: "grey",
-}  # fmt: skip
 PAGE_HEADERS = {
     **NO_STORE,
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -260,52 +254,3 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-_jinja = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
-)
-
-
-def page(result: VerificationResult, language: str, identical: bool | None = None) -> str:
-    """The verification page: the verdict first, in plain words of ``language``, then what is certified.
-
-    ``identical`` is False for an uploaded file whose seal the registry issued but whose bytes are not
-    the PDF it issued: the page says so first of all. A forged or altered code never shows an issuer
-    as having issued it, only the key it claims.
-    """
-    m = Messages(language)
-    verdict = result.verdict.value
-    c = result.certificate.to_json() if result.certificate else None
-    status = result.status
-    reason = m(f"reason_{status.reason}") if status.reason and f"reason_{status.reason}" in catalogue(language) else ""
-    since = status.since.date().isoformat() if status.since else ""
-    sentence = m(
-        verdict,
-        since=since,
-        reason=reason,
-        until=c["valid_until"] if c else "",
-        **{"from": c["valid_from"] if c else ""},
-    )
-    as_of = (status.as_of or result.checked_at).strftime("%Y-%m-%d %H:%M UTC")
-    return _jinja.get_template("page.html.j2").render(
-        m=m,
-        tone=TONES[result.verdict],
-        sentence=sentence,
-        next_step=None if result.verdict is Verdict.VALID else m(f"next_{verdict}"),
-        c=c,
-        record=result.registered.record if result.registered else None,
-        issuer=result.signature.issuer,
-        kid=result.signature.kid,
-        claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,
-        not_identical=m("not_identical") if identical is False and result.registered else None,
-        as_of=as_of,
-        languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
-    )
-
-
-def _claimed(m: Messages, result: VerificationResult) -> str:
-    """For a code whose signature fails: the key and issuer it names, and that they did not sign it."""
-    issuer = result.signature.issuer
-    assert issuer is not None
-    return m(
-        "claimed_key", kid=result.signature.kid or "", issuer=issuer.name if m.language == "zh" else issuer.name_en
-    )
