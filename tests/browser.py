@@ -98,15 +98,22 @@ class Browser:
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             return dict(measured["result"]["value"])
 
-    def wait_for(self, url: str, expression: str, screenshot: Path, seconds: float = 20.0) -> Any:
-        """Load ``url`` and evaluate ``expression`` until it is truthy (or ``seconds`` pass); its last value."""
-        return asyncio.run(self._wait_for(url, expression, screenshot, seconds))
+    def wait_for(
+        self, url: str, expression: str, screenshot: Path, seconds: float = 20.0, size: tuple[int, int] = (1280, 900)
+    ) -> Any:
+        """Load ``url`` in a ``size`` window and evaluate ``expression`` until it is truthy (or ``seconds``
+        pass); its last value."""
+        return asyncio.run(self._wait_for(url, expression, screenshot, seconds, size))
 
-    async def _wait_for(self, url: str, expression: str, screenshot: Path, seconds: float) -> Any:
+    async def _wait_for(
+        self, url: str, expression: str, screenshot: Path, seconds: float, size: tuple[int, int]
+    ) -> Any:
         async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
             call = _caller(ws)
 
-            await call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+            width, height = size
+            await call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=2,
+                       mobile=width < 600)  # fmt: skip
             await call("Page.enable")
             await call("Page.navigate", url=url)
             deadline = time.monotonic() + seconds

@@ -5,6 +5,7 @@ without scrolling. The screenshots are kept in tests/artefacts/ (not committed).
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -94,3 +95,89 @@ def test_api_docs_render_offline(served: tuple[str, dict[str, str]], browser: Br
     assert "script-src 'self' 'sha256-" in page.headers["content-security-policy"]
     assert httpx.get(f"{url}/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert httpx.get(f"{url}/docs/assets/index.html").status_code == 404  # only the files the page needs
+
+
+# Every character of an element with the box Chromium drew it in, in the text's logical order.
+GLYPHS = """const glyphs = (el) => {
+    const out = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getClientRects()[0];
+            if (box) out.push({c: node.data[i], x: box.left + box.width / 2, y: box.top + box.height / 2});
+        }
+    }
+    return out;
+};"""
+
+
+def _one_line(glyphs: list[dict[str, Any]]) -> bool:
+    return max(g["y"] for g in glyphs) - min(g["y"] for g in glyphs) < 4
+
+
+def _tokens(glyphs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The glyphs in runs between spaces, in logical order."""
+    runs: list[list[dict[str, Any]]] = [[]]
+    for g in glyphs:
+        if g["c"].isspace():
+            runs.append([])
+        else:
+            runs[-1].append(g)
+    return [run for run in runs if run]
+
+
+def _centre(run: list[dict[str, Any]]) -> float:
+    return sum(g["x"] for g in run) / len(run)
+
+
+def _before(a: list[dict[str, Any]], b: list[dict[str, Any]], rtl: bool) -> bool:
+    """Whether ``a`` is read before ``b``: an earlier line, or the same line and earlier in its direction."""
+    ya, yb = a[0]["y"], b[0]["y"]
+    if abs(ya - yb) >= 4:
+        return ya < yb
+    return _centre(a) > _centre(b) if rtl else _centre(a) < _centre(b)
+
+
+def test_arabic_page_keeps_dates_and_models_intact(served: tuple[str, dict[str, str]], browser: Browser) -> None:
+    """Read back from the Arabic page as drawn: each date of the validity line reads right to left day, month,
+    year with its numbers left to right, the start before the end; each model sits whole on one line, its
+    letters left to right, the list in its order. A narrow phone makes the list wrap."""
+    url, codes = served
+    ARTEFACTS.mkdir(exist_ok=True)
+    drawn = browser.wait_for(
+        f"{url}/c/{codes['valid']}?lang=ar",
+        "(() => {"
+        + GLYPHS
+        + """
+            const validity = document.querySelector('[data-field=validity] dd');
+            const products = Array.from(document.querySelectorAll('[data-field=product] dd'));
+            if (!validity || !products.length) return null;
+            return {dates: Array.from(validity.querySelectorAll('bdi.date')).map(glyphs),
+                    lists: products.map(p => Array.from(p.querySelectorAll('.model')).map(glyphs))};
+        })()""",
+        ARTEFACTS / "page-bidi-ar.png",
+        size=(320, 700),
+    )
+    assert drawn, "the Arabic page has no validity or product row"
+    dates, lists = drawn["dates"], drawn["lists"]
+    assert ["".join(g["c"] for g in d) for d in dates] == ["15 يناير 2024", "14 يناير 2027"]
+    for date in dates:
+        assert _one_line(date), date
+        day, month, year = _tokens(date)
+        assert _before(day, month, rtl=True) and _before(month, year, rtl=True), date
+        for number in (day, year):
+            assert [g["x"] for g in number] == sorted(g["x"] for g in number), number  # digits left to right
+    assert _before(dates[0], dates[1], rtl=True)
+    assert [["".join(g["c"] for g in model) for model in models] for models in lists] == [
+        ["HT-BV15", "HT-BV20", "HT-BV25", "HT-BV32"], ["HT-GV15", "HT-GV20"]]  # fmt: skip
+    for models in lists:
+        for model in models:
+            assert _one_line(model), model
+            assert [g["x"] for g in model] == sorted(g["x"] for g in model), model
+        for first, second in itertools.pairwise(models):
+            assert _before(first, second, rtl=False), (first, second)  # a list of models reads left to right
+    wrapped = {round(model[0]["y"]) for model in lists[0]}
+    assert len(wrapped) > 1, "the list did not wrap: the test would prove less"

@@ -67,9 +67,16 @@ def ltr(text: object, css: str = "") -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(text)
 
 
-def isolated(text: object) -> Markup:
+def isolated(text: object, css: str = "") -> Markup:
     """``text`` isolated in its own direction (a date or an amount in the page's language)."""
+    if css:
+        return Markup('<bdi class="{}">{}</bdi>').format(css, text)
     return Markup("<bdi>{}</bdi>").format(text)
+
+
+def day(when: date, language: str) -> Markup:
+    """A calendar date in words of ``language``, isolated so an Arabic line keeps it whole."""
+    return isolated(wording.calendar_date(when, language), "date")
 
 
 class _Marker:
@@ -172,8 +179,7 @@ def content_sections(
     start, until = date.fromisoformat(c["valid_from"]), date.fromisoformat(c["valid_until"])
     span = m(
         "validity_range",
-        **{"from": str(isolated(wording.calendar_date(start, language))),
-           "until": str(isolated(wording.calendar_date(until, language)))},
+        **{"from": str(day(start, language)), "until": str(day(until, language))},
     )  # fmt: skip
     if at < _day_start(start):
         when = m("starts", when=wording.span(at, _day_start(start), language))
@@ -184,7 +190,7 @@ def content_sections(
     validity = Markup('{} <span class="when">{}</span>').format(trusted(span), isolated(when))
     rows.append(Row("validity", m("validity"), mark.signed(validity)))
     issued = datetime.fromisoformat(c["issued_at"].replace("Z", "+00:00")).astimezone(SCHEME_TZ).date()
-    rows.append(Row("issued", m("issued"), mark.signed(isolated(wording.calendar_date(issued, language)))))
+    rows.append(Row("issued", m("issued"), mark.signed(day(issued, language))))
     sections = [main]
     exemption = c.get("exemption")
     if exemption:
@@ -218,12 +224,10 @@ def sentence(m: Messages, result: VerificationResult) -> Markup:
     reason = m(f"reason_{status.reason}") if status.reason and m.has(f"reason_{status.reason}") else ""
     fields = {
         "kind": escape(m(f"scheme_{c.scheme.value}")) if c else "",
-        "since": isolated(wording.calendar_date(status.since.astimezone(SCHEME_TZ).date(), language))
-        if status.since
-        else "",
+        "since": day(status.since.astimezone(SCHEME_TZ).date(), language) if status.since else "",
         "reason": escape(reason),
-        "until": isolated(wording.calendar_date(c.valid_until, language)) if c else "",
-        "from": isolated(wording.calendar_date(c.valid_from, language)) if c else "",
+        "until": day(c.valid_until, language) if c else "",
+        "from": day(c.valid_from, language) if c else "",
     }
     return trusted(m(result.verdict.value, **{k: str(v) for k, v in fields.items()}))
 
