@@ -159,10 +159,10 @@ def test_a_decompression_bomb_is_stopped(pdf_service: Service) -> None:
 
 def _pdf_of(service: Service, cose: bytes, qr: str) -> bytes:
     """A certificate PDF carrying the given seal, rendered outside the service (as a forger would)."""
+    from verifier.letterhead import Letterhead
     from verifier.render import Document, Renderer
-    from verifier.verdict import IssuerInfo
 
-    doc = Document(KETTLE, qr, cose, IssuerInfo("zjcert", "浙", "Z"), "00", datetime.now(UTC), PUBLIC_URL)
+    doc = Document(KETTLE, qr, cose, Letterhead("zjcert", "浙", "Z"), "00", datetime.now(UTC), PUBLIC_URL)
     return Renderer().pdf(doc)
 
 

@@ -129,7 +129,10 @@ def test_integration_doc(served: dict[str, str]) -> None:
 
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
-    assert len(examples) == 7
+    assert len(examples) == 8
+    from verifier.samples import demo_stamp
+
+    (Path(served["WORK"]) / "stamp.svg").write_bytes(demo_stamp())  # the stamp the letterhead example uploads
     printed = []
     for example in examples:
         if "$KID" in example:  # the key the rotation retired, as an operator would read it off the trust list
@@ -139,7 +142,10 @@ def test_operator_doc(served: dict[str, str]) -> None:
             printed.append(run(example, {**served, "KID": retired}))
             continue
         printed.append(run(example, served))
-    issuers, operator_tokens, rotation, withdrawal, metrics, backup, migrate = printed
+    issuers, operator_tokens, letterhead, rotation, withdrawal, metrics, backup, migrate = printed
+    patched, stamped, shown = values(letterhead)  # type: ignore[misc]
+    assert patched["accreditation"] == "CNAS C123-P" and patched["stamp"] is None
+    assert stamped["stamp"]["media_type"] == "image/svg+xml" and shown == stamped
     clerk, listed_tokens = values(operator_tokens)  # type: ignore[misc]
     assert clerk["token"].startswith("vrf_")
     assert clerk["id"] in [t["id"] for t in listed_tokens]
@@ -158,7 +164,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
-    assert migrate == "schema 0004 (already current)\n"
+    assert migrate == "schema 0005 (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:

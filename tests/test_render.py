@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,29 @@ import pytest
 import zxingcpp
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
+from verifier import wording
+from verifier.claims import SCHEME_TZ
+from verifier.codes import PORTS
 from verifier.issuing import seal_certificate
+from verifier.letterhead import Letterhead
 from verifier.model import certificate_json, parse_certificate
-from verifier.render import SEAL_ATTACHMENT, Document, Renderer
-from verifier.selftest import QR_FORMAT
-from verifier.verdict import IssuerInfo
+from verifier.render import ATTESTATIONS, SEAL_ATTACHMENT, TITLES, Document, Renderer, RenderError
+from verifier.samples import demo_stamp
+from verifier.selftest import QR_FORMAT, decode_image_zbar
+from verifier.stamps import checked_stamp
 
-ISSUER = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
+ISSUER = Letterhead(
+    "zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre", address="浙江省杭州市西湖区文三路90号",
+    address_en="90 Wensan Road, Xihu District, Hangzhou, Zhejiang, China",
+    contact="+86 571 8765 4321 · cert@zjcert.example", accreditation="CNAS C123-P", signatory="王建国 WANG Jianguo",
+    signatory_title="认证部主任", signatory_title_en="Head of Certification", stamp=checked_stamp(demo_stamp()),
+)  # fmt: skip
+SITE = {
+    "address": "浙江省宁波市北仑区小港街道红联渡口路8号",
+    "address_en": "8 Honglian Dukou Road, Xiaogang, Beilun, Ningbo",
+}
 MM_PER_POINT = 25.4 / 72
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +52,8 @@ def documents(renderer: Renderer) -> dict[str, tuple[Document, bytes]]:
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     made = {}
     for name, data in sorted(REFERENCE.items()):
+        if name == "international-cooperation-valve":
+            data = {**data, "site": SITE}  # a manufacturing site apart from the holder's address
         certificate = parse_certificate(data)
         sealed = seal_certificate(certificate, key, PUBLIC_URL, SEALED_AT)
         doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose, ISSUER, key.kid.hex(),
@@ -71,9 +88,90 @@ def test_one_a4_page_with_every_font_embedded(name: str, documents: dict[str, An
     assert REFERENCE[name]["number"] in text
 
 
+def _squashed(text: str) -> str:
+    """Text without whitespace: a line may wrap anywhere in a Chinese address or a long English title."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_the_paper_says_everything_an_officer_checks(name: str, documents: dict[str, Any], tmp_path: Path) -> None:
+    """pdftotext finds every field: the letterhead, the scheme and what it attests, the holder (and site), the
+    products, standards, the scheme's own part, the markets by name, the validity and the date of issue in
+    both languages, the signatory; "digital seal", never an algorithm's name."""
+    doc, pdf = documents[name]
+    c = doc.record
+    text = _squashed(_poppler("pdftotext", pdf, tmp_path))
+    expected = [ISSUER.name, ISSUER.name_en, ISSUER.address, ISSUER.address_en, ISSUER.contact, ISSUER.accreditation,
+                ISSUER.signatory, ISSUER.signatory_title, ISSUER.signatory_title_en, *TITLES[c["scheme"]],
+                *ATTESTATIONS[c["scheme"]], c["number"], *c["holder"].values(), "数字印章", "Digital seal",
+                " ".join(doc.kid[i : i + 4] for i in range(0, 16, 4))]  # fmt: skip
+    for product in c["products"]:
+        expected += [product["name"], product["name_en"], product["hs_code"], *product["models"]]
+    for standard in c["standards"]:
+        expected += [standard["code"], standard["title"], standard["title_en"]]
+    for market in c["markets"]:
+        expected += [f"{wording.country(market, 'zh')}{wording.country(market, 'en')}{market}"]
+    for language in ("zh", "en"):
+        start, until = (date.fromisoformat(c[k]) for k in ("valid_from", "valid_until"))
+        expected += [wording.calendar_date(start, language), wording.calendar_date(until, language)]
+        expected += [wording.calendar_date(doc.issued_at.astimezone(SCHEME_TZ).date(), language)]
+    if "site" in c:
+        expected += [SITE["address"], SITE["address_en"]]
+    if "exemption" in c:
+        e = c["exemption"]
+        expected += ["科研测试", "Research and development", "24件pieces", "CNY18,600.00", "人民币", "Chinese Yuan",
+                     "宁波", "Ningbo", e["port_of_entry"], "compare"]  # fmt: skip
+    for recognition in c.get("recognitions", []):
+        country = recognition["country"]
+        expected += [recognition["body"], recognition["certificate_number"],
+                     wording.country(country, "zh") + wording.country(country, "en")]  # fmt: skip
+    missing = [item for item in expected if _squashed(item) not in text]
+    assert not missing, missing
+    assert "Ed25519" not in text and "Key" not in text
+    assert PORTS["CNNGB"] == ("宁波", "Ningbo")
+
+
+def test_a_letterhead_with_names_only_still_renders(documents: dict[str, Any], renderer: Renderer,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    """An issuer whose letterhead the operator has not set yet: its names, an empty stamp area to stamp by hand."""
+    doc, _ = documents["zhejiang-made-kettle"]
+    bare = Document(doc.record, doc.qr_text, doc.cose, Letterhead(ISSUER.id, ISSUER.name, ISSUER.name_en), doc.kid,
+                    doc.issued_at, doc.public_url)  # fmt: skip
+    text = _squashed(_poppler("pdftotext", renderer.pdf(bare), tmp_path))
+    assert ISSUER.name in text and "印章Stamp" in text and ISSUER.accreditation not in text
+
+
+def test_the_stamp_is_drawn_in_its_area(documents: dict[str, Any], renderer: Renderer) -> None:
+    """The demo stamp is red: its pixels are there with it and not without it."""
+    doc, pdf = documents["zhejiang-made-kettle"]
+    bare = Document(doc.record, doc.qr_text, doc.cose, Letterhead(ISSUER.id, ISSUER.name, ISSUER.name_en), doc.kid,
+                    doc.issued_at, doc.public_url)  # fmt: skip
+
+    def red(data: bytes) -> int:
+        pixels = pdfium.PdfDocument(data)[0].render(scale=50 / 72).to_pil().convert("RGB").tobytes()
+        return sum(1 for i in range(0, len(pixels), 3) if pixels[i] > 150 and pixels[i + 1] < 90 and pixels[i + 2] < 90)
+
+    assert red(pdf) > 300
+    assert red(renderer.pdf(bare)) == 0
+
+
+def test_content_that_reaches_the_seal_is_refused(documents: dict[str, Any], renderer: Renderer) -> None:
+    """Ten products cannot sit above the seal: refused, never printed overlapping; thirty models each would
+    take a second page: refused too."""
+    doc, _ = documents["zhejiang-made-kettle"]
+    product = doc.record["products"][0]
+    for models, why in ((2, "above its seal"), (30, r"\(it takes 2\)")):
+        crowded = [{**product, "models": [f"HD-{i:04d}-{j:02d}" for j in range(models)]} for i in range(10)]
+        big = Document({**doc.record, "products": crowded}, doc.qr_text, doc.cose, ISSUER, doc.kid, doc.issued_at,
+                       doc.public_url)  # fmt: skip
+        with pytest.raises(RenderError, match=f"does not fit on one page.*{why}"):
+            renderer.pdf(big)
+
+
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_the_pdf_is_light(name: str, documents: dict[str, Any]) -> None:
-    """The CJK font is cut to the page's characters (verifier/fonts.py): ~55 KB, where it weighed ~265 KB."""
+    """The CJK font is cut to the page's characters (verifier/fonts.py): 64–73 KB with a full letterhead and an
+    SVG stamp, where it weighed ~265 KB with neither."""
     _, pdf = documents[name]
     assert len(pdf) <= 120 * 1024, len(pdf)
 
@@ -123,17 +221,22 @@ def _streams(pdf: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_qr_decodes_from_a_150_dpi_raster_and_is_40_mm(name: str, documents: dict[str, Any]) -> None:
+def test_qr_decodes_from_a_150_dpi_raster_with_modules_of_055_mm(name: str, documents: dict[str, Any]) -> None:
+    """Both decoders read the whole page; the symbol is at least 46 mm with its quiet zone, a module ≥ 0.55 mm."""
     doc, pdf = documents[name]
     page = pdfium.PdfDocument(pdf)[0]
     image = page.render(scale=150 / 72).to_pil()
+    ARTEFACTS.mkdir(exist_ok=True)
+    image.save(ARTEFACTS / f"certificate-{name}.png")  # to look at (not committed)
     found = zxingcpp.read_barcodes(image, formats=QR_FORMAT)
     assert [b.text for b in found] == [doc.qr_text]
+    assert decode_image_zbar(image) == [doc.qr_text]
     corners = found[0].position
     symbol_px = max(corners.top_right.x, corners.bottom_right.x) - min(corners.top_left.x, corners.bottom_left.x)
     modules = 17 + 4 * _version(doc.qr_text)
-    with_quiet_zone_mm = symbol_px / 150 * 25.4 * (modules + 8) / modules
-    assert with_quiet_zone_mm >= 40, with_quiet_zone_mm
+    module_mm = symbol_px / 150 * 25.4 / modules
+    assert module_mm >= 0.55, module_mm
+    assert module_mm * (modules + 8) >= 45.5, module_mm * (modules + 8)
 
 
 def _version(text: str) -> int:

@@ -22,10 +22,10 @@ from PIL import Image, ImageFilter
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
 from verifier.issuing import seal_certificate
 from verifier.keys import new_signing_key
+from verifier.letterhead import Letterhead
 from verifier.model import certificate_json, parse_certificate
 from verifier.render import Document, Renderer
 from verifier.selftest import decode_image
-from verifier.verdict import IssuerInfo
 
 
 def _jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -79,7 +79,7 @@ def scans() -> dict[str, tuple[str, Image.Image, bytes]]:
         certificate = parse_certificate(data)
         sealed = seal_certificate(certificate, key, PUBLIC_URL, SEALED_AT)
         doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose,
-                       IssuerInfo("zjcert", "浙江", "ZJ"), key.kid.hex(), SEALED_AT, PUBLIC_URL)  # fmt: skip
+                       Letterhead("zjcert", "浙江", "ZJ"), key.kid.hex(), SEALED_AT, PUBLIC_URL)  # fmt: skip
         pdf = renderer.pdf(doc)
         made[name] = (sealed.qr_text, pdfium.PdfDocument(pdf)[0].render(scale=150 / 72).to_pil(), pdf)
     return made

@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import REFERENCE, Service
 from tests.hostile_pdfs import corpus, nested_forms
 from tests.server import Server
-from verifier.pdfread import FileRefused
+from verifier.errors import FileRefused
 from verifier.uploads import READ_DEADLINE, ReadersBusy, UploadReaders, read_bounded
 
 HOSTILE = corpus()

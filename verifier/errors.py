@@ -7,6 +7,7 @@ Every error the library raises on purpose derives from :class:`VerifierError`::
     ├── KeyStoreError           keys: unreadable, wrong passphrase, no active key
     ├── TrustListError          a trust list that is unreadable, unsigned or signed by an unknown key
     ├── SealTooLarge            the essential content does not fit the largest QR version allowed
+    ├── FileRefused             an uploaded file (a PDF, a photo, a stamp) that is not what it must be
     └── CheckFailed             one step of a seal check refused the input; carries the verdict and reason
 
 ``CheckFailed`` never leaves :func:`verifier.check.verify`: that function turns it into a
@@ -71,3 +72,16 @@ class CheckFailed(VerifierError):
     def verdict(self) -> Verdict:
         """The verdict this reason belongs to."""
         return REASON_VERDICT[self.reason]
+
+
+class FileRefused(VerifierError):
+    """A file that is not a readable certificate document; ``code`` and ``status`` say how to answer."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        self.code = code
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[FileRefused], tuple[str, str, int]]:
+        # Raised in a worker process, it crosses back by pickle.
+        return (FileRefused, (self.code, str(self), self.status))

@@ -20,7 +20,8 @@ from verifier.issuing import PdfMaker, issue
 from verifier.keys import public_key_pem
 from verifier.model import parse_certificate
 from verifier.qr import qr_png
-from verifier.samples import demo_certificates
+from verifier.samples import demo_certificates, demo_stamp
+from verifier.stamps import checked_stamp
 from verifier.status import Action
 from verifier.store.records import CLI_ACTOR, CertificateRecord, Principal, Role
 from verifier.store.registry import Registry
@@ -29,6 +30,16 @@ from verifier.trust import TrustList
 from verifier.verdict import IssuerInfo
 
 DEMO_ISSUER = IssuerInfo("demo-cert", "浙江制造认证联盟（演示）", "Zhejiang Made Certification Alliance (DEMO)")
+# Its letterhead: made up, and saying so.
+DEMO_LETTERHEAD = {
+    "address": "浙江省杭州市西湖区示例路1号（演示）",
+    "address_en": "1 Example Road, Xihu District, Hangzhou, Zhejiang, China (demo)",
+    "contact": "+86 571 0000 0000 · demo@verify.example",
+    "accreditation": "DEMO-0000",
+    "signatory": "张示例 ZHANG Shili",
+    "signatory_title": "认证部主任（演示）",
+    "signatory_title_en": "Head of Certification (demo)",
+}
 DEMO_ISSUER_TOKEN = "demo token"  # noqa: S105 - labels, not secrets
 DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
 DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105
@@ -72,7 +83,8 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
             registry.tokens.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
         _, issuer_token = registry.tokens.create(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
     else:
-        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now)
+        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now, DEMO_LETTERHEAD)
+        registry.issuers.set_stamp(CLI_ACTOR, DEMO_ISSUER.id, checked_stamp(demo_stamp()), now)
     registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
     _, operator_token = registry.tokens.create_operator(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
     registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)

@@ -23,6 +23,7 @@ from pathlib import Path
 from verifier.claims import SealedCertificate, claims_to_cbor, sealed_content
 from verifier.errors import KeyStoreError, SealTooLarge
 from verifier.keys import SigningKey
+from verifier.letterhead import Letterhead
 from verifier.model import AnyCertificate, certificate_json
 from verifier.qr import qr_version
 from verifier.render import TEMPLATES, Document, Renderer, RenderError
@@ -30,10 +31,9 @@ from verifier.seal import MAX_TEXT_LENGTH, encode_text, sign
 from verifier.selftest import self_test
 from verifier.store.records import CertificateRecord, Conflict, NewCertificate, Principal, issuer_of
 from verifier.store.registry import Registry
-from verifier.verdict import IssuerInfo
 
 # Sealed certificates in, their PDFs out (or an error that refuses the whole batch).
-Render = Callable[[IssuerInfo, list[tuple[AnyCertificate, "Sealed"]]], list[bytes]]
+Render = Callable[[Letterhead, list[tuple[AnyCertificate, "Sealed"]]], list[bytes]]
 
 
 @dataclass
@@ -100,7 +100,9 @@ def issue(
     key = registry.issuers.signing_key(issuer_id)
     sealed = [seal_certificate(c, key, public_url, at) for c in numbered]
     items = list(zip(numbered, sealed, strict=True))
-    pdfs: Sequence[bytes | None] = render(registry.issuers.get(issuer_id), items) if render else [None] * len(items)
+    pdfs: Sequence[bytes | None] = (
+        render(registry.issuers.letterhead(issuer_id), items) if render else [None] * len(items)
+    )
     stored = [_to_store(c, s, pdf) for (c, s), pdf in zip(items, pdfs, strict=True)]
     return registry.certificates.add(actor, stored, at)
 
@@ -160,7 +162,7 @@ class PdfMaker:
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, issuer: IssuerInfo, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
+    def __call__(self, issuer: Letterhead, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
         """The PDF of each sealed certificate, in order."""
         url = self.public_url
         jobs = [

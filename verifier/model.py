@@ -248,6 +248,13 @@ class Holder(_Strict):
     address_en: Text(300)  # type: ignore[valid-type]
 
 
+class Site(_Strict):
+    """Where the certified products are made, when that is not the holder's address."""
+
+    address: Text(200)  # type: ignore[valid-type]
+    address_en: Text(300)  # type: ignore[valid-type]
+
+
 class Product(_Strict):
     """A product type, its models and its HS code (kept in the canonical dotted form)."""
 
@@ -312,6 +319,7 @@ class Recognition(_Strict):
 class _CertificateBase(_Strict):
     number: Annotated[str | None, Strict(), Field(default=None, pattern=f"^{NUMBER_PATTERN}$")] = None
     holder: Holder
+    site: Site | None = None
     products: Annotated[list[Product], Field(min_length=1, max_length=10)]
     standards: Annotated[list[Standard], Field(min_length=1, max_length=10)]
     valid_from: CalendarDate

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from verifier.errors import VerifierError
+from verifier.errors import FileRefused
 from verifier.render import SEAL_ATTACHMENT
 from verifier.seal import MAX_COSE_BYTES
 
@@ -20,19 +20,6 @@ MAX_PAGE_POINTS = 2000.0  # a page larger than 70 cm on a side is not a certific
 MIN_PAGE_POINTS = 72.0  # nor one smaller than an inch
 MAX_ATTACHMENTS = 100
 READ_DPI = 150
-
-
-class FileRefused(VerifierError):
-    """A file that is not a readable certificate document; ``code`` and ``status`` say how to answer."""
-
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        self.code = code
-        self.status = status
-        super().__init__(message)
-
-    def __reduce__(self) -> tuple[type[FileRefused], tuple[str, str, int]]:
-        # Raised in a worker process, it crosses back by pickle.
-        return (FileRefused, (self.code, str(self), self.status))
 
 
 @dataclass(frozen=True)

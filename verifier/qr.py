@@ -7,6 +7,7 @@ alphanumeric mode. The mask is chosen by the standard's penalty rules: the same 
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import segno
 
@@ -17,10 +18,13 @@ QUIET_ZONE = 4
 MAX_VERSION = 25
 
 
+@lru_cache(maxsize=32)
 def qr_code(text: str) -> segno.QRCode:
     """The QR symbol for ``text`` at error correction M (never boosted, so the version is predictable).
 
-    Raises :class:`SealTooLarge` when it needs a version above :data:`MAX_VERSION`.
+    Raises :class:`SealTooLarge` when it needs a version above :data:`MAX_VERSION`. The last few symbols
+    are kept: issuing one certificate asks for its symbol several times (its version, the page drawn
+    twice), and the mask's choice by the penalty rules costs tens of milliseconds. Callers only read it.
     """
     try:
         code = segno.make_qr(text, error=ERROR_CORRECTION, boost_error=False)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from verifier import wording
+from verifier.claims import SCHEME_TZ
+from verifier.codes import PORTS
 from verifier.errors import VerifierError
 from verifier.fonts import FAMILY, FontCut, cut_for
+from verifier.letterhead import Letterhead
 from verifier.model import ExemptionPurpose, QuantityUnit
-from verifier.qr import qr_svg
-from verifier.verdict import IssuerInfo
+from verifier.qr import QUIET_ZONE, qr_svg, qr_version
 
 
 def _find_templates() -> Path:
@@ -37,11 +40,46 @@ TEMPLATES = _find_templates()
 SEAL_ATTACHMENT = "seal.cose"
 XMP_NAMESPACE = "https://verifier.zhejiang-made.example/ns/seal/1.0/"
 
+# A QR module at least this wide on paper (a worn print or a far phone still resolves it), and the
+# symbol never smaller than it always was.
+MIN_MODULE_MM = 0.56
+MIN_QR_MM = 46.0
+
 TITLES = {
     "zhejiang-made": ("浙江制造认证证书", "Zhejiang Made Certificate"),
     "international-cooperation": ("国际合作认证证书", "International Cooperation Certificate"),
     "ccc-exemption": ("免予办理强制性产品认证证明", "CCC Exemption Certificate"),
     "ccc-self-declaration": ("强制性产品认证自我声明", "CCC Self-Declaration"),
+}
+# The scheme's mark, as text: what a logo would say.
+MARKS = {
+    "zhejiang-made": ("浙江制造", "ZHEJIANG MADE"),
+    "international-cooperation": ("国际合作", "INT’L COOPERATION"),
+    "ccc-exemption": ("CCC 免办", "CCC EXEMPTION"),
+    "ccc-self-declaration": ("CCC 自我声明", "CCC SELF-DECLARATION"),
+}
+# What the certificate attests, in both languages.
+ATTESTATIONS = {
+    "zhejiang-made": (
+        "兹证明下列产品符合所列“浙江制造”标准的要求，特发此证。",
+        "This is to certify that the products listed below conform to the requirements of the "
+        "“Zhejiang Made” standards listed.",
+    ),
+    "international-cooperation": (
+        "兹证明下列产品经评价符合所列标准的要求，该认证结果获下列机构承认。",
+        "This is to certify that the products listed below have been assessed as conforming to the standards "
+        "listed, and that this result is recognised by the bodies named below.",
+    ),
+    "ccc-exemption": (
+        "兹证明下列货物免予办理强制性产品认证，仅限于下列用途、数量及入境口岸。",
+        "This is to certify that the goods listed below are exempted from China Compulsory Certification, "
+        "for the purpose, in the quantity and through the port of entry stated below only.",
+    ),
+    "ccc-self-declaration": (
+        "持有人声明下列产品符合强制性产品认证自我声明评价方式的要求，本机构已登记该声明。",
+        "The holder declares that the products listed below conform to the requirements of the CCC "
+        "self-declaration procedure; the issuing body has registered this declaration.",
+    ),
 }
 PURPOSES = {
     ExemptionPurpose.RESEARCH_AND_DEVELOPMENT.value: "科研测试 Research and development",
@@ -70,7 +108,7 @@ class Document:
     record: dict[str, Any]
     qr_text: str
     cose: bytes
-    issuer: IssuerInfo
+    issuer: Letterhead
     kid: str
     issued_at: datetime
     public_url: str
@@ -110,17 +148,32 @@ class Renderer:
         """The certificate as HTML (what WeasyPrint lays out); with ``fonts``, set in that cut of the CJK font."""
         css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
         record = doc.record
-        zh, en = TITLES[record["scheme"]]
+        scheme = record["scheme"]
+        zh, en = TITLES[scheme]
+        issued = doc.issued_at.astimezone(SCHEME_TZ).date()
+        start, until = (date.fromisoformat(record[k]) for k in ("valid_from", "valid_until"))
         return self._jinja.get_template("certificate.html.j2").render(
             c=record,
             titles={"zh": zh, "en": en},
-            markets=" ".join(record["markets"]),
-            purposes=PURPOSES,
-            units=UNITS,
+            mark=MARKS[scheme],
+            attestation=ATTESTATIONS[scheme],
+            markets=[(wording.country(m, "zh"), wording.country(m, "en"), m) for m in record["markets"]],
+            countries={
+                r["country"]: (wording.country(r["country"], "zh"), wording.country(r["country"], "en"))
+                for r in record.get("recognitions", [])
+            },
+            exemption=_exemption(record.get("exemption")),
+            issued={"zh": wording.calendar_date(issued, "zh"), "en": wording.calendar_date(issued, "en")},
+            validity={
+                lang: (wording.calendar_date(start, lang), wording.calendar_date(until, lang)) for lang in ("zh", "en")
+            },
             issuer=doc.issuer,
-            kid=doc.kid,
+            stamp=doc.issuer.stamp.data_uri() if doc.issuer.stamp else None,
+            fingerprint=" ".join(doc.kid[i : i + 4] for i in range(0, len(doc.kid), 4)),
+            sealed_at=doc.issued_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             issued_at=_iso(doc.issued_at),
             qr_svg=qr_svg(doc.qr_text, scale=1).decode("utf-8"),
+            qr_mm=qr_width_mm(doc.qr_text),
             verify_host=doc.public_url.split("://", 1)[1],
             css=css,
         )
@@ -138,7 +191,7 @@ class Renderer:
         page = HTML(string=self.html(doc, fonts), base_url=str(self.templates))
         rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
         if len(rendered.pages) != 1:
-            raise RenderError(f"the certificate takes {len(rendered.pages)} pages; it must fit one")
+            raise RenderError(f"the certificate's content does not fit on one page (it takes {len(rendered.pages)})")
         box = _qr_box(rendered.pages[0])
         rendered.metadata.xmp_metadata.append(_xmp(doc.qr_text))
         seal = Attachment(
@@ -161,15 +214,61 @@ class RenderError(VerifierError):
     """A certificate that cannot be laid out as one page with its QR code."""
 
 
-def _qr_box(page: Any) -> tuple[float, float, float, float]:
-    """The QR code's box on a laid-out page, in points from the top-left corner."""
+def _boxes(page: Any) -> Any:
+    """Every box laid out on ``page``."""
     stack = [page._page_box]
     while stack:
         box = stack.pop()
-        if getattr(box, "element_tag", None) == _SVG:
-            return tuple(v * _POINTS_PER_CSS_PX for v in (box.position_x, box.position_y, box.width, box.height))
+        yield box
         stack.extend(getattr(box, "children", None) or ())
-    raise RenderError("the template has no QR code")
+
+
+def _classed(box: Any, name: str) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and name in (element.get("class") or "").split()
+
+
+def _qr_box(page: Any) -> tuple[float, float, float, float]:
+    """The QR code's box on a laid-out page, in points from the top-left corner.
+
+    Raises :class:`RenderError` when the content runs into the seal at the foot of the page.
+    """
+    qr = content = seal = None
+    for box in _boxes(page):
+        if getattr(box, "element_tag", None) == _SVG and qr is None:
+            qr = box
+        elif _classed(box, "content") and content is None:
+            content = box
+        elif _classed(box, "seal") and seal is None:
+            seal = box
+    if qr is None:
+        raise RenderError("the template has no QR code")
+    if content is not None and seal is not None and content.position_y + content.margin_height() > seal.position_y:
+        raise RenderError("the certificate's content does not fit on one page above its seal and signature")
+    return tuple(v * _POINTS_PER_CSS_PX for v in (qr.position_x, qr.position_y, qr.width, qr.height))
+
+
+def qr_width_mm(text: str) -> float:
+    """The QR code's printed width, quiet zone included: modules of at least :data:`MIN_MODULE_MM`."""
+    modules = 17 + 4 * qr_version(text) + 2 * QUIET_ZONE
+    return round(max(MIN_QR_MM, modules * MIN_MODULE_MM), 1)
+
+
+def _exemption(exemption: dict[str, Any] | None) -> dict[str, str] | None:
+    """A CCC exemption's goods in both languages: purpose, quantity, value, port."""
+    if not exemption:
+        return None
+    value = exemption["declared_value"]
+    port = exemption["port_of_entry"]
+    zh_port, en_port = PORTS.get(port, ("", ""))
+    return {
+        "purpose": PURPOSES[exemption["purpose"]],
+        "quantity": f"{wording.number(exemption['quantity'], 'en')} {UNITS[exemption['unit']]}",
+        "value": f"{value['currency']} {wording.decimal(value['amount'], 'en')}",
+        "currency": " ".join(wording.currency_name(value["currency"], language) for language in ("zh", "en")),
+        "port": f"{zh_port} {en_port}".strip(),
+        "port_code": port,
+    }
 
 
 def _iso(moment: datetime) -> str:

@@ -20,3 +20,8 @@ def demo_certificates() -> tuple[tuple[str, Any], ...]:
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".json")
     )
+
+
+def demo_stamp() -> bytes:
+    """The demo issuer's stamp: an SVG marked SPECIMEN, never a real seal."""
+    return (resources.files("verifier") / "demo" / "stamp.svg").read_bytes()

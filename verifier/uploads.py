@@ -33,8 +33,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
-from verifier.errors import VerifierError
-from verifier.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileRefused, FileSeal, read_image, read_pdf
+from verifier.errors import FileRefused, VerifierError
+from verifier.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileSeal, read_image, read_pdf
 from verifier.seal import MAX_TEXT_LENGTH
 
 Kind = Literal["pdf", "image"]

@@ -13,7 +13,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date, format_timedelta
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_name
 from babel.units import format_unit
 
 # Units a CCC exemption counts in that CLDR has (the others are words of the page's catalogue).
@@ -38,6 +38,18 @@ def calendar_date(day: date, language: str) -> str:
 def money(amount: str, currency: str, language: str) -> str:
     """An amount (a decimal string, never a float) with its currency, as the language writes it."""
     return str(format_currency(Decimal(amount), currency, locale=_locale(language)))
+
+
+def decimal(amount: str, language: str) -> str:
+    """An amount (a decimal string) with its digit grouping and the decimals it was given: "18,600.00"."""
+    places = len(amount.partition(".")[2])
+    return str(format_decimal(Decimal(amount), format=f"#,##0.{'0' * places}" if places else "#,##0",
+                              locale=_locale(language)))  # fmt: skip
+
+
+def currency_name(code: str, language: str) -> str:
+    """The currency's name in ``language``: "Chinese Yuan", "人民币"."""
+    return str(get_currency_name(code, locale=_locale(language)))
 
 
 def number(value: int, language: str) -> str:

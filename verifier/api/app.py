@@ -25,11 +25,10 @@ from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, 
 from verifier.api.refusals import RefusalLog
 from verifier.check import SealCache
 from verifier.config import Settings
-from verifier.errors import CertificateInvalid, KeyStoreError, SealTooLarge
+from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge
 from verifier.issuing import PdfMaker
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
-from verifier.pdfread import FileRefused
 from verifier.render import TEMPLATES, RenderError
 from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate

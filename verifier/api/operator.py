@@ -5,11 +5,25 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, File, Path, UploadFile, status
 
 from verifier.api.deps import OperatorDep, ServicesDep
 from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
-from verifier.api.schemas import IssuerIn, IssuerOut, KeyOut, KeyWithdrawnOut, TokenIn, TokenInfo, TokenOut
+from verifier.api.schemas import (
+    ErrorOut,
+    IssuerIn,
+    IssuerOut,
+    KeyOut,
+    KeyWithdrawnOut,
+    LetterheadIn,
+    LetterheadOut,
+    StampOut,
+    TokenIn,
+    TokenInfo,
+    TokenOut,
+)
+from verifier.letterhead import Letterhead
+from verifier.stamps import MAX_SIDE, MAX_STAMP_BYTES, MIN_SIDE, checked_stamp
 from verifier.verdict import IssuerInfo
 
 log = logging.getLogger("verifier.operator")
@@ -21,11 +35,77 @@ tokens = APIRouter(prefix="/api/v1/operator/tokens", tags=["operator"])
 def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> IssuerOut:
     """Register a certification body; the service makes its Ed25519 key and answers its first token once."""
     record, token_id, token = svc.registry.create_issuer(
-        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock()
+        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock(), body.details()
     )
     svc.trust.refresh()
     log.info("issuer %s registered", body.id, extra={"fields": {"issuer": body.id, "kid": record.kid_hex}})
     return IssuerOut(id=body.id, kid=record.kid_hex, token_id=token_id, token=token)
+
+
+STAMP_REFUSALS: dict[int | str, dict[str, object]] = {
+    413: {"model": ErrorOut, "description": "Larger than the limit"},
+    415: {"model": ErrorOut, "description": "Neither a PNG nor an SVG"},
+    422: {
+        "model": ErrorOut,
+        "description": "A damaged image, a PNG of the wrong size, or an SVG that does more than draw",
+    },
+}
+STAMP_RULES = (
+    f"The stamp printed in the stamp area of the issuer's certificates, {MAX_STAMP_BYTES // 1024} KB at most: "
+    f"a PNG of {MIN_SIDE} to {MAX_SIDE} pixels a side (a transparent background looks best), or an SVG that "
+    "only draws (no script, event attribute, external reference or DTD; text converted to outlines). "
+    "Certificates issued from now on print it; those issued before keep their paper as it was."
+)
+
+
+def _letterhead_out(letterhead: Letterhead) -> LetterheadOut:
+    stamp = letterhead.stamp
+    shown = StampOut(media_type=stamp.media_type, bytes=len(stamp.data), sha256=stamp.sha256.hex()) if stamp else None
+    fields = {k: v for k, v in vars(letterhead).items() if k != "stamp"}
+    return LetterheadOut(**fields, stamp=shown)
+
+
+@router.get("/{issuer_id}", responses=ERRORS | NOT_FOUND, summary="The issuer's letterhead")
+def get_issuer(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> LetterheadOut:
+    """What the issuer's certificates print of it: names, address, contact, accreditation, signatory, stamp."""
+    return _letterhead_out(svc.registry.issuers.letterhead(issuer_id))
+
+
+@router.patch("/{issuer_id}", responses=ERRORS | NOT_FOUND, summary="Set the issuer's letterhead")
+def update_issuer(issuer_id: str, body: LetterheadIn, principal: OperatorDep, svc: ServicesDep) -> LetterheadOut:
+    """Set letterhead fields (left out: unchanged; null: cleared).
+
+    Certificates issued from now on print them; those issued before keep their paper as it was.
+    """
+    letterhead = svc.registry.issuers.update_letterhead(principal, issuer_id, body.details(), svc.clock())
+    log.info("issuer %s: letterhead updated", issuer_id, extra={"fields": {"issuer": issuer_id}})
+    return _letterhead_out(letterhead)
+
+
+@router.put(
+    "/{issuer_id}/stamp",
+    responses=ERRORS | NOT_FOUND | STAMP_REFUSALS,
+    summary="Upload the issuer's stamp",
+    description=STAMP_RULES,
+)
+def put_stamp(
+    issuer_id: str, file: Annotated[UploadFile, File()], principal: OperatorDep, svc: ServicesDep
+) -> LetterheadOut:
+    """Check the stamp and store it; certificates issued from now on print it."""
+    stamp = checked_stamp(file.file.read(MAX_STAMP_BYTES + 1))
+    svc.registry.issuers.set_stamp(principal, issuer_id, stamp, svc.clock())
+    log.info("issuer %s: stamp set", issuer_id, extra={"fields": {"issuer": issuer_id, "type": stamp.media_type}})
+    return _letterhead_out(svc.registry.issuers.letterhead(issuer_id))
+
+
+@router.delete(
+    "/{issuer_id}/stamp", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS | NOT_FOUND,
+    summary="Remove the issuer's stamp",
+)  # fmt: skip
+def delete_stamp(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> None:
+    """Certificates issued from now on have an empty stamp area."""
+    svc.registry.issuers.set_stamp(principal, issuer_id, None, svc.clock())
+    log.info("issuer %s: stamp removed", issuer_id, extra={"fields": {"issuer": issuer_id}})
 
 
 @router.post(

@@ -19,8 +19,9 @@ from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.errors import FileRefused
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
-from verifier.pdfread import MAX_PDF_BYTES, FileRefused, FileSeal
+from verifier.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.result import VerificationResult
 from verifier.verdict import Reason
 

@@ -47,12 +47,59 @@ class VerifyIn(_In):
     qr: Annotated[str, Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])]
 
 
-class IssuerIn(_In):
-    """A certification body to register."""
+class LetterheadIn(_In):
+    """What the certificates' paper prints of the issuer beside its names (each optional).
+
+    In an update, a field left out stays as it is and a null clears it.
+    """
+
+    address: Annotated[Text(200) | None, Field(examples=["浙江省杭州市西湖区文三路90号"])] = None  # type: ignore[valid-type]
+    address_en: Annotated[Text(300) | None, Field(examples=["90 Wensan Road, Hangzhou, Zhejiang, China"])] = None  # type: ignore[valid-type]
+    contact: Annotated[Text(200) | None, Field(examples=["+86 571 8765 4321 · cert@zjcert.example"])] = None  # type: ignore[valid-type]
+    accreditation: Annotated[Text(100) | None, Field(examples=["CNAS C123-P"])] = None  # type: ignore[valid-type]
+    signatory: Annotated[Text(100) | None, Field(examples=["王建国 WANG Jianguo"])] = None  # type: ignore[valid-type]
+    signatory_title: Annotated[Text(100) | None, Field(examples=["主任"])] = None  # type: ignore[valid-type]
+    signatory_title_en: Annotated[Text(100) | None, Field(examples=["Director"])] = None  # type: ignore[valid-type]
+
+    def details(self) -> dict[str, str]:
+        """The fields given, a null as the empty string (cleared)."""
+        return {name: value or "" for name, value in self.model_dump(exclude_unset=True).items()}
+
+
+class IssuerIn(LetterheadIn):
+    """A certification body to register: its names (as the trust list carries them) and its letterhead."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", examples=["zjcert"])]
     name: Annotated[Text(200), Field(examples=["浙江省产品认证中心"])]  # type: ignore[valid-type]
     name_en: Annotated[Text(200), Field(examples=["Zhejiang Product Certification Centre"])]  # type: ignore[valid-type]
+
+    def details(self) -> dict[str, str]:
+        """The letterhead fields given."""
+        return {k: v for k, v in super().details().items() if k not in ("id", "name", "name_en")}
+
+
+class StampOut(BaseModel):
+    """The issuer's stamp as stored: its type, size and SHA-256."""
+
+    media_type: Literal["image/png", "image/svg+xml"]
+    bytes: int
+    sha256: str
+
+
+class LetterheadOut(BaseModel):
+    """What the issuer's certificates print of it (empty strings for what is not set)."""
+
+    id: str
+    name: str
+    name_en: str
+    address: str
+    address_en: str
+    contact: str
+    accreditation: str
+    signatory: str
+    signatory_title: str
+    signatory_title_en: str
+    stamp: StampOut | None
 
 
 class TokenIn(_In):

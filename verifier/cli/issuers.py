@@ -4,11 +4,39 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 
-from verifier.cli.common import OPERATOR, Commands, open_registry
+from verifier.cli.common import OPERATOR, Commands, UsageError, open_registry
 from verifier.config import Settings
+from verifier.letterhead import DETAILS, Letterhead
+from verifier.stamps import MAX_STAMP_BYTES, checked_stamp
 from verifier.store.records import CLI_ACTOR
 from verifier.verdict import IssuerInfo
+
+LETTERHEAD_HELP = {
+    "address": "the issuer's address in Chinese",
+    "address_en": "the issuer's address in English",
+    "contact": "telephone, e-mail or web address, as printed",
+    "accreditation": "the accreditation number (e.g. CNAS C123-P)",
+    "signatory": "the authorised signatory's name",
+    "signatory_title": "the signatory's title in Chinese",
+    "signatory_title_en": "the signatory's title in English",
+}
+
+
+def _letterhead_options(parser: argparse.ArgumentParser, clearing: bool) -> None:
+    for name in DETAILS:
+        help_text = LETTERHEAD_HELP[name] + ("; an empty string clears it" if clearing else "")
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
+
+
+def _given(args: argparse.Namespace) -> dict[str, str]:
+    """The letterhead fields given on the command line, each a single line."""
+    given = {name: getattr(args, name).strip() for name in DETAILS if getattr(args, name) is not None}
+    for name, value in given.items():
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise UsageError(f"--{name.replace('_', '-')}: one line of text, without control characters")
+    return given
 
 
 def register(commands: Commands) -> None:
@@ -20,7 +48,21 @@ def register(commands: Commands) -> None:
     create_issuer.add_argument("id", help="a slug: lower case letters, digits and hyphens")
     create_issuer.add_argument("--name", required=True, help="the name in Chinese")
     create_issuer.add_argument("--name-en", required=True, help="the name in English")
+    _letterhead_options(create_issuer, clearing=False)
     create_issuer.set_defaults(run=_issuer_create)
+    show_issuer = issuer.add_parser("show", help="what the issuer's certificates print of it")
+    show_issuer.add_argument("id")
+    show_issuer.set_defaults(run=_issuer_show)
+    update_issuer = issuer.add_parser("update", help="set the letterhead the issuer's certificates print")
+    update_issuer.add_argument("id")
+    _letterhead_options(update_issuer, clearing=True)
+    update_issuer.set_defaults(run=_issuer_update)
+    stamp = issuer.add_parser("stamp", help=f"set the stamp image (PNG or SVG, {MAX_STAMP_BYTES // 1024} KB at most)")
+    stamp.add_argument("id")
+    which = stamp.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", type=Path, help="a PNG, or an SVG that only draws")
+    which.add_argument("--remove", action="store_true", help="remove the stamp")
+    stamp.set_defaults(run=_issuer_stamp)
     rotate_issuer = issuer.add_parser("rotate-key", help="a new signing key; old certificates stay valid")
     rotate_issuer.add_argument("id")
     rotate_issuer.set_defaults(run=_issuer_rotate)
@@ -48,9 +90,50 @@ def register(commands: Commands) -> None:
 
 def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
     record, token_id, token = open_registry(settings).create_issuer(
-        CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC)
+        CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC), _given(args)
     )
     print(f"issuer {args.id}: key {record.kid_hex}\ntoken {token_id} (shown once): {token}")
+    return 0
+
+
+def _print_letterhead(letterhead: Letterhead) -> None:
+    print(f"{'id':<20} {letterhead.id}\n{'name':<20} {letterhead.name}\n{'name_en':<20} {letterhead.name_en}")
+    for name in DETAILS:
+        print(f"{name:<20} {getattr(letterhead, name) or '-'}")
+    stamp = letterhead.stamp
+    shown = f"{stamp.media_type}, {len(stamp.data)} bytes, sha256 {stamp.sha256.hex()}" if stamp else "-"
+    print(f"{'stamp':<20} {shown}")
+
+
+def _issuer_show(args: argparse.Namespace, settings: Settings) -> int:
+    _print_letterhead(open_registry(settings).issuers.letterhead(args.id))
+    return 0
+
+
+def _issuer_update(args: argparse.Namespace, settings: Settings) -> int:
+    given = _given(args)
+    if not given:
+        raise UsageError(
+            "nothing to set: give at least one of " + ", ".join(f"--{n.replace('_', '-')}" for n in DETAILS)
+        )
+    _print_letterhead(open_registry(settings).issuers.update_letterhead(CLI_ACTOR, args.id, given, datetime.now(UTC)))
+    print("certificates issued from now on print this; those issued before keep their paper")
+    return 0
+
+
+def _issuer_stamp(args: argparse.Namespace, settings: Settings) -> int:
+    registry = open_registry(settings)
+    if args.remove:
+        registry.issuers.set_stamp(CLI_ACTOR, args.id, None, datetime.now(UTC))
+        print(f"issuer {args.id}: stamp removed")
+        return 0
+    path: Path = args.file
+    if not path.is_file():
+        raise UsageError(f"no file {path}")
+    with path.open("rb") as file:
+        stamp = checked_stamp(file.read(MAX_STAMP_BYTES + 1))
+    registry.issuers.set_stamp(CLI_ACTOR, args.id, stamp, datetime.now(UTC))
+    print(f"issuer {args.id}: stamp set ({stamp.media_type}, {len(stamp.data)} bytes)")
     return 0
 
 

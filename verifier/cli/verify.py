@@ -11,9 +11,8 @@ from pathlib import Path
 from verifier.check import verify, verify_cose
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
-from verifier.errors import TrustListError
+from verifier.errors import FileRefused, TrustListError
 from verifier.keys import load_public_key_pem
-from verifier.pdfread import FileRefused
 from verifier.result import VerificationResult
 from verifier.trust import DEFAULT_MAX_AGE, TrustList, check_current
 from verifier.uploads import read_bounded

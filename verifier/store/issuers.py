@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, public_from_raw, public_raw, whole_second
+from verifier.letterhead import DETAILS, Letterhead
+from verifier.stamps import Stamp
 from verifier.store.audit import Change, audited
 from verifier.store.records import OPERATOR, Conflict, NotFound, Principal, issuer_row
-from verifier.store.tables import issuer_keys, issuers
+from verifier.store.tables import issuer_keys, issuer_stamps, issuers
 from verifier.trust import DEFAULT_VALIDITY, TrustedIssuer, TrustList
 from verifier.verdict import IssuerInfo
 
@@ -32,6 +34,14 @@ def _insert_key(conn: Connection, issuer_id: str, record: KeyRecord, active: boo
 
 def _key_record(row: Any) -> KeyRecord:
     return KeyRecord(row.kid, public_from_raw(row.public_key), row.not_before, row.not_after)
+
+
+def _details(given: dict[str, str]) -> dict[str, str]:
+    """Only letterhead fields; anything else is a programming error."""
+    unknown = set(given) - set(DETAILS)
+    if unknown:
+        raise ValueError(f"not letterhead fields: {', '.join(sorted(unknown))}")
+    return dict(given)
 
 
 def _closing(at: datetime) -> datetime:
@@ -59,13 +69,57 @@ class Issuers:
         """The operator's active key with its private half (cached after the first read)."""
         return self._cached(OPERATOR, self.keys.keyring(OPERATOR).active)
 
-    def add(self, change: Change, info: IssuerInfo, key: SigningKey) -> None:
-        """Register an issuer with its first key in the open ``change``; the private half is the caller's to save."""
+    def add(self, change: Change, info: IssuerInfo, key: SigningKey, details: dict[str, str] | None = None) -> None:
+        """Register an issuer with its first key in the open ``change``; the private half is the caller's to save.
+
+        ``details`` are letterhead fields (:data:`~verifier.letterhead.DETAILS`) set at once.
+        """
         change.conn.execute(
-            insert(issuers).values(id=info.id, name=info.name, name_en=info.name_en, created_at=change.at)
+            insert(issuers).values(
+                id=info.id, name=info.name, name_en=info.name_en, created_at=change.at, **_details(details or {})
+            )
         )
         _insert_key(change.conn, info.id, key.record, active=True)
-        change.audit("issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex()})
+        change.audit("issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex(), **(details or {})})
+
+    def letterhead(self, issuer_id: str) -> Letterhead:
+        """What the issuer's certificates print of it, stamp included; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            row = issuer_row(conn, issuer_id)
+            stamp = conn.execute(
+                select(issuer_stamps.c.media_type, issuer_stamps.c.data).where(issuer_stamps.c.issuer_id == issuer_id)
+            ).first()
+        return Letterhead(
+            row.id, row.name, row.name_en, **{name: getattr(row, name) for name in DETAILS},
+            stamp=Stamp(stamp.media_type, bytes(stamp.data)) if stamp else None,
+        )  # fmt: skip
+
+    def update_letterhead(self, actor: Principal, issuer_id: str, details: dict[str, str], at: datetime) -> Letterhead:
+        """Set some letterhead fields (the others stay); the certificates issued from now on print them."""
+        values = _details(details)
+        with audited(self.engine, actor.token_id, at) as change:
+            issuer_row(change.conn, issuer_id)
+            if values:
+                change.conn.execute(update(issuers).where(issuers.c.id == issuer_id).values(**values))
+            change.audit("issuer.update", f"issuer:{issuer_id}", values)
+        return self.letterhead(issuer_id)
+
+    def set_stamp(self, actor: Principal, issuer_id: str, stamp: Stamp | None, at: datetime) -> None:
+        """Store the issuer's stamp (a checked one, see :func:`verifier.stamps.checked_stamp`), or remove it."""
+        with audited(self.engine, actor.token_id, at) as change:
+            issuer_row(change.conn, issuer_id)
+            change.conn.execute(delete(issuer_stamps).where(issuer_stamps.c.issuer_id == issuer_id))
+            if stamp is None:
+                change.audit("issuer.stamp.remove", f"issuer:{issuer_id}", {})
+                return
+            change.conn.execute(
+                insert(issuer_stamps).values(
+                    issuer_id=issuer_id, media_type=stamp.media_type, data=stamp.data, sha256=stamp.sha256,
+                    uploaded_at=at,
+                )
+            )  # fmt: skip
+            change.audit("issuer.stamp.set", f"issuer:{issuer_id}", {"type": stamp.media_type,
+                         "bytes": len(stamp.data), "sha256": stamp.sha256.hex()})  # fmt: skip
 
     def rotate_key(self, actor: Principal, issuer_id: str, at: datetime) -> KeyRecord:
         """A new active key for the issuer; the old one turns verify-only, its window closed at ``at``."""
@@ -147,7 +201,9 @@ class Issuers:
         if not withdrawn:
             query = query.where(issuer_keys.c.withdrawn_at.is_(None))
         with self.engine.connect() as conn:
-            issuer_rows = conn.execute(select(issuers).order_by(issuers.c.id)).all()
+            issuer_rows = conn.execute(
+                select(issuers.c.id, issuers.c.name, issuers.c.name_en).order_by(issuers.c.id)
+            ).all()
             key_rows = conn.execute(query).all()
             version = conn.execute(
                 select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)

@@ -52,8 +52,12 @@ class Registry:
         with self.engine.connect() as conn:
             conn.execute(select(literal(1)))
 
-    def create_issuer(self, actor: Principal, info: IssuerInfo, at: datetime) -> tuple[KeyRecord, str, str]:
+    def create_issuer(
+        self, actor: Principal, info: IssuerInfo, at: datetime, details: dict[str, str] | None = None
+    ) -> tuple[KeyRecord, str, str]:
         """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text).
+
+        ``details`` are letterhead fields (address, contact, ...: :data:`verifier.letterhead.DETAILS`).
 
         Raises :class:`Conflict` for an id taken already or one the service keeps for itself.
         """
@@ -62,7 +66,7 @@ class Registry:
         key = new_signing_key(at)
         try:
             with audited(self.engine, actor.token_id, at) as change:
-                self.issuers.add(change, info, key)
+                self.issuers.add(change, info, key, details)
                 token_id = new_issuer_token_id()
                 token = insert_token(change.conn, token_id, Role.ISSUER, info.id, FIRST_TOKEN, at)
                 self.keys.save_private(info.id, key)  # last: a refused issuer leaves no key file

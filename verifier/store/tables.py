@@ -71,6 +71,25 @@ issuers = Table(
     Column("name", String(200), nullable=False),
     Column("name_en", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The letterhead the certificates' paper prints (set by the operator; empty until then).
+    Column("address", String(200), nullable=False, server_default=""),
+    Column("address_en", String(300), nullable=False, server_default=""),
+    Column("contact", String(200), nullable=False, server_default=""),
+    Column("accreditation", String(100), nullable=False, server_default=""),
+    Column("signatory", String(100), nullable=False, server_default=""),
+    Column("signatory_title", String(100), nullable=False, server_default=""),
+    Column("signatory_title_en", String(100), nullable=False, server_default=""),
+)
+
+# An issuer's stamp (a PNG or a checked SVG), drawn in the stamp area of its certificates' paper.
+issuer_stamps = Table(
+    "issuer_stamps",
+    metadata,
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("media_type", String(20), nullable=False),
+    Column("data", LargeBinary(), nullable=False),
+    Column("sha256", LargeBinary(32), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
 )
 
 # Public key records; the private halves live in the keys folder, named by kid.
