@@ -184,12 +184,18 @@ class Renderer:
 
     def render(self, doc: Document) -> Rendered:
         """The certificate as PDF/A-3b bytes, with the QR code's place on the page."""
-        from weasyprint import HTML, Attachment
+        from weasyprint import HTML
         from weasyprint.text.fonts import FontConfiguration
 
-        fonts = cut_for(self.html(doc))  # the CJK font cut to this page's characters
-        page = HTML(string=self.html(doc, fonts), base_url=str(self.templates))
-        rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
+        with cut_for(self.html(doc)) as fonts:  # the CJK font cut to this page's characters
+            page = HTML(string=self.html(doc, fonts), base_url=str(self.templates))
+            rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
+            return self._finish(doc, rendered)
+
+    def _finish(self, doc: Document, rendered: Any) -> Rendered:
+        """The laid-out page checked, with its seal attached and its metadata, written as PDF/A-3b."""
+        from weasyprint import Attachment
+
         if len(rendered.pages) != 1:
             raise RenderError(f"the certificate's content does not fit on one page (it takes {len(rendered.pages)})")
         box = _qr_box(rendered.pages[0])
