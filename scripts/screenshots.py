@@ -24,8 +24,19 @@ sys.path.insert(0, str(REPO))
 from tests.browser import Browser  # noqa: E402
 from tests.conftest import REFERENCE  # noqa: E402
 from tests.server import Server  # noqa: E402
+from verifier.samples import demo_stamp  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
+# A made-up letterhead (the stamp is the demo's SPECIMEN).
+LETTERHEAD = {
+    "address": "浙江省杭州市西湖区文三路90号",
+    "address_en": "90 Wensan Road, Xihu District, Hangzhou, Zhejiang, China",
+    "contact": "+86 571 8765 4321 · cert@zhejiang-made.example",
+    "accreditation": "CNAS C123-P",
+    "signatory": "王建国 WANG Jianguo",
+    "signatory_title": "认证部主任",
+    "signatory_title_en": "Head of Certification",
+}
 
 
 def main() -> None:
@@ -40,8 +51,12 @@ def main() -> None:
     browser = Browser()
     try:
         with httpx.Client(base_url=server.url, timeout=120) as client:
-            body = {"id": "zjmade", "name": "浙江制造认证联盟", "name_en": "Zhejiang Made Alliance"}
-            made = client.post("/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=body)
+            body = {"id": "zjmade", "name": "浙江制造认证联盟", "name_en": "Zhejiang Made Alliance", **LETTERHEAD}
+            operator = {"Authorization": f"Bearer {admin}"}
+            made = client.post("/api/v1/issuers", headers=operator, json=body)
+            stamp = client.put("/api/v1/issuers/zjmade/stamp", headers=operator,
+                               files={"file": ("stamp.svg", demo_stamp(), "image/svg+xml")})  # fmt: skip
+            assert stamp.status_code == 200, stamp.text
             issuer = {"Authorization": f"Bearer {made.json()['token']}"}
             kettle = client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=issuer).json()
             copy = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJM-2024-0318"}
