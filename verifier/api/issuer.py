@@ -20,6 +20,7 @@ from verifier.api.schemas import (
     status_change_model,
 )
 from verifier.check import validity_state
+from verifier.dcc import credential_url
 from verifier.issuing import issue
 from verifier.model import Certificate
 from verifier.samples import demo_certificates
@@ -76,6 +77,7 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
         verify_url=f"{svc.settings.public_url}/c/{segment}",
         pdf_url=f"{svc.settings.public_url}/api/v1/certificates/{record.id}/pdf",
         pdf_sha256=record.pdf_sha256,
+        credential_url=credential_url(svc.settings.public_url, record.id),
         kid=record.kid.hex(),
         issued_at=record.issued_at,
         certificate=data,

@@ -129,6 +129,7 @@ class CertificateOut(BaseModel):
     verify_url: str
     pdf_url: str
     pdf_sha256: str | None
+    credential_url: str
     kid: str
     issued_at: datetime
     certificate: dict[str, Any]

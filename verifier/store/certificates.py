@@ -201,6 +201,27 @@ class Certificates:
                 raise NotFound("no such certificate")
             return _record_from_row(row._mapping, _status(conn, row.seq))
 
+    def published(self, certificate_id: str) -> CertificateRecord:
+        """Any issuer's certificate by its id; raises :class:`NotFound`.
+
+        Ids are random UUIDs: what the public credential URL names.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(_WITH_PDF_DIGEST.where(certificates.c.id == certificate_id)).first()
+            if row is None:
+                raise NotFound("no such certificate")
+            return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def published_pdf(self, certificate_id: str) -> bytes:
+        """Any issuer's certificate PDF by the certificate's id; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            issuer_id = conn.execute(
+                select(certificates.c.issuer_id).where(certificates.c.id == certificate_id)
+            ).scalar()
+        if issuer_id is None:
+            raise NotFound("no such certificate, or it has no PDF")
+        return self.pdf(issuer_id, certificate_id)
+
     def find_number(self, issuer_id: str, number: str) -> CertificateRecord | None:
         """The issuer's certificate with this number (and its PDF's digest), or None."""
         with self.engine.connect() as conn:

@@ -1,0 +1,174 @@
+"""Each certificate as a UNTP Digital Conformity Credential (VC 2.0, VC-JOSE) and the did:web documents that
+verify it: schema-valid against the bundled DCC 0.6.1 schema, JSON-LD expanded offline against the bundled
+contexts, its JWT checked with `cryptography` over the JWS signing input with the key from the DID document.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pyld import jsonld
+
+from tests.conftest import PUBLIC_URL, REFERENCE, Service
+
+STANDARDS = resources.files("verifier") / "standards"
+CONTEXTS = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    "https://test.uncefact.org/vocabulary/untp/dcc/0.6.1/": "untp-dcc-context-0.6.1.jsonld",
+}
+# Types the DCC 0.6.1 schema requires in "type" that its own JSON-LD context does not define (the
+# published artefacts disagree): they expand to relative IRIs. Nothing else may.
+UNDEFINED_IN_DCC_CONTEXT = {"ProductVerification", "Metric", "Measure", "SecureLink", "Link"}
+
+
+def _loader(url: str, options: Any = None) -> dict[str, Any]:
+    """The bundled contexts, and nothing from the network."""
+    if url not in CONTEXTS:
+        raise jsonld.JsonLdError(f"not bundled: {url}", "loading document failed", code="loading document failed")
+    return {"contextUrl": None, "documentUrl": url, "document": json.loads((STANDARDS / CONTEXTS[url]).read_text())}
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def issue(service: Service, name: str) -> dict[str, Any]:
+    """Register the issuer and issue one reference certificate (once per test)."""
+    issuer = service.issuer()
+    made = service.client.post("/api/v1/certificates", json=REFERENCE[name], headers=issuer)
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+def fetch(service: Service, made: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The enveloped credential's JWT: its header, payload, and the JWT."""
+    path = made["credential_url"].removeprefix(PUBLIC_URL)
+    answer = service.client.get(path)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/vc")
+    envelope = answer.json()
+    assert envelope["type"] == "EnvelopedVerifiableCredential"
+    assert envelope["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+    jwt = envelope["id"].removeprefix("data:application/vc+jwt,")
+    bare = service.client.get(path, headers={"Accept": "application/vc+jwt"})
+    assert bare.headers["content-type"].startswith("application/vc+jwt") and bare.text == jwt
+    header, payload, _ = jwt.split(".")
+    return json.loads(_b64(header)), json.loads(_b64(payload)), jwt
+
+
+def verify_with_did(service: Service, jwt: str, header: dict[str, Any]) -> None:
+    """The signature, checked with `cryptography` and the key the DID document lists under the header's kid."""
+    did, _, fragment = header["kid"].partition("#")
+    assert did.startswith("did:web:verify.zhejiang-made.example:issuers:")  # the public URL's host
+    document = service.client.get("/issuers/" + did.rsplit(":", 1)[1] + "/did.json").json()
+    (method,) = [m for m in document["verificationMethod"] if m["id"] == header["kid"]]
+    assert header["kid"] in document["assertionMethod"] and method["publicKeyJwk"]["kid"] == fragment
+    public = Ed25519PublicKey.from_public_bytes(_b64(method["publicKeyJwk"]["x"]))
+    signing_input, _, signature = jwt.rpartition(".")
+    public.verify(_b64(signature), signing_input.encode("ascii"))  # raises InvalidSignature
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_every_reference_certificate_is_a_valid_dcc(name: str, service: Service) -> None:
+    made = issue(service, name)
+    header, credential, jwt = fetch(service, made)
+    assert header == {"alg": "EdDSA", "kid": header["kid"], "typ": "vc+jwt", "cty": "vc"}
+    verify_with_did(service, jwt, header)
+    schema = json.loads((STANDARDS / "untp-dcc-schema-0.6.1.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [e.message for e in validator.iter_errors(credential)] == []
+    subject = credential["credentialSubject"]
+    record = REFERENCE[name]
+    assert credential["id"] == made["credential_url"] and credential["issuer"]["id"] == header["kid"].split("#")[0]
+    assert subject["issuedToParty"]["registeredId"] == record["holder"]["credit_code"]
+    assert len(subject["assessment"]) == len(record["products"]) * len(record["standards"])
+    models = {p["product"]["registeredId"] for a in subject["assessment"] for p in a["assessedProduct"]}
+    assert models == {m for p in record["products"] for m in p["models"]}
+    assert credential["validFrom"] == f"{record['valid_from']}T00:00:00+08:00"
+    assert credential["validUntil"] == f"{record['valid_until']}T23:59:59+08:00"
+    self_declared = record["scheme"] == "ccc-self-declaration"
+    assert (subject["assessorLevel"], subject["attestationType"]) == (
+        ("Self", "declaration") if self_declared else ("3rdParty", "certification"))  # fmt: skip
+    if "exemption" in record:
+        declared = {m["metricName"]: m["metricValue"] for m in subject["assessment"][0]["declaredValue"]}
+        assert declared == {"Quantity": {"type": ["Measure"], "value": 24, "unit": "H87"},
+                            "Declared value": {"type": ["Measure"], "value": 18600.0, "unit": "CNY"}}  # fmt: skip
+        assert "port of entry CNNGB (Ningbo)" in subject["assessment"][0]["description"]
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_every_credential_expands_offline_with_every_term_defined(name: str, service: Service) -> None:
+    """JSON-LD expansion against the bundled contexts only: every property an absolute IRI of a published
+    vocabulary (none falls to VC 2.0's issuer-dependent @vocab), every type defined but the known five."""
+    _, credential, _ = fetch(service, issue(service, name))
+    expanded = jsonld.expand(credential, {"documentLoader": _loader})
+    assert expanded
+    properties, types = set(), set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@type" and isinstance(value, list):
+                    types.update(value)
+                elif not key.startswith("@"):
+                    properties.add(key)
+                walk(value)
+
+    walk(expanded)
+    assert all(p.startswith("https://") for p in properties), properties
+    assert not [p for p in properties | types if "issuer-dependent" in p]
+    relative = {t.rsplit("/", 1)[-1] for t in types if not t.startswith(("https://", "http://www.w3.org"))}
+    relative |= {t.rsplit("/", 1)[-1] for t in types if t.startswith("http://example.org/")}  # pyld's base
+    assert relative <= UNDEFINED_IN_DCC_CONTEXT, relative
+
+
+def test_the_pdf_is_the_credentials_conformity_certificate(pdf_service: Service) -> None:
+    made = issue(pdf_service, "zhejiang-made-kettle")
+    _, credential, _ = fetch(pdf_service, made)
+    link = credential["credentialSubject"]["conformityCertificate"]
+    pdf = pdf_service.client.get(link["linkURL"].removeprefix(PUBLIC_URL))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert link["hashDigest"] == hashlib.sha256(pdf.content).hexdigest() == made["pdf_sha256"]
+
+
+def test_did_documents_follow_rotation_and_withdrawal(service: Service) -> None:
+    made = issue(service, "zhejiang-made-kettle")
+    first = made["kid"]
+    service.client.post("/api/v1/issuers/zjcert/keys/rotate", headers=service.admin)
+    document = service.client.get("/issuers/zjcert/did.json")
+    assert document.headers["content-type"].startswith("application/did+json")
+    kids = [m["publicKeyJwk"]["kid"] for m in document.json()["verificationMethod"]]
+    assert first in kids and len(kids) == 2  # the retired key still verifies older credentials
+    header, _, jwt = fetch(service, made)
+    assert not header["kid"].endswith(first)  # signed now with the active key
+    verify_with_did(service, jwt, header)
+    withdrawn = service.client.post(f"/api/v1/issuers/zjcert/keys/{first}/withdraw", headers=service.admin)
+    assert withdrawn.status_code == 200, withdrawn.text
+    kids = [
+        m["publicKeyJwk"]["kid"] for m in service.client.get("/issuers/zjcert/did.json").json()["verificationMethod"]
+    ]
+    assert first not in kids and len(kids) == 1
+    operator = service.client.get("/.well-known/did.json").json()
+    assert operator["id"] == "did:web:verify.zhejiang-made.example" and len(operator["assertionMethod"]) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/credentials/00000000-0000-4000-8000-000000000000", "/credentials/not-a-uuid", "/credentials/%00",
+     "/credentials/00000000-0000-4000-8000-000000000000/pdf", "/issuers/nobody/did.json", "/issuers/NOT_AN_ID/did.json",
+     "/credentials/" + "a" * 5000],
+)  # fmt: skip
+def test_unknown_things_are_404s_not_500s(service: Service, path: str) -> None:
+    answer = service.client.get(path)
+    assert answer.status_code in (404, 422), answer.text
+    assert answer.json()["error"] in ("not_found", "invalid_request")
