@@ -6,8 +6,11 @@ contexts, its JWT checked with `cryptography` over the JWS signing input with th
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import itertools
 import json
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -15,8 +18,11 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
+from sqlalchemy import create_engine, select
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
+from verifier.store.database import normalize_url
+from verifier.store.tables import certificates, status_entries
 
 STANDARDS = resources.files("verifier") / "standards"
 CONTEXTS = {
@@ -172,3 +178,129 @@ def test_unknown_things_are_404s_not_500s(service: Service, path: str) -> None:
     answer = service.client.get(path)
     assert answer.status_code in (404, 422), answer.text
     assert answer.json()["error"] in ("not_found", "invalid_request")
+
+
+def _list_bits(service: Service, entry: dict[str, Any]) -> tuple[bool, dict[str, Any], str]:
+    """The bit a status entry names, read with gzip and base64 here (not the service's decoder)."""
+    path = entry["statusListCredential"].removeprefix(PUBLIC_URL)
+    answer = service.client.get(path)
+    assert answer.status_code == 200, answer.text
+    jwt = answer.json()["id"].removeprefix("data:application/vc+jwt,")
+    header, payload, _ = jwt.split(".")
+    listed = json.loads(_b64(payload))
+    verify_with_did(service, jwt, json.loads(_b64(header)))
+    subject = listed["credentialSubject"]
+    assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert subject["statusPurpose"] == entry["statusPurpose"] and subject["encodedList"][0] == "u"
+    bits = gzip.decompress(_b64(subject["encodedList"][1:]))
+    assert len(bits) * 8 >= 131_072
+    index = int(entry["statusListIndex"])
+    return bool(bits[index // 8] & (0x80 >> (index % 8))), listed, answer.headers["etag"]
+
+
+def test_status_bits_flip_with_the_status_change(service: Service) -> None:
+    made = issue(service, "zhejiang-made-kettle")
+    _, credential, _ = fetch(service, made)
+    entries = {e["statusPurpose"]: e for e in credential["credentialStatus"]}
+    assert set(entries) == {"revocation", "suspension"}
+    assert {e["type"] for e in entries.values()} == {"BitstringStatusListEntry"}
+    assert entries["revocation"]["statusListIndex"] == entries["suspension"]["statusListIndex"]
+
+    def bits() -> tuple[bool, bool]:
+        return _list_bits(service, entries["revocation"])[0], _list_bits(service, entries["suspension"])[0]
+
+    assert bits() == (False, False)
+    token = service.client.post("/api/v1/issuers/zjcert/tokens", json={"label": "t"}, headers=service.admin).json()
+    issuer = {"Authorization": f"Bearer {token['token']}"}
+    base = f"/api/v1/certificates/{made['id']}"
+    _, listed, etag = _list_bits(service, entries["suspension"])
+    path = entries["suspension"]["statusListCredential"].removeprefix(PUBLIC_URL)
+    assert service.client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    service.clock.now += timedelta(minutes=5)
+    assert service.client.post(f"{base}/suspend", json={"reason": "investigation"}, headers=issuer).status_code == 200
+    assert bits() == (False, True)  # the very next read
+    _, changed, new_etag = _list_bits(service, entries["suspension"])
+    assert new_etag != etag and changed["validFrom"] != listed["validFrom"]
+    assert service.client.get(path, headers={"If-None-Match": etag}).status_code == 200
+    assert service.client.post(f"{base}/reinstate", json={"reason": "cleared"}, headers=issuer).status_code == 200
+    assert bits() == (False, False)
+    assert service.client.post(f"{base}/revoke", json={"reason": "fraud"}, headers=issuer).status_code == 200
+    assert bits() == (True, False)
+    answer = service.client.get(path, headers={"Accept": "application/vc+jwt"})
+    assert answer.headers["content-type"].startswith("application/vc+jwt") and answer.text.count(".") == 2
+    assert "max-age=30" in answer.headers["cache-control"]
+
+
+def test_indexes_are_random_and_unique_across_1000_issuances(service: Service) -> None:
+    issuer = service.issuer()
+    kettle = REFERENCE["zhejiang-made-kettle"]
+    made = []
+    for start in range(0, 1000, 250):
+        batch = [dict(kettle, number=f"R-{i:04d}") for i in range(start, start + 250)]
+        answer = service.client.post("/api/v1/certificates/batch", json={"certificates": batch}, headers=issuer)
+        assert answer.status_code == 201, answer.text[:300]
+        made += answer.json()["certificates"]
+    engine = create_engine(normalize_url(service.settings.database))
+    try:
+        with engine.connect() as conn:
+            seq_of = dict(conn.execute(select(certificates.c.id, certificates.c.seq)).all())
+            index_of = dict(conn.execute(select(status_entries.c.certificate_seq, status_entries.c.status_index)).all())
+    finally:
+        engine.dispose()
+    indexes = [index_of[seq_of[c["id"]]] for c in made]
+    assert len(set(indexes)) == 1000 and all(0 <= i < 131_072 for i in indexes)
+    rises = sum(b > a for a, b in itertools.pairwise(indexes))
+    assert 400 < rises < 600  # in issue order the indexes go up about as often as down: no sequence to read
+    assert max(indexes) - min(indexes) > 100_000  # spread over the list
+
+
+def test_two_replicas_serve_the_same_status_list(service: Service) -> None:
+    """Another app on the same database and keys (a replica) answers the very same bytes, at once."""
+    from fastapi.testclient import TestClient
+
+    from verifier.api.app import create_app
+
+    made = issue(service, "zhejiang-made-kettle")
+    _, credential, _ = fetch(service, made)
+    path = credential["credentialStatus"][1]["statusListCredential"].removeprefix(PUBLIC_URL)
+    token = service.client.post("/api/v1/issuers/zjcert/tokens", json={"label": "t"}, headers=service.admin).json()
+    with TestClient(create_app(service.settings)) as replica:
+        assert replica.get(path).content == service.client.get(path).content
+        changed = service.client.post(f"/api/v1/certificates/{made['id']}/suspend", json={"reason": "investigation"},
+                                      headers={"Authorization": f"Bearer {token['token']}"})  # fmt: skip
+        assert changed.status_code == 200
+        assert replica.get(path).content == service.client.get(path).content
+        assert replica.get(path).headers["etag"] == service.client.get(path).headers["etag"]
+
+
+def test_the_migration_gives_earlier_certificates_their_places_and_bits(service: Service) -> None:
+    """Certificates issued before the status lists existed (downgraded to 0005 and back): each gets an index,
+    the revoked one its bit, and the list serves it."""
+    from alembic import command
+    from alembic.config import Config
+
+    from verifier.store.database import MIGRATIONS, make_engine, write_transaction
+
+    issuer = service.issuer()
+    made = [service.client.post("/api/v1/certificates", json=dict(REFERENCE["zhejiang-made-kettle"], number=n),
+                                headers=issuer).json() for n in ("M-1", "M-2", "M-3")]  # fmt: skip
+    service.client.post(f"/api/v1/certificates/{made[1]['id']}/revoke", json={"reason": "fraud"}, headers=issuer)
+    engine = make_engine(service.settings.database)
+    try:
+        for revision in ("0005", "head"):
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            with write_transaction(engine) as connection:
+                config.attributes["connection"] = connection
+                (command.downgrade if revision == "0005" else command.upgrade)(config, revision)
+        with engine.connect() as conn:
+            placed = dict(conn.execute(select(status_entries.c.certificate_seq, status_entries.c.status_index)).all())
+    finally:
+        engine.dispose()
+    assert len(set(placed.values())) == 3
+    service.client.app.state.services.status_lists.clear()  # this process cached lists of the rows before
+    _, credential, _ = fetch(service, made[1])
+    revocation = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == "revocation")
+    assert _list_bits(service, revocation)[0] is True
+    _, other, _ = fetch(service, made[0])
+    assert _list_bits(service, other["credentialStatus"][0])[0] is False

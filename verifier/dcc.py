@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 from verifier.claims import SCHEME_TZ
 from verifier.codes import PORTS
+from verifier.vc import VC_CONTEXT
 
-VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 DCC_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dcc/0.6.1/"
 CONTEXTS = [VC_CONTEXT, DCC_CONTEXT]
 CREDENTIAL_TYPES = ["DigitalConformityCredential", "VerifiableCredential"]
@@ -101,6 +101,7 @@ class Issued:
     issuer_name: str
     issued_at: datetime
     pdf_sha256: str | None
+    status_entries: list[dict[str, Any]] | None = None  # its BitstringStatusListEntry per purpose
 
 
 def credential_url(public_url: str, certificate_id: str) -> str:
@@ -170,7 +171,7 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
             "hashMethod": "SHA-256",
             "encryptionMethod": "none",
         }
-    return {
+    credential: dict[str, Any] = {
         "@context": CONTEXTS,
         "type": CREDENTIAL_TYPES,
         "id": url,
@@ -179,6 +180,9 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
         "validUntil": _day_end(record["valid_until"]),
         "credentialSubject": attestation,
     }
+    if issued.status_entries:
+        credential["credentialStatus"] = issued.status_entries
+    return credential
 
 
 def _assessments(record: dict[str, Any], url: str, scheme: SchemeProfile, issued_at: datetime) -> list[dict[str, Any]]:

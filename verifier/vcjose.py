@@ -18,8 +18,8 @@ from joserfc import jws
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
 
-from verifier.dcc import VC_CONTEXT
 from verifier.keys import SigningKey
+from verifier.vc import VC_CONTEXT
 
 ALGORITHM = "EdDSA"
 MEDIA_TYPE = "application/vc"

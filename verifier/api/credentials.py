@@ -6,9 +6,10 @@ credential's URL names the certificate's random id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from verifier.api.deps import Services, ServicesDep
 from verifier.dcc import Issued, dcc
 from verifier.did import did_document, host_did, issuer_did, key_url
+from verifier.statuslist import encode, entries, list_credential, list_url
 from verifier.store.records import NotFound
 from verifier.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
 
@@ -33,8 +35,10 @@ def credential_jwt(svc: Services, certificate_id: str) -> str:
     record = svc.registry.certificates.published(certificate_id)
     issuer = svc.registry.issuers.get(record.issuer_id)
     did = issuer_did(svc.settings.public_url, record.issuer_id)
-    issued = Issued(record.id, svc.settings.public_url, did, f"{issuer.name_en} ({issuer.name})", record.issued_at,
-                    record.pdf_sha256)  # fmt: skip
+    url = svc.settings.public_url
+    status = entries(url, record.issuer_id, record.status_index) if record.status_index is not None else None
+    issued = Issued(record.id, url, did, f"{issuer.name_en} ({issuer.name})", record.issued_at, record.pdf_sha256,
+                    status)  # fmt: skip
     key = svc.registry.issuers.signing_key(record.issuer_id)
     return sign_credential(dcc(record.record, issued), key, key_url(did, key.record))
 
@@ -108,3 +112,63 @@ async def operator_did_document(svc: ServicesDep) -> Response:
     """The operator's key: the one that signs the trust list."""
     body = await run_in_threadpool(_did_json, svc, None)
     return Response(body, media_type="application/did+json", headers=CACHE)
+
+
+STATUS_MAX_AGE = 30  # seconds a verifier may keep a status list: a revocation shows within half a minute
+
+
+def status_list_jwt(svc: Services, issuer_id: str, purpose: str, number: int) -> tuple[str, str]:
+    """One of the issuer's status lists as a signed ``BitstringStatusListCredential``: (JWT, ETag).
+
+    Its ``validFrom`` is when the list last changed (the issuer's registration for one never changed), so
+    every replica signs the very same bytes. Rebuilt only when the list or the signing key changes.
+    """
+    lists = svc.registry.statuslists
+    changed = lists.version(issuer_id, purpose, number)
+    if changed is None and not lists.exists(issuer_id, number):
+        raise NotFound(f"no {purpose} list {number} for issuer {issuer_id}")
+    key = svc.registry.issuers.signing_key(issuer_id)
+    version = (changed, key.kid)
+    cached = svc.status_lists.get((issuer_id, purpose, number))
+    if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    url = svc.settings.public_url
+    did = issuer_did(url, issuer_id)
+    since = changed[0] if changed else svc.registry.issuers.registered_at(issuer_id)
+    credential = list_credential(list_url(url, issuer_id, purpose, number), did, purpose,
+                                 encode(lists.bits(issuer_id, purpose, number)), since)  # fmt: skip
+    jwt = sign_credential(credential, key, key_url(did, key.record))
+    etag = f'"{hashlib.sha256(jwt.encode()).hexdigest()[:32]}"'
+    svc.status_lists[(issuer_id, purpose, number)] = (version, jwt, etag)  # one dict store: atomic
+    return jwt, etag
+
+
+@router.get(
+    "/status/{issuer_id}/{purpose}/{number}",
+    summary="An issuer's Bitstring Status List (revocation or suspension) as a signed credential",
+    responses={200: {"content": {MEDIA_TYPE: {}, JWT_MEDIA_TYPE: {}}}, 304: {"description": "Not modified"},
+               404: {"description": "No such list"}},
+)  # fmt: skip
+async def status_list(
+    issuer_id: Annotated[str, Path(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")],
+    purpose: Literal["revocation", "suspension"],
+    number: Annotated[int, Path(ge=0, le=1_000_000)],
+    request: Request,
+    svc: ServicesDep,
+) -> Response:
+    """The list a credential's ``credentialStatus`` names: ≥ 131,072 bits, GZIP + base64url (multibase ``u``).
+
+    Enveloped (``application/vc``), or the JWT with ``Accept: application/vc+jwt``; with an ``ETag``
+    (``If-None-Match`` gives a 304) and a max-age of 30 seconds.
+    """
+    jwt, etag = await run_in_threadpool(status_list_jwt, svc, issuer_id, purpose, number)
+    bare = JWT_MEDIA_TYPE in request.headers.get("accept", "")
+    if bare:
+        etag = etag[:-1] + '-jwt"'  # each representation its own tag
+    headers = {"Cache-Control": f"public, max-age={STATUS_MAX_AGE}", "ETag": etag, "Vary": "Accept"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if bare:
+        return Response(jwt, media_type=JWT_MEDIA_TYPE, headers=headers)
+    body = json.dumps(enveloped(jwt), separators=(",", ":")).encode()
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)

@@ -97,6 +97,8 @@ class Services:
     files: UploadReaders = field(default_factory=UploadReaders)
     metrics: Metrics = field(default_factory=Metrics)
     refusals: RefusalLog | None = None
+    # Signed status lists by (issuer, purpose, number): (their version, JWT, ETag), rebuilt when they change.
+    status_lists: dict[tuple[str, str, int], tuple[tuple[object, ...], str, str]] = field(default_factory=dict)
 
 
 async def services(request: Request) -> Services:

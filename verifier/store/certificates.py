@@ -28,7 +28,8 @@ from verifier.store.records import (
     StatusRecord,
     issuer_of,
 )
-from verifier.store.tables import certificate_pdfs, certificates, status_events
+from verifier.store.statuslists import allocate, record_state
+from verifier.store.tables import certificate_pdfs, certificates, status_entries, status_events
 from verifier.verdict import StatusState
 
 MAX_PAGE = 200
@@ -48,8 +49,12 @@ def decode_cursor(cursor: str) -> int:
 
 
 # Certificates with the digest of their PDF, when they have one.
-_WITH_PDF_DIGEST = select(certificates, certificate_pdfs.c.sha256.label("pdf_sha256")).select_from(
-    certificates.outerjoin(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+_WITH_PDF_DIGEST = select(
+    certificates, certificate_pdfs.c.sha256.label("pdf_sha256"), status_entries.c.status_index
+).select_from(
+    certificates.outerjoin(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq).outerjoin(
+        status_entries, status_entries.c.certificate_seq == certificates.c.seq
+    )
 )
 
 
@@ -75,6 +80,7 @@ def _record_from_row(row: Any, status: StatusRecord) -> CertificateRecord:
     digest = row.get("pdf_sha256") if hasattr(row, "get") else None
     return CertificateRecord(
         pdf_sha256=digest.hex() if digest else None,
+        status_index=row.get("status_index") if hasattr(row, "get") else None,
         id=row["id"],
         issuer_id=row["issuer_id"],
         number=row["number"],
@@ -132,16 +138,22 @@ class Certificates:
             with audited(self.engine, actor.token_id, at) as change:
                 _refuse_taken(change.conn, issuer_id, [new.number for new in batch])
                 change.conn.execute(insert(certificates), rows)
-                records = [_record_from_row(row, StatusRecord(StatusState.ACTIVE)) for row in rows]
+                seqs = dict(
+                    change.conn.execute(
+                        select(certificates.c.id, certificates.c.seq).where(
+                            certificates.c.id.in_([row["id"] for row in rows])
+                        )
+                    ).all()
+                )
+                indexes = allocate(change.conn, issuer_id, [seqs[row["id"]] for row in rows])
+                records = [
+                    replace(
+                        _record_from_row(row, StatusRecord(StatusState.ACTIVE)), status_index=indexes[seqs[row["id"]]]
+                    )
+                    for row in rows
+                ]
                 rendered = [(record, new.pdf) for record, new in zip(records, batch, strict=True) if new.pdf]
                 if rendered:
-                    seqs = dict(
-                        change.conn.execute(
-                            select(certificates.c.id, certificates.c.seq).where(
-                                certificates.c.id.in_([record.id for record, _ in rendered])
-                            )
-                        ).all()
-                    )
                     digests = {record.id: hashlib.sha256(pdf).digest() for record, pdf in rendered}
                     change.conn.execute(
                         insert(certificate_pdfs),
@@ -293,6 +305,7 @@ class Certificates:
                     note=note, actor=actor.token_id, at=at,
                 )
             )  # fmt: skip
+            record_state(change.conn, issuer_id, row.seq, state, at)  # the status lists, in the same transaction
             change.audit(
                 f"certificate.{action.value}", f"certificate:{certificate_id}",
                 {"reason": reason, "from": current.state.value, "to": state.value},

@@ -182,6 +182,11 @@ class Issuers:
             row = issuer_row(conn, issuer_id)
         return IssuerInfo(row.id, row.name, row.name_en)
 
+    def registered_at(self, issuer_id: str) -> datetime:
+        """When the issuer was registered; raises :class:`NotFound`."""
+        with self.engine.connect() as conn:
+            return issuer_row(conn, issuer_id).created_at  # type: ignore[no-any-return]
+
     def exists(self, issuer_id: str) -> bool:
         """Whether the issuer is registered."""
         with self.engine.connect() as conn:

@@ -87,6 +87,7 @@ class CertificateRecord:
     qr_text: str
     status: StatusRecord
     pdf_sha256: str | None = None
+    status_index: int | None = None  # its place in the issuer's status lists
 
 
 @dataclass(frozen=True)

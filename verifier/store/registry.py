@@ -20,6 +20,7 @@ from verifier.store.certificates import Certificates
 from verifier.store.issuers import Issuers
 from verifier.store.records import OPERATOR, Conflict, Principal, Role
 from verifier.store.seals import Seals
+from verifier.store.statuslists import StatusLists
 from verifier.store.tokens import (
     ADMIN_TOKEN_ID,
     ENV_ADMIN_ID,
@@ -45,6 +46,7 @@ class Registry:
         self.issuers = Issuers(engine, keys)
         self.certificates = Certificates(engine)
         self.seals = Seals(engine)
+        self.statuslists = StatusLists(engine)
         self.audit = AuditLog(engine)
 
     def ping(self) -> None:

@@ -141,6 +141,43 @@ certificates = Table(
     Index("ix_certificates_issuer_credit_code", "issuer_id", "credit_code"),
 )
 
+# Each certificate's place in its issuer's Bitstring Status Lists (one index, the same in the revocation
+# and the suspension list), drawn at random without reuse: index // LIST_SIZE is the list, the rest the bit.
+status_entries = Table(
+    "status_entries",
+    metadata,
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("status_index", BigInteger, primary_key=True, autoincrement=False),
+    Column(
+        "certificate_seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("certificates.seq"),
+        nullable=False,
+        unique=True,
+    ),
+)
+
+# The bits set: a row per (issuer, purpose, index) whose certificate is revoked, or suspended. Written in
+# the same transaction as the status event that sets or clears it.
+status_bits = Table(
+    "status_bits",
+    metadata,
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("purpose", String(12), primary_key=True),
+    Column("status_index", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# When each list last changed (its credential's validFrom, so every replica signs the same bytes).
+status_lists = Table(
+    "status_lists",
+    metadata,
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("purpose", String(12), primary_key=True),
+    Column("list_number", Integer, primary_key=True, autoincrement=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("changes", BigInteger, nullable=False),  # how many times it changed: its version
+)
+
 # The rendered PDF of a certificate, exactly the bytes answered for download, and their SHA-256.
 certificate_pdfs = Table(
     "certificate_pdfs",
