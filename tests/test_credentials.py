@@ -304,3 +304,49 @@ def test_the_migration_gives_earlier_certificates_their_places_and_bits(service:
     assert _list_bits(service, revocation)[0] is True
     _, other, _ = fetch(service, made[0])
     assert _list_bits(service, other["credentialStatus"][0])[0] is False
+
+
+def test_a_scanned_link_answers_its_credential_and_a_linkset(pdf_service: Service) -> None:
+    """The QR's own URL, asked for application/vc(+jwt), answers the credential; for application/linkset+json,
+    RFC 9264 links to the page, the verdict, the credential and the PDF; the page links the credential."""
+    service = pdf_service
+    made = issue(service, "zhejiang-made-kettle")
+    page = made["verify_url"].removeprefix(PUBLIC_URL)
+    credential = service.client.get(
+        made["credential_url"].removeprefix(PUBLIC_URL), headers={"Accept": "application/vc+jwt"}
+    )
+    scanned = service.client.get(page, headers={"Accept": "application/vc+jwt"})
+    assert scanned.status_code == 200 and scanned.text == credential.text
+    assert (
+        service.client.get(page, headers={"Accept": "application/vc"}).json()["type"] == "EnvelopedVerifiableCredential"
+    )
+    links = service.client.get(page, headers={"Accept": "application/linkset+json"})
+    assert links.headers["content-type"].startswith("application/linkset+json")
+    (entry,) = links.json()["linkset"]
+    assert entry["anchor"] == made["verify_url"]
+    assert {link["type"] for link in entry["alternate"]} == {"text/html", "application/json"}
+    dcc_links = entry["https://test.uncefact.org/vocabulary/linkTypes/dcc"]
+    assert {link["href"] for link in dcc_links} == {made["credential_url"]}
+    (pdf,) = entry["https://test.uncefact.org/vocabulary/linkTypes/certificate"]
+    assert service.client.get(pdf["href"].removeprefix(PUBLIC_URL)).content.startswith(b"%PDF-")
+    html = service.client.get(page + "?lang=en").text
+    assert f'href="/credentials/{made["id"]}"' in html and "UN/CEFACT UNTP credential" in html
+
+
+def test_a_forged_link_has_no_credential(service: Service) -> None:
+    from datetime import UTC, datetime
+
+    from verifier.claims import claims_to_cbor, sealed_content
+    from verifier.keys import new_signing_key
+    from verifier.model import parse_certificate
+    from verifier.seal import encode_text, sign
+
+    stranger = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
+    forged = sign(claims_to_cbor(sealed_content(parse_certificate(REFERENCE["zhejiang-made-kettle"]),
+                                                service.clock.now)), stranger)  # fmt: skip
+    page = "/c/" + encode_text(forged, PUBLIC_URL).rsplit("/", 1)[1]
+    refused = service.client.get(page, headers={"Accept": "application/vc"})
+    assert refused.status_code == 404 and refused.json()["error"] == "not_found"
+    (entry,) = service.client.get(page, headers={"Accept": "application/linkset+json"}).json()["linkset"]
+    assert set(entry) == {"anchor", "alternate"}
+    assert "/credentials/" not in service.client.get(page).text

@@ -59,10 +59,44 @@ async def credential(certificate_id: CertificateId, request: Request, svc: Servi
     Signed with the issuer's active key; verify it with the key its header's ``kid`` names in the
     issuer's DID document. The mapping is in docs/credentials.md.
     """
+    return await credential_answer(svc, certificate_id, request.headers.get("accept", ""))
+
+
+async def credential_answer(svc: Services, certificate_id: str, accept: str) -> Response:
+    """The credential in the representation ``accept`` asks for (the JWT, or enveloped JSON)."""
     jwt = await run_in_threadpool(credential_jwt, svc, certificate_id)
-    if JWT_MEDIA_TYPE in request.headers.get("accept", ""):
+    if JWT_MEDIA_TYPE in accept:
         return Response(jwt, media_type=JWT_MEDIA_TYPE, headers=CACHE)
     return _json(enveloped(jwt), MEDIA_TYPE)
+
+
+LINKSET_MEDIA_TYPE = "application/linkset+json"
+DCC_LINK_TYPE = "https://test.uncefact.org/vocabulary/linkTypes/dcc"  # UNTP identity resolver link types
+CERTIFICATE_LINK_TYPE = "https://test.uncefact.org/vocabulary/linkTypes/certificate"
+
+
+def linkset(public_url: str, code: str, certificate_id: str | None, has_pdf: bool) -> dict[str, object]:
+    """RFC 9264: everything about a scanned certificate, by link type (the page, the verdict, the DCC, the PDF).
+
+    A seal the registry did not issue has no credential or PDF here: only the page and the verdict.
+    """
+    page = f"{public_url}/c/{code}"
+    links: dict[str, object] = {
+        "anchor": page,
+        "alternate": [
+            {"href": page, "type": "text/html", "title": "The verification page"},
+            {"href": page, "type": "application/json", "title": "The verdict as JSON"},
+        ],
+    }
+    if certificate_id is not None:
+        url = f"{public_url}/credentials/{certificate_id}"
+        links[DCC_LINK_TYPE] = [
+            {"href": url, "type": MEDIA_TYPE, "title": "UNTP Digital Conformity Credential (enveloped VC-JOSE)"},
+            {"href": url, "type": JWT_MEDIA_TYPE, "title": "UNTP Digital Conformity Credential (JWT)"},
+        ]
+        if has_pdf:
+            links[CERTIFICATE_LINK_TYPE] = [{"href": f"{url}/pdf", "type": "application/pdf", "title": "Certificate"}]
+    return {"linkset": [links]}
 
 
 @router.get(

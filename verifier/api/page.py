@@ -255,6 +255,7 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
         claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,
         not_identical=m("not_identical") if identical is False and result.registered else None,
         footer=trusted(m("as_of", as_of=str(isolated(as_of)))),
+        credential=f"/credentials/{result.registered.certificate_id}" if result.registered and genuine else None,
         languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
     )
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
+from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
 from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
@@ -23,6 +24,8 @@ from verifier.errors import FileRefused
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.result import VerificationResult
+from verifier.store.records import NotFound
+from verifier.vcjose import MEDIA_TYPE
 from verifier.verdict import Reason
 
 router = APIRouter()
@@ -201,6 +204,18 @@ async def scan(request: Request) -> Response:
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return verdict_response(result)
+    if LINKSET_MEDIA_TYPE in accept:
+        entry = result.registered if result.signature.valid else None
+        has_pdf = entry is not None and await run_in_threadpool(
+            svc.registry.certificates.pdf_digest, entry.certificate_id
+        ) is not None  # fmt: skip
+        document = linkset(svc.settings.public_url, request.path_params["code"],
+                           entry.certificate_id if entry else None, has_pdf)  # fmt: skip
+        return Response(orjson.dumps(document), media_type=LINKSET_MEDIA_TYPE, headers=NO_STORE)
+    if MEDIA_TYPE in accept:  # application/vc or application/vc+jwt: the scanned certificate's credential
+        if result.registered is None or not result.signature.valid:
+            raise NotFound("the registry issued no certificate with this seal, so it has no credential")
+        return await credential_answer(svc, result.registered.certificate_id, accept)
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
 
