@@ -350,3 +350,86 @@ def test_a_forged_link_has_no_credential(service: Service) -> None:
     (entry,) = service.client.get(page, headers={"Accept": "application/linkset+json"}).json()["linkset"]
     assert set(entry) == {"anchor", "alternate"}
     assert "/credentials/" not in service.client.get(page).text
+
+
+def _post(service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    answer = service.client.post("/api/v1/verify", json=body)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_posting_a_credential_gets_its_certificates_verdict(service: Service) -> None:
+    """The enveloped JSON (as object or text) or the JWT: the same verdict as scanning the certificate's QR
+    code; after a suspension, suspended."""
+    made = issue(service, "zhejiang-made-kettle")
+    path = made["credential_url"].removeprefix(PUBLIC_URL)
+    envelope = service.client.get(path).json()
+    jwt = envelope["id"].removeprefix("data:application/vc+jwt,")
+    scanned = _post(service, {"qr": made["qr"]})
+    for body in ({"credential": envelope}, {"qr": jwt}, {"qr": json.dumps(envelope)}):
+        answer = _post(service, body)
+        assert answer["verdict"] == "valid" and answer == scanned, body
+    token = service.client.post("/api/v1/issuers/zjcert/tokens", json={"label": "t"}, headers=service.admin).json()
+    service.client.post(f"/api/v1/certificates/{made['id']}/suspend", json={"reason": "investigation"},
+                        headers={"Authorization": f"Bearer {token['token']}"})  # fmt: skip
+    assert _post(service, {"qr": jwt})["verdict"] == "suspended"
+
+
+def test_bad_credentials_get_clear_verdicts(service: Service) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    made = issue(service, "zhejiang-made-kettle")
+    jwt = service.client.get(
+        made["credential_url"].removeprefix(PUBLIC_URL), headers={"Accept": "application/vc+jwt"}
+    ).text
+    header, payload, signature = jwt.split(".")
+    claims = json.loads(_b64(payload))
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    def signed(head: dict[str, Any], body: dict[str, Any], key: Ed25519PrivateKey) -> str:
+        start = f"{b64(json.dumps(head).encode())}.{b64(json.dumps(body).encode())}"
+        return f"{start}.{b64(key.sign(start.encode()))}"
+
+    tampered = dict(claims, validUntil="2099-12-31T23:59:59+08:00")
+    head = json.loads(_b64(header))
+    stranger = Ed25519PrivateKey.generate()
+    cases = {
+        "tampered payload": (f"{header}.{b64(json.dumps(tampered).encode())}.{signature}", "invalid", "bad_signature"),
+        "wrong signature": (f"{header}.{payload}.{b64(bytes(64))}", "invalid", "bad_signature"),
+        "unknown did": (signed(dict(head, kid="did:web:evil.example:issuers:zjcert#" + head["kid"][-16:]), claims,
+                               stranger), "unknown_issuer", "unknown_key"),
+        "unknown key": (signed(dict(head, kid=head["kid"][:-16] + "0123456789abcdef"), claims, stranger),
+                        "unknown_issuer", "unknown_key"),
+        "alg none": (f"{b64(json.dumps(dict(head, alg='none')).encode())}.{payload}.", "malformed", None),
+        "not a credential": ("{\"hello\": 1}", "malformed", "bad_encoding"),
+        "broken json": ("{\"type\": ", "malformed", "bad_encoding"),
+        "envelope without jwt": (json.dumps({"type": "EnvelopedVerifiableCredential", "id": "data:,x"}), "malformed",
+                                 "bad_encoding"),
+    }  # fmt: skip
+    for name, (text, verdict, reason) in cases.items():
+        answer = _post(service, {"qr": text})
+        assert answer["verdict"] == verdict, (name, answer)
+        assert reason is None or answer["reason"] == reason, (name, answer)
+    assert _post(service, {"credential": {"type": "EnvelopedVerifiableCredential", "id": 5}})["verdict"] == "malformed"
+    both = service.client.post("/api/v1/verify", json={"qr": "x", "credential": {}})
+    assert both.status_code == 422 and "either" in both.text
+    neither = service.client.post("/api/v1/verify", json={})
+    assert neither.status_code == 422
+
+
+def test_a_genuine_signature_on_a_credential_never_issued_is_unregistered(service: Service) -> None:
+    """The issuer's own key (say, stolen) signing a credential for a certificate the registry does not hold."""
+    from verifier.vcjose import sign_credential
+
+    made = issue(service, "zhejiang-made-kettle")
+    _, claims, _ = fetch(service, made)
+    header, _, _ = fetch(service, made)
+    key = service.client.app.state.services.registry.issuers.signing_key("zjcert")  # type: ignore[attr-defined]
+    assert header["kid"].endswith(key.record.kid_hex)
+    for changed in (dict(claims, id=claims["id"][:-36] + "00000000-0000-4000-8000-000000000000"),
+                    dict(claims, validUntil="2099-12-31T23:59:59+08:00")):  # fmt: skip
+        answer = _post(service, {"qr": sign_credential(changed, key, header["kid"])})
+        assert (answer["verdict"], answer["reason"], answer["signature"]["valid"]) == (
+            "unregistered", "not_in_registry", True)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
@@ -20,6 +20,7 @@ from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.credcheck import is_credential, verify_credential
 from verifier.errors import FileRefused
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.pdfread import MAX_PDF_BYTES, FileSeal
@@ -87,8 +88,32 @@ def healthz(svc: ServicesDep) -> dict[str, str]:
     },
 )
 async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Response:
-    """The verdict for the text a QR code holds."""
-    return verdict_response(check_online(svc, request.scope, "api", text=body.qr.strip()))
+    """The verdict for the text a QR code holds, or for a certificate's credential (JWT or enveloped JSON)."""
+    given: object = body.credential if body.credential is not None else (body.qr or "")
+    if is_credential(given):
+        result = await run_in_threadpool(check_credential, svc, request.scope, given)
+        return verdict_response(result)
+    return verdict_response(check_online(svc, request.scope, "api", text=str(given).strip()))
+
+
+def check_credential(svc: Services, scope: Scope, given: object) -> VerificationResult:
+    """A credential checked against the registry's keys; a genuine one gets its certificate's verdict."""
+    start = time.perf_counter()
+    at: datetime = svc.clock()
+
+    def registered(certificate_id: str) -> tuple[str, dict[str, Any]] | None:
+        try:
+            record = svc.registry.certificates.published(certificate_id)
+        except NotFound:
+            return None
+        return record.qr_text, record.record
+
+    def scan(qr_text: str) -> VerificationResult:
+        return verify(qr_text, svc.trust.get(), at, svc.registry.seals.lookup, svc.seals)
+
+    result = verify_credential(given, svc.trust.get(), at, registered, scan)
+    note_verdict(scope, svc.metrics, result, "credential", time.perf_counter() - start)
+    return result
 
 
 @router.post(

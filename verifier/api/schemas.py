@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from verifier.model import Certificate, Text
 from verifier.status import REASONS, Action
@@ -42,9 +43,29 @@ def status_change_model(action: Action) -> type[StatusChangeIn]:
 
 
 class VerifyIn(_In):
-    """The text a QR code holds, as scanned."""
+    """What to check: the text a QR code holds, as scanned, or a certificate's credential.
 
-    qr: Annotated[str, Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])]
+    ``qr`` may also hold a credential's JWT (or its enveloped JSON as text); ``credential`` takes the
+    enveloped credential as a JSON object (what ``GET /credentials/{id}`` answers). Exactly one of them.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["qr"]},
+                                                                           {"required": ["credential"]}]})  # fmt: skip
+
+    qr: Annotated[
+        str | SkipJsonSchema[None], Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])
+    ] = None
+    credential: Annotated[
+        dict[str, Any] | SkipJsonSchema[None],
+        Field(examples=[{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential",
+                         "id": "data:application/vc+jwt,eyJhbGciOiJFZERTQSIs..."}]),
+    ] = None  # fmt: skip
+
+    @model_validator(mode="after")
+    def _one_of(self) -> VerifyIn:
+        if (self.qr is None) == (self.credential is None):
+            raise ValueError("give either qr (a scanned text, or a credential's JWT) or credential (an enveloped one)")
+        return self
 
 
 class LetterheadIn(_In):

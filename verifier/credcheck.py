@@ -1,0 +1,162 @@
+"""A Digital Conformity Credential checked online: the JWS against the registry's keys, then the certificate.
+
+What a customs system may send instead of a QR text: the enveloped credential (JSON) or its JWT. The
+header's ``kid`` must be a key URL of this service's did:web (``did:web:HOST:issuers:ID#KID``) and the
+key that issuer's; the signature is checked with it, never with a key the credential brings. A genuine
+credential names a certificate of the registry: the verdict is then that certificate's, exactly as a
+scan of its QR code gives it (signature, validity, registry status, which is what the status lists
+say). Everything else gets the same verdict vocabulary: malformed, unknown issuer, invalid,
+unregistered. Never raises for any input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from verifier.did import host_did
+from verifier.result import SignatureCheck, StatusCheck, VerificationResult
+from verifier.trust import TrustList
+from verifier.vcjose import ALGORITHM
+from verifier.verdict import REASON_VERDICT, Reason, StatusState
+
+MAX_CREDENTIAL_CHARS = 100_000
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_KID = re.compile(r"(did:web:[^#]+):issuers:([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)#([0-9a-f]{16})")
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+
+# The registry's word on a certificate id: the QR text of its seal and its record, or None.
+Registered = Callable[[str], tuple[str, dict[str, Any]] | None]
+# The verdict for a QR text, as a scan gives it.
+ScanCheck = Callable[[str], VerificationResult]
+
+
+class _Refused(Exception):
+    def __init__(self, reason: Reason, detail: str, signature: SignatureCheck | None = None) -> None:
+        super().__init__(detail)
+        self.reason, self.detail, self.signature = reason, detail, signature or SignatureCheck(valid=None)
+
+
+def is_credential(given: object) -> bool:
+    """Whether ``given`` (a request's text or JSON value) is meant as a credential rather than a QR text."""
+    if isinstance(given, dict):
+        return True
+    text = given.strip() if isinstance(given, str) else ""
+    return text.startswith("{") or bool(_JWT.fullmatch(text))
+
+
+def _b64(part: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        raise _Refused(Reason.BAD_ENCODING, "a part of the JWT is not base64url") from None
+
+
+def _jwt_of(given: object) -> str:
+    """The compact JWS in ``given``: the JWT itself, or an enveloped credential (JSON text or object)."""
+    if isinstance(given, str) and len(given) > MAX_CREDENTIAL_CHARS:
+        raise _Refused(Reason.TOO_LARGE, f"a credential is limited to {MAX_CREDENTIAL_CHARS} characters")
+    document = given
+    if isinstance(given, str):
+        text = given.strip()
+        if _JWT.fullmatch(text):
+            return text
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise _Refused(Reason.BAD_ENCODING, "neither a JWT nor a JSON credential") from None
+    if not isinstance(document, dict) or document.get("type") != "EnvelopedVerifiableCredential":
+        raise _Refused(Reason.BAD_ENCODING, "not an EnvelopedVerifiableCredential")
+    envelope = document.get("id")
+    if not isinstance(envelope, str) or not envelope.startswith(ENVELOPE_PREFIX):
+        raise _Refused(Reason.BAD_ENCODING, f"the envelope's id is not {ENVELOPE_PREFIX}<JWT>")
+    jwt = envelope.removeprefix(ENVELOPE_PREFIX)
+    if len(jwt) > MAX_CREDENTIAL_CHARS or not _JWT.fullmatch(jwt):
+        raise _Refused(Reason.BAD_ENCODING, "the envelope does not hold a compact JWS")
+    return jwt
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what} is not a JSON object")
+    return value
+
+
+def verify_credential(
+    given: object, trust_list: TrustList, at: datetime, registered: Registered, scan: ScanCheck
+) -> VerificationResult:
+    """The verdict for a credential ``given`` as text (JWT or JSON) or as a parsed JSON object."""
+    try:
+        return _verify(given, trust_list, registered, scan)
+    except _Refused as refused:
+        return VerificationResult(
+            verdict=REASON_VERDICT[refused.reason], reason=refused.reason, checked_at=at,
+            signature=refused.signature, status=StatusCheck(state=StatusState.UNKNOWN, as_of=at),
+            detail=refused.detail,
+        )  # fmt: skip
+
+
+def _verify(given: object, trust_list: TrustList, registered: Registered, scan: ScanCheck) -> VerificationResult:
+    jwt = _jwt_of(given)
+    header_part, payload_part, signature_part = jwt.split(".")
+    header = _json_object(_b64(header_part), "header")
+    if header.get("alg") != ALGORITHM:
+        raise _Refused(Reason.UNSUPPORTED_ALGORITHM, f"the JWT's alg is not {ALGORITHM}")
+    kid = header.get("kid")
+    named = _KID.fullmatch(kid) if isinstance(kid, str) else None
+    ours = {host_did(url) for url in trust_list.public_urls}
+    if named is None or named.group(1) not in ours:
+        raise _Refused(Reason.UNKNOWN_KEY, "the JWT's kid is not a key of this service's issuers (did:web)")
+    did_host, issuer_id, kid_hex = named.groups()
+    key = trust_list.key(bytes.fromhex(kid_hex))
+    if key is None or key.issuer.id != issuer_id:
+        raise _Refused(Reason.UNKNOWN_KEY, "the issuer has no such key", SignatureCheck(None, kid_hex))
+    try:
+        key.record.public_key.verify(_b64(signature_part), f"{header_part}.{payload_part}".encode("ascii"))
+    except InvalidSignature:
+        raise _Refused(Reason.BAD_SIGNATURE, "the signature does not verify",
+                       SignatureCheck(False, kid_hex, key.issuer)) from None  # fmt: skip
+    genuine = SignatureCheck(True, kid_hex, key.issuer)
+    credential = _json_object(_b64(payload_part), "payload")
+    types = credential.get("type")
+    credential_id = credential.get("id")
+    prefixes = [f"{url}/credentials/" for url in trust_list.public_urls]
+    if not isinstance(types, list) or "DigitalConformityCredential" not in types or not isinstance(credential_id, str):
+        raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but not on a Digital Conformity Credential", genuine)
+    certificate_id = next((credential_id.removeprefix(p) for p in prefixes if credential_id.startswith(p)), None)
+    entry = registered(certificate_id) if certificate_id else None
+    if entry is None or not _agrees(credential, entry[1], issuer_id, did_host):
+        raise _Refused(Reason.NOT_IN_REGISTRY, "a genuine signature on a credential this registry never issued",
+                       genuine)  # fmt: skip
+    return scan(entry[0])
+
+
+def _agrees(credential: dict[str, Any], record: dict[str, Any], issuer_id: str, did_host: str) -> bool:
+    """Whether the credential says what the registry's certificate says where it matters.
+
+    The issuer, the holder, the number, the validity; its other wording may follow a newer mapping.
+    """
+    subject = credential.get("credentialSubject")
+    issuer = credential.get("issuer")
+    if not isinstance(subject, dict) or not isinstance(issuer, dict):
+        return False
+    party = subject.get("issuedToParty")
+    return (
+        issuer.get("id") == f"{did_host}:issuers:{issuer_id}"
+        and isinstance(party, dict)
+        and party.get("registeredId") == record["holder"]["credit_code"]
+        and str(credential.get("validFrom", "")).startswith(record["valid_from"])
+        and str(credential.get("validUntil", "")).startswith(record["valid_until"])
+        and record["number"] in str(subject.get("name", ""))
+    )
