@@ -10,8 +10,11 @@ import gzip
 import hashlib
 import itertools
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -433,3 +436,43 @@ def test_a_genuine_signature_on_a_credential_never_issued_is_unregistered(servic
         answer = _post(service, {"qr": sign_credential(changed, key, header["kid"])})
         assert (answer["verdict"], answer["reason"], answer["signature"]["valid"]) == (
             "unregistered", "not_in_registry", True)  # fmt: skip
+
+
+def test_the_command_line_checks_a_credential_offline(service: Service, tmp_path: Path) -> None:
+    """`verifier verify FILE.jwt|FILE.json` against a downloaded trust list: genuine, in its validity period,
+    status not checked (offline); a tampered one invalid; an oversized file refused."""
+    from verifier.keys import KeyStore, public_key_pem
+
+    made = issue(service, "zhejiang-made-kettle")
+    path = made["credential_url"].removeprefix(PUBLIC_URL)
+    (tmp_path / "c.jwt").write_text(service.client.get(path, headers={"Accept": "application/vc+jwt"}).text)
+    (tmp_path / "c.json").write_bytes(service.client.get(path).content)
+    (tmp_path / "trust.json").write_bytes(service.client.get("/api/v1/trust-list").content)
+    operator = KeyStore(service.settings.keys_dir).keyring("operator").active.public_key
+    (tmp_path / "operator.pem").write_bytes(public_key_pem(operator))
+    jwt = (tmp_path / "c.jwt").read_text()
+    header, payload, signature = jwt.split(".")
+    forged = json.loads(_b64(payload)) | {"validUntil": "2099-12-31T23:59:59+08:00"}
+    body = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    (tmp_path / "forged.jwt").write_text(f"{header}.{body}.{signature}")
+    (tmp_path / "huge.json").write_text("{" + " " * 200_000 + "}")
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "verifier", "verify", name, "--trust-list", "trust.json",
+                               "--operator-key", "operator.pem", "--at", "2025-01-01T00:00:00Z", "--max-age", "3650",
+                               "--json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    for name in ("c.jwt", "c.json"):
+        out = run(name)
+        assert out.returncode == 0, out.stderr
+        verdict = json.loads(out.stdout)
+        assert (verdict["verdict"], verdict["signature"]["valid"], verdict["status"]["state"]) == (
+            "valid",
+            True,
+            "unknown",
+        )
+        assert verdict["validity"] == {"state": "in_force", "valid_from": "2024-03-26", "valid_until": "2027-03-25"}
+    forged_out = run("forged.jwt")
+    assert forged_out.returncode == 1 and json.loads(forged_out.stdout)["verdict"] == "invalid"
+    huge = run("huge.json")
+    assert huge.returncode == 2 and "limited to" in huge.stderr

@@ -21,11 +21,13 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from verifier.check import validity_state
+from verifier.claims import SCHEME_TZ
 from verifier.did import host_did
-from verifier.result import SignatureCheck, StatusCheck, VerificationResult
+from verifier.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
 from verifier.trust import TrustList
 from verifier.vcjose import ALGORITHM
-from verifier.verdict import REASON_VERDICT, Reason, StatusState
+from verifier.verdict import REASON_VERDICT, Reason, StatusState, ValidityState
 
 MAX_CREDENTIAL_CHARS = 100_000
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -107,7 +109,8 @@ def verify_credential(
         )  # fmt: skip
 
 
-def _verify(given: object, trust_list: TrustList, registered: Registered, scan: ScanCheck) -> VerificationResult:
+def _genuine(given: object, trust_list: TrustList) -> tuple[dict[str, Any], SignatureCheck, str, str]:
+    """The signed credential, its signature's findings, the issuer's id and did:web host; or :class:`_Refused`."""
     jwt = _jwt_of(given)
     header_part, payload_part, signature_part = jwt.split(".")
     header = _json_object(_b64(header_part), "header")
@@ -130,16 +133,55 @@ def _verify(given: object, trust_list: TrustList, registered: Registered, scan: 
     genuine = SignatureCheck(True, kid_hex, key.issuer)
     credential = _json_object(_b64(payload_part), "payload")
     types = credential.get("type")
-    credential_id = credential.get("id")
-    prefixes = [f"{url}/credentials/" for url in trust_list.public_urls]
-    if not isinstance(types, list) or "DigitalConformityCredential" not in types or not isinstance(credential_id, str):
+    if (
+        not isinstance(types, list)
+        or "DigitalConformityCredential" not in types
+        or not isinstance(credential.get("id"), str)
+    ):
         raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but not on a Digital Conformity Credential", genuine)
+    return credential, genuine, issuer_id, did_host
+
+
+def _verify(given: object, trust_list: TrustList, registered: Registered, scan: ScanCheck) -> VerificationResult:
+    credential, genuine, issuer_id, did_host = _genuine(given, trust_list)
+    credential_id = str(credential["id"])
+    prefixes = [f"{url}/credentials/" for url in trust_list.public_urls]
     certificate_id = next((credential_id.removeprefix(p) for p in prefixes if credential_id.startswith(p)), None)
     entry = registered(certificate_id) if certificate_id else None
     if entry is None or not _agrees(credential, entry[1], issuer_id, did_host):
         raise _Refused(Reason.NOT_IN_REGISTRY, "a genuine signature on a credential this registry never issued",
                        genuine)  # fmt: skip
     return scan(entry[0])
+
+
+def verify_credential_offline(given: object, trust_list: TrustList, at: datetime) -> VerificationResult:
+    """A credential checked offline against a trust list: its signature and its validity period.
+
+    As for a seal checked offline, nothing says here whether the issuer has since suspended or revoked
+    it: the status is ``unknown``, with the trust list's age.
+    """
+    status = StatusCheck(state=StatusState.UNKNOWN, trust_list_issued_at=trust_list.issued_at,
+                         trust_list_age_seconds=trust_list.age_seconds(at))  # fmt: skip
+    try:
+        credential, genuine, _, _ = _genuine(given, trust_list)
+        try:
+            start = datetime.fromisoformat(str(credential["validFrom"]))
+            end = datetime.fromisoformat(str(credential["validUntil"]))
+        except (KeyError, ValueError):
+            raise _Refused(Reason.BAD_CLAIMS, "the credential's validFrom or validUntil is not a date-time",
+                           genuine) from None  # fmt: skip
+    except _Refused as refused:
+        return VerificationResult(
+            verdict=REASON_VERDICT[refused.reason], reason=refused.reason, checked_at=at,
+            signature=refused.signature, status=status, detail=refused.detail,
+        )  # fmt: skip
+    state = validity_state(start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date(), at)
+    reason = {ValidityState.IN_FORCE: Reason.IN_FORCE, ValidityState.EXPIRED: Reason.PAST_VALIDITY,
+              ValidityState.NOT_YET_VALID: Reason.BEFORE_VALIDITY}[state]  # fmt: skip
+    return VerificationResult(
+        verdict=REASON_VERDICT[reason], reason=reason, checked_at=at, signature=genuine, status=status,
+        validity=ValidityCheck(state, start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date()),
+    )  # fmt: skip
 
 
 def _agrees(credential: dict[str, Any], record: dict[str, Any], issuer_id: str, did_host: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from verifier.check import verify, verify_cose
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
+from verifier.credcheck import MAX_CREDENTIAL_CHARS, verify_credential_offline
 from verifier.errors import FileRefused, TrustListError
 from verifier.keys import load_public_key_pem
 from verifier.result import VerificationResult
@@ -35,7 +36,10 @@ def register(commands: Commands) -> None:
     """Add ``verify`` to the command line."""
     check = commands.add_parser("verify", help="check a certificate offline against a trust list")
     check.add_argument(
-        "input", metavar="INPUT", help="the QR text, or a certificate PDF, or a photo or scan of one (PNG, JPEG)"
+        "input",
+        metavar="INPUT",
+        help="the QR text, or a certificate PDF, or a photo or scan of one (PNG, JPEG), or a certificate's "
+        "credential (a .jwt file, or the enveloped .json)",
     )
     check.add_argument("--trust-list", required=True, type=Path, metavar="FILE", help="a signed trust list")
     check.add_argument(
@@ -119,6 +123,11 @@ def _check_input(given: str, trust_list: TrustList, at: datetime) -> Verificatio
     """QR text, or a file: a certificate PDF (its embedded seal, else its QR code) or a photo or scan."""
     path = Path(given)
     suffix = path.suffix.lower()
+    if suffix in (".jwt", ".json") and path.is_file():
+        if path.stat().st_size > MAX_CREDENTIAL_CHARS:
+            raise UsageError(f"{path}: a credential is limited to {MAX_CREDENTIAL_CHARS} bytes")
+        data = read_bytes(path)
+        return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at)
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
         return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
     data = read_bytes(path)
