@@ -13,7 +13,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-issue bench-memory image image-check vectors clean
+.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -52,6 +52,11 @@ bench-attack: $(BIN)/.installed
 bench-http: $(BIN)/.installed
 	bash scripts/system-deps.sh wrk
 	$(BIN)/python bench/verify_http.py --cold
+
+# The credentials and a status list per second on one worker, beside a bare endpoint; credential sizes.
+bench-credentials: $(BIN)/.installed
+	bash scripts/system-deps.sh wrk
+	$(BIN)/python bench/credentials.py
 
 # Certificates with their PDF per second, a batch of 200 through the API, beside bare WeasyPrint.
 bench-issue: $(BIN)/.installed

@@ -30,11 +30,17 @@ ENVELOPE_PREFIX = f"data:{JWT_MEDIA_TYPE},"
 warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 
+_JWKS: dict[bytes, OKPKey] = {}  # by kid: the conversion costs more than the signature
+
+
 def _private_jwk(key: SigningKey) -> OKPKey:
-    pem = key.private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return OKPKey.import_key(pem)
+    found = _JWKS.get(key.kid)
+    if found is None:
+        pem = key.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        found = _JWKS[key.kid] = OKPKey.import_key(pem)
+    return found
 
 
 def sign_credential(credential: dict[str, Any], key: SigningKey, kid_url: str) -> str:

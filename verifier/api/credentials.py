@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from verifier.api.deps import Services, ServicesDep
 from verifier.dcc import Issued, dcc
 from verifier.did import did_document, host_did, issuer_did, key_url
+from verifier.keys import SigningKey
 from verifier.statuslist import encode, entries, list_credential, list_url
 from verifier.store.records import NotFound
 from verifier.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
@@ -32,15 +33,29 @@ def credential_jwt(svc: Services, certificate_id: str) -> str:
     """The certificate's DCC signed by its issuer's active key (the DID document lists it)."""
     if not UUID.fullmatch(certificate_id):
         raise NotFound("no such certificate")
-    record = svc.registry.certificates.published(certificate_id)
-    issuer = svc.registry.issuers.get(record.issuer_id)
-    did = issuer_did(svc.settings.public_url, record.issuer_id)
+    source = svc.registry.certificates.credential_source(certificate_id)
+    issuer = source.issuer
+    did = issuer_did(svc.settings.public_url, issuer.id)
     url = svc.settings.public_url
-    status = entries(url, record.issuer_id, record.status_index) if record.status_index is not None else None
-    issued = Issued(record.id, url, did, f"{issuer.name_en} ({issuer.name})", record.issued_at, record.pdf_sha256,
+    status = entries(url, issuer.id, source.status_index) if source.status_index is not None else None
+    issued = Issued(source.id, url, did, f"{issuer.name_en} ({issuer.name})", source.issued_at, source.pdf_sha256,
                     status)  # fmt: skip
-    key = svc.registry.issuers.signing_key(record.issuer_id)
-    return sign_credential(dcc(record.record, issued), key, key_url(did, key.record))
+    key = _signing_key(svc, issuer.id)
+    return sign_credential(dcc(source.record, issued), key, key_url(did, key.record))
+
+
+def _signing_key(svc: Services, issuer_id: str) -> SigningKey:
+    """The issuer's active key, as the cached trust list has it (no query); the registry's when it has none.
+
+    Another replica's rotation reaches the cache within its refresh time; meanwhile the key signing is
+    the retired one, which the DID document still lists.
+    """
+    for trusted in svc.trust.get().issuers:
+        if trusted.info.id == issuer_id:
+            active = [k for k in trusted.keys if k.not_after is None]
+            if len(active) == 1:
+                return svc.registry.issuers.private_half(issuer_id, active[0])
+    return svc.registry.issuers.signing_key(issuer_id)
 
 
 def _json(document: object, media_type: str) -> Response:
@@ -161,7 +176,7 @@ def status_list_jwt(svc: Services, issuer_id: str, purpose: str, number: int) ->
     changed = lists.version(issuer_id, purpose, number)
     if changed is None and not lists.exists(issuer_id, number):
         raise NotFound(f"no {purpose} list {number} for issuer {issuer_id}")
-    key = svc.registry.issuers.signing_key(issuer_id)
+    key = _signing_key(svc, issuer_id)
     version = (changed, key.kid)
     cached = svc.status_lists.get((issuer_id, purpose, number))
     if cached is not None and cached[0] == version:

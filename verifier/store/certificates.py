@@ -25,12 +25,13 @@ from verifier.store.records import (
     NewCertificate,
     NotFound,
     Principal,
+    Published,
     StatusRecord,
     issuer_of,
 )
 from verifier.store.statuslists import allocate, record_state
-from verifier.store.tables import certificate_pdfs, certificates, status_entries, status_events
-from verifier.verdict import StatusState
+from verifier.store.tables import certificate_pdfs, certificates, issuers, status_entries, status_events
+from verifier.verdict import IssuerInfo, StatusState
 
 MAX_PAGE = 200
 CURSOR_PATTERN = r"^[0-9a-f]{1,15}$"
@@ -223,6 +224,25 @@ class Certificates:
             if row is None:
                 raise NotFound("no such certificate")
             return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def credential_source(self, certificate_id: str) -> Published:
+        """What the certificate's credential is made of, in one query; raises :class:`NotFound`."""
+        query = (
+            select(certificates.c.id, certificates.c.record, certificates.c.issued_at, issuers.c.id.label("issuer_id"),
+                   issuers.c.name, issuers.c.name_en, certificate_pdfs.c.sha256, status_entries.c.status_index)
+            .select_from(
+                certificates.join(issuers, issuers.c.id == certificates.c.issuer_id)
+                .outerjoin(certificate_pdfs, certificate_pdfs.c.certificate_seq == certificates.c.seq)
+                .outerjoin(status_entries, status_entries.c.certificate_seq == certificates.c.seq)
+            )
+            .where(certificates.c.id == certificate_id)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound("no such certificate")
+        return Published(row.id, IssuerInfo(row.issuer_id, row.name, row.name_en), row.record, row.issued_at,
+                         row.sha256.hex() if row.sha256 else None, row.status_index)  # fmt: skip
 
     def published_pdf(self, certificate_id: str) -> bytes:
         """Any issuer's certificate PDF by the certificate's id; raises :class:`NotFound`."""

@@ -237,6 +237,10 @@ class Issuers:
             raise NotFound(f"no issuer {issuer_id}")
         return self._cached(issuer_id, _key_record(row))
 
+    def private_half(self, owner: str, record: KeyRecord) -> SigningKey:
+        """The private half of a key the caller knows to be the owner's (cached after the first read)."""
+        return self._cached(owner, record)
+
     def _cached(self, owner: str, record: KeyRecord) -> SigningKey:
         key = self._signing.get(record.kid)
         if key is None:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from verifier.errors import VerifierError
 from verifier.store.tables import issuers
-from verifier.verdict import StatusState
+from verifier.verdict import IssuerInfo, StatusState
 
 OPERATOR = "operator"  # the operator's keyring, and the owner of every token with no issuer
 
@@ -88,6 +88,21 @@ class CertificateRecord:
     status: StatusRecord
     pdf_sha256: str | None = None
     status_index: int | None = None  # its place in the issuer's status lists
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a certificate's public credential is made of.
+
+    The record, its issuer's names, its PDF's digest and its place in the status lists.
+    """
+
+    id: str
+    issuer: IssuerInfo
+    record: dict[str, Any]
+    issued_at: datetime
+    pdf_sha256: str | None
+    status_index: int | None
 
 
 @dataclass(frozen=True)
