@@ -396,6 +396,7 @@ def test_bad_credentials_get_clear_verdicts(service: Service) -> None:
         return f"{start}.{b64(key.sign(start.encode()))}"
 
     tampered = dict(claims, validUntil="2099-12-31T23:59:59+08:00")
+    deep_header = b64(b'{"a":' + b"[" * 30_000 + b"]" * 30_000 + b"}")
     head = json.loads(_b64(header))
     stranger = Ed25519PrivateKey.generate()
     cases = {
@@ -408,6 +409,8 @@ def test_bad_credentials_get_clear_verdicts(service: Service) -> None:
         "alg none": (f"{b64(json.dumps(dict(head, alg='none')).encode())}.{payload}.", "malformed", None),
         "not a credential": ("{\"hello\": 1}", "malformed", "bad_encoding"),
         "broken json": ("{\"type\": ", "malformed", "bad_encoding"),
+        "deep header": (f"{deep_header}.{payload}.{signature}", "malformed", "bad_encoding"),
+        "deep json": ('{"a": ' + "[" * 40_000 + "]" * 40_000 + "}", "malformed", "bad_encoding"),
         "envelope without jwt": (json.dumps({"type": "EnvelopedVerifiableCredential", "id": "data:,x"}), "malformed",
                                  "bad_encoding"),
     }  # fmt: skip

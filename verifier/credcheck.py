@@ -72,7 +72,7 @@ def _jwt_of(given: object) -> str:
             return text
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _Refused(Reason.BAD_ENCODING, "neither a JWT nor a JSON credential") from None
     if not isinstance(document, dict) or document.get("type") != "EnvelopedVerifiableCredential":
         raise _Refused(Reason.BAD_ENCODING, "not an EnvelopedVerifiableCredential")
@@ -88,7 +88,7 @@ def _jwt_of(given: object) -> str:
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what} is not JSON") from None
     if not isinstance(value, dict):
         raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what} is not a JSON object")
