@@ -479,3 +479,52 @@ def test_the_command_line_checks_a_credential_offline(service: Service, tmp_path
     assert forged_out.returncode == 1 and json.loads(forged_out.stdout)["verdict"] == "invalid"
     huge = run("huge.json")
     assert huge.returncode == 2 and "limited to" in huge.stderr
+
+
+def test_offline_status_lists_say_revoked_or_suspended(service: Service, tmp_path: Path) -> None:
+    """`verifier verify c.jwt --status-list revocation.jwt --status-list suspension.json`: the downloaded, signed
+    lists give the status offline; a list that is not one (or tampered) is refused loudly."""
+    from verifier.keys import KeyStore, public_key_pem
+
+    made = issue(service, "zhejiang-made-kettle")
+    path = made["credential_url"].removeprefix(PUBLIC_URL)
+    (tmp_path / "c.jwt").write_text(service.client.get(path, headers={"Accept": "application/vc+jwt"}).text)
+    (tmp_path / "trust.json").write_bytes(service.client.get("/api/v1/trust-list").content)
+    operator = KeyStore(service.settings.keys_dir).keyring("operator").active.public_key
+    (tmp_path / "operator.pem").write_bytes(public_key_pem(operator))
+    _, credential, _ = fetch(service, made)
+    urls = {
+        e["statusPurpose"]: e["statusListCredential"].removeprefix(PUBLIC_URL) for e in credential["credentialStatus"]
+    }
+
+    def download() -> None:
+        (tmp_path / "revocation.jwt").write_text(
+            service.client.get(urls["revocation"], headers={"Accept": "application/vc+jwt"}).text)  # fmt: skip
+        (tmp_path / "suspension.json").write_bytes(service.client.get(urls["suspension"]).content)
+
+    def run(*lists: str) -> subprocess.CompletedProcess[str]:
+        extra = [arg for name in lists for arg in ("--status-list", name)]
+        return subprocess.run([sys.executable, "-m", "verifier", "verify", "c.jwt", "--trust-list", "trust.json",
+                               "--operator-key", "operator.pem", "--at", "2025-01-01T00:00:00Z", "--max-age", "3650",
+                               *extra], cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    download()
+    active = run("revocation.jwt", "suspension.json")
+    assert active.returncode == 0 and active.stdout.startswith("VALID") and "downloaded status lists" in active.stdout
+    token = service.client.post("/api/v1/issuers/zjcert/tokens", json={"label": "t"}, headers=service.admin).json()
+    issuer = {"Authorization": f"Bearer {token['token']}"}
+    service.client.post(f"/api/v1/certificates/{made['id']}/suspend", json={"reason": "investigation"}, headers=issuer)
+    assert run("revocation.jwt", "suspension.json").stdout.startswith("VALID")  # the old download says so
+    download()
+    suspended = run("revocation.jwt", "suspension.json")
+    assert suspended.returncode == 1 and suspended.stdout.startswith("SUSPENDED"), suspended.stdout
+    service.client.post(f"/api/v1/certificates/{made['id']}/revoke", json={"reason": "fraud"}, headers=issuer)
+    download()
+    assert run("revocation.jwt", "suspension.json").stdout.startswith("REVOKED")
+    assert run("revocation.jwt").stdout.startswith("GENUINE SEAL")  # one purpose only: not covered, not claimed
+    jwt = (tmp_path / "revocation.jwt").read_text()
+    (tmp_path / "tampered.jwt").write_text(jwt[:-8] + ("AAAAAAAA" if not jwt.endswith("AAAAAAAA") else "BBBBBBBB"))
+    refused = run("tampered.jwt", "suspension.json")
+    assert refused.returncode == 2 and "status list" in refused.stderr
+    (tmp_path / "not-a-list.jwt").write_text((tmp_path / "c.jwt").read_text())
+    assert run("not-a-list.jwt").returncode == 2

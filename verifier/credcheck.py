@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from verifier import statuslist
 from verifier.check import validity_state
 from verifier.claims import SCHEME_TZ
 from verifier.did import host_did
@@ -110,7 +111,20 @@ def verify_credential(
 
 
 def _genuine(given: object, trust_list: TrustList) -> tuple[dict[str, Any], SignatureCheck, str, str]:
-    """The signed credential, its signature's findings, the issuer's id and did:web host; or :class:`_Refused`."""
+    """The signed DCC, its signature's findings, the issuer's id and did:web host; or :class:`_Refused`."""
+    credential, genuine, issuer_id, did_host = _signed(given, trust_list)
+    types = credential.get("type")
+    if (
+        not isinstance(types, list)
+        or "DigitalConformityCredential" not in types
+        or not isinstance(credential.get("id"), str)
+    ):
+        raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but not on a Digital Conformity Credential", genuine)
+    return credential, genuine, issuer_id, did_host
+
+
+def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], SignatureCheck, str, str]:
+    """Any credential signed by one of this service's issuers: its payload, signature findings, issuer, host."""
     jwt = _jwt_of(given)
     header_part, payload_part, signature_part = jwt.split(".")
     header = _json_object(_b64(header_part), "header")
@@ -131,15 +145,7 @@ def _genuine(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Sign
         raise _Refused(Reason.BAD_SIGNATURE, "the signature does not verify",
                        SignatureCheck(False, kid_hex, key.issuer)) from None  # fmt: skip
     genuine = SignatureCheck(True, kid_hex, key.issuer)
-    credential = _json_object(_b64(payload_part), "payload")
-    types = credential.get("type")
-    if (
-        not isinstance(types, list)
-        or "DigitalConformityCredential" not in types
-        or not isinstance(credential.get("id"), str)
-    ):
-        raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but not on a Digital Conformity Credential", genuine)
-    return credential, genuine, issuer_id, did_host
+    return _json_object(_b64(payload_part), "payload"), genuine, issuer_id, did_host
 
 
 def _verify(given: object, trust_list: TrustList, registered: Registered, scan: ScanCheck) -> VerificationResult:
@@ -154,12 +160,43 @@ def _verify(given: object, trust_list: TrustList, registered: Registered, scan: 
     return scan(entry[0])
 
 
-def verify_credential_offline(given: object, trust_list: TrustList, at: datetime) -> VerificationResult:
+class StatusListRefused(ValueError):
+    """A downloaded status list that is not one of this service's issuers' signed lists."""
+
+
+def read_status_list(given: object, trust_list: TrustList) -> tuple[str, str, str, bytes, datetime]:
+    """A downloaded ``BitstringStatusListCredential`` checked with the trust list.
+
+    Returns its URL, issuer id, purpose, bits and validFrom; raises :class:`StatusListRefused` saying why not.
+    """
+    try:
+        listed, _, issuer_id, _ = _signed(given, trust_list)
+    except _Refused as refused:
+        raise StatusListRefused(f"not a status list signed by a trusted issuer: {refused.detail}") from None
+    subject = listed.get("credentialSubject")
+    types = listed.get("type")
+    if not isinstance(types, list) or "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
+        raise StatusListRefused("a genuine signature, but not on a BitstringStatusListCredential")
+    try:
+        bits = statuslist.decode(str(subject.get("encodedList", "")))
+        since = datetime.fromisoformat(str(listed.get("validFrom")).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise StatusListRefused(f"the list does not read: {exc}") from None
+    return str(listed.get("id")), issuer_id, str(subject.get("statusPurpose")), bits, since
+
+
+def verify_credential_offline(
+    given: object, trust_list: TrustList, at: datetime, status_lists: tuple[object, ...] = ()
+) -> VerificationResult:
     """A credential checked offline against a trust list: its signature and its validity period.
 
-    As for a seal checked offline, nothing says here whether the issuer has since suspended or revoked
-    it: the status is ``unknown``, with the trust list's age.
+    As for a seal checked offline, nothing says whether the issuer has since suspended or revoked it
+    (the status is ``unknown``, with the trust list's age), unless downloaded ``status_lists`` (their
+    JWT or enveloped JSON) cover its ``credentialStatus`` entries: then a set bit makes it ``revoked``
+    or ``suspended``, and the status is as of the newest list's ``validFrom`` (its last change: the
+    status is at least that recent). Raises :class:`StatusListRefused` for a list that does not check.
     """
+    lists = [read_status_list(given_list, trust_list) for given_list in status_lists]
     status = StatusCheck(state=StatusState.UNKNOWN, trust_list_issued_at=trust_list.issued_at,
                          trust_list_age_seconds=trust_list.age_seconds(at))  # fmt: skip
     try:
@@ -178,10 +215,42 @@ def verify_credential_offline(given: object, trust_list: TrustList, at: datetime
     state = validity_state(start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date(), at)
     reason = {ValidityState.IN_FORCE: Reason.IN_FORCE, ValidityState.EXPIRED: Reason.PAST_VALIDITY,
               ValidityState.NOT_YET_VALID: Reason.BEFORE_VALIDITY}[state]  # fmt: skip
+    listed = _listed_state(credential, genuine, lists)
+    if listed is not None:
+        registry_state, as_of = listed
+        if registry_state is not StatusState.ACTIVE:
+            reason = Reason.REVOKED if registry_state is StatusState.REVOKED else Reason.SUSPENDED
+        status = StatusCheck(state=registry_state, as_of=as_of, trust_list_issued_at=trust_list.issued_at,
+                             trust_list_age_seconds=trust_list.age_seconds(at))  # fmt: skip
     return VerificationResult(
         verdict=REASON_VERDICT[reason], reason=reason, checked_at=at, signature=genuine, status=status,
         validity=ValidityCheck(state, start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date()),
     )  # fmt: skip
+
+
+def _listed_state(
+    credential: dict[str, Any], genuine: SignatureCheck, lists: list[tuple[str, str, str, bytes, datetime]]
+) -> tuple[StatusState, datetime] | None:
+    """The state the downloaded lists give the credential, and as of when; None when they do not cover it."""
+    entries = credential.get("credentialStatus")
+    if not lists or not isinstance(entries, list):
+        return None
+    issuer = genuine.issuer.id if genuine.issuer else None
+    found: dict[str, tuple[bool, datetime]] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not str(entry.get("statusListIndex", "")).isdigit():
+            continue
+        index = int(entry["statusListIndex"])
+        for url, list_issuer, purpose, bits, since in lists:
+            named = (entry.get("statusListCredential"), entry.get("statusPurpose"))
+            if named == (url, purpose) and list_issuer == issuer and index < len(bits) * 8:
+                found[purpose] = (statuslist.is_set(bits, index), since)
+    if set(found) != {"revocation", "suspension"}:
+        return None
+    as_of = max(since for _, since in found.values())
+    if found["revocation"][0]:
+        return StatusState.REVOKED, as_of
+    return (StatusState.SUSPENDED if found["suspension"][0] else StatusState.ACTIVE), as_of
 
 
 def _agrees(credential: dict[str, Any], record: dict[str, Any], issuer_id: str, did_host: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from verifier.check import verify, verify_cose
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
-from verifier.credcheck import MAX_CREDENTIAL_CHARS, verify_credential_offline
+from verifier.credcheck import MAX_CREDENTIAL_CHARS, StatusListRefused, verify_credential_offline
 from verifier.errors import FileRefused, TrustListError
 from verifier.keys import load_public_key_pem
 from verifier.result import VerificationResult
@@ -63,6 +63,15 @@ def register(commands: Commands) -> None:
         metavar="FILE",
         help="remember the highest trust list version accepted here, and refuse an older one (a replay)",
     )
+    check.add_argument(
+        "--status-list",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a downloaded status list (/status/ISSUER/revocation/N and .../suspension/N, JWT or JSON) for a "
+        "credential's status offline; give both purposes",
+    )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.set_defaults(run=_verify)
 
@@ -84,7 +93,11 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         return TRUST_LIST_REFUSED
     if args.state:
         _remember_version(args.state, trust_list)
-    result = _check_input(args.input, trust_list, at)
+    lists = tuple(_read_list(path) for path in args.status_list)
+    try:
+        result = _check_input(args.input, trust_list, at, lists)
+    except StatusListRefused as exc:
+        raise UsageError(f"a status list: {exc}") from None
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -119,15 +132,29 @@ def _remember_version(state: Path, trust_list: TrustList) -> None:
         raise UsageError(f"cannot write {state}: {exc.strerror}") from None
 
 
-def _check_input(given: str, trust_list: TrustList, at: datetime) -> VerificationResult:
-    """QR text, or a file: a certificate PDF (its embedded seal, else its QR code) or a photo or scan."""
+def _read_list(path: Path) -> str:
+    """A downloaded status list file's text, size-checked before it is read."""
+    if not path.is_file():
+        raise UsageError(f"no file {path}")
+    if path.stat().st_size > MAX_CREDENTIAL_CHARS:
+        raise UsageError(f"{path}: a status list is limited to {MAX_CREDENTIAL_CHARS} bytes")
+    return read_bytes(path).decode("utf-8", "replace")
+
+
+def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[str, ...] = ()) -> VerificationResult:
+    """QR text, or a file: a certificate PDF (its seal, else its QR code), a photo or scan, or a credential.
+
+    A credential is checked against the downloaded status ``lists`` too.
+    """
     path = Path(given)
     suffix = path.suffix.lower()
     if suffix in (".jwt", ".json") and path.is_file():
         if path.stat().st_size > MAX_CREDENTIAL_CHARS:
             raise UsageError(f"{path}: a credential is limited to {MAX_CREDENTIAL_CHARS} bytes")
         data = read_bytes(path)
-        return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at)
+        return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at, lists)
+    if lists:
+        raise UsageError("--status-list applies to a credential (.jwt or .json); a seal carries no status index yet")
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
         return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
     data = read_bytes(path)
@@ -145,7 +172,8 @@ def _check_input(given: str, trust_list: TrustList, at: datetime) -> Verificatio
 def _describe(result: VerificationResult) -> str:
     headline = _HEADLINES[result.verdict]
     status = result.status
-    if status.trust_list_issued_at is not None and result.verdict is Verdict.VALID:
+    listed = status.trust_list_issued_at is not None and status.as_of is not None  # offline, with status lists
+    if status.trust_list_issued_at is not None and result.verdict is Verdict.VALID and not listed:
         # Offline nothing says whether the issuer has suspended or revoked it: never "in force".
         headline = f"GENUINE SEAL: status not checked (offline; trust list {_age(status.trust_list_age_seconds)} old)"
     lines = [
@@ -160,7 +188,10 @@ def _describe(result: VerificationResult) -> str:
     if result.validity:
         v = result.validity
         lines.append(f"  validity:    {v.valid_from} to {v.valid_until} ({v.state.value.replace('_', ' ')})")
-    if status.trust_list_issued_at is not None:
+    if listed and status.as_of is not None:
+        lines.append(f"  status:      {status.state.value} (from the downloaded status lists, changed last "
+                     f"{status.as_of:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+    elif status.trust_list_issued_at is not None:
         lines.append(
             f"  status:      {status.state.value} (offline check; trust list of "
             f"{status.trust_list_issued_at:%Y-%m-%d %H:%M} UTC, {_age(status.trust_list_age_seconds)} old)"
