@@ -27,13 +27,12 @@ from verifier.claims import SCHEME_TZ
 from verifier.did import host_did
 from verifier.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
 from verifier.trust import TrustList
-from verifier.vcjose import ALGORITHM
+from verifier.vcjose import ALGORITHM, ENVELOPE_PREFIX
 from verifier.verdict import REASON_VERDICT, Reason, StatusState, ValidityState
 
 MAX_CREDENTIAL_CHARS = 100_000
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _KID = re.compile(r"(did:web:[^#]+):issuers:([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)#([0-9a-f]{16})")
-ENVELOPE_PREFIX = "data:application/vc+jwt,"
 
 # The registry's word on a certificate id: the QR text of its seal and its record, or None.
 Registered = Callable[[str], tuple[str, dict[str, Any]] | None]
