@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -12,6 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
+from verifier.claims import MAX_STATUS_INDEX
 from verifier.errors import SealTooLarge
 from verifier.issuing import seal_certificate
 from verifier.keys import SigningKey
@@ -24,9 +26,10 @@ LONG_ORIGIN = "https://verify.zhejiang-made.org.cn"
 
 
 def test_reference_certificates_fit_version_15(reference: dict[str, Any], issuer_key: SigningKey) -> None:
-    for origin in (PUBLIC_URL, LONG_ORIGIN):
-        sealed = seal_certificate(parse_certificate(reference), issuer_key, origin, SEALED_AT)
-        assert sealed.qr_version <= 15, (origin, sealed.qr_version)
+    """With the status index too (spec 1.1), at its largest: it is what issuance seals today."""
+    for origin, index in itertools.product((PUBLIC_URL, LONG_ORIGIN), (None, MAX_STATUS_INDEX)):
+        sealed = seal_certificate(parse_certificate(reference), issuer_key, origin, SEALED_AT, index)
+        assert sealed.qr_version <= 15, (origin, index, sealed.qr_version)
         assert qr_code(sealed.qr_text).mode == "alphanumeric"
 
 

@@ -21,6 +21,7 @@ from pycose.messages import CoseMessage
 from tests.conftest import REPO
 from verifier import TrustList, TrustListError, verify
 from verifier.check import verify_cose
+from verifier.credcheck import StatusListRefused, with_status_lists
 from verifier.keys import load_public_key_pem
 from verifier.result import VerificationResult
 from verifier.trust import check_current
@@ -32,6 +33,7 @@ DOCUMENT = json.loads((VECTORS / "vectors.json").read_text("utf-8"))
 CASES: dict[str, dict[str, Any]] = {c["name"]: c for c in DOCUMENT["cases"]}
 ONLINE: dict[str, dict[str, Any]] = {c["name"]: c for c in DOCUMENT["online_cases"]}
 TRUST_LISTS: dict[str, dict[str, Any]] = {c["name"]: c for c in DOCUMENT["trust_lists"]}
+STATUS_LISTS: dict[str, dict[str, Any]] = {c["name"]: c for c in DOCUMENT["status_list_cases"]}
 OPERATOR = load_public_key_pem((VECTORS / "operator.pub.pem").read_bytes())
 
 
@@ -130,6 +132,23 @@ def test_trust_list_vector(name: str) -> None:
     assert answer == case["expected"]
 
 
+@pytest.mark.parametrize("name", sorted(STATUS_LISTS), ids=str)
+def test_status_list_vector(name: str, vector_trust_list: TrustList) -> None:
+    """Section 8a: a seal with its status index checked offline with downloaded lists, or the lists refused."""
+    case = STATUS_LISTS[name]
+    result = verify(case["qr"], vector_trust_list, datetime.fromisoformat(case["at"]))
+    expected = case["expected"]
+    if expected.get("refused"):
+        with pytest.raises(StatusListRefused):
+            with_status_lists(result, vector_trust_list, tuple(case["status_lists"]))
+        return
+    listed = with_status_lists(result, vector_trust_list, tuple(case["status_lists"]))
+    as_of = listed.status.as_of.isoformat().replace("+00:00", "Z") if listed.status.as_of else None
+    assert (listed.verdict.value, listed.reason.value, listed.status.state.value, as_of) == (
+        expected["verdict"], expected["reason"], expected["status"]["state"], expected["status"]["as_of"])  # fmt: skip
+    assert listed.status.trust_list_age_seconds is not None  # the trust list's age is still reported
+
+
 def _spec_rules() -> set[str]:
     return set(re.findall(r"^- \*\*([A-Z0-9]+-[0-9]+)\*\*", SPEC.read_text("utf-8"), re.M))
 
@@ -137,7 +156,8 @@ def _spec_rules() -> set[str]:
 def test_every_rule_of_the_spec_has_a_vector() -> None:
     rules = _spec_rules()
     assert {"LINK-1", "B32-3", "COSE-7", "KEY-1", "SIG-1", "CLAIM-13", "WINDOW-1", "ORDER-2", "TRUST-7"} <= rules
-    tested = {c["rule"] for part in ("cases", "online_cases", "trust_lists") for c in DOCUMENT[part]}
+    parts = ("cases", "online_cases", "trust_lists", "status_list_cases")
+    tested = {c["rule"] for part in parts for c in DOCUMENT[part]}
     untested = {rule for rule in rules if rule not in tested and not rule.startswith("REPORT-")}
     assert not untested, f"rules with no vector: {sorted(untested)}"
     assert tested <= rules, f"vectors name rules the spec lacks: {sorted(tested - rules)}"

@@ -15,12 +15,18 @@ recognitions). The claims are a CWT claims set (RFC 8392)::
         products        [[name_en, [model, ...], hs_code as integer], ...]
         standards       [code, ...]
         markets         the alpha-2 codes run together: "DEFRGB"
-        exemption       [purpose, quantity, unit, amount, currency, port]   (ccc-exemption only, last)
+        exemption       [purpose, quantity, unit, amount, currency, port]   (ccc-exemption only)
+        status index    optional, last: its place in the issuer's status lists (spec 1.1)
       ]
     }
 
 Positions rather than keys inside the certificate: a QR character is dear, and the format version in
 the link says how to read them.
+
+The status index lets an offline verifier with the issuer's downloaded Bitstring Status Lists say
+whether the certificate is revoked or suspended; seals made before it existed have none and stay
+valid. It is the certificate's last item rather than a claim of its own: 5 bytes, where a private
+claim key would add 5 more and push the longest certificates past QR version 15.
 
 The issuer is not repeated as ``iss``: the key id names the key, and the trust list names its issuer.
 :func:`claims_from_cbor` is strict: exact keys and types, bounded lengths, canonical encoding.
@@ -54,6 +60,7 @@ SCHEME_TZ = timezone(timedelta(hours=8), "CST")
 DAY = 86400
 
 CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CERTIFICATE = 4, 5, 6, -65537
+MAX_STATUS_INDEX = 2**32 - 1
 _SCHEME_CODES = {
     Scheme.ZHEJIANG_MADE: 1,
     Scheme.INTERNATIONAL_COOPERATION: 2,
@@ -114,6 +121,7 @@ class SealedCertificate:
     markets: tuple[str, ...]
     issued_at: datetime
     exemption: SealedExemption | None = None
+    status_index: int | None = None  # its place in the issuer's status lists (seals since spec 1.1)
 
     def to_json(self) -> dict[str, Any]:
         """The content in the shape of the certificate record (a subset of its fields, plus ``issued_at``)."""
@@ -137,11 +145,20 @@ class SealedCertificate:
                 "declared_value": {"amount": e.amount, "currency": e.currency},
                 "port_of_entry": e.port_of_entry,
             }
+        if self.status_index is not None:
+            out["status_index"] = self.status_index
         return out
 
 
-def sealed_content(certificate: AnyCertificate, issued_at: datetime) -> SealedCertificate:
-    """The essential content of a validated, numbered certificate, sealed at ``issued_at`` (whole seconds)."""
+def sealed_content(
+    certificate: AnyCertificate, issued_at: datetime, status_index: int | None = None
+) -> SealedCertificate:
+    """The essential content of a validated, numbered certificate, sealed at ``issued_at`` (whole seconds).
+
+    ``status_index`` is the certificate's place in its issuer's status lists, when it has one.
+    """
+    if status_index is not None and not 0 <= status_index <= MAX_STATUS_INDEX:
+        raise ValueError(f"status index {status_index} is outside 0..{MAX_STATUS_INDEX}")
     if certificate.number is None:
         raise ValueError("a certificate is numbered before it is sealed")
     exemption = None
@@ -162,6 +179,7 @@ def sealed_content(certificate: AnyCertificate, issued_at: datetime) -> SealedCe
         markets=tuple(certificate.markets),
         issued_at=whole_second(issued_at),
         exemption=exemption,
+        status_index=status_index,
     )
 
 
@@ -192,6 +210,8 @@ def claims_to_cbor(content: SealedCertificate) -> bytes:
     if content.exemption:
         e = content.exemption
         cert.append([_PURPOSE_CODES[e.purpose], e.quantity, _UNIT_CODES[e.unit], e.amount, e.currency, e.port_of_entry])
+    if content.status_index is not None:
+        cert.append(content.status_index)
     claims = {
         CLAIM_EXP: day_start(content.valid_until) + DAY,
         CLAIM_NBF: day_start(content.valid_from),
@@ -216,7 +236,7 @@ def claims_from_cbor(data: bytes) -> SealedCertificate:
     valid_from, valid_until = _day(nbf, "nbf"), _day(exp - DAY, "exp")
     if valid_until < valid_from:
         raise ClaimsError("exp is not after nbf")
-    cert = _array(claims[CLAIM_CERTIFICATE], "certificate", 6, 7)
+    cert = _array(claims[CLAIM_CERTIFICATE], "certificate", 6, 8)
     scheme = _code(cert[0], _SCHEMES, "scheme")
     number = _text(cert[1], "number", 40)
     if not _NUMBER.fullmatch(number):
@@ -232,12 +252,17 @@ def claims_from_cbor(data: bytes) -> SealedCertificate:
     distinct = set(markets)
     if 2 * len(markets) != len(markets_text) or not distinct <= COUNTRIES or len(distinct) != len(markets):
         raise ClaimsError("markets are not distinct ISO 3166-1 alpha-2 codes")
-    exemption = _exemption(cert[6]) if len(cert) == 7 else None
-    if (exemption is None) == (scheme is Scheme.CCC_EXEMPTION):
+    # After the markets: the exemption exactly when the scheme is ccc-exemption, then perhaps the status index.
+    fields = 7 if scheme is Scheme.CCC_EXEMPTION else 6
+    if len(cert) < fields:
         raise ClaimsError("an exemption is sealed exactly when the scheme is ccc-exemption")
+    exemption = _exemption(cert[6]) if fields == 7 else None
+    status_index = _int(cert[fields], "status index", 0, MAX_STATUS_INDEX) if len(cert) > fields else None
+    if len(cert) > fields + 1:
+        raise ClaimsError("the certificate has items after its status index")
     return SealedCertificate(
         scheme, number, name_en, credit_code, products, standards, valid_from, valid_until, markets,
-        datetime.fromtimestamp(iat, UTC), exemption,
+        datetime.fromtimestamp(iat, UTC), exemption, status_index,
     )  # fmt: skip
 
 

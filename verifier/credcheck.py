@@ -1,4 +1,4 @@
-"""A Digital Conformity Credential checked online: the JWS against the registry's keys, then the certificate.
+"""A Digital Conformity Credential checked: online, the JWS against the registry's keys, then the certificate.
 
 What a customs system may send instead of a QR text: the enveloped credential (JSON) or its JWT. The
 header's ``kid`` must be a key URL of this service's did:web (``did:web:HOST:issuers:ID#KID``) and the
@@ -7,6 +7,9 @@ credential names a certificate of the registry: the verdict is then that certifi
 scan of its QR code gives it (signature, validity, registry status, which is what the status lists
 say). Everything else gets the same verdict vocabulary: malformed, unknown issuer, invalid,
 unregistered. Never raises for any input.
+
+Offline, a credential is checked against a trust list, and so is a downloaded status list; the lists
+then give a credential's state, or a seal's that carries its status index (:func:`with_status_lists`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -159,11 +163,15 @@ def _verify(given: object, trust_list: TrustList, registered: Registered, scan: 
     return scan(entry[0])
 
 
+# A downloaded status list, checked: its URL, issuer id, purpose, bits and validFrom.
+_ListRead = tuple[str, str, str, bytes, datetime]
+
+
 class StatusListRefused(ValueError):
     """A downloaded status list that is not one of this service's issuers' signed lists."""
 
 
-def read_status_list(given: object, trust_list: TrustList) -> tuple[str, str, str, bytes, datetime]:
+def read_status_list(given: object, trust_list: TrustList) -> _ListRead:
     """A downloaded ``BitstringStatusListCredential`` checked with the trust list.
 
     Returns its URL, issuer id, purpose, bits and validFrom; raises :class:`StatusListRefused` saying why not.
@@ -191,9 +199,8 @@ def verify_credential_offline(
 
     As for a seal checked offline, nothing says whether the issuer has since suspended or revoked it
     (the status is ``unknown``, with the trust list's age), unless downloaded ``status_lists`` (their
-    JWT or enveloped JSON) cover its ``credentialStatus`` entries: then a set bit makes it ``revoked``
-    or ``suspended``, and the status is as of the newest list's ``validFrom`` (its last change: the
-    status is at least that recent). Raises :class:`StatusListRefused` for a list that does not check.
+    JWT or enveloped JSON) cover its ``credentialStatus`` entries: see :func:`with_status_lists`.
+    Raises :class:`StatusListRefused` for a list that does not check.
     """
     lists = [read_status_list(given_list, trust_list) for given_list in status_lists]
     status = StatusCheck(state=StatusState.UNKNOWN, trust_list_issued_at=trust_list.issued_at,
@@ -214,25 +221,56 @@ def verify_credential_offline(
     state = validity_state(start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date(), at)
     reason = {ValidityState.IN_FORCE: Reason.IN_FORCE, ValidityState.EXPIRED: Reason.PAST_VALIDITY,
               ValidityState.NOT_YET_VALID: Reason.BEFORE_VALIDITY}[state]  # fmt: skip
-    listed = _listed_state(credential, genuine, lists)
-    if listed is not None:
-        registry_state, as_of = listed
-        if registry_state is not StatusState.ACTIVE:
-            reason = Reason.REVOKED if registry_state is StatusState.REVOKED else Reason.SUSPENDED
-        status = StatusCheck(state=registry_state, as_of=as_of, trust_list_issued_at=trust_list.issued_at,
-                             trust_list_age_seconds=trust_list.age_seconds(at))  # fmt: skip
-    return VerificationResult(
+    entries = credential.get("credentialStatus")
+    result = VerificationResult(
         verdict=REASON_VERDICT[reason], reason=reason, checked_at=at, signature=genuine, status=status,
         validity=ValidityCheck(state, start.astimezone(SCHEME_TZ).date(), end.astimezone(SCHEME_TZ).date()),
     )  # fmt: skip
+    return _listed(result, entries if isinstance(entries, list) else [], lists)
+
+
+def with_status_lists(
+    result: VerificationResult, trust_list: TrustList, status_lists: tuple[object, ...]
+) -> VerificationResult:
+    """An offline seal verdict completed by the issuer's downloaded status lists (JWT or enveloped JSON).
+
+    A seal that carries its status index (spec 1.1) and whose issuer's revocation and suspension lists
+    are both among ``status_lists`` gets the state they give: revoked whatever its dates, suspended
+    when it is otherwise in force, else active; the status is as of the newer list's ``validFrom``
+    (when it last changed). Other verdicts, and seals without an index, are left as they are. Raises
+    :class:`StatusListRefused` for a list that does not check.
+    """
+    lists = [read_status_list(given_list, trust_list) for given_list in status_lists]
+    content, issuer = result.certificate, result.signature.issuer
+    if content is None or content.status_index is None or issuer is None or result.validity is None:
+        return result
+    entries = [e for url in trust_list.public_urls for e in statuslist.entries(url, issuer.id, content.status_index)]
+    return _listed(result, entries, lists)
+
+
+def _listed(result: VerificationResult, entries: list[Any], lists: list[_ListRead]) -> VerificationResult:
+    """``result`` (genuine, its validity judged) with the state the downloaded lists give its status ``entries``.
+
+    The order is the registry's (spec ORDER-2): revoked first, then the validity period, then suspended.
+    """
+    listed = _listed_state(entries, result.signature, lists)
+    if listed is None:
+        return result
+    registry_state, as_of = listed
+    reason = result.reason
+    if registry_state is StatusState.REVOKED:
+        reason = Reason.REVOKED
+    elif registry_state is StatusState.SUSPENDED and reason is Reason.IN_FORCE:
+        reason = Reason.SUSPENDED
+    status = replace(result.status, state=registry_state, as_of=as_of)
+    return replace(result, verdict=REASON_VERDICT[reason], reason=reason, status=status)
 
 
 def _listed_state(
-    credential: dict[str, Any], genuine: SignatureCheck, lists: list[tuple[str, str, str, bytes, datetime]]
+    entries: list[Any], genuine: SignatureCheck, lists: list[_ListRead]
 ) -> tuple[StatusState, datetime] | None:
-    """The state the downloaded lists give the credential, and as of when; None when they do not cover it."""
-    entries = credential.get("credentialStatus")
-    if not lists or not isinstance(entries, list):
+    """The state the downloaded lists give these status entries, and as of when; None when they do not cover it."""
+    if not lists:
         return None
     issuer = genuine.issuer.id if genuine.issuer else None
     found: dict[str, tuple[bool, datetime]] = {}

@@ -7,6 +7,11 @@ per product and standard, and the PDF as the ``conformityCertificate`` with its 
 exemption's quantity and declared value are declared values (UN/ECE Recommendation 20 units, ISO 4217
 currency); its purpose and port of entry, which DCC 0.6.1 has no field for, are in the assessment's
 description. The credential is unsigned here: :mod:`verifier.vcjose` envelopes it.
+
+The product verifications, the declared values and their measures, and the PDF's link carry no
+``type``: the DCC 0.6.1 schema allows it absent, and the types it would name (``ProductVerification``,
+``Metric``, ``Measure``, ``SecureLink``, ``Link``) are not in the DCC 0.6.1 context, so a JSON-LD
+processor in safe mode (as the UNTP conformance suite runs it) would refuse them as relative IRIs.
 """
 
 from __future__ import annotations
@@ -163,7 +168,6 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
     }
     if issued.pdf_sha256:
         attestation["conformityCertificate"] = {
-            "type": ["SecureLink", "Link"],
             "linkURL": f"{url}/pdf",
             "linkName": f"Certificate {record['number']} (PDF/A-3b)",
             "linkType": "application/pdf",
@@ -191,12 +195,12 @@ def _assessments(record: dict[str, Any], url: str, scheme: SchemeProfile, issued
     declared, extra = [], ""
     if exemption:
         value = exemption["declared_value"]
-        quantity = {"type": ["Measure"], "value": exemption["quantity"], "unit": REC20_UNITS[exemption["unit"]]}
+        quantity = {"value": exemption["quantity"], "unit": REC20_UNITS[exemption["unit"]]}
+        amount = {"value": float(value["amount"]), "unit": value["currency"]}
         declared = [
-            {"type": ["Metric"], "metricName": "Quantity", "metricValue": quantity},
-            {"type": ["Metric"], "metricName": "Declared value",
-             "metricValue": {"type": ["Measure"], "value": float(value["amount"]), "unit": value["currency"]}},
-        ]  # fmt: skip
+            {"metricName": "Quantity", "metricValue": quantity},
+            {"metricName": "Declared value", "metricValue": amount},
+        ]
         port = exemption["port_of_entry"]
         port_name = PORTS.get(port, ("", ""))[1]
         extra = (f" Exempted for {PURPOSE_WORDS[exemption['purpose']]}, {exemption['quantity']} {exemption['unit']}, "
@@ -222,7 +226,6 @@ def _assessments(record: dict[str, Any], url: str, scheme: SchemeProfile, issued
                 "conformityTopic": scheme.topic,
                 "assessedProduct": [
                     {
-                        "type": ["ProductVerification"],
                         "product": {
                             "id": f"{url}#product-{p}-{quote(model, safe='')}",
                             "name": f"{product['name_en']} {model}",

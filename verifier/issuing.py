@@ -52,13 +52,18 @@ class Sealed:
         return qr_version(self.qr_text)
 
 
-def seal_certificate(certificate: AnyCertificate, key: SigningKey, public_url: str, at: datetime) -> Sealed:
+def seal_certificate(
+    certificate: AnyCertificate, key: SigningKey, public_url: str, at: datetime, status_index: int | None = None
+) -> Sealed:
     """Seal a validated, numbered certificate with ``key`` at ``at`` for the service at ``public_url``.
+
+    ``status_index`` (reserved in the registry) puts the certificate's place in the issuer's status lists
+    into the seal, for offline verifiers with downloaded lists.
 
     Raises :class:`~verifier.errors.SealTooLarge` when the QR code would exceed the allowed version, and
     :class:`~verifier.errors.KeyStoreError` when ``key`` may not sign at ``at``.
     """
-    content = sealed_content(certificate, at)
+    content = sealed_content(certificate, at, status_index)
     if not key.record.signs_at(content.issued_at):
         raise KeyStoreError(f"key {key.record.kid_hex} may not sign at {content.issued_at.isoformat()}")
     claims = claims_to_cbor(content)
@@ -98,7 +103,8 @@ def issue(
         raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
     registry.certificates.refuse_taken(issuer_id, numbers)  # before the work; the store checks again
     key = registry.issuers.signing_key(issuer_id)
-    sealed = [seal_certificate(c, key, public_url, at) for c in numbered]
+    indexes = registry.statuslists.reserve(issuer_id, len(numbered))
+    sealed = [seal_certificate(c, key, public_url, at, i) for c, i in zip(numbered, indexes, strict=True)]
     items = list(zip(numbered, sealed, strict=True))
     pdfs: Sequence[bytes | None] = (
         render(registry.issuers.letterhead(issuer_id), items) if render else [None] * len(items)
@@ -130,6 +136,7 @@ def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) ->
         cose=sealed.cose,
         qr_text=sealed.qr_text,
         pdf=pdf,
+        status_index=sealed.content.status_index,
     )
 
 

@@ -15,9 +15,10 @@ from verifier import claims, codes
 from verifier.model import NUMBER_PATTERN, ExemptionPurpose, QuantityUnit, Scheme
 from verifier.render import PURPOSES, TITLES, UNITS
 from verifier.seal import MAX_COSE_BYTES, MAX_TEXT_LENGTH
+from verifier.statuslist import LIST_SIZE
 from verifier.verdict import REASON_VERDICT
 
-SPEC_VERSION = "1.0"
+SPEC_VERSION = "1.1"
 SEAL_FORMAT = 1
 
 
@@ -78,6 +79,8 @@ def tables() -> dict[str, Any]:
             "model": 40,
             "standards": [1, 10],
             "standard": 60,
+            "status_index": [0, claims.MAX_STATUS_INDEX],
+            "status_list_bits": LIST_SIZE,
             "markets": [1, 60],
             "quantity": [1, 1_000_000_000],
             "amount": 15,

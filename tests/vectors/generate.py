@@ -23,6 +23,7 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from verifier.claims import claims_to_cbor, sealed_content
+from verifier.did import issuer_did, key_url
 from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
 from verifier.model import parse_certificate
 from verifier.seal import (
@@ -35,7 +36,9 @@ from verifier.seal import (
     sign,
     to_be_signed,
 )
+from verifier.statuslist import LIST_SIZE, encode, list_credential, list_url
 from verifier.trust import build_trust_list, canonical_json
+from verifier.vcjose import sign_credential
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent
@@ -90,10 +93,13 @@ def reference(name: str) -> Any:
     return json.loads((REFERENCE / f"{name}.json").read_text("utf-8"))
 
 
-def claims_for(name: str, sealed_at: str = SEALED_AT) -> tuple[dict[str, Any], bytes]:
-    content = sealed_content(parse_certificate(reference(name)), utc(sealed_at))
+def claims_for(name: str, sealed_at: str = SEALED_AT, status_index: int | None = None) -> tuple[dict[str, Any], bytes]:
+    content = sealed_content(parse_certificate(reference(name)), utc(sealed_at), status_index)
     return content.to_json(), claims_to_cbor(content)
 
+
+# A status-list index in the second list (131,072 bits each): list 1, bit 40,321.
+STATUS_INDEX = 131_072 + 40_321
 
 STAGES = ("link", "base32", "cose", "key", "signature", "claims", "key_window", "validity")
 # Where a check stops for each reason, unless a case says otherwise (bad_encoding: link or base32).
@@ -152,7 +158,7 @@ def sealed_case(
     name: str, rule: str, description: str, cert: str, key: SigningKey, verdict: str, reason: str, **kw: Any
 ) -> dict[str, Any]:
     sealed_at = kw.pop("sealed_at", SEALED_AT)
-    content, claims = claims_for(cert, sealed_at)
+    content, claims = claims_for(cert, sealed_at, kw.pop("status_index", None))
     cose = sign(claims, key)
     return case(
         name, rule, description, qr_text(cose), verdict, reason, content=content, claims=claims, cose=cose, **kw
@@ -174,6 +180,19 @@ def cases() -> list[dict[str, Any]]:
             )
         )
     kettle = "zhejiang-made-kettle"
+    for cert in ("zhejiang-made-kettle", "ccc-exemption-samples"):
+        out.append(
+            sealed_case(
+                f"valid: {cert} with its status index",
+                "CLAIM-15",
+                "the certificate's optional last item: its place in its issuer's status lists (spec 1.1)",
+                cert,
+                ACTIVE,
+                "valid",
+                "in_force",
+                status_index=STATUS_INDEX,
+            )
+        )
     content, claims = claims_for(kettle)
     cose = sign(claims, ACTIVE)
     text = qr_text(cose)
@@ -765,6 +784,16 @@ def claims_cases() -> list[dict[str, Any]]:
         )
     )
     broken("an extra claim", "CLAIM-1", "iss (1) beside the four", lambda c: c.__setitem__(1, "zjcert"))
+    broken("an item after the status index", "CLAIM-15", "the certificate's eighth item",
+           lambda c: c[-65537].extend([STATUS_INDEX, 1]))  # fmt: skip
+    broken("an item after the exemption's status index", "CLAIM-15", "a CCC exemption's ninth item",
+           lambda c: c[-65537].extend([STATUS_INDEX, 1]), _exemption_claims)  # fmt: skip
+    broken("a negative status index", "CLAIM-15", "the index is -1", lambda c: c[-65537].append(-1))
+    broken("a status index as text", "CLAIM-15", "an index is an integer",
+           lambda c: c[-65537].append(str(STATUS_INDEX)))  # fmt: skip
+    broken("a status index past its range", "CLAIM-15", "2^32", lambda c: c[-65537].append(2**32))
+    broken("an exemption where the status index goes", "CLAIM-4", "a Zhejiang Made certificate's seventh item",
+           lambda c: c[-65537].append(_exemption_claims()[-65537][6]))  # fmt: skip
     out.append(
         _signed_claims_case(
             "malformed: a tag inside the claims",
@@ -1129,6 +1158,204 @@ def trust_list_cases() -> list[dict[str, Any]]:
     return out  # fmt: skip
 
 
+def status_list_cases() -> list[dict[str, Any]]:
+    """STATUS-1 to STATUS-4: a seal that carries its status index, checked offline with downloaded lists."""
+    number, bit = divmod(STATUS_INDEX, LIST_SIZE)
+    mirrored = bit - bit % 8 + (7 - bit % 8)  # the same byte, the bits in the other order: catches a reversed reading
+    _, claims = claims_for("zhejiang-made-kettle", status_index=STATUS_INDEX)
+    seal = qr_text(sign(claims, ACTIVE))
+    _, old_claims = claims_for("zhejiang-made-kettle")
+    old_seal = qr_text(sign(old_claims, ACTIVE))
+    expired_at = "2027-04-01T00:00:00Z"
+
+    def status_list(
+        purpose: str,
+        bits: tuple[int, ...] = (),
+        key: SigningKey = ACTIVE,
+        list_number: int = number,
+        valid_from: str = "2024-05-01T00:00:00Z",
+        size: int = LIST_SIZE,
+        issuer: str = ISSUER.id,
+    ) -> str:
+        url = list_url(PUBLIC_URL, issuer, purpose, list_number)
+        credential = list_credential(url, issuer_did(PUBLIC_URL, issuer), purpose, encode(bits, size), utc(valid_from))
+        return sign_credential(credential, key, key_url(issuer_did(PUBLIC_URL, issuer), key.record))
+
+    clear = (status_list("revocation"), status_list("suspension", valid_from="2024-05-02T00:00:00Z"))
+    revoked = status_list("revocation", (bit,), valid_from="2024-05-03T00:00:00Z")
+    suspended = status_list("suspension", (bit,), valid_from="2024-05-03T00:00:00Z")
+    out = []
+
+    def listed(
+        name: str,
+        rule: str,
+        description: str,
+        lists: tuple[str, ...],
+        verdict: str,
+        reason: str,
+        state: str,
+        as_of: str | None,
+        qr: str = seal,
+        at: str = CHECK_AT,
+    ) -> None:
+        out.append(
+            {
+                "name": name,
+                "rule": rule,
+                "description": description,
+                "qr": qr,
+                "status_lists": list(lists),
+                "at": at,
+                "expected": {"verdict": verdict, "reason": reason, "status": {"state": state, "as_of": as_of}},
+            }
+        )
+
+    def refused(name: str, rule: str, description: str, lists: tuple[str, ...]) -> None:
+        out.append(
+            {
+                "name": name,
+                "rule": rule,
+                "description": description,
+                "qr": seal,
+                "status_lists": list(lists),
+                "at": CHECK_AT,
+                "expected": {"refused": True},
+            }
+        )
+
+    listed(
+        "active: neither bit set",
+        "STATUS-3",
+        "both lists cover the index, its bits clear; as of the newer list",
+        clear,
+        "valid",
+        "in_force",
+        "active",
+        "2024-05-02T00:00:00Z",
+    )
+    listed(
+        "active: the neighbouring bits set",
+        "STATUS-2",
+        f"bits {bit - 1}, {bit + 1} and {mirrored} set, not {bit}: the bit order is most significant first",
+        (status_list("revocation", (bit - 1, bit + 1, mirrored)), status_list("suspension", (mirrored,))),
+        "valid",
+        "in_force",
+        "active",
+        "2024-05-01T00:00:00Z",
+    )
+    listed(
+        "suspended: the suspension bit set",
+        "STATUS-3",
+        "in force by its dates, suspended by the list",
+        (clear[0], suspended),
+        "suspended",
+        "suspended",
+        "suspended",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "revoked: the revocation bit set",
+        "STATUS-3",
+        "withdrawn for good",
+        (revoked, clear[1]),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "revoked: both bits set",
+        "STATUS-3",
+        "revocation decides before suspension",
+        (revoked, suspended),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "expired: suspended after its validity period",
+        "STATUS-3",
+        "the dates decide before suspension",
+        (clear[0], suspended),
+        "expired",
+        "past_validity",
+        "suspended",
+        "2024-05-03T00:00:00Z",
+        at=expired_at,
+    )
+    listed(
+        "revoked: revoked after its validity period",
+        "STATUS-3",
+        "revocation decides whatever the dates",
+        (revoked, clear[1]),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+        at=expired_at,
+    )
+    listed(
+        "unknown: the lists of another list number",
+        "STATUS-2",
+        f"lists {number - 1} with bit {bit} set: they do not cover the index",
+        (
+            status_list("revocation", (bit,), list_number=number - 1),
+            status_list("suspension", (bit,), list_number=number - 1),
+        ),
+        "valid",
+        "in_force",
+        "unknown",
+        None,
+    )
+    listed(
+        "unknown: the revocation list only",
+        "STATUS-3",
+        "both purposes are needed to claim a status",
+        (revoked,),
+        "valid",
+        "in_force",
+        "unknown",
+        None,
+    )
+    listed(
+        "unknown: a seal without a status index",
+        "STATUS-1",
+        "sealed before spec 1.1: the lists say nothing",
+        (revoked, suspended),
+        "valid",
+        "in_force",
+        "unknown",
+        None,
+        qr=old_seal,
+    )
+    refused(
+        "refused: a list signed by a key not on the trust list",
+        "STATUS-1",
+        "the kid names a key the issuer does not have",
+        (status_list("revocation", key=STRANGER), clear[1]),
+    )
+    refused(
+        "refused: a list whose signature was altered",
+        "STATUS-1",
+        "the last signature character changed",
+        (clear[0][:-1] + ("A" if clear[0][-1] != "A" else "B"), clear[1]),
+    )
+    refused(
+        "refused: a list signed for another issuer",
+        "STATUS-1",
+        "zjcert's key under another issuer's did:web",
+        (status_list("revocation", issuer="other"), clear[1]),
+    )
+    refused(
+        "refused: a list of fewer than 131,072 bits",
+        "STATUS-2",
+        "65,536 bits",
+        (status_list("revocation", size=LIST_SIZE // 2), clear[1]),
+    )
+    return out  # fmt: skip
+
+
 def online_cases() -> list[dict[str, Any]]:
     """ORDER-2: what the registry's word does to a genuine seal, and that it is never asked for a forged one."""
     content, claims = claims_for("zhejiang-made-kettle")
@@ -1179,6 +1406,7 @@ def write(out_dir: Path) -> list[Path]:
                     "cases": cases(),
                     "online_cases": online_cases(),
                     "trust_lists": trust_list_cases(),
+                    "status_list_cases": status_list_cases(),
                 },
                 ensure_ascii=False,
                 indent=2,

@@ -11,7 +11,7 @@ from pathlib import Path
 from verifier.check import verify, verify_cose
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
-from verifier.credcheck import MAX_CREDENTIAL_CHARS, StatusListRefused, verify_credential_offline
+from verifier.credcheck import MAX_CREDENTIAL_CHARS, StatusListRefused, verify_credential_offline, with_status_lists
 from verifier.errors import FileRefused, TrustListError
 from verifier.keys import load_public_key_pem
 from verifier.result import VerificationResult
@@ -69,8 +69,8 @@ def register(commands: Commands) -> None:
         type=Path,
         default=[],
         metavar="FILE",
-        help="a downloaded status list (/status/ISSUER/revocation/N and .../suspension/N, JWT or JSON) for a "
-        "credential's status offline; give both purposes",
+        help="a downloaded status list (/status/ISSUER/revocation/N and .../suspension/N, JWT or JSON) for the "
+        "status offline of a credential, or of a seal that carries its status index; give both purposes",
     )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.set_defaults(run=_verify)
@@ -144,7 +144,7 @@ def _read_list(path: Path) -> str:
 def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[str, ...] = ()) -> VerificationResult:
     """QR text, or a file: a certificate PDF (its seal, else its QR code), a photo or scan, or a credential.
 
-    A credential is checked against the downloaded status ``lists`` too.
+    A credential, or a seal that carries its status index, is checked against the downloaded status ``lists`` too.
     """
     path = Path(given)
     suffix = path.suffix.lower()
@@ -153,8 +153,11 @@ def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[s
             raise UsageError(f"{path}: a credential is limited to {MAX_CREDENTIAL_CHARS} bytes")
         data = read_bytes(path)
         return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at, lists)
-    if lists:
-        raise UsageError("--status-list applies to a credential (.jwt or .json); a seal carries no status index yet")
+    return with_status_lists(_check_seal(given, path, suffix, trust_list, at), trust_list, lists)
+
+
+def _check_seal(given: str, path: Path, suffix: str, trust_list: TrustList, at: datetime) -> VerificationResult:
+    """QR text, or the seal of a certificate PDF (else its QR code), a photo or a scan."""
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
         return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
     data = read_bytes(path)

@@ -29,7 +29,7 @@ from verifier.store.records import (
     StatusRecord,
     issuer_of,
 )
-from verifier.store.statuslists import allocate, record_state
+from verifier.store.statuslists import allocate, bind, record_state
 from verifier.store.tables import certificate_pdfs, certificates, issuers, status_entries, status_events
 from verifier.verdict import IssuerInfo, StatusState
 
@@ -131,7 +131,9 @@ class Certificates:
     def add(self, actor: Principal, batch: Sequence[NewCertificate], at: datetime) -> list[CertificateRecord]:
         """Store a batch of the issuer's certificates with their PDFs and audit entries, all or none.
 
-        Raises :class:`Conflict` when a number is taken (by another request meanwhile, too).
+        A certificate sealed with a reserved status index (:meth:`StatusLists.reserve`) is bound to it;
+        one without gets a fresh index. Raises :class:`Conflict` when a number is taken (by another
+        request meanwhile, too).
         """
         issuer_id = issuer_of(actor)
         rows = [_row_of(issuer_id, new) for new in batch]
@@ -146,7 +148,14 @@ class Certificates:
                         )
                     ).all()
                 )
-                indexes = allocate(change.conn, issuer_id, [seqs[row["id"]] for row in rows])
+                reserved = {
+                    seqs[r["id"]]: n.status_index
+                    for r, n in zip(rows, batch, strict=True)
+                    if n.status_index is not None
+                }
+                bind(change.conn, issuer_id, reserved)
+                unsealed = [seqs[row["id"]] for row in rows if seqs[row["id"]] not in reserved]
+                indexes = {**reserved, **allocate(change.conn, issuer_id, unsealed)}
                 records = [
                     replace(
                         _record_from_row(row, StatusRecord(StatusState.ACTIVE)), status_index=indexes[seqs[row["id"]]]

@@ -121,6 +121,7 @@ class NewCertificate:
     cose: bytes
     qr_text: str
     pdf: bytes | None = None
+    status_index: int | None = None  # reserved before sealing (the seal carries it); None: drawn when stored
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The issuers' Bitstring Status Lists in the database: each certificate's index, the bits set, the lists.
 
-Indexes are drawn when certificates are stored, bits written with each status event, both in the
-caller's transaction, with when each list last changed; every replica reads the same rows, so serves
-the same list.
+Indexes are drawn (reserved) before certificates are sealed, since the seal carries them, and bound to
+the certificates when they are stored; bits are written with each status event in the caller's
+transaction, with when each list last changed. Every replica reads the same rows, so serves the same list.
 """
 
 from __future__ import annotations
@@ -12,23 +12,26 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from verifier.statuslist import LIST_SIZE, PURPOSES
+from verifier.store.database import write_transaction
 from verifier.store.tables import status_bits, status_entries, status_lists
 from verifier.verdict import StatusState
 
 # A new list opens once the current one is half full: a verifier's index stays one among many.
 FILL = LIST_SIZE // 2
+_RESERVE_ATTEMPTS = 5
 
 
-def allocate(conn: Connection, issuer_id: str, certificate_seqs: Sequence[int]) -> dict[int, int]:
-    """A fresh random index for each certificate (by seq), never one the issuer used, in ``conn``'s transaction."""
+def _draw(conn: Connection, issuer_id: str, count: int) -> list[int]:
+    """``count`` random indexes the issuer has never used (nor reserved), in the list now being filled."""
     used = conn.execute(select(func.count()).select_from(status_entries).where(status_entries.c.issuer_id == issuer_id))
-    count = int(used.scalar_one())
-    chosen: dict[int, int] = {}
+    filled = int(used.scalar_one())
+    chosen: list[int] = []
     taken: set[int] = set()
-    for seq in certificate_seqs:
-        base = (count // FILL) * LIST_SIZE
+    for _ in range(count):
+        base = (filled // FILL) * LIST_SIZE
         while True:  # a few draws at a time; the first not used yet (the lists are at most half full)
             candidates = [base + secrets.randbelow(LIST_SIZE) for _ in range(4)]
             clash = set(
@@ -41,14 +44,38 @@ def allocate(conn: Connection, issuer_id: str, certificate_seqs: Sequence[int]) 
             free = [c for c in candidates if c not in clash and c not in taken]
             if free:
                 break
-        index = free[0]
-        taken.add(index)
-        chosen[seq] = index
-        count += 1
+        taken.add(free[0])
+        chosen.append(free[0])
+        filled += 1
+    return chosen
+
+
+def allocate(conn: Connection, issuer_id: str, certificate_seqs: Sequence[int]) -> dict[int, int]:
+    """A fresh random index for each certificate (by seq), never one the issuer used, in ``conn``'s transaction."""
+    chosen = dict(zip(certificate_seqs, _draw(conn, issuer_id, len(certificate_seqs)), strict=True))
+    if not chosen:
+        return chosen
     conn.execute(insert(status_entries), [
         {"issuer_id": issuer_id, "status_index": index, "certificate_seq": seq} for seq, index in chosen.items()
     ])  # fmt: skip
     return chosen
+
+
+def bind(conn: Connection, issuer_id: str, reserved: dict[int, int]) -> None:
+    """Give each certificate (by seq) the index reserved for it by :meth:`StatusLists.reserve`.
+
+    Raises ValueError for an index that is not a free reservation of the issuer (nothing is then bound:
+    the caller's transaction rolls back).
+    """
+    for seq, index in reserved.items():
+        bound = conn.execute(
+            update(status_entries)
+            .where(status_entries.c.issuer_id == issuer_id, status_entries.c.status_index == index,
+                   status_entries.c.certificate_seq.is_(None))
+            .values(certificate_seq=seq)
+        )  # fmt: skip
+        if bound.rowcount != 1:
+            raise ValueError(f"status index {index} is not reserved for a certificate of {issuer_id}")
 
 
 def record_state(conn: Connection, issuer_id: str, certificate_seq: int, state: StatusState, at: datetime) -> None:
@@ -80,10 +107,31 @@ def _touch(conn: Connection, issuer_id: str, purpose: str, number: int, at: date
 
 
 class StatusLists:
-    """Reading the lists (one database)."""
+    """Reserving indexes and reading the lists (one database)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def reserve(self, issuer_id: str, count: int) -> list[int]:
+        """``count`` fresh indexes for certificates about to be sealed, taken at once in their own transaction.
+
+        Issuance seals the index into each certificate before storing it; the store then binds the
+        reservation (:func:`bind`). An issuance that fails leaves its reservations taken, never reused.
+        Two issuances drawing the same index at once: the second's insert fails and it draws again.
+        """
+        for _ in range(_RESERVE_ATTEMPTS):
+            try:
+                with write_transaction(self.engine) as conn:
+                    drawn = _draw(conn, issuer_id, count)
+                    if drawn:
+                        conn.execute(insert(status_entries), [
+                            {"issuer_id": issuer_id, "status_index": index, "certificate_seq": None}
+                            for index in drawn
+                        ])  # fmt: skip
+                    return drawn
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"no free status indexes for {issuer_id} after {_RESERVE_ATTEMPTS} attempts")
 
     def index_of(self, certificate_seq: int) -> int | None:
         """The certificate's status index (None for one stored before the lists existed and not given one)."""

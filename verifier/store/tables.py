@@ -143,6 +143,7 @@ certificates = Table(
 
 # Each certificate's place in its issuer's Bitstring Status Lists (one index, the same in the revocation
 # and the suspension list), drawn at random without reuse: index // LIST_SIZE is the list, the rest the bit.
+# Drawn before the certificate is sealed (the seal carries it): a row without a certificate is reserved.
 status_entries = Table(
     "status_entries",
     metadata,
@@ -152,7 +153,7 @@ status_entries = Table(
         "certificate_seq",
         BigInteger().with_variant(Integer(), "sqlite"),
         ForeignKey("certificates.seq"),
-        nullable=False,
+        nullable=True,
         unique=True,
     ),
 )

@@ -53,7 +53,7 @@ export function claimsFromCbor(data) {
   const validFrom = day(nbf, "nbf");
   const validUntil = day(exp - DAY, "exp");
   if (validUntil < validFrom) refuse("exp is not after nbf");
-  const cert = array(claims.get(-65537), "certificate", 6, 7);
+  const cert = array(claims.get(-65537), "certificate", 6, 8);
   const scheme = code(cert[0], SCHEMES, "scheme");
   const number = text(cert[1], "number", tables.limits.number);
   if (!NUMBER.test(number)) refuse("number has characters outside A-Z 0-9 . / -");
@@ -70,10 +70,12 @@ export function claimsFromCbor(data) {
   if (2 * markets.length !== marketsText.length || new Set(markets).size !== markets.length || !markets.every((m) => COUNTRIES.has(m))) {
     refuse("markets are not distinct ISO 3166-1 alpha-2 codes");
   }
-  const exemption = cert.length === 7 ? readExemption(cert[6]) : null;
-  if ((exemption === null) === (scheme === "ccc-exemption")) {
-    refuse("an exemption is sealed exactly when the scheme is ccc-exemption");
-  }
+  // After the markets: the exemption exactly when the scheme is ccc-exemption, then perhaps the status index.
+  const fields = scheme === "ccc-exemption" ? 7 : 6;
+  if (cert.length < fields) refuse("an exemption is sealed exactly when the scheme is ccc-exemption");
+  const exemption = fields === 7 ? readExemption(cert[6]) : null;
+  const statusIndex = cert.length > fields ? int(cert[fields], "status index", ...tables.limits.status_index) : null;
+  if (cert.length > fields + 1) refuse("the certificate has items after its status index");
   const content = {
     scheme,
     number,
@@ -86,6 +88,7 @@ export function claimsFromCbor(data) {
     issued_at: new Date(iat * 1000).toISOString().replace(".000Z", "Z"),
   };
   if (exemption) content.exemption = exemption;
+  if (statusIndex !== null) content.status_index = statusIndex;
   return { content, iat, nbf, exp };
 }
 

@@ -1,6 +1,6 @@
 // Generated from verifier/spec.py by `make vectors`; the suite holds it equal to docs/spec/tables.json.
 export default {
-  "spec_version": "1.0",
+  "spec_version": "1.1",
   "seal_format": 1,
   "schemes": [
     {
@@ -603,6 +603,11 @@ export default {
       10
     ],
     "standard": 60,
+    "status_index": [
+      0,
+      4294967295
+    ],
+    "status_list_bits": 131072,
     "markets": [
       1,
       60
