@@ -35,11 +35,11 @@ def test_the_published_tables_are_the_code_s_own() -> None:
 
 @needs_node
 def test_the_javascript_verifier_passes_every_vector() -> None:
-    """node --test: every seal and trust list vector, with WebCrypto and with @noble/curves."""
+    """node --test: every seal, trust list and status list vector, with WebCrypto and with @noble/curves."""
     done = subprocess.run([NODE or "node", "--test", "web/seal/test/"], cwd=REPO, capture_output=True, text=True,
                           timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "# fail 0" in done.stdout and "# pass 4" in done.stdout
+    assert "# fail 0" in done.stdout and "# pass 6" in done.stdout
 
 
 def _conformance(*command: str) -> subprocess.CompletedProcess[str]:
@@ -92,7 +92,7 @@ def test_the_node_bench_runs() -> None:
 
 PAGE = b"""<!doctype html><meta charset="utf-8"><title>seal vectors</title>
 <script type="module">
-import { backend, publicKeyFromPem, readTrustList, verify } from "/web/seal/index.js";
+import { backend, publicKeyFromPem, readStatusList, readTrustList, verify, withStatusLists } from "/web/seal/index.js";
 const bytes = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
 const vectors = await (await fetch("/tests/vectors/vectors.json")).json();
 const operator = publicKeyFromPem(new TextDecoder().decode(await bytes("/tests/vectors/operator.pub.pem")));
@@ -104,13 +104,28 @@ for (const c of vectors.cases.filter((c) => c.input === "qr")) {
   count += 1;
   if (r.verdict !== c.expected.verdict || r.reason !== c.expected.reason) wrong.push(c.name);
 }
+for (const c of vectors.status_list_cases) {  // DecompressionStream("gzip") in the browser itself
+  const result = await verify(c.qr, trustList, new Date(c.at));
+  count += 1;
+  try {
+    const lists = await Promise.all(c.status_lists.map((jwt) => readStatusList(jwt, trustList)));
+    const r = withStatusLists(result, trustList, lists);
+    const e = c.expected;
+    if (e.refused || r.verdict !== e.verdict || r.status.state !== e.status.state || r.status.as_of !== e.status.as_of) {
+      wrong.push(c.name);
+    }
+  } catch (error) {
+    if (!c.expected.refused) wrong.push(`${c.name}: ${error.message}`);
+  }
+}
 document.body.textContent = `${count} vectors, ${wrong.length} wrong`;
 window.outcome = { count, wrong, backend: await backend() };
 </script>"""
 
 
 def test_the_javascript_verifier_in_chromium(tmp_path: Path) -> None:
-    """The same modules in a real browser (Debian's Chromium): WebCrypto Ed25519, every QR vector right."""
+    """The same modules in a real browser (Debian's Chromium): WebCrypto Ed25519, every QR and status list
+    vector right."""
     from tests.browser import Browser
 
     class Files(http.server.SimpleHTTPRequestHandler):

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // node web/seal/cli.js QR_TEXT --trust-list FILE --operator-key PEM [--at TIME] [--max-age DAYS] [--prefer noble]
+//     [--status-list FILE ...]   the issuer's downloaded revocation and suspension lists (spec section 8a)
 //
 // Prints the verdict JSON; exit status 0 for valid, 1 for any other verdict, 2 for a usage error, 3 when
 // the trust list itself is refused (unsigned, expired, too old). What `verifier conformance` runs.
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readStatusList, withStatusLists } from "./statuslist.js";
 import { publicKeyFromPem, readTrustList, staleness } from "./trust.js";
 import { verify } from "./verify.js";
 
@@ -20,6 +22,7 @@ function main() {
         at: { type: "string" },
         "max-age": { type: "string", default: "7" },
         prefer: { type: "string" },
+        "status-list": { type: "string", multiple: true, default: [] },
       },
     });
   } catch (error) {
@@ -48,7 +51,13 @@ async function run(text, values, at) {
     console.error(`verifier-js: ${values["trust-list"]}: ${stale}`);
     return 3;
   }
-  const result = await verify(text, trustList, at, { prefer: values.prefer });
+  let lists;
+  try {
+    lists = await Promise.all(values["status-list"].map((f) => readStatusList(readFileSync(f, "utf8"), trustList, values.prefer)));
+  } catch (error) {
+    return usage(`a status list: ${error.message}`);
+  }
+  const result = withStatusLists(await verify(text, trustList, at, { prefer: values.prefer }), trustList, lists);
   console.log(JSON.stringify(result, null, 2));
   return result.verdict === "valid" ? 0 : 1;
 }

@@ -7,4 +7,5 @@ export { backend, verifyEd25519 } from "./ed25519.js";
 export { CheckFailed, checkPublicUrl, decodeCose, decodeSegment, decodeText } from "./seal.js";
 export { canonicalJson, publicKeyFromPem, readTrustList, staleness, TrustListError } from "./trust.js";
 export { STAGES, validityState, verify, verifyCose } from "./verify.js";
+export { hostDid, isSet, LIST_BITS, listUrl, readStatusList, StatusListError, withStatusLists } from "./statuslist.js";
 export { default as tables } from "./tables.js";

@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { publicKeyFromPem, readTrustList, staleness, verify, verifyCose } from "../index.js";
+import {
+  publicKeyFromPem,
+  readStatusList,
+  readTrustList,
+  StatusListError,
+  staleness,
+  verify,
+  verifyCose,
+  withStatusLists,
+} from "../index.js";
 
 const folder = new URL("../../../tests/vectors/", import.meta.url);
 const read = (name) => readFileSync(new URL(name, folder));
@@ -41,6 +50,24 @@ for (const prefer of ["webcrypto", "noble"]) {
         answer = "refused";
       }
       assert.equal(answer, c.expected, c.name);
+    }
+  });
+
+  test(`every status list vector (${prefer})`, async () => {
+    const trustList = await readTrustList(read("trust-list.json"), [operator], prefer);
+    for (const c of vectors.status_list_cases) {
+      const result = await verify(c.qr, trustList, new Date(c.at), { prefer });
+      const reading = Promise.all(c.status_lists.map((jwt) => readStatusList(jwt, trustList, prefer)));
+      if (c.expected.refused) {
+        await assert.rejects(reading, StatusListError, c.name);
+        continue;
+      }
+      const listed = withStatusLists(result, trustList, await reading);
+      assert.deepEqual(
+        [listed.verdict, listed.reason, listed.status.state, listed.status.as_of],
+        [c.expected.verdict, c.expected.reason, c.expected.status.state, c.expected.status.as_of],
+        c.name,
+      );
     }
   });
 }
