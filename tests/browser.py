@@ -10,11 +10,14 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import websockets
+
+T = TypeVar("T")
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,8 +33,12 @@ def chromium() -> str:
 
 
 def _caller(ws: Any) -> Any:
-    """A DevTools call over ``ws``: send a method with its parameters, wait for its own answer."""
+    """A DevTools call over ``ws``: send a method with its parameters, wait for its own answer.
+
+    Events that arrive meanwhile are kept in ``call.events`` (the last 1,000), e.g. console messages.
+    """
     counter = 0
+    events: list[dict[str, Any]] = []
 
     async def call(method: str, **params: Any) -> Any:
         nonlocal counter
@@ -40,22 +47,29 @@ def _caller(ws: Any) -> Any:
         while True:
             message = json.loads(await ws.recv())
             if message.get("id") == counter:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
+            if "method" in message:
+                events.append(message)
+                del events[:-1000]
 
+    call.events = events  # type: ignore[attr-defined]
     return call
 
 
 class Browser:
     """One headless Chromium with a DevTools port; :meth:`visit` loads a page and measures it."""
 
-    def __init__(self) -> None:
+    def __init__(self, flags: list[str] | None = None) -> None:
+        """Start Chromium; ``flags`` are more command-line switches (a fake camera, say)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         self.profile = Path(tempfile.mkdtemp(prefix="verifier-chromium-"))
         self.process = subprocess.Popen(
-            [chromium(), *FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
-             "about:blank"],
+            [chromium(), *FLAGS, *(flags or []), f"--remote-debugging-port={self.port}",
+             f"--user-data-dir={self.profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -127,6 +141,15 @@ class Browser:
             shot = await call("Page.captureScreenshot", format="png")
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             return value
+
+    def drive(self, script: Callable[[Any], Awaitable[T]]) -> T:
+        """Run ``script`` with a DevTools caller on the page: any methods, in any order; its result."""
+
+        async def run() -> T:
+            async with websockets.connect(self.socket_url, max_size=50_000_000) as ws:
+                return await script(_caller(ws))
+
+        return asyncio.run(run())
 
     def close(self) -> None:
         self.process.terminate()

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from verifier.api import credentials, issuer, operator, public
+from verifier.api import credentials, issuer, operator, public, scanner
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
@@ -130,6 +130,7 @@ def create_app(
         *docs_routes(app),
     ]
     app.include_router(public.router)
+    app.include_router(scanner.router)
     app.include_router(credentials.router)
     app.include_router(issuer.router)
     app.include_router(operator.router)

@@ -19,7 +19,7 @@ from verifier.api.deps import Services, ServicesDep
 from verifier.dcc import Issued, dcc
 from verifier.did import did_document, host_did, issuer_did, key_url
 from verifier.keys import SigningKey
-from verifier.statuslist import encode, entries, list_credential, list_url
+from verifier.statuslist import PURPOSES, encode, entries, list_credential, list_url
 from verifier.store.records import NotFound
 from verifier.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
 
@@ -190,6 +190,23 @@ def status_list_jwt(svc: Services, issuer_id: str, purpose: str, number: int) ->
     etag = f'"{hashlib.sha256(jwt.encode()).hexdigest()[:32]}"'
     svc.status_lists[(issuer_id, purpose, number)] = (version, jwt, etag)  # one dict store: atomic
     return jwt, etag
+
+
+@router.get(
+    "/status/index.json",
+    summary="Every status list there is: what an offline verifier downloads to check any certificate",
+)
+async def status_index(svc: ServicesDep) -> Response:
+    """The URL of each issuer's revocation and suspension lists (the lists themselves are signed).
+
+    A verifier that downloads them all learns nothing of the certificates it will check (herd privacy).
+    """
+    url = svc.settings.public_url
+    published = await run_in_threadpool(svc.registry.statuslists.published)
+    lists = [{"issuer": issuer, "purpose": purpose, "number": number, "url": list_url(url, issuer, purpose, number)}
+             for issuer, number in published for purpose in PURPOSES]  # fmt: skip
+    body = json.dumps({"lists": lists}, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json", headers={"Cache-Control": f"public, max-age={STATUS_MAX_AGE}"})
 
 
 @router.get(

@@ -133,6 +133,13 @@ class StatusLists:
                 continue
         raise RuntimeError(f"no free status indexes for {issuer_id} after {_RESERVE_ATTEMPTS} attempts")
 
+    def published(self) -> list[tuple[str, int]]:
+        """Every (issuer, list number) that holds an index: the lists a verifier may download, in order."""
+        number = (status_entries.c.status_index // LIST_SIZE).label("number")
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(status_entries.c.issuer_id, number).distinct().order_by("issuer_id", "number"))
+            return [(str(issuer), int(n)) for issuer, n in rows.all()]
+
     def index_of(self, certificate_seq: int) -> int | None:
         """The certificate's status index (None for one stored before the lists existed and not given one)."""
         with self.engine.connect() as conn:

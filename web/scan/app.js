@@ -1,0 +1,348 @@
+// The official scanner (/scan): reads QR codes from the camera, a photo or pasted text and checks each on
+// this device with the seal verifier (web/seal/), the operator-signed trust list and the issuers' signed
+// status lists; online (and only if the officer leaves it on) it also asks the registry. The service
+// worker (sw.js) keeps the page, its modules, the decoder and the lists for offline use.
+
+import { backend, publicKeyFromPem, readStatusList, readTrustList, staleness, verify, withStatusLists } from "/scan/seal/index.js";
+import { verifyEd25519 } from "/scan/seal/ed25519.js";
+import { classify } from "./lookalike.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const $ = (id) => document.getElementById(id);
+const words = config.strings;
+const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) => fields[name] ?? whole);
+const DAY_MS = 86_400_000;
+const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
+
+// What the page measured, for the officer's trust and for the test suite.
+const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, verdicts: [] };
+window.scanner = stats;
+
+const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null, online: true };
+
+// ---------------------------------------------------------------- the lists: trust list, status lists
+
+async function download(url, accept) {
+  const response = await fetch(url, { headers: accept ? { Accept: accept } : {}, cache: "no-cache" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const fetchedAt = Date.parse(response.headers.get("x-fetched-at") ?? response.headers.get("date") ?? "") || Date.now();
+  return { body: new Uint8Array(await response.arrayBuffer()), fetchedAt };
+}
+
+async function loadTrustList() {
+  try {
+    const operators = config.operator_keys.map(publicKeyFromPem);
+    const { body, fetchedAt } = await download("/api/v1/trust-list");
+    state.trustList = await readTrustList(body, operators);
+    state.trustFetchedAt = fetchedAt;
+    state.trustProblem = staleness(state.trustList, Date.now() / 1000, config.trust_list_max_age_days * 86400);
+  } catch (error) {
+    state.trustProblem = error.message;
+  }
+}
+
+async function loadStatusLists() {
+  if (!state.trustList) return;
+  try {
+    const index = JSON.parse(new TextDecoder().decode((await download("/status/index.json")).body));
+    const read = await Promise.all(
+      index.lists.map(async (entry) => {
+        const { body, fetchedAt } = await download(new URL(entry.url).pathname, "application/vc+jwt");
+        return { list: await readStatusList(new TextDecoder().decode(body), state.trustList), fetchedAt };
+      }),
+    );
+    state.lists = read.map((r) => r.list);
+    state.listsFetchedAt = read.length ? Math.min(...read.map((r) => r.fetchedAt)) : null;
+  } catch (error) {
+    console.warn("status lists:", error.message); // kept as they were; their age says how old
+  }
+}
+
+function ago(ms) {
+  const format = new Intl.RelativeTimeFormat(config.language, { numeric: "auto" });
+  const minutes = Math.round((ms - Date.now()) / 60_000);
+  if (Math.abs(minutes) < 90) return format.format(minutes, "minute");
+  const hours = Math.round(minutes / 60);
+  return Math.abs(hours) < 48 ? format.format(hours, "hour") : format.format(Math.round(hours / 24), "day");
+}
+
+function showAges() {
+  const trust = state.trustFetchedAt ? ago(state.trustFetchedAt) : t("scan_never");
+  const lists = state.listsFetchedAt ? ago(state.listsFetchedAt) : t("scan_never");
+  $("ages").textContent = t("scan_ages", { trust, lists });
+  $("ages").classList.toggle("stale", listsStale() || Boolean(state.trustProblem));
+}
+
+const listsStale = () => state.listsFetchedAt === null || Date.now() - state.listsFetchedAt > STATUS_MAX_AGE_MS;
+
+// ---------------------------------------------------------------- checking one code
+
+const TONE = { valid: "good", suspended: "warn", expired: "warn", not_yet_valid: "warn" };
+
+function kind(certificate) {
+  return words[`scheme_${certificate.scheme}`] ?? certificate.scheme;
+}
+
+function day(iso) {
+  return new Intl.DateTimeFormat(config.language, { dateStyle: "long", timeZone: "Asia/Shanghai" }).format(new Date(`${iso}T12:00:00+08:00`));
+}
+
+/** The verdict as a sentence in the page's language (the registry's answer gives since when, and why). */
+function sentence(result) {
+  const c = result.certificate;
+  const fields = c ? { kind: kind(c), until: day(c.valid_until), from: day(c.valid_from) } : { kind: "" };
+  const status = result.status;
+  if ((result.verdict === "revoked" || result.verdict === "suspended") && !status.since) {
+    return t(`scan_${result.verdict}`, fields); // from the status lists: no date, no reason
+  }
+  const reason = words[`reason_${status.reason}`] ?? status.reason ?? "";
+  return t(result.verdict, { ...fields, since: status.since ? day(status.since.slice(0, 10)) : "", reason });
+}
+
+function note(text, role) {
+  const div = document.createElement("div");
+  div.className = "note";
+  if (role) div.setAttribute("role", role);
+  div.textContent = text;
+  $("notes").append(div);
+}
+
+function row(label, value) {
+  const wrapper = document.createElement("div");
+  const dt = document.createElement("dt");
+  const dd = document.createElement("dd");
+  dt.textContent = label;
+  dd.textContent = value;
+  wrapper.append(dt, dd);
+  $("fields").append(wrapper);
+}
+
+function showFields(certificate) {
+  $("fields").replaceChildren();
+  $("details").hidden = !certificate;
+  if (!certificate) return;
+  const regions = new Intl.DisplayNames([config.language], { type: "region" });
+  row(words.number ?? "number", certificate.number);
+  row(words.holder ?? "holder", `${certificate.holder.name_en} (${certificate.holder.credit_code})`);
+  for (const p of certificate.products) row(words.products ?? "products", `${p.name_en} — ${p.models.join(", ")} (HS ${p.hs_code})`);
+  row(words.standards ?? "standards", certificate.standards.map((s) => s.code).join("; "));
+  row(words.markets ?? "markets", certificate.markets.map((m) => regions.of(m) ?? m).join(", "));
+  row(words.validity, t("validity_range", { from: day(certificate.valid_from), until: day(certificate.valid_until) }));
+  const e = certificate.exemption;
+  if (e) {
+    row(words.quantity ?? "quantity", `${e.quantity} ${e.unit}`);
+    row(words.purpose ?? "purpose", words[`purpose_${e.purpose}`] ?? e.purpose);
+    row(words.declared_value ?? "value", new Intl.NumberFormat(config.language, { style: "currency", currency: e.declared_value.currency }).format(Number(e.declared_value.amount)));
+    row(words.port_of_entry ?? "port", e.port_of_entry);
+  }
+}
+
+function show(tone, text) {
+  $("answer").hidden = false;
+  $("verdict").className = `verdict ${tone}`;
+  $("sentence").textContent = text;
+  $("notes").replaceChildren();
+}
+
+/** The device's own verdict for ``text``, with the status lists applied when they may be. */
+async function checkHere(text) {
+  const started = performance.now();
+  const result = await verify(text, state.trustList, new Date());
+  let listed = result;
+  let why = null;
+  if (result.verdict === "valid" || result.verdict === "expired" || result.verdict === "not_yet_valid") {
+    if (result.certificate?.status_index === undefined) why = t("scan_no_index");
+    else if (state.listsFetchedAt === null) why = t("scan_lists_missing");
+    else if (listsStale()) why = t("scan_lists_stale", { age: ago(state.listsFetchedAt) });
+    else listed = withStatusLists(result, state.trustList, state.lists);
+  }
+  stats.verifyMs.push(performance.now() - started);
+  return { result: listed, why };
+}
+
+async function askRegistry(text) {
+  const response = await fetch("/api/v1/verify", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ qr: text }),
+    cache: "no-store",
+  });
+  if (!response.ok) throw new Error(String(response.status));
+  return response.json();
+}
+
+async function check(text, source) {
+  const origins = new Set([...config.public_urls, ...(state.trustList ? state.trustList.origins : [])]);
+  const found = classify(text, origins);
+  if (found.kind === "other") {
+    show("bad", t("scan_not_official", { host: found.host }));
+    if (found.imitates) note(t("scan_imitation", { host: found.host, official: found.imitates }), "alert");
+    showFields(null);
+    record("not_official", source, found);
+    return;
+  }
+  if (!state.trustList || state.trustProblem) {
+    show("grey", t("scan_trust_refused", { why: state.trustProblem ?? "none" }));
+    showFields(null);
+    record("no_trust_list", source);
+    return;
+  }
+  const { result, why } = await checkHere(text);
+  const certificate = result.certificate;
+  if (why && result.verdict === "valid") {
+    show("grey", t("scan_genuine_unchecked", { why }));
+  } else {
+    show(TONE[result.verdict] ?? "bad", sentence(result));
+    if (result.status.as_of && state.listsFetchedAt) note(t("scan_lists_as_of", { age: ago(state.listsFetchedAt) }));
+  }
+  const next = words[`next_${result.verdict}`];
+  if (next) note(next);
+  showFields(result.verdict === "invalid" ? null : certificate);
+  record(result.verdict, source, { reason: result.reason, status: result.status.state, unchecked: Boolean(why) });
+  if ($("online").checked && navigator.onLine !== false) {
+    try {
+      const answer = await askRegistry(text);
+      note(t("scan_registry", { answer: sentence(answer) }), "status");
+      record(`registry:${answer.verdict}`, source);
+    } catch {
+      note(t("scan_registry_unreachable"));
+      record("registry:unreachable", source);
+    }
+  }
+}
+
+function record(verdict, source, extra = {}) {
+  stats.verdicts.push({ verdict, source, at: performance.now(), ...extra });
+  document.body.dataset.verdict = verdict;
+}
+
+// ---------------------------------------------------------------- reading codes: camera, photo, paste
+
+let decoder = null;
+
+/** A QR reader: the platform's BarcodeDetector where it reads QR codes, else zxing-wasm (from npm). */
+async function qrReader() {
+  if (decoder) return decoder;
+  if ("BarcodeDetector" in window && (await BarcodeDetector.getSupportedFormats()).includes("qr_code")) {
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    decoder = async (source) => (await detector.detect(source)).map((b) => b.rawValue);
+    return decoder;
+  }
+  const zxing = await import(config.decoder);
+  zxing.prepareZXingModule({ overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.decoder_wasm : prefix + path) } });
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  decoder = async (source) => {
+    const width = source.videoWidth ?? source.width;
+    const height = source.videoHeight ?? source.height;
+    const scale = Math.min(1, 1280 / Math.max(width, height));
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    context.drawImage(source, 0, 0, canvas.width, canvas.height);
+    const image = context.getImageData(0, 0, canvas.width, canvas.height);
+    const found = await zxing.readBarcodes(image, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
+    return found.filter((b) => b.isValid).map((b) => b.text);
+  };
+  return decoder;
+}
+
+let lastText = null;
+let lastAt = 0;
+
+async function camera() {
+  const video = $("video");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 } }, audio: false });
+  } catch {
+    $("camera-state").textContent = t("scan_camera_off");
+    return;
+  }
+  video.srcObject = stream;
+  await video.play();
+  let read;
+  try {
+    read = await qrReader();
+  } catch {
+    $("camera-state").textContent = t("scan_no_decoder");
+    return;
+  }
+  $("camera-state").textContent = t("scan_camera_on");
+  video.requestVideoFrameCallback?.(() => (stats.firstFrameAt ??= performance.now()));
+  for (;;) {
+    const started = performance.now();
+    let texts = [];
+    if (video.readyState >= 2) {
+      try {
+        texts = await read(video);
+      } catch (error) {
+        console.warn("decoder:", error.message);
+      }
+      stats.decodeMs.push(performance.now() - started);
+    }
+    const text = texts[0];
+    const now = performance.now();
+    if (text && (text !== lastText || now - lastAt > 4000)) {
+      lastText = text;
+      lastAt = now;
+      await check(text, "camera");
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 120 - (performance.now() - started))));
+  }
+}
+
+async function photo(file) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const texts = await (await qrReader())(bitmap);
+    if (texts.length) await check(texts[0], "photo");
+    else {
+      show("grey", t("scan_no_code"));
+      showFields(null);
+      record("no_code", "photo");
+    }
+  } catch {
+    show("grey", t("scan_no_code"));
+    record("no_code", "photo");
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+const within = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))]);
+
+/** The service worker installed and in control, so that what the page fetches next is kept for offline use. */
+async function offlineReady() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan" });
+    await within(navigator.serviceWorker.ready, 5000);
+    if (!navigator.serviceWorker.controller) {
+      await within(new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true })), 3000);
+    }
+    if (navigator.serviceWorker.controller) {
+      await fetch(location.pathname + location.search); // this very page, in its language, kept
+      stats.offlineReady = true;
+    }
+  } catch (error) {
+    console.warn("service worker:", error.message);
+  }
+}
+
+async function start() {
+  $("online").checked = localStorage.getItem("scan.online") !== "off";
+  $("online").addEventListener("change", () => localStorage.setItem("scan.online", $("online").checked ? "on" : "off"));
+  $("check").addEventListener("click", () => check($("pasted").value, "pasted"));
+  $("photo").addEventListener("change", (event) => event.target.files[0] && photo(event.target.files[0]));
+  await offlineReady();
+  await loadTrustList();
+  await loadStatusLists();
+  showAges();
+  setInterval(showAges, 60_000);
+  if ((await backend()) === "noble") await verifyEd25519(new Uint8Array(32), new Uint8Array(64), new Uint8Array(0)); // fetched now, kept offline
+  stats.ready = true;
+  document.body.dataset.ready = "true";
+  await camera();
+}
+
+start();
