@@ -31,12 +31,24 @@ RUN --mount=type=secret,id=ca,required=false \
 COPY README.md ./
 COPY verifier ./verifier
 COPY templates ./templates
+COPY web ./web
 RUN --mount=type=secret,id=ca,required=false \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
     && /opt/verifier/bin/pip install --no-cache-dir --quiet --no-deps . \
     && /opt/verifier/bin/pip uninstall --yes --quiet pip setuptools \
     && find /opt/verifier -name '__pycache__' -prune -exec rm -rf {} + \
     && /opt/verifier/bin/python -m compileall -q /opt/verifier/lib
+
+# The scanner page's npm packages (its QR decoder, the Ed25519 fallback), exactly as package-lock.json has them.
+FROM ${BASE} AS web
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+    && npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM ${BASE}
 # What WeasyPrint needs to draw a certificate (pango, harfbuzz's subsetter: five times slower without
@@ -55,7 +67,9 @@ RUN apt-get update \
     && chown -R verifier:verifier /var/lib/verifier \
     && chmod 0700 /var/lib/verifier/keys
 COPY --from=build /opt/verifier /opt/verifier
+COPY --from=web /src/node_modules /opt/verifier/node_modules
 ENV PATH=/opt/verifier/bin:$PATH \
+    VERIFIER_NODE_MODULES=/opt/verifier/node_modules \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VERIFIER_DATA_DIR=/var/lib/verifier/data \

@@ -13,7 +13,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory image image-check vectors clean
+.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-scanner image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -63,6 +63,10 @@ bench-issue: $(BIN)/.installed
 	$(BIN)/python bench/issue.py
 
 # Verify time per seal: the JavaScript verifier in Node beside the Python one, over the vectors.
+# The scanner page in Chromium with a fake camera: code-to-verdict time, bytes on the wire, verify time.
+bench-scanner: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python bench/scanner.py
+
 bench-js: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python bench/verify_js.py
 

@@ -75,9 +75,15 @@ def _folders(top: Path, package: str) -> set[str]:
 
 
 def test_every_folder_of_the_package_is_in_the_build() -> None:
-    """pyproject.toml lists the packages (templates/ is mapped in): a new folder must be added there."""
+    """pyproject.toml lists the packages (templates/ and the scanner's and seal's JavaScript in web/ are mapped in):
+    a new folder must be added there."""
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
-    assert setuptools["package-dir"] == {"verifier.templates": "templates"}
+    mapped = {"verifier.templates": "templates", "verifier.web.scan": "web/scan", "verifier.web.seal": "web/seal"}
+    assert setuptools["package-dir"] == mapped
     on_disk = _folders(REPO / "verifier", "verifier") | _folders(REPO / "templates", "verifier.templates")
+    on_disk |= {"verifier.web.scan", "verifier.web.seal"}  # their test/ folders stay out of the wheel
     assert set(setuptools["packages"]) == on_disk
+    assert (
+        setuptools["package-data"]["verifier.web.scan"] == setuptools["package-data"]["verifier.web.seal"] == ["*.js"]
+    )
     assert not (REPO / "verifier" / "templates").exists()

@@ -371,3 +371,42 @@ def test_the_scanner_is_served_with_a_strict_policy(served: Served) -> None:
                  "/scan/vendor/jsonld/lib/jsonld.js", "/scan/seal/test/vectors.test.js", "/scan/app/..%2Fsw.js",
                  "/scan/vendor/@noble/curves/%2e%2e/%2e%2e/package-lock.json", "/scan/icon-64.png"):  # fmt: skip
         assert httpx.get(f"{url}{path}").status_code == 404, path
+
+
+def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(served: Served) -> None:
+    """Registry checking off (remembered on the device): checking codes makes no request at all."""
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{served.server.url}/scan")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="document.getElementById('online').click()")
+        await call("Network.enable")
+        for case in ("valid", "revoked", "forged"):
+            await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = "
+                       f"{json.dumps(served.texts[case])}; document.getElementById('check').click()")  # fmt: skip
+            await asyncio.sleep(0.5)
+        sent = [e["params"]["request"]["url"] for e in call.events if e["method"] == "Network.requestWillBeSent"]
+        state = (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+        remembered = await call(
+            "Runtime.evaluate", expression="localStorage.getItem('scan.online')", returnByValue=True
+        )
+        return sent, state, remembered["result"]["value"]
+
+    browser = Browser()
+    try:
+        sent, state, remembered = browser.drive(script)
+    finally:
+        browser.close()
+    assert [v["verdict"] for v in state["verdicts"]] == ["valid", "revoked", "invalid"], state
+    assert sent == [] and remembered == "off", sent
+
+
+def test_the_landing_page_and_the_verification_page_point_officers_to_the_scanner(served: Served) -> None:
+    url = served.server.url
+    landing = httpx.get(f"{url}/?lang=fr").text
+    assert 'href="/scan?lang=fr"' in landing and "installez le scanner officiel" in landing
+    segment = served.texts["valid"].rsplit("/", 1)[1]
+    page = httpx.get(f"{url}/c/{segment}?lang=zh").text
+    assert 'href="/scan?lang=zh"' in page and "请安装官方扫描器" in page
+    scanner = httpx.get(f"{url}/scan?lang=ar")
+    assert 'dir="rtl"' in scanner.text and scanner.headers["content-language"] == "ar"

@@ -26,7 +26,7 @@ from typing import Annotated
 import brotli
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from PIL import Image, ImageDraw
 from starlette.concurrency import run_in_threadpool
 
@@ -160,29 +160,45 @@ def strings(language: str) -> dict[str, str]:
     return {k: v for k, v in words.items() if k in wanted or k.startswith(prefixes)}
 
 
+_pages: dict[tuple[str, str, str], Asset] = {}
+
+
+def _page(language: str, operator_pem: str, public_url: str) -> Asset:
+    """The page in ``language``, rendered and compressed once per language and operator key."""
+    key = (language, operator_pem, public_url)
+    found = _pages.get(key)
+    if found is None:
+        config = {
+            "language": language,
+            "public_urls": [public_url],  # the official origin, even before a trust list is at hand
+            "operator_keys": [operator_pem],
+            "strings": strings(language),
+            "decoder": DECODER,
+            "decoder_wasm": DECODER_WASM,
+            "trust_list_max_age_days": 7,
+            "status_lists_max_age_hours": 24,
+        }
+        body = JINJA.get_template("scan.html.j2").render(
+            m=Messages(language),
+            direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
+            config=json.dumps(config, ensure_ascii=False).replace("<", "\\u003c"),
+            import_map=IMPORT_MAP,
+            languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
+        )
+        found = _pages[key] = Asset.of(body.encode(), "text/html; charset=utf-8")
+    return found
+
+
 @router.get("/scan")
 async def scan_page(request: Request, svc: ServicesDep) -> Response:
     """The scanner, in the visitor's language, with the operator key that signs the trust list pinned in it."""
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     operator = await run_in_threadpool(svc.registry.issuers.operator_key)
-    config = {
-        "language": language,
-        "public_urls": [svc.settings.public_url],  # the official origin, even before a trust list is at hand
-        "operator_keys": [public_key_pem(operator.record.public_key).decode("ascii")],
-        "strings": strings(language),
-        "decoder": DECODER,
-        "decoder_wasm": DECODER_WASM,
-        "trust_list_max_age_days": 7,
-        "status_lists_max_age_hours": 24,
-    }
-    body = JINJA.get_template("scan.html.j2").render(
-        m=Messages(language),
-        direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
-        config=json.dumps(config, ensure_ascii=False).replace("<", "\\u003c"),
-        import_map=IMPORT_MAP,
-        languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
+    pem = public_key_pem(operator.record.public_key).decode("ascii")
+    page = await run_in_threadpool(_page, language, pem, svc.settings.public_url)
+    return page.response(
+        request, {**SCAN_HEADERS, "Content-Language": language, "Vary": "Accept-Encoding, Accept-Language"}
     )
-    return HTMLResponse(body, headers={**SCAN_HEADERS, "Content-Language": language})
 
 
 @router.get("/scan/app/{name}")

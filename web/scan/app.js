@@ -15,7 +15,7 @@ const DAY_MS = 86_400_000;
 const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 
 // What the page measured, for the officer's trust and for the test suite.
-const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, verdicts: [] };
+const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [] };
 window.scanner = stats;
 
 const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null, online: true };
@@ -249,6 +249,28 @@ async function qrReader() {
 let lastText = null;
 let lastAt = 0;
 
+const DECODE_EVERY_MS = 90; // at most ~11 decodes a second: a 30 fps camera gives every third frame
+
+/** Decode the frame on show; a code not seen in the last 4 s (or a new one) is checked. */
+async function decodeFrame(video, read) {
+  const started = performance.now();
+  let texts = [];
+  try {
+    texts = await read(video);
+  } catch (error) {
+    console.warn("decoder:", error.message);
+  }
+  stats.decodeMs.push(performance.now() - started);
+  if (stats.decodeMs.length > 1000) stats.decodeMs.splice(0, 500);
+  const text = texts[0];
+  const now = performance.now();
+  if (text && (text !== lastText || now - lastAt > 4000)) {
+    lastText = text;
+    lastAt = now;
+    await check(text, "camera");
+  }
+}
+
 async function camera() {
   const video = $("video");
   let stream;
@@ -268,27 +290,30 @@ async function camera() {
     return;
   }
   $("camera-state").textContent = t("scan_camera_on");
-  video.requestVideoFrameCallback?.(() => (stats.firstFrameAt ??= performance.now()));
-  for (;;) {
-    const started = performance.now();
-    let texts = [];
-    if (video.readyState >= 2) {
-      try {
-        texts = await read(video);
-      } catch (error) {
-        console.warn("decoder:", error.message);
-      }
-      stats.decodeMs.push(performance.now() - started);
+  if (!("requestVideoFrameCallback" in video)) {
+    for (;;) {
+      const started = performance.now();
+      if (video.readyState >= 2) await decodeFrame(video, read);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 120 - (performance.now() - started))));
     }
-    const text = texts[0];
-    const now = performance.now();
-    if (text && (text !== lastText || now - lastAt > 4000)) {
-      lastText = text;
-      lastAt = now;
-      await check(text, "camera");
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 120 - (performance.now() - started))));
   }
+  // Each new frame as it is shown: decoded unless one was decoded just before (or is being decoded).
+  let busy = false;
+  let last = -Infinity;
+  const onFrame = async (now, metadata) => {
+    stats.firstFrameAt ??= now;
+    if (stats.frames.length < 100) stats.frames.push([metadata.mediaTime, now]); // when each frame came: for timing
+    video.requestVideoFrameCallback(onFrame);
+    if (busy || now - last < DECODE_EVERY_MS) return;
+    busy = true;
+    last = now;
+    try {
+      await decodeFrame(video, read);
+    } finally {
+      busy = false;
+    }
+  };
+  video.requestVideoFrameCallback(onFrame);
 }
 
 async function photo(file) {
