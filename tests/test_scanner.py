@@ -373,6 +373,32 @@ def test_the_scanner_is_served_with_a_strict_policy(served: Served) -> None:
         assert httpx.get(f"{url}{path}").status_code == 404, path
 
 
+def test_the_page_is_installable_and_reads_right_to_left_in_arabic(served: Served) -> None:
+    """Chromium finds nothing missing for installing the page as an app; the Arabic page runs right to left."""
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{served.server.url}/scan?lang=ar")
+        assert await _until(call, "window.scanner && window.scanner.ready && window.scanner.offlineReady")
+        errors = await call("Page.getInstallabilityErrors")
+        await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = "
+                   f"{json.dumps(served.texts['revoked'])}; document.getElementById('check').click()")  # fmt: skip
+        await _until(call, FIRST_VERDICT)
+        await asyncio.sleep(0.5)
+        await _shot(call, "revoked-ar")
+        page = await call("Runtime.evaluate", returnByValue=True, expression="({dir: document.documentElement.dir, "
+                          "text: document.getElementById('sentence').innerText, "
+                          "overflow: document.documentElement.scrollWidth > window.innerWidth})")  # fmt: skip
+        return errors.get("installabilityErrors"), page["result"]["value"]
+
+    browser = Browser()
+    try:
+        errors, page = browser.drive(script)
+    finally:
+        browser.close()
+    assert errors == [], errors
+    assert page["dir"] == "rtl" and "ملغاة" in page["text"] and not page["overflow"], page
+
+
 def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(served: Served) -> None:
     """Registry checking off (remembered on the device): checking codes makes no request at all."""
 

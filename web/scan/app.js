@@ -126,7 +126,7 @@ function showFields(certificate) {
   row(words.holder ?? "holder", `${certificate.holder.name_en} (${certificate.holder.credit_code})`);
   for (const p of certificate.products) row(words.products ?? "products", `${p.name_en} — ${p.models.join(", ")} (HS ${p.hs_code})`);
   row(words.standards ?? "standards", certificate.standards.map((s) => s.code).join("; "));
-  row(words.markets ?? "markets", certificate.markets.map((m) => regions.of(m) ?? m).join(", "));
+  row(words.markets ?? "markets", new Intl.ListFormat(config.language).format(certificate.markets.map((m) => regions.of(m) ?? m)));
   row(words.validity, t("validity_range", { from: day(certificate.valid_from), until: day(certificate.valid_until) }));
   const e = certificate.exemption;
   if (e) {
