@@ -330,6 +330,19 @@ def test_indexes_are_reserved_before_sealing_and_never_reused(service: Service) 
     assert len(rows) == 1200 + 1 + 5
 
 
+def test_the_status_index_names_every_list_an_offline_verifier_downloads(service: Service) -> None:
+    """/status/index.json: each issuer's revocation and suspension list that holds an index, and each answers."""
+    assert service.client.get("/status/index.json").json() == {"lists": []}
+    service.client.app.state.services.status_index = None  # type: ignore[attr-defined]  # (kept for 30 s)
+    issue(service, "zhejiang-made-kettle")
+    listed = service.client.get("/status/index.json").json()["lists"]
+    assert [(e["issuer"], e["purpose"], e["number"]) for e in listed] == [("zjcert", "revocation", 0),
+                                                                        ("zjcert", "suspension", 0)]  # fmt: skip
+    for entry in listed:
+        assert entry["url"] == f"{PUBLIC_URL}/status/zjcert/{entry['purpose']}/0"
+        assert service.client.get(entry["url"].removeprefix(PUBLIC_URL)).status_code == 200
+
+
 def test_two_replicas_serve_the_same_status_list(service: Service) -> None:
     """Another app on the same database and keys (a replica) answers the very same bytes, at once."""
     from fastapi.testclient import TestClient

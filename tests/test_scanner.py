@@ -369,7 +369,9 @@ def test_the_scanner_is_served_with_a_strict_policy(served: Served) -> None:
     assert again.status_code == 304
     for path in ("/scan/vendor/zxing-wasm/package.json", "/scan/vendor/zxing-wasm/../../pyproject.toml",
                  "/scan/vendor/jsonld/lib/jsonld.js", "/scan/seal/test/vectors.test.js", "/scan/app/..%2Fsw.js",
-                 "/scan/vendor/@noble/curves/%2e%2e/%2e%2e/package-lock.json", "/scan/icon-64.png"):  # fmt: skip
+                 "/scan/vendor/@noble/curves/%2e%2e/%2e%2e/package-lock.json", "/scan/icon-64.png",
+                 "/scan/vendor/zxing-wasm/dist/full/zxing_full.wasm",
+                 "/scan/vendor/zxing-wasm/dist/es/writer/index.js"):  # fmt: skip
         assert httpx.get(f"{url}{path}").status_code == 404, path
 
 

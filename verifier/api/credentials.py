@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -201,11 +202,17 @@ async def status_index(svc: ServicesDep) -> Response:
 
     A verifier that downloads them all learns nothing of the certificates it will check (herd privacy).
     """
-    url = svc.settings.public_url
-    published = await run_in_threadpool(svc.registry.statuslists.published)
-    lists = [{"issuer": issuer, "purpose": purpose, "number": number, "url": list_url(url, issuer, purpose, number)}
-             for issuer, number in published for purpose in PURPOSES]  # fmt: skip
-    body = json.dumps({"lists": lists}, separators=(",", ":")).encode()
+    now = time.monotonic()
+    cached = svc.status_index
+    if cached and now - cached[0] < STATUS_MAX_AGE:  # one query per half minute, however many ask
+        body = cached[1]
+    else:
+        url = svc.settings.public_url
+        published = await run_in_threadpool(svc.registry.statuslists.published)
+        lists = [{"issuer": issuer, "purpose": purpose, "number": number, "url": list_url(url, issuer, purpose, number)}
+                 for issuer, number in published for purpose in PURPOSES]  # fmt: skip
+        body = json.dumps({"lists": lists}, separators=(",", ":")).encode()
+        svc.status_index = (now, body)
     return Response(body, media_type="application/json", headers={"Cache-Control": f"public, max-age={STATUS_MAX_AGE}"})
 
 

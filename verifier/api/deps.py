@@ -99,6 +99,8 @@ class Services:
     refusals: RefusalLog | None = None
     # Signed status lists by (issuer, purpose, number): (their version, JWT, ETag), rebuilt when they change.
     status_lists: dict[tuple[str, str, int], tuple[tuple[object, ...], str, str]] = field(default_factory=dict)
+    # /status/index.json's last answer: (when, on the monotonic clock; its body).
+    status_index: tuple[float, bytes] | None = None
 
 
 async def services(request: Request) -> Services:

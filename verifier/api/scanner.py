@@ -42,7 +42,9 @@ HERE = Path(__file__).resolve().parents[1]
 WEB = next((p for p in (HERE / "web", HERE.parent / "web") if (p / "scan" / "app.js").is_file()), HERE / "web")
 # npm packages the page loads, each from its own folder under node_modules/ (VERIFIER_NODE_MODULES to move it).
 NODE_MODULES = Path(os.environ.get("VERIFIER_NODE_MODULES") or HERE.parent / "node_modules")
-VENDOR = ("@noble/curves", "@noble/hashes", "zxing-wasm")
+# Each package, and the part of it the page loads (the QR reader alone of zxing-wasm's builds).
+VENDOR = {"@noble/curves": ("",), "@noble/hashes": ("",),
+          "zxing-wasm": ("dist/es/reader/index.js", "dist/es/share.js", "dist/reader/zxing_reader.wasm")}  # fmt: skip
 DECODER = "/scan/vendor/zxing-wasm/dist/es/reader/index.js"
 DECODER_WASM = "/scan/vendor/zxing-wasm/dist/reader/zxing_reader.wasm"
 IMPORT_MAP = json.dumps(
@@ -217,9 +219,10 @@ async def seal_module(name: Annotated[str, PathParam(max_length=60)], request: R
 async def vendor_file(path: str, request: Request) -> Response:
     """A file of one of the npm packages the page uses (the decoder, the Ed25519 fallback)."""
     package = next((p for p in VENDOR if path.startswith(p + "/")), None)
-    if package is None:
+    inner = path.removeprefix(f"{package}/")
+    if package is None or not inner.startswith(VENDOR[package]):
         raise HTTPException(404, "no such file")
-    return await _file(request, NODE_MODULES / package, path.removeprefix(package + "/"))
+    return await _file(request, NODE_MODULES / package, inner)
 
 
 _BUILD_LINE = 'const BUILD = { version: "dev", shell: [] };'

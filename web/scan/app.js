@@ -30,16 +30,25 @@ async function download(url, accept) {
 }
 
 async function loadTrustList() {
+  let trustList;
+  let fetchedAt;
   try {
     const operators = config.operator_keys.map(publicKeyFromPem);
-    const { body, fetchedAt } = await download("/api/v1/trust-list");
-    state.trustList = await readTrustList(body, operators);
-    state.trustFetchedAt = fetchedAt;
-    state.trustProblem = staleness(state.trustList, Date.now() / 1000, config.trust_list_max_age_days * 86400);
+    const downloaded = await download("/api/v1/trust-list");
+    trustList = await readTrustList(downloaded.body, operators);
+    fetchedAt = downloaded.fetchedAt;
   } catch (error) {
-    state.trustProblem = error.message;
+    if (!state.trustList) state.trustProblem = error.message; // a list already read stays in use
+    return;
   }
+  state.trustList = trustList;
+  state.trustFetchedAt = fetchedAt;
+  state.trustProblem = null;
 }
+
+/** Why the trust list may not be used now (unreadable, expired, older than allowed), or null. */
+const trustProblem = () =>
+  state.trustProblem ?? (state.trustList ? staleness(state.trustList, Date.now() / 1000, config.trust_list_max_age_days * 86400) : "no trust list on this device");
 
 async function loadStatusLists() {
   if (!state.trustList) return;
@@ -70,7 +79,7 @@ function showAges() {
   const trust = state.trustFetchedAt ? ago(state.trustFetchedAt) : t("scan_never");
   const lists = state.listsFetchedAt ? ago(state.listsFetchedAt) : t("scan_never");
   $("ages").textContent = t("scan_ages", { trust, lists });
-  $("ages").classList.toggle("stale", listsStale() || Boolean(state.trustProblem));
+  $("ages").classList.toggle("stale", listsStale() || Boolean(trustProblem()));
 }
 
 const listsStale = () => state.listsFetchedAt === null || Date.now() - state.listsFetchedAt > STATUS_MAX_AGE_MS;
@@ -181,8 +190,9 @@ async function check(text, source) {
     record("not_official", source, found);
     return;
   }
-  if (!state.trustList || state.trustProblem) {
-    show("grey", t("scan_trust_refused", { why: state.trustProblem ?? "none" }));
+  const problem = trustProblem();
+  if (problem) {
+    show("grey", t("scan_trust_refused", { why: problem }));
     showFields(null);
     record("no_trust_list", source);
     return;
@@ -364,6 +374,14 @@ async function start() {
   await loadStatusLists();
   showAges();
   setInterval(showAges, 60_000);
+  // Kept fresh while the page stays open: every ten minutes, and as soon as the network is back.
+  const refresh = async () => {
+    await loadTrustList();
+    await loadStatusLists();
+    showAges();
+  };
+  setInterval(refresh, 600_000);
+  window.addEventListener("online", refresh);
   if ((await backend()) === "noble") await verifyEd25519(new Uint8Array(32), new Uint8Array(64), new Uint8Array(0)); // fetched now, kept offline
   stats.ready = true;
   document.body.dataset.ready = "true";
