@@ -274,3 +274,42 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
     finally:
         maker.close()
     assert not maker.pool_running
+
+
+def test_streams_deflated_once_give_the_very_bytes_pydyf_writes(documents: dict[str, Any], renderer: Renderer) -> None:
+    """verifier.pdfstreams: the same PDF, byte for byte, with pydyf's streams deflated once or twice per write;
+    and half the deflating."""
+    import zlib
+
+    import pydyf
+
+    from verifier import pdfstreams
+
+    calls = [0]
+
+    class Counted:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.inner = zlib.compressobj(*args, **kwargs)
+            calls[0] += 1
+
+        def compress(self, data: bytes) -> bytes:
+            return self.inner.compress(data)
+
+        def flush(self) -> bytes:
+            return self.inner.flush()
+
+    counted = type("Zlib", (), {"compressobj": Counted})
+    doc, memo = documents["zhejiang-made-kettle"]
+    shipped_zlib, ours_zlib = pydyf.zlib, pdfstreams.zlib
+    pydyf.zlib = pdfstreams.zlib = counted  # type: ignore[assignment]
+    try:
+        pdfstreams.uninstall()
+        shipped = renderer.pdf(doc)
+        twice, calls[0] = calls[0], 0
+        pdfstreams.install()
+        again = renderer.pdf(doc)
+    finally:
+        pdfstreams.install()
+        pydyf.zlib, pdfstreams.zlib = shipped_zlib, ours_zlib
+    assert shipped == again == memo
+    assert calls[0] * 2 <= twice + 2, (calls[0], twice)

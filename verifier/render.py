@@ -24,6 +24,7 @@ from verifier.errors import VerifierError
 from verifier.fonts import FAMILY, FontCut, cut_for
 from verifier.letterhead import Letterhead
 from verifier.model import ExemptionPurpose, QuantityUnit
+from verifier.pdfstreams import install as deflate_once
 from verifier.qr import QUIET_ZONE, qr_svg, qr_version
 
 
@@ -37,6 +38,7 @@ def _find_templates() -> Path:
 
 
 TEMPLATES = _find_templates()
+deflate_once()  # every PDF stream deflated once per write, not twice (verifier.pdfstreams)
 SEAL_ATTACHMENT = "seal.cose"
 XMP_NAMESPACE = "https://verifier.zhejiang-made.example/ns/seal/1.0/"
 
