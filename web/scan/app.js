@@ -11,14 +11,13 @@ const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
 const words = config.strings;
 const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) => fields[name] ?? whole);
-const DAY_MS = 86_400_000;
 const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 
 // What the page measured, for the officer's trust and for the test suite.
 const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [] };
 window.scanner = stats;
 
-const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null, online: true };
+const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null };
 
 // ---------------------------------------------------------------- the lists: trust list, status lists
 
