@@ -21,7 +21,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PUBLIC_URL ?=
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed node_modules/.installed
 	$(if $(PUBLIC_URL),VERIFIER_PUBLIC_URL=$(PUBLIC_URL)) $(BIN)/verifier demo --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed node_modules/.installed lint typecheck unit

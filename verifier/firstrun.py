@@ -164,7 +164,8 @@ def index_html(demo: Demo) -> str:
 <style>body{{font:16px system-ui,sans-serif;margin:2rem;max-width:60rem}}td{{padding:.3rem .8rem}}</style>
 <h1>verifier demo</h1>
 <p>The service: <a href="{base}/">{base}/</a> (the public landing page) ·
-<a href="{base}/docs">API documentation</a> · <a href="{base}/metrics">metrics</a></p>
+<a href="{base}/scan">the officers' scanner</a> · <a href="{base}/docs">API documentation</a> ·
+<a href="{base}/metrics">metrics</a></p>
 <table><tr><th>certificate</th><th>number</th><th>a scan says</th><th></th><th></th><th></th></tr>
 {rows}
 </table>
@@ -185,6 +186,7 @@ def describe(demo: Demo, program: str) -> str:
         "",
         "Open in a browser:",
         f"  {demo.base}/             the public page: paste a scanned QR text or upload a certificate PDF",
+        f"  {demo.base}/scan         the officers' scanner: the camera, checked on the device, offline too",
         f"  {demo.base}/docs         the HTTP API, with examples to run",
         f"  {(folder / 'index.html').resolve().as_uri()}",
         "      every demo certificate: its verification page, PDF and QR code",
