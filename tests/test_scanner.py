@@ -77,13 +77,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         issuer = {"Authorization": f"Bearer {made.json()['token']}"}
         served = Served(server, admin, issuer)
         pdfs: dict[str, bytes] = {}
-        for case, name in (("valid", "international-cooperation-valve"), ("revoked", "zhejiang-made-kettle"),
-                           ("suspended", "ccc-self-declaration-socket")):  # fmt: skip
+        cases = (("valid", "international-cooperation-valve"), ("revoked", "zhejiang-made-kettle"),
+                 ("suspended", "ccc-self-declaration-socket"), ("exemption", "ccc-exemption-samples"))  # fmt: skip
+        for case, name in cases:
             certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE[name], headers=issuer,
                                      timeout=60).json()  # fmt: skip
             served.texts[case] = certificate["qr"]
             pdfs[case] = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
-            if case != "valid":
+            if case in ("revoked", "suspended"):
                 action = "revoke" if case == "revoked" else "suspend"
                 reason = "non_conformity" if case == "revoked" else "investigation"
                 changed = httpx.post(f"{server.url}/api/v1/certificates/{certificate['id']}/{action}",
@@ -399,6 +400,28 @@ def test_the_page_is_installable_and_reads_right_to_left_in_arabic(served: Serve
         browser.close()
     assert errors == [], errors
     assert page["dir"] == "rtl" and "ملغاة" in page["text"] and not page["overflow"], page
+
+
+def test_what_is_certified_reads_in_the_pages_language(served: Served) -> None:
+    """A CCC exemption in Chinese: the quantity in the catalogue's unit, the market and the dates as Chinese
+    writes them."""
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{served.server.url}/scan?lang=zh")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false;"
+                   f"document.getElementById('pasted').value = {json.dumps(served.texts['exemption'])};"
+                   "document.getElementById('check').click()")  # fmt: skip
+        await _until(call, FIRST_VERDICT)
+        return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+
+    browser = Browser()
+    try:
+        state = browser.drive(script)
+    finally:
+        browser.close()
+    text = state["text"]
+    assert "24 件" in text and "中国" in text and "2024年5月6日" in text, text
 
 
 def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(served: Served) -> None:

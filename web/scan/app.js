@@ -125,6 +125,15 @@ function row(label, value) {
   $("fields").append(wrapper);
 }
 
+/** "24 pieces", "24 件", "24 килограмма": the catalogue's plural forms, else CLDR's unit names. */
+function quantity(count, unit) {
+  const number = new Intl.NumberFormat(config.language).format(count);
+  const form = words[`unit_${unit}_${new Intl.PluralRules(config.language).select(count)}`] ?? words[`unit_${unit}_other`];
+  if (form) return form.replace("{n}", number);
+  const cldr = { kg: "kilogram", m: "meter", l: "liter" }[unit];
+  return cldr ? new Intl.NumberFormat(config.language, { style: "unit", unit: cldr, unitDisplay: "long" }).format(count) : `${number} ${unit}`;
+}
+
 function showFields(certificate) {
   $("fields").replaceChildren();
   $("details").hidden = !certificate;
@@ -138,7 +147,7 @@ function showFields(certificate) {
   row(words.validity, t("validity_range", { from: day(certificate.valid_from), until: day(certificate.valid_until) }));
   const e = certificate.exemption;
   if (e) {
-    row(words.quantity ?? "quantity", `${e.quantity} ${e.unit}`);
+    row(words.quantity ?? "quantity", quantity(e.quantity, e.unit));
     row(words.purpose ?? "purpose", words[`purpose_${e.purpose}`] ?? e.purpose);
     row(words.declared_value ?? "value", new Intl.NumberFormat(config.language, { style: "currency", currency: e.declared_value.currency }).format(Number(e.declared_value.amount)));
     row(words.port_of_entry ?? "port", e.port_of_entry);
