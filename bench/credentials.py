@@ -30,7 +30,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from verify_http import REFERENCE, free_port, wrk  # noqa: E402
+from verify_http import REFERENCE, bench_registry, free_port, wrk  # noqa: E402
 
 
 def sizes() -> list[tuple[str, int, int]]:
@@ -56,30 +56,15 @@ def sizes() -> list[tuple[str, int, int]]:
 
 def fill(home: Path, size: int) -> list[str]:
     """Register ``size`` certificates (a tenth revoked); returns 1,000 of their ids."""
-    from verifier.config import Settings
     from verifier.issuing import issue
-    from verifier.keys import KeyStore
-    from verifier.model import parse_certificate
     from verifier.status import Action
-    from verifier.store.database import make_engine, migrate
-    from verifier.store.records import Principal, Role
-    from verifier.store.registry import Registry
-    from verifier.verdict import IssuerInfo
 
-    settings = Settings(data_dir=home / "data", keys_dir=home / "keys", public_url=os.environ["VERIFIER_PUBLIC_URL"])
-    engine = make_engine(settings.database)
-    migrate(engine)
-    registry = Registry(engine, KeyStore(settings.keys_dir))
-    now = datetime.now(UTC)
-    registry.issuers.ensure_operator_key(now)
-    registry.create_issuer(Principal("bench", Role.OPERATOR), IssuerInfo("bench", "基准", "Bench"), now)
-    issuer = Principal("bench", Role.ISSUER, "bench")
-    templates = [parse_certificate(json.loads(p.read_text("utf-8"))) for p in sorted(REFERENCE.glob("*.json"))]
+    registry, engine, issuer, templates, now, public_url = bench_registry(home)
     ids = []
     for start in range(0, size, 1000):
         batch = [templates[i % len(templates)].model_copy(update={"number": f"B-{i:08d}"})
                  for i in range(start, min(size, start + 1000))]  # fmt: skip
-        for offset, record in enumerate(issue(registry, issuer, batch, settings.public_url, now)):
+        for offset, record in enumerate(issue(registry, issuer, batch, public_url, now)):
             ids.append(record.id)
             if (start + offset) % 10 == 0:
                 registry.certificates.change_status(issuer, record.id, Action.REVOKE, "other", "bench", now)

@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,10 +41,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fill(home: Path, size: int) -> list[str]:
-    """Register ``size`` certificates (variants of the reference ones); returns 1,000 link segments."""
+def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]:
+    """A fresh registry under ``home`` with the issuer "bench": (registry, engine, issuer, reference certificates,
+    now, public URL). Shared by the benchmarks that fill a registry before they measure."""
     from verifier.config import Settings
-    from verifier.issuing import issue
     from verifier.keys import KeyStore
     from verifier.model import parse_certificate
     from verifier.store.database import make_engine, migrate
@@ -57,10 +58,17 @@ def fill(home: Path, size: int) -> list[str]:
     registry = Registry(engine, KeyStore(settings.keys_dir))
     now = datetime.now(UTC)
     registry.issuers.ensure_operator_key(now)
-    operator = Principal("bench", Role.OPERATOR)
-    registry.create_issuer(operator, IssuerInfo("bench", "基准", "Bench"), now)
+    registry.create_issuer(Principal("bench", Role.OPERATOR), IssuerInfo("bench", "基准", "Bench"), now)
     issuer = Principal("bench", Role.ISSUER, "bench")
     templates = [parse_certificate(json.loads(p.read_text("utf-8"))) for p in sorted(REFERENCE.glob("*.json"))]
+    return registry, engine, issuer, templates, now, settings.public_url
+
+
+def fill(home: Path, size: int) -> list[str]:
+    """Register ``size`` certificates (variants of the reference ones); returns 1,000 link segments."""
+    from verifier.issuing import issue
+
+    registry, engine, issuer, templates, now, public_url = bench_registry(home)
     templates = [t for t in templates if t.valid_until.year >= 2027]  # in force today: the verdict is "valid"
     picks = set(random.Random(7).sample(range(size), min(1000, size)))
     segments = []
@@ -70,7 +78,7 @@ def fill(home: Path, size: int) -> list[str]:
             templates[i % len(templates)].model_copy(update={"number": f"B-{i:08d}"})
             for i in range(start, min(size, start + 1000))
         ]
-        for offset, record in enumerate(issue(registry, issuer, batch, settings.public_url, now)):
+        for offset, record in enumerate(issue(registry, issuer, batch, public_url, now)):
             if start + offset in picks:
                 segments.append(record.qr_text.rsplit("/", 1)[1])
         if start and start % 100_000 == 0:

@@ -142,6 +142,21 @@ async def _open(call: Any, url: str, before: str | None = None) -> None:
     await call("Page.navigate", url=url)
 
 
+async def _paste(call: Any, text: str) -> None:
+    """Paste ``text`` into the page and press Check, as an officer would."""
+    await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = {json.dumps(text)};"
+                                              "document.getElementById('check').click()")  # fmt: skip
+
+
+def _drive(script: Any, flags: list[str] | None = None) -> Any:
+    """Run ``script`` in a fresh Chromium (with ``flags``: a fake camera, say); its result."""
+    browser = Browser(flags)
+    try:
+        return browser.drive(script)
+    finally:
+        browser.close()
+
+
 async def _shot(call: Any, name: str) -> None:
     ARTEFACTS.mkdir(exist_ok=True)
     shot = await call("Page.captureScreenshot", format="png")
@@ -157,11 +172,11 @@ STATE = "({verdicts: window.scanner.verdicts, text: document.getElementById('ans
 
 
 def _scan(served: Served, case: str, script: Any | None = None) -> Any:
-    browser = Browser([*CAMERA, f"--use-file-for-fake-video-capture={served.clips[case]}"])
-    try:
-        return browser.drive(script or (lambda call: _camera_verdict(call, served, case)))
-    finally:
-        browser.close()
+    """Run ``script`` (by default: the first camera verdict and the registry's) with ``case``'s clip as the camera."""
+    return _drive(
+        script or (lambda call: _camera_verdict(call, served, case)),
+        [*CAMERA, f"--use-file-for-fake-video-capture={served.clips[case]}"],
+    )
 
 
 async def _camera_verdict(call: Any, served: Served, case: str) -> Any:
@@ -196,7 +211,6 @@ def test_the_camera_reads_each_code_to_its_verdict(case: str, served: Served) ->
 def test_a_look_alike_host_is_never_an_official_certificate(served: Served) -> None:
     """A genuine seal printed under verify.zhejiang-made.example.com: named as an imitation, never valid, and
     nothing is sent to the registry about it."""
-    browser = Browser([*CAMERA, f"--use-file-for-fake-video-capture={served.clips['lookalike']}"])
 
     async def script(call: Any) -> Any:
         await _open(call, f"{served.server.url}/scan")
@@ -206,10 +220,7 @@ def test_a_look_alike_host_is_never_an_official_certificate(served: Served) -> N
         assert found
         return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
 
-    try:
-        state = browser.drive(script)
-    finally:
-        browser.close()
+    state = _scan(served, "lookalike", script)
     assert [v["verdict"] for v in state["verdicts"]] == ["not_official"], state
     assert "NOT AN OFFICIAL CERTIFICATE LINK" in state["text"]
     assert "verify.zhejiang-made.example.com" in state["text"]
@@ -219,7 +230,6 @@ def test_a_look_alike_host_is_never_an_official_certificate(served: Served) -> N
 def test_after_one_visit_it_works_with_the_service_stopped(served: Served) -> None:
     """Visit once online; stop the service; reload: the page, its modules, the decoder, the trust list and the
     status lists come from the service worker, the revoked code is still revoked, the registry unreachable."""
-    browser = Browser([*CAMERA, f"--use-file-for-fake-video-capture={served.clips['revoked']}"])
 
     async def script(call: Any) -> Any:
         await _open(call, f"{served.server.url}/scan")
@@ -233,10 +243,7 @@ def test_after_one_visit_it_works_with_the_service_stopped(served: Served) -> No
         finally:
             served.server.start()
 
-    try:
-        state = browser.drive(script)
-    finally:
-        browser.close()
+    state = _scan(served, "revoked", script)
     assert [v["verdict"] for v in state["verdicts"]][:2] == ["revoked", "registry:unreachable"], state
     assert "could not be reached" in state["text"]
 
@@ -282,18 +289,13 @@ def _offline_paste(served: Served, change: str | None, before: str | None, text:
                 await call("Page.addScriptToEvaluateOnNewDocument", source=before)
             await call("Page.reload")
             assert await _until(call, "window.scanner && window.scanner.ready")
-            await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = {json.dumps(text)};"
-                                                      "document.getElementById('check').click()")  # fmt: skip
+            await _paste(call, text)
             await _until(call, FIRST_VERDICT)
             return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
         finally:
             served.server.start()
 
-    browser = Browser()
-    try:
-        return browser.drive(script)
-    finally:
-        browser.close()
+    return _drive(script)
 
 
 def test_status_lists_past_their_age_claim_no_status(served: Served) -> None:
@@ -327,16 +329,11 @@ def test_a_photo_and_pasted_text(served: Served) -> None:
         assert await _until(call, FIRST_VERDICT, 30)
         await _shot(call, "photo-suspended")
         for case in ("forged", "lookalike"):
-            await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = "
-                       f"{json.dumps(served.texts[case])}; document.getElementById('check').click()")  # fmt: skip
+            await _paste(call, served.texts[case])
             await asyncio.sleep(1.0)
         return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
 
-    browser = Browser()
-    try:
-        state = browser.drive(script)
-    finally:
-        browser.close()
+    state = _drive(script)
     seen = [(v["verdict"], v["source"]) for v in state["verdicts"] if not v["verdict"].startswith("registry")]
     assert seen == [("suspended", "photo"), ("invalid", "pasted"), ("not_official", "pasted")], state
 
@@ -383,8 +380,7 @@ def test_the_page_is_installable_and_reads_right_to_left_in_arabic(served: Serve
         await _open(call, f"{served.server.url}/scan?lang=ar")
         assert await _until(call, "window.scanner && window.scanner.ready && window.scanner.offlineReady")
         errors = await call("Page.getInstallabilityErrors")
-        await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = "
-                   f"{json.dumps(served.texts['revoked'])}; document.getElementById('check').click()")  # fmt: skip
+        await _paste(call, served.texts["revoked"])
         await _until(call, FIRST_VERDICT)
         await asyncio.sleep(0.5)
         await _shot(call, "revoked-ar")
@@ -393,11 +389,7 @@ def test_the_page_is_installable_and_reads_right_to_left_in_arabic(served: Serve
                           "overflow: document.documentElement.scrollWidth > window.innerWidth})")  # fmt: skip
         return errors.get("installabilityErrors"), page["result"]["value"]
 
-    browser = Browser()
-    try:
-        errors, page = browser.drive(script)
-    finally:
-        browser.close()
+    errors, page = _drive(script)
     assert errors == [], errors
     assert page["dir"] == "rtl" and "ملغاة" in page["text"] and not page["overflow"], page
 
@@ -409,17 +401,12 @@ def test_what_is_certified_reads_in_the_pages_language(served: Served) -> None:
     async def script(call: Any) -> Any:
         await _open(call, f"{served.server.url}/scan?lang=zh")
         assert await _until(call, "window.scanner && window.scanner.ready")
-        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false;"
-                   f"document.getElementById('pasted').value = {json.dumps(served.texts['exemption'])};"
-                   "document.getElementById('check').click()")  # fmt: skip
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false")
+        await _paste(call, served.texts["exemption"])
         await _until(call, FIRST_VERDICT)
         return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
 
-    browser = Browser()
-    try:
-        state = browser.drive(script)
-    finally:
-        browser.close()
+    state = _drive(script)
     text = state["text"]
     assert "24 件" in text and "中国" in text and "2024年5月6日" in text, text
 
@@ -433,8 +420,7 @@ def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(serve
         await call("Runtime.evaluate", expression="document.getElementById('online').click()")
         await call("Network.enable")
         for case in ("valid", "revoked", "forged"):
-            await call("Runtime.evaluate", expression=f"document.getElementById('pasted').value = "
-                       f"{json.dumps(served.texts[case])}; document.getElementById('check').click()")  # fmt: skip
+            await _paste(call, served.texts[case])
             await asyncio.sleep(0.5)
         sent = [e["params"]["request"]["url"] for e in call.events if e["method"] == "Network.requestWillBeSent"]
         state = (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
@@ -443,11 +429,7 @@ def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(serve
         )
         return sent, state, remembered["result"]["value"]
 
-    browser = Browser()
-    try:
-        sent, state, remembered = browser.drive(script)
-    finally:
-        browser.close()
+    sent, state, remembered = _drive(script)
     assert [v["verdict"] for v in state["verdicts"]] == ["valid", "revoked", "invalid"], state
     assert sent == [] and remembered == "off", sent
 
