@@ -53,7 +53,7 @@ def test_a_qr_that_does_not_scan_refuses_the_issuance(tmp_path: Path, database_u
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     css = templates / "certificate.css"
-    css.write_text(css.read_text() + "\n.seal .qr svg { width: 4mm !important; height: 4mm !important; }\n")
+    css.write_text(css.read_text() + "\n.seal .qr .code { width: 4mm !important; height: 4mm !important; }\n")
     settings = make_settings(tmp_path, database_url, render_pdfs=True)
     settings = type(settings)(**{**settings.__dict__, "templates_dir": templates})
     with TestClient(create_app(settings)) as client:

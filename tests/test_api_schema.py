@@ -42,7 +42,7 @@ def app_and_tokens(
 # after valid_from, ten years at most, distinct standards. A schema-valid certificate may still get a
 # 422, which must then name only those fields.
 SEMANTIC_FIELDS = ("holder.credit_code", "valid_until", "standards", "products")
-ISSUING = {"/api/v1/certificates", "/api/v1/certificates/batch", "/api/v1/verify/pdf"}
+ISSUING = {"/api/v1/certificates", "/api/v1/certificates/batch", "/api/v1/jobs", "/api/v1/verify/pdf"}
 # Any bytes fit "a binary file"; the answer says which kind of file it was not.
 UPLOADS = {
     ("POST", "/api/v1/verify/pdf"): {"not_pdf", "damaged", "encrypted", "too_large", "too_complex"},

@@ -164,7 +164,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
-    assert migrate == "schema 0007 (already current)\n"
+    assert migrate == "schema 0008 (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:

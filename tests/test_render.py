@@ -21,6 +21,7 @@ from verifier.codes import PORTS
 from verifier.issuing import seal_certificate
 from verifier.letterhead import Letterhead
 from verifier.model import certificate_json, parse_certificate
+from verifier.qrpdf import drawer
 from verifier.render import ATTESTATIONS, SEAL_ATTACHMENT, TITLES, Document, Renderer, RenderError
 from verifier.samples import demo_stamp
 from verifier.selftest import QR_FORMAT, decode_image_zbar
@@ -182,7 +183,10 @@ def test_the_cut_font_draws_the_page_as_the_whole_font_does(documents: dict[str,
     from weasyprint.text.fonts import FontConfiguration
 
     doc, pdf = documents["ccc-exemption-samples"]
-    whole = HTML(string=renderer.html(doc), base_url=str(renderer.templates)).write_pdf(font_config=FontConfiguration())
+    qr = drawer(doc.qr_text, renderer.render(doc).qr_box)  # the symbol, drawn as the renderer draws it
+    whole = HTML(string=renderer.html(doc), base_url=str(renderer.templates)).write_pdf(
+        font_config=FontConfiguration(), finisher=qr
+    )
     assert len(whole) > 3 * len(pdf)
     pages = [pdfium.PdfDocument(data)[0].render(scale=150 / 72).to_pil().convert("L") for data in (whole, pdf)]
     assert pages[0].tobytes() == pages[1].tobytes()

@@ -45,6 +45,7 @@ class Settings:
     max_concurrency: int = 1000
     trust_list_days: int = 30
     header_timeout: float = 10.0
+    job_lease_seconds: float = 30.0
 
     @property
     def database(self) -> str:
@@ -73,7 +74,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_FORWARDED_ALLOW_IPS`` (the proxies whose ``X-Forwarded-For`` is believed, comma-separated;
     default none), ``VERIFIER_MAX_CONCURRENCY`` (connections and requests at once before 503, default
     1000), ``VERIFIER_TRUST_LIST_DAYS`` (how long a published trust list stays valid, default 30),
-    ``VERIFIER_HEADER_TIMEOUT`` (seconds a client has to send a request's headers, default 10).
+    ``VERIFIER_HEADER_TIMEOUT`` (seconds a client has to send a request's headers, default 10),
+    ``VERIFIER_JOB_LEASE`` (seconds after which a job whose replica stopped renewing it, killed, is taken
+    again by another or by the restarted service, default 30).
     """
     env = os.environ if environ is None else environ
     passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
@@ -110,6 +113,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_concurrency=_positive(env.get("VERIFIER_MAX_CONCURRENCY", "1000"), "VERIFIER_MAX_CONCURRENCY", 100_000),
         trust_list_days=_positive(env.get("VERIFIER_TRUST_LIST_DAYS", "30"), "VERIFIER_TRUST_LIST_DAYS", 366),
         header_timeout=_seconds(env.get("VERIFIER_HEADER_TIMEOUT", "10"), "VERIFIER_HEADER_TIMEOUT"),
+        job_lease_seconds=_seconds(env.get("VERIFIER_JOB_LEASE", "30"), "VERIFIER_JOB_LEASE"),
     )
 
 

@@ -11,24 +11,27 @@ import multiprocessing
 import os
 import secrets
 import threading
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any, cast
 
 from verifier.claims import SealedCertificate, claims_to_cbor, sealed_content
-from verifier.errors import KeyStoreError, SealTooLarge
+from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
 from verifier.keys import SigningKey
 from verifier.letterhead import Letterhead
 from verifier.model import AnyCertificate, certificate_json
 from verifier.qr import qr_version
 from verifier.render import TEMPLATES, Document, Renderer, RenderError
 from verifier.seal import MAX_TEXT_LENGTH, encode_text, sign
-from verifier.selftest import self_test
+from verifier.selftest import SelfTestFailed, self_test
+from verifier.store.audit import Change
 from verifier.store.records import CertificateRecord, Conflict, NewCertificate, Principal, issuer_of
 from verifier.store.registry import Registry
 
@@ -77,6 +80,80 @@ def seal_certificate(
     return Sealed(content, claims, cose, text, key.kid.hex())
 
 
+@dataclass(frozen=True)
+class ItemFailure:
+    """Why one certificate of a batch cannot be issued: its place in the batch, its number, the error."""
+
+    index: int
+    number: str
+    error: VerifierError
+
+    def as_json(self) -> dict[str, Any]:
+        """As a job reports it: index, number, an error code and the message."""
+        return {"index": self.index, "number": self.number, "error": error_code(self.error), "message": str(self.error)}
+
+
+def error_code(error: VerifierError) -> str:
+    """The API's code for an item's error (the same as a synchronous request would answer)."""
+    if isinstance(error, SealTooLarge):
+        return "certificate_too_large"
+    if isinstance(error, SelfTestFailed):
+        return "self_test_failed"
+    return "render_failed" if isinstance(error, RenderError) else "refused"
+
+
+@dataclass
+class Prepared:
+    """A batch numbered and sealed: the items sealed, and the failures of those that could not be."""
+
+    issuer_id: str
+    items: list[tuple[AnyCertificate, Sealed]]
+    failures: list[ItemFailure]
+
+
+def prepare(
+    registry: Registry, actor: Principal, batch: Sequence[AnyCertificate], public_url: str, at: datetime
+) -> Prepared:
+    """Number and seal a batch (each certificate with a reserved status index); the first step of :func:`issue`.
+
+    Raises :class:`~verifier.store.records.Conflict` naming the numbers that exist already or repeat
+    within the batch, :class:`~verifier.store.records.Forbidden` for a caller that is not an issuer.
+    A certificate too large for its QR code is a failure of its own (``failures``), not an exception.
+    """
+    issuer_id = issuer_of(actor)
+    numbered = [
+        c if c.number is not None else c.model_copy(update={"number": new_number(issuer_id, at)}) for c in batch
+    ]
+    numbers = [str(c.number) for c in numbered]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
+    registry.certificates.refuse_taken(issuer_id, numbers)  # before the work; the store checks again
+    key = registry.issuers.signing_key(issuer_id)
+    indexes = registry.statuslists.reserve(issuer_id, len(numbered))
+    items: list[tuple[AnyCertificate, Sealed]] = []
+    failures: list[ItemFailure] = []
+    for place, (certificate, index) in enumerate(zip(numbered, indexes, strict=True)):
+        try:
+            items.append((certificate, seal_certificate(certificate, key, public_url, at, index)))
+        except SealTooLarge as exc:
+            failures.append(ItemFailure(place, str(certificate.number), exc))
+    return Prepared(issuer_id, items, failures)
+
+
+def store(
+    registry: Registry,
+    actor: Principal,
+    items: Sequence[tuple[AnyCertificate, Sealed]],
+    pdfs: Sequence[bytes | None],
+    at: datetime,
+    then: Callable[[Change, list[CertificateRecord]], None] | None = None,
+) -> list[CertificateRecord]:
+    """Register sealed (and rendered) certificates, all or none; ``then`` commits with them (a job's end)."""
+    stored = [_to_store(c, s, pdf) for (c, s), pdf in zip(items, pdfs, strict=True)]
+    return registry.certificates.add(actor, stored, at, then)
+
+
 def issue(
     registry: Registry,
     actor: Principal,
@@ -91,26 +168,17 @@ def issue(
     PDFs, each self-tested (and may refuse them, raising); it runs before the store's write
     transaction, which it would otherwise hold for seconds. Raises
     :class:`~verifier.store.records.Conflict` naming the numbers that exist already or repeat within
-    the batch, :class:`~verifier.store.records.Forbidden` for a caller that is not an issuer.
+    the batch, :class:`~verifier.store.records.Forbidden` for a caller that is not an issuer, and the
+    first item's error (:class:`~verifier.errors.SealTooLarge`, ...) when one cannot be issued.
     """
-    issuer_id = issuer_of(actor)
-    numbered = [
-        c if c.number is not None else c.model_copy(update={"number": new_number(issuer_id, at)}) for c in batch
-    ]
-    numbers = [str(c.number) for c in numbered]
-    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
-    if repeated:
-        raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
-    registry.certificates.refuse_taken(issuer_id, numbers)  # before the work; the store checks again
-    key = registry.issuers.signing_key(issuer_id)
-    indexes = registry.statuslists.reserve(issuer_id, len(numbered))
-    sealed = [seal_certificate(c, key, public_url, at, i) for c, i in zip(numbered, indexes, strict=True)]
-    items = list(zip(numbered, sealed, strict=True))
+    prepared = prepare(registry, actor, batch, public_url, at)
+    if prepared.failures:
+        raise prepared.failures[0].error
+    items = prepared.items
     pdfs: Sequence[bytes | None] = (
-        render(registry.issuers.letterhead(issuer_id), items) if render else [None] * len(items)
+        render(registry.issuers.letterhead(prepared.issuer_id), items) if render else [None] * len(items)
     )
-    stored = [_to_store(c, s, pdf) for (c, s), pdf in zip(items, pdfs, strict=True)]
-    return registry.certificates.add(actor, stored, at)
+    return store(registry, actor, items, pdfs, at)
 
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -170,22 +238,52 @@ class PdfMaker:
         self._lock = threading.Lock()
 
     def __call__(self, issuer: Letterhead, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
-        """The PDF of each sealed certificate, in order."""
+        """The PDF of each sealed certificate, in order; raises the first item's error."""
+        made = self.each(issuer, items)
+        for pdf in made:
+            if isinstance(pdf, VerifierError):
+                raise pdf
+        return cast(list[bytes], made)
+
+    def each(
+        self,
+        issuer: Letterhead,
+        items: Sequence[tuple[AnyCertificate, Sealed]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[bytes | VerifierError]:
+        """The PDF of each sealed certificate, or why it cannot have one, in order.
+
+        ``progress`` is called with the count done so far as results arrive (from this thread); what it
+        raises stops the work. A renderer that died raises :class:`~verifier.render.RenderError`.
+        """
         url = self.public_url
         jobs = [
             (self.templates, Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url))
             for c, s in items
         ]
+        made: list[bytes | VerifierError] = []
         if len(jobs) == 1 or self.workers == 1:
-            return [render_checked(job) for job in jobs]
-        chunk = max(1, len(jobs) // (4 * self.workers))
+            for job in jobs:
+                made.append(render_or_refusal(job))
+                if progress is not None:
+                    progress(len(made))
+            return made
+        # Small chunks: every worker is fed until the end, and progress moves in small steps.
+        chunk = max(1, min(4, len(jobs) // (4 * self.workers)))
         pool = self._acquire()
+        # A generator: closing it (stopped early) cancels what is still queued.
+        results = cast(Generator[bytes | VerifierError], pool.map(render_or_refusal, jobs, chunksize=chunk))
         try:
-            return list(pool.map(render_checked, jobs, chunksize=chunk))
+            for pdf in results:
+                made.append(pdf)
+                if progress is not None:
+                    progress(len(made))
+            return made
         except BrokenProcessPool:
             self.close()  # a worker died (killed, out of memory): a fresh pool next time
             raise RenderError("the PDF renderer stopped unexpectedly; nothing was issued, retry") from None
         finally:
+            results.close()
             self._release()
 
     @property
@@ -199,7 +297,9 @@ class PdfMaker:
                 self._timer.cancel()
                 self._timer = None
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+                )
             self._busy += 1
             return self._pool
 
@@ -230,7 +330,35 @@ class PdfMaker:
             pool.shutdown(cancel_futures=True)
 
 
+WORKER_NICENESS = 10
+
+
+def _worker_start() -> None:
+    """Set up a render worker: it yields the CPU and ends with the service.
+
+    At a lower priority, the service's requests come first (scans stay fast while a batch renders); it
+    watches its parent and exits when the service is gone, even killed (SIGKILL stops no pool).
+    """
+    os.nice(WORKER_NICENESS)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 _renderers: dict[Path, Renderer] = {}
+
+
+def render_or_refusal(job: tuple[Path, Document]) -> bytes | VerifierError:
+    """:func:`render_checked`, with a certificate that cannot be rendered answered by its error."""
+    try:
+        return render_checked(job)
+    except (RenderError, SelfTestFailed) as exc:
+        return exc
 
 
 def render_checked(job: tuple[Path, Document]) -> bytes:

@@ -25,7 +25,8 @@ from verifier.fonts import FAMILY, FontCut, cut_for
 from verifier.letterhead import Letterhead
 from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.pdfstreams import install as deflate_once
-from verifier.qr import QUIET_ZONE, qr_svg, qr_version
+from verifier.qr import QUIET_ZONE, qr_version
+from verifier.qrpdf import drawer
 
 
 def _find_templates() -> Path:
@@ -128,7 +129,6 @@ class Rendered:
     qr_box: tuple[float, float, float, float]
 
 
-_SVG = "{http://www.w3.org/2000/svg}svg"
 _POINTS_PER_CSS_PX = 0.75
 
 
@@ -174,8 +174,8 @@ class Renderer:
             fingerprint=" ".join(doc.kid[i : i + 4] for i in range(0, len(doc.kid), 4)),
             sealed_at=doc.issued_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             issued_at=_iso(doc.issued_at),
-            qr_svg=qr_svg(doc.qr_text, scale=1).decode("utf-8"),
             qr_mm=qr_width_mm(doc.qr_text),
+            verify_left_pt=_verify_left_pt(doc.qr_text, doc.public_url.split("://", 1)[1]),
             verify_host=doc.public_url.split("://", 1)[1],
             css=css,
         )
@@ -214,6 +214,7 @@ class Renderer:
             pdf_variant="pdf/a-3b",
             pdf_identifier=hashlib.sha256(doc.cose).hexdigest()[:32].encode("ascii"),
             attachments=[seal],
+            finisher=drawer(doc.qr_text, box),  # the symbol as PDF operators, in the box left for it
         )
         return Rendered(pdf, box)
 
@@ -243,7 +244,7 @@ def _qr_box(page: Any) -> tuple[float, float, float, float]:
     """
     qr = content = seal = None
     for box in _boxes(page):
-        if getattr(box, "element_tag", None) == _SVG and qr is None:
+        if _classed(box, "code") and qr is None:
             qr = box
         elif _classed(box, "content") and content is None:
             content = box
@@ -254,6 +255,19 @@ def _qr_box(page: Any) -> tuple[float, float, float, float]:
     if content is not None and seal is not None and content.position_y + content.margin_height() > seal.position_y:
         raise RenderError("the certificate's content does not fit on one page above its seal and signature")
     return tuple(v * _POINTS_PER_CSS_PX for v in (qr.position_x, qr.position_y, qr.width, qr.height))
+
+
+# The seal's text starts this far right of the QR code's column.
+SEAL_GAP_PT = 5 * 72 / 25.4
+# DejaVu Sans Mono's advance (1233 of 2048 units per em), the same for every ASCII character, at the
+# 8.5 pt of the host printed under the QR code.
+_HOST_CHARACTER_PT = 8.5 * 1233 / 2048
+
+
+def _verify_left_pt(text: str, host: str) -> float:
+    """Where the seal's text starts: past the QR code's column (the symbol, or the host under it when wider)."""
+    column = max(qr_width_mm(text) * 72 / 25.4, len(host) * _HOST_CHARACTER_PT)
+    return round(column + SEAL_GAP_PT, 3)
 
 
 def qr_width_mm(text: str) -> float:

@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from verifier.api import credentials, issuer, operator, public, scanner
+from verifier.api import credentials, issuer, jobs, operator, public, scanner
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache
+from verifier.api.issuer import issued
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
 from verifier.api.refusals import RefusalLog
@@ -27,6 +28,7 @@ from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge
 from verifier.issuing import PdfMaker
+from verifier.jobs import JobRunner
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
 from verifier.render import TEMPLATES, RenderError
@@ -93,6 +95,8 @@ def create_app(
         metrics=metrics,
         refusals=RefusalLog(registry, settings.auth_failure_limit, now, rate_clock),
     )
+    services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
+    services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -100,8 +104,12 @@ def create_app(
         # collection walks only what requests make (without it, one took ~100 ms under load).
         gc.collect()
         gc.freeze()
+        if services.jobs is not None:
+            services.jobs.start()  # jobs a stopped service left are taken again
         yield
         gc.unfreeze()
+        if services.jobs is not None:
+            services.jobs.stop()  # a job under way goes back to the queue
         if services.refusals is not None:
             services.refusals.flush()
         registry.close()
@@ -133,6 +141,7 @@ def create_app(
     app.include_router(scanner.router)
     app.include_router(credentials.router)
     app.include_router(issuer.router)
+    app.include_router(jobs.router)
     app.include_router(operator.router)
     app.include_router(operator.tokens)
     _handle_errors(app)
@@ -227,7 +236,7 @@ def _handle_errors(app: FastAPI) -> None:
         return response
 
 
-_ISSUING_PATHS = ("/api/v1/certificates", "/api/v1/certificates/batch")
+_ISSUING_PATHS = ("/api/v1/certificates", "/api/v1/certificates/batch", "/api/v1/jobs")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                413: "too_large", 422: "invalid_request"}  # fmt: skip
 

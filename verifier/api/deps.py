@@ -20,6 +20,7 @@ from verifier.api.refusals import RefusalLog
 from verifier.check import SealCache
 from verifier.config import Settings
 from verifier.issuing import PdfMaker
+from verifier.jobs import JobRunner
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
 from verifier.trust import DEFAULT_VALIDITY, TrustList
@@ -94,6 +95,7 @@ class Services:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     seals: SealCache | None = field(default_factory=SealCache)
     pdfs: PdfMaker | None = None
+    jobs: JobRunner | None = None  # runs the queued batches (started with the app)
     files: UploadReaders = field(default_factory=UploadReaders)
     metrics: Metrics = field(default_factory=Metrics)
     refusals: RefusalLog | None = None

@@ -15,6 +15,8 @@ from verifier.api.schemas import (
     BatchOut,
     CertificateOut,
     ErrorOut,
+    JobFailureOut,
+    JobOut,
     PageOut,
     StatusChangeIn,
     status_change_model,
@@ -22,11 +24,12 @@ from verifier.api.schemas import (
 from verifier.check import validity_state
 from verifier.dcc import credential_url
 from verifier.issuing import issue
-from verifier.model import Certificate
+from verifier.model import Certificate, certificate_json
 from verifier.samples import demo_certificates
 from verifier.status import Action
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
-from verifier.store.records import CertificateRecord, ListFilter, Principal
+from verifier.store.jobs import JobRecord
+from verifier.store.records import CertificateRecord, Conflict, ListFilter, Principal
 from verifier.verdict import StatusState
 
 log = logging.getLogger("verifier.issuer")
@@ -84,6 +87,44 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
     )
 
 
+def queue(svc: Services, principal: Principal, body: BatchIn, response: Response) -> JobOut:
+    """Check what can be checked at once (the model, the numbers), then queue the batch: 202 and the job."""
+    assert principal.issuer_id is not None
+    numbers = [str(c.number) for c in body.certificates if c.number is not None]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise Conflict(f"numbers repeat within the batch: {', '.join(repeated)}")
+    svc.registry.certificates.refuse_taken(principal.issuer_id, numbers)
+    request = [certificate_json(c) for c in body.certificates]
+    job = svc.registry.jobs.submit(principal, request, svc.clock())
+    if svc.jobs is not None:
+        svc.jobs.wake()
+    response.status_code = status.HTTP_202_ACCEPTED
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job_out(svc, job, with_certificates=False)
+
+
+def job_out(svc: Services, job: JobRecord, with_certificates: bool = True) -> JobOut:
+    """A job as the API answers it; a succeeded one with its certificates (in the batch's order)."""
+    certificates = None
+    if with_certificates and job.state == "succeeded" and job.certificate_ids is not None:
+        records = svc.registry.certificates.many(job.issuer_id, job.certificate_ids)
+        certificates = [certificate_out(svc, record) for record in records]
+    return JobOut(
+        id=job.id,
+        state=job.state,  # the store writes only the five states
+        done=job.done,
+        total=job.total,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        cancel_requested=job.cancel_requested,
+        failures=[JobFailureOut(**failure) for failure in job.failures or ()],
+        url=f"{svc.settings.public_url}/api/v1/jobs/{job.id}",
+        certificates=certificates,
+    )
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue a certificate")
 def create(
     body: Annotated[Certificate, Body(openapi_examples=CERTIFICATE_EXAMPLES)],
@@ -99,12 +140,23 @@ def create(
 
 
 @router.post(
-    "/batch", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Issue up to 1,000 at once"
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS | CONFLICT | {202: {"model": JobOut, "description": 'Queued as a job ("async": true)'}},
+    summary="Issue up to 1,000 at once",
 )
 def create_batch(
-    body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)], principal: IssuerDep, svc: ServicesDep
-) -> BatchOut:
-    """Seal and register every certificate of the batch, or none of them."""
+    body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)],
+    principal: IssuerDep,
+    svc: ServicesDep,
+    response: Response,
+) -> BatchOut | JobOut:
+    """Seal and register every certificate of the batch, or none of them.
+
+    With ``"async": true`` the batch is queued as a job instead: 202 at once, then ``GET /api/v1/jobs/{id}``.
+    """
+    if body.run_async:
+        return queue(svc, principal, body, response)
     records = issue(svc.registry, principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
     issued(svc, principal, records)
     return BatchOut(certificates=[certificate_out(svc, r) for r in records])

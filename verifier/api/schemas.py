@@ -19,9 +19,18 @@ class _In(BaseModel):
 
 
 class BatchIn(_In):
-    """Certificates to issue together: all of them, or none."""
+    """Certificates to issue together: all of them, or none. ``"async": true`` queues them as a job."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     certificates: Annotated[list[Certificate], Field(min_length=1, max_length=MAX_BATCH)]
+    run_async: Annotated[
+        bool,
+        Field(
+            alias="async",
+            description="Answer 202 with a job at once and issue in the background (GET /api/v1/jobs/{id}).",
+        ),
+    ] = False
 
 
 class StatusChangeIn(_In):
@@ -160,6 +169,41 @@ class BatchOut(BaseModel):
     """Certificates issued together, in the order they were sent."""
 
     certificates: list[CertificateOut]
+
+
+class JobFailureOut(BaseModel):
+    """Why a job was refused: the item at fault (its place in the batch, from 0, and number) or the whole job."""
+
+    index: int | None
+    number: str | None
+    error: str
+    message: str
+
+
+class JobOut(BaseModel):
+    """A batch being issued in the background; its certificates once it has succeeded.
+
+    ``state``: queued, running, succeeded, failed (``failures`` says why; nothing was issued) or
+    cancelled (nothing was issued).
+    """
+
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    done: int
+    total: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancel_requested: bool
+    failures: list[JobFailureOut]
+    url: str
+    certificates: list[CertificateOut] | None = None
+
+
+class JobsOut(BaseModel):
+    """Your latest jobs, newest first (without their certificates)."""
+
+    jobs: list[JobOut]
 
 
 class PageOut(BaseModel):

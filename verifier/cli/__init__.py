@@ -10,6 +10,7 @@
     verifier demo [--host H] [--port P] [--no-serve]
     verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID | issuer withdraw-key ID KID
     verifier token create ISSUER|operator [--label L] | token list ISSUER|operator | token withdraw ISSUER|operator ID
+    verifier issue-batch FILE.json|FILE.csv [--url URL] [--token TOKEN] [--json] [--quiet]
     verifier conformance [--vectors DIR] -- COMMAND...
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
@@ -27,13 +28,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from verifier.cli import conformance, demo, issuers, keys, serve, trustlists, verify
+from verifier.cli import batches, conformance, demo, issuers, keys, serve, trustlists, verify
 from verifier.cli.common import BROKEN_PIPE, INTERRUPTED, UNEXPECTED, UsageError
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 
 # The command groups, in the order --help lists them; each adds its commands with register().
-GROUPS = (verify, keys, trustlists, serve, demo, issuers, conformance)
+GROUPS = (verify, keys, trustlists, serve, demo, issuers, batches, conformance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

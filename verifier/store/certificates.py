@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from verifier.status import REASONS, Action, TransitionRefused, next_state
-from verifier.store.audit import audited
+from verifier.store.audit import Change, audited
 from verifier.store.records import (
     CertificateRecord,
     Conflict,
@@ -105,6 +105,22 @@ def _status(conn: Connection, certificate_seq: int) -> StatusRecord:
     return StatusRecord(StatusState(event.state), event.reason, event.note, event.at)
 
 
+def _statuses(conn: Connection, certificate_seqs: Sequence[int]) -> dict[int, StatusRecord]:
+    """The current status of each certificate that has a status event (one query)."""
+    if not certificate_seqs:
+        return {}
+    latest = (
+        select(func.max(status_events.c.seq))
+        .where(status_events.c.certificate_seq.in_(certificate_seqs))
+        .group_by(status_events.c.certificate_seq)
+    )
+    events = conn.execute(
+        select(status_events.c.certificate_seq, status_events.c.state, status_events.c.reason, status_events.c.note,
+               status_events.c.at).where(status_events.c.seq.in_(latest))
+    ).all()  # fmt: skip
+    return {e.certificate_seq: StatusRecord(StatusState(e.state), e.reason, e.note, e.at) for e in events}
+
+
 def _refuse_taken(conn: Connection, issuer_id: str, numbers: Sequence[str]) -> None:
     taken = sorted(
         conn.execute(
@@ -128,12 +144,19 @@ class Certificates:
         with self.engine.connect() as conn:
             _refuse_taken(conn, issuer_id, numbers)
 
-    def add(self, actor: Principal, batch: Sequence[NewCertificate], at: datetime) -> list[CertificateRecord]:
+    def add(
+        self,
+        actor: Principal,
+        batch: Sequence[NewCertificate],
+        at: datetime,
+        then: Callable[[Change, list[CertificateRecord]], None] | None = None,
+    ) -> list[CertificateRecord]:
         """Store a batch of the issuer's certificates with their PDFs and audit entries, all or none.
 
         A certificate sealed with a reserved status index (:meth:`StatusLists.reserve`) is bound to it;
-        one without gets a fresh index. Raises :class:`Conflict` when a number is taken (by another
-        request meanwhile, too).
+        one without gets a fresh index. ``then`` writes what must commit with the certificates (a job's
+        end) in the same transaction; what it raises rolls them back. Raises :class:`Conflict` when a
+        number is taken (by another request meanwhile, too).
         """
         issuer_id = issuer_of(actor)
         rows = [_row_of(issuer_id, new) for new in batch]
@@ -174,6 +197,8 @@ class Certificates:
                     )
                     records = [replace(r, pdf_sha256=digests[r.id].hex()) if r.id in digests else r for r in records]
                 change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
+                if then is not None:
+                    then(change, records)
         except IntegrityError:
             raise Conflict("a certificate number was taken meanwhile; retry") from None
         return records
@@ -222,6 +247,21 @@ class Certificates:
             if row is None:
                 raise NotFound("no such certificate")
             return _record_from_row(row._mapping, _status(conn, row.seq))
+
+    def many(self, issuer_id: str, certificate_ids: Sequence[str]) -> list[CertificateRecord]:
+        """The issuer's certificates of ``certificate_ids``, in that order (those not the issuer's left out)."""
+        found: dict[str, CertificateRecord] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(certificate_ids), 500):
+                part = certificate_ids[start : start + 500]
+                rows = conn.execute(
+                    _WITH_PDF_DIGEST.where(certificates.c.issuer_id == issuer_id, certificates.c.id.in_(part))
+                ).all()
+                latest = _statuses(conn, [row.seq for row in rows])
+                active = StatusRecord(StatusState.ACTIVE)
+                for row in rows:
+                    found[row.id] = _record_from_row(row._mapping, latest.get(row.seq, active))
+        return [found[i] for i in certificate_ids if i in found]
 
     def published(self, certificate_id: str) -> CertificateRecord:
         """Any issuer's certificate by its id; raises :class:`NotFound`.

@@ -1,10 +1,11 @@
 """The registry: one object over the database, the keys folder and the stores of each kind of record.
 
 ``registry.tokens`` (authentication), ``registry.issuers`` (issuers, keys, the trust list),
-``registry.certificates`` (certificates, PDFs, status events), ``registry.seals`` (the scan's lookup)
-and ``registry.audit`` (the log). What needs more than one of them is composed here. Time is an
-argument everywhere: the HTTP and command-line layers read the clock. Issuing (seal, render, store)
-is :func:`verifier.issuing.issue`, one floor up.
+``registry.certificates`` (certificates, PDFs, status events), ``registry.seals`` (the scan's lookup),
+``registry.statuslists``, ``registry.jobs`` (batches waiting to be issued) and ``registry.audit`` (the
+log). What needs more than one of them is composed here. Time is an argument everywhere: the HTTP and
+command-line layers read the clock. Issuing (seal, render, store) is :func:`verifier.issuing.issue`,
+one floor up; jobs are run by :class:`verifier.jobs.JobRunner`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from verifier.keys import KeyRecord, KeyStore, new_signing_key
 from verifier.store.audit import AuditLog, audited
 from verifier.store.certificates import Certificates
 from verifier.store.issuers import Issuers
+from verifier.store.jobs import Jobs
 from verifier.store.records import OPERATOR, Conflict, Principal, Role
 from verifier.store.seals import Seals
 from verifier.store.statuslists import StatusLists
@@ -47,6 +49,7 @@ class Registry:
         self.certificates = Certificates(engine)
         self.seals = Seals(engine)
         self.statuslists = StatusLists(engine)
+        self.jobs = Jobs(engine)
         self.audit = AuditLog(engine)
 
     def ping(self) -> None:

@@ -215,3 +215,29 @@ audit_log = Table(
 )
 
 APPEND_ONLY = ("certificates", "certificate_pdfs", "status_events", "audit_log")
+
+# Batch issuance as jobs: the validated request waits here until a runner (in any replica) takes it.
+# A runner holds a job by its lease (renewed while it works); a job whose lease ran out is taken
+# again. Its certificates are written in the same transaction that marks it succeeded: all or none.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("actor", String(40), nullable=False),  # the token that asked, as the audit log names it
+    Column("state", String(12), nullable=False),  # queued, running, succeeded, failed, cancelled
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("request", JSON),  # the certificates, as validated; cleared when the job ends
+    Column("failures", JSON),  # [{index, number, error}] of a failed job
+    Column("certificate_ids", JSON),  # a succeeded job's certificates, in the request's order
+    Column("attempts", Integer, nullable=False),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_jobs_state_created", "state", "created_at"),
+    Index("ix_jobs_issuer_created", "issuer_id", "created_at"),
+)
