@@ -67,3 +67,35 @@ def test_a_certificate_too_large_for_the_qr_is_refused(issuer_key: SigningKey) -
     ]
     with pytest.raises(SealTooLarge, match="QR version 25"):
         seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, SEALED_AT)
+
+
+def test_the_fast_mask_choice_is_segnos_for_every_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verifier.qrmask picks the very mask (and matrix) segno's own penalty evaluation picks: the same text
+    gives the same symbol as before. Texts of every length up to version 25, in the seal's alphabet, and
+    a few in byte mode; plus the matrices seen by each."""
+    import random
+
+    import segno
+    import segno.encoder as encoder
+
+    from verifier import qrmask
+
+    rng = random.Random(17)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$%*+-./:"
+    compared: list[int] = []
+
+    def both(matrix: Any, width: int, height: int, proposed: int | None = None) -> Any:
+        copy = tuple(bytearray(row) for row in matrix)
+        fast = qrmask.find_and_apply_best_mask(matrix, width, height, proposed)
+        slow = qrmask._original(copy, width, height, proposed)
+        assert fast[0] == slow[0] and [bytes(r) for r in fast[1]] == [bytes(r) for r in slow[1]]
+        compared.append(width)
+        return fast
+
+    monkeypatch.setattr(encoder, "find_and_apply_best_mask", both)
+    texts = [f"{PUBLIC_URL}/C/" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 1800)))
+             for _ in range(60)]  # fmt: skip
+    texts += ["https://example.org/" + "".join(rng.choice("abcxyz/?=&") for _ in range(n)) for n in (10, 200, 700)]
+    for text in texts:
+        segno.make_qr(text, error="M", boost_error=False)
+    assert len(compared) == len(texts) and len(set(compared)) > 15  # many versions, each compared

@@ -11,7 +11,10 @@ from functools import lru_cache
 
 import segno
 
+from verifier import qrmask
 from verifier.errors import SealTooLarge
+
+qrmask.install()  # the mask chosen by the penalty rules as segno does, in milliseconds (verifier.qrmask)
 
 ERROR_CORRECTION = "M"
 QUIET_ZONE = 4
@@ -24,7 +27,7 @@ def qr_code(text: str) -> segno.QRCode:
 
     Raises :class:`SealTooLarge` when it needs a version above :data:`MAX_VERSION`. The last few symbols
     are kept: issuing one certificate asks for its symbol several times (its version, the page drawn
-    twice), and the mask's choice by the penalty rules costs tens of milliseconds. Callers only read it.
+    twice, the QR drawn in the PDF). Callers only read it.
     """
     try:
         code = segno.make_qr(text, error=ERROR_CORRECTION, boost_error=False)
