@@ -330,7 +330,7 @@ class PdfMaker:
             pool.shutdown(cancel_futures=True)
 
 
-WORKER_NICENESS = 10
+WORKER_NICENESS = 19  # the lowest: a render worker gets a core the service leaves idle
 
 
 def _worker_start() -> None:
