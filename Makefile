@@ -58,8 +58,10 @@ bench-credentials: $(BIN)/.installed
 	bash scripts/system-deps.sh wrk
 	$(BIN)/python bench/credentials.py
 
-# Certificates with their PDF per second, a batch of 200 through the API, beside bare WeasyPrint.
+# Certificates with their PDF per second, a job of 200 through the API, beside bare WeasyPrint; where a
+# certificate's time goes; scans per second while a job of 1,000 renders.
 bench-issue: $(BIN)/.installed
+	bash scripts/system-deps.sh wrk
 	$(BIN)/python bench/issue.py
 
 # Verify time per seal: the JavaScript verifier in Node beside the Python one, over the vectors.

@@ -107,8 +107,8 @@ def test_verdict_doc(served: dict[str, str]) -> None:
 
 def test_integration_doc(served: dict[str, str]) -> None:
     examples = blocks(REPO / "docs" / "integration.md")
-    assert len(examples) == 7
-    link, text, pdf, offline, remembered, vectors, issuing = (run(example, served) for example in examples)
+    assert len(examples) == 8
+    link, text, pdf, offline, remembered, vectors, issuing, jobs = (run(example, served) for example in examples)
     for printed in (link, text, pdf):
         assert json.loads(printed)["verdict"] == "valid"
     assert json.loads(offline)["verdict"] == "valid"  # the last command prints the offline verdict
@@ -125,6 +125,9 @@ def test_integration_doc(served: dict[str, str]) -> None:
     assert [c["status"] for c in listing["certificates"]] == ["active", "active"]
     issued = [p for p in Path(served["WORK"]).glob("*.pdf") if p.name != "certificate.pdf"]
     assert len(issued) == 1 and issued[0].read_bytes().startswith(b"%PDF-")
+    job, *numbers = jobs.splitlines()
+    assert job == "succeeded 3 3 3"
+    assert len(numbers) == 3 and all(n.startswith("ZJCERT-") for n in numbers)  # generated numbers
 
 
 def test_operator_doc(served: dict[str, str]) -> None:

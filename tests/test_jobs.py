@@ -179,7 +179,7 @@ def test_a_job_left_by_a_killed_service_is_issued_once_after_restart(tmp_path: P
         made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
                           headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
         issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-        queued = httpx.post(f"{server.url}/api/v1/jobs", json={"certificates": batch(40)}, headers=issuer).json()
+        queued = httpx.post(f"{server.url}/api/v1/jobs", json={"certificates": batch(24)}, headers=issuer).json()
         url = f"{server.url}/api/v1/jobs/{queued['id']}"
         deadline = time.monotonic() + 120
         while httpx.get(url, headers=issuer).json()["done"] < 4 and time.monotonic() < deadline:
@@ -197,8 +197,8 @@ def test_a_job_left_by_a_killed_service_is_issued_once_after_restart(tmp_path: P
         server.start()
         job, _ = follow(httpx.get, url.replace(url.split("/api")[0], server.url), issuer, timeout=240)
         assert job["state"] == "succeeded", job
-        assert len({c["number"] for c in job["certificates"]}) == 40
-        assert count_certificates(database) == 40
+        assert len({c["number"] for c in job["certificates"]}) == 24
+        assert count_certificates(database) == 24
         engine = create_engine(database)
         with engine.connect() as conn:
             assert conn.execute(select(jobs.c.attempts)).scalar_one() == 2
@@ -269,15 +269,15 @@ def test_issue_batch_shows_progress_and_prints_each_certificate(tmp_path: Path) 
         made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
                           headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
         token = made.json()["token"]
-        (tmp_path / "batch.json").write_text(json.dumps({"certificates": batch(24)}, ensure_ascii=False))
+        (tmp_path / "batch.json").write_text(json.dumps({"certificates": batch(12)}, ensure_ascii=False))
         run = _cli(tmp_path, server.url, token, "batch.json")
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
-        assert [line.split("\t")[0] for line in lines] == [f"J-{i:05d}" for i in range(24)]
+        assert [line.split("\t")[0] for line in lines] == [f"J-{i:05d}" for i in range(12)]
         assert all(line.split("\t")[2].startswith(f"{server.url}/c/") for line in lines)
         bar = run.stderr.replace("\r", "\n")
-        assert "24/24" in bar and any(f"{n}/24" in bar for n in range(1, 24)), bar  # it moved on the way
-        assert "issued 24 certificate(s)" in run.stderr
+        assert "12/12" in bar and any(f"{n}/12" in bar for n in range(1, 12)), bar  # it moved on the way
+        assert "issued 12 certificate(s)" in run.stderr
 
         exemption = next(data for data in TEMPLATES if data["scheme"] == "ccc-exemption")
         rows = _csv_rows(exemption, 3)
@@ -325,3 +325,20 @@ def _csv_rows(certificate: dict[str, Any], count: int) -> list[list[str]]:
     header = [path for path, _ in leaves]
     rows = [[str(value) if path != "number" else f"CSV-{i}" for path, value in leaves] for i in range(count)]
     return [header, *rows]
+
+
+def test_an_issuer_has_at_most_ten_jobs_waiting(service: Service) -> None:
+    """A stranger with a stolen token cannot fill the database with queued batches: the eleventh waits (429)."""
+    service.client.app.state.services.jobs.stop()  # type: ignore[attr-defined]  # nothing runs: all stay queued
+    zj, other = service.issuer("zjcert"), service.issuer("other")
+    queued = [
+        service.client.post("/api/v1/jobs", json={"certificates": batch(1, f"Q{i}")}, headers=zj) for i in range(10)
+    ]
+    assert [q.status_code for q in queued] == [202] * 10
+    refused = service.client.post("/api/v1/jobs", json={"certificates": batch(1, "Q10")}, headers=zj)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "30"
+    assert refused.json()["error"] == "too_many"
+    assert service.client.post("/api/v1/jobs", json={"certificates": batch(1)}, headers=other).status_code == 202
+    first = queued[0].json()["id"]
+    assert service.client.post(f"/api/v1/jobs/{first}/cancel", headers=zj).json()["state"] == "cancelled"
+    assert service.client.post("/api/v1/jobs", json={"certificates": batch(1, "Q10")}, headers=zj).status_code == 202

@@ -90,7 +90,11 @@ class JobRunner:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
-            self.run(job)
+            try:
+                self.run(job)
+            except Exception:  # the database went away mid-job: its lease runs out, it is taken again
+                log.exception("could not end job %s; it is taken again when its lease runs out", job.id)
+                self._stop.wait(self.poll_seconds)
 
     def run(self, job: ClaimedJob) -> None:
         """Issue one held job, and end it: succeeded, failed, cancelled, or back to the queue."""

@@ -194,8 +194,11 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RegistryError)
     async def _registry(_: Request, exc: RegistryError) -> JSONResponse:
-        codes = {404: "not_found", 409: "conflict", 403: "forbidden"}
-        return _error(exc.status, codes.get(exc.status, "refused"), str(exc))
+        codes = {404: "not_found", 409: "conflict", 403: "forbidden", 429: "too_many"}
+        response = _error(exc.status, codes.get(exc.status, "refused"), str(exc))
+        if exc.status == 429:
+            response.headers["Retry-After"] = "30"
+        return response
 
     @app.exception_handler(SealTooLarge)
     async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:

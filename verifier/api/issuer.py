@@ -49,6 +49,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut, "description": "Not one of yours"}}
 CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut, "description": "Not allowed now"}}
+QUEUED: dict[int | str, dict[str, object]] = {
+    202: {"model": JobOut, "description": "Queued as a job: follow it at its Location"},
+    429: {"model": ErrorOut, "description": "Ten of your jobs are queued or running already (Retry-After)"},
+}
 
 
 def issued(svc: Services, principal: Principal, records: list[CertificateRecord]) -> None:
@@ -142,7 +146,7 @@ def create(
 @router.post(
     "/batch",
     status_code=status.HTTP_201_CREATED,
-    responses=ERRORS | CONFLICT | {202: {"model": JobOut, "description": 'Queued as a job ("async": true)'}},
+    responses=ERRORS | CONFLICT | QUEUED,
     summary="Issue up to 1,000 at once",
 )
 def create_batch(

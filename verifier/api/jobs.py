@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 
 from verifier.api.deps import IssuerDep, ServicesDep
-from verifier.api.issuer import BATCH_EXAMPLES, CONFLICT, ERRORS, NOT_FOUND, job_out, queue
+from verifier.api.issuer import BATCH_EXAMPLES, CONFLICT, ERRORS, NOT_FOUND, QUEUED, job_out, queue
 from verifier.api.schemas import BatchIn, JobOut, JobsOut
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["issuer"])
 
 
 @router.post(
-    "", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS | CONFLICT, summary="Issue up to 1,000 as a job"
+    "", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS | CONFLICT | QUEUED, summary="Issue up to 1,000 as a job"
 )
 def create_job(
     body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)],

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
 from verifier.store.audit import Change, audited
-from verifier.store.records import Conflict, NotFound, Principal, Role, issuer_of
+from verifier.store.records import Conflict, NotFound, Principal, Role, TooMany, issuer_of
 from verifier.store.tables import jobs
 
 ACTIVE = ("queued", "running")
+MAX_ACTIVE = 10  # jobs an issuer may have queued or running at once (each holds up to 1,000 certificates)
 MAX_ATTEMPTS = 3
 RECENT = 50  # jobs an issuer's list shows
 
@@ -87,7 +88,10 @@ class Jobs:
         self.max_attempts = max_attempts
 
     def submit(self, actor: Principal, request: list[dict[str, Any]], at: datetime) -> JobRecord:
-        """Queue a validated batch (the certificates as JSON) for ``actor``'s issuer."""
+        """Queue a validated batch (the certificates as JSON) for ``actor``'s issuer.
+
+        Raises :class:`TooMany` when the issuer has :data:`MAX_ACTIVE` jobs queued or running already.
+        """
         issuer_id = issuer_of(actor)
         job_id = str(uuid.uuid4())
         row = {
@@ -96,6 +100,11 @@ class Jobs:
             "created_at": at,
         }  # fmt: skip
         with audited(self.engine, actor.token_id, at) as change:
+            waiting = change.conn.execute(
+                select(func.count()).select_from(jobs).where(jobs.c.issuer_id == issuer_id, jobs.c.state.in_(ACTIVE))
+            ).scalar_one()
+            if waiting >= MAX_ACTIVE:
+                raise TooMany(f"{waiting} of your jobs are queued or running; submit more when one has ended")
             change.conn.execute(insert(jobs).values(**row))
             change.audit("job.submit", f"job:{job_id}", {"certificates": len(request)})
         return self.get(issuer_id, job_id)

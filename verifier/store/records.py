@@ -64,6 +64,12 @@ class Conflict(RegistryError):
     status = 409
 
 
+class TooMany(RegistryError):
+    """More at once than the registry takes from one issuer (jobs waiting); try again later."""
+
+    status = 429
+
+
 @dataclass(frozen=True)
 class StatusRecord:
     """A certificate's current status: state, and for a change the reason, note and time."""
