@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select
 
 from tests.postgres import fresh_database, throwaway_cluster
 from verifier.api.app import create_app
 from verifier.config import Settings
 from verifier.keys import Keyring, SigningKey, new_signing_key
+from verifier.store.database import normalize_url
+from verifier.store.tables import certificates
 from verifier.trust import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
 
@@ -159,3 +162,13 @@ def _service(settings: Settings) -> Iterator[Service]:
     # One rate window for the whole test: refusals aggregate the same however slow the machine is.
     with TestClient(create_app(settings, clock, rate_clock=lambda: 0.0)) as client:
         yield Service(client, {"Authorization": f"Bearer {settings.admin_token}"}, clock, settings)
+
+
+def count_certificates(database_url: str) -> int:
+    """How many certificates the database at ``database_url`` holds (read apart from any running service)."""
+    engine = create_engine(normalize_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(certificates)).scalar_one())
+    finally:
+        engine.dispose()

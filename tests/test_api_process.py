@@ -14,23 +14,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, select
 
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, count_certificates
 from tests.server import Server
-from verifier.store.database import normalize_url
-from verifier.store.tables import certificates
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
-
-
-def count(database_url: str) -> int:
-    engine = create_engine(normalize_url(database_url))
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(certificates)).scalar_one())
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -79,7 +67,7 @@ def test_200_certificates_from_8_concurrent_clients(server: Server, database_url
     assert len(results) == 200
     assert len({c["id"] for c in results}) == 200
     assert len({c["number"] for c in results}) == 200
-    assert count(database_url) == 200
+    assert count_certificates(database_url) == 200
     listed = []
     with httpx.Client(base_url=server.url, headers=headers) as http:
         cursor = None
@@ -124,7 +112,7 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_all_or_nothing(server: Server, 
     for attempt in range(8):  # until one kill lands inside the transaction (most do)
         if 0 in outcomes:
             break
-        before = count(database_url)
+        before = count_certificates(database_url)
         batch = [dict(KETTLE, number=f"K{attempt}-{i:04d}") for i in range(500)]
         sent = threading.Thread(
             target=lambda b=batch: _post_quietly(
@@ -139,7 +127,7 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_all_or_nothing(server: Server, 
         server.kill()
         sent.join(timeout=30)
         server.start()
-        after = count(database_url)
+        after = count_certificates(database_url)
         assert after - before in (0, 500), (before, after)
         outcomes.append(after - before)
     assert 0 in outcomes  # the kill landed inside the transaction at least once

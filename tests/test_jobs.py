@@ -18,14 +18,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
-from tests.conftest import REFERENCE, Clock, Service, make_settings
+from tests.conftest import REFERENCE, Clock, Service, count_certificates, make_settings
 from tests.server import Server
 from verifier.api.app import create_app
-from verifier.store.database import normalize_url
 from verifier.store.records import Principal, Role
-from verifier.store.tables import certificates, jobs
+from verifier.store.tables import jobs
 
 ENDED = ("succeeded", "failed", "cancelled")
 TEMPLATES = [REFERENCE[name] for name in sorted(REFERENCE)]
@@ -57,15 +56,6 @@ def follow(get: Any, url: str, headers: dict[str, str], timeout: float = 300) ->
             return job, seen
         time.sleep(0.2)
     raise AssertionError(f"the job did not end in {timeout} s: {job}")
-
-
-def count_certificates(url: str) -> int:
-    engine = create_engine(normalize_url(url))
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(certificates)).scalar_one())
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
