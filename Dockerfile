@@ -11,8 +11,11 @@
 ARG BASE=debian:bookworm-slim
 
 FROM ${BASE} AS build
+# Every stage installs its Debian packages from the one list the Makefile reads too (scripts/packages.txt).
+COPY scripts/packages.txt scripts/packages.sh /tmp/packages/
+# hadolint ignore=SC2046 # the list's words, one package each
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 python3-venv \
+    && apt-get install -y --no-install-recommends $(bash /tmp/packages/packages.sh build) \
     && rm -rf /var/lib/apt/lists/*
 # Behind a TLS-inspecting proxy, pass its CA bundle as the build secret "ca" (make image does); it is
 # mounted for these steps only and never stored in a layer.
@@ -41,8 +44,10 @@ RUN --mount=type=secret,id=ca,required=false \
 
 # The scanner page's npm packages (its QR decoder, the Ed25519 fallback), exactly as package-lock.json has them.
 FROM ${BASE} AS web
+COPY scripts/packages.txt scripts/packages.sh /tmp/packages/
+# hadolint ignore=SC2046
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates $(bash /tmp/packages/packages.sh web) \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -51,13 +56,14 @@ RUN --mount=type=secret,id=ca,required=false \
     && npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM ${BASE}
-# What WeasyPrint needs to draw a certificate (pango, harfbuzz's subsetter: five times slower without
-# it) and the fonts it embeds: Noto Sans CJK for Chinese (the serif faces are never used: 53 MB less),
-# DejaVu for the rest.
+# What the service needs to issue (scripts/packages.txt, `run`): pango and harfbuzz's subsetter for
+# WeasyPrint, zbar for the QR self-test, and the fonts it embeds: Noto Sans CJK for Chinese (the serif
+# faces are never used: 53 MB less), DejaVu for the rest. The list is deleted with the package caches.
+COPY scripts/packages.txt scripts/packages.sh /tmp/packages/
+# hadolint ignore=SC2046
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 ca-certificates fontconfig \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+    && apt-get install -y --no-install-recommends $(bash /tmp/packages/packages.sh run image) \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/packages \
     && rm -f /usr/share/fonts/opentype/noto/NotoSerifCJK-*.ttc \
     && fc-cache --force \
     && groupadd --gid 10001 verifier \
@@ -73,11 +79,13 @@ ENV PATH=/opt/verifier/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VERIFIER_DATA_DIR=/var/lib/verifier/data \
-    VERIFIER_KEYS_DIR=/var/lib/verifier/keys
+    VERIFIER_KEYS_DIR=/var/lib/verifier/keys \
+    VERIFIER_PORT=8000
 WORKDIR /var/lib/verifier
 VOLUME ["/var/lib/verifier/data", "/var/lib/verifier/keys"]
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
-CMD ["verifier", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    CMD ["python3", "-c", "import os, sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['VERIFIER_PORT'], timeout=4).status != 200)"]
+# The port is VERIFIER_PORT's: `docker run -e VERIFIER_PORT=9000 -p 9000:9000` moves the service and its check.
+CMD ["verifier", "serve", "--host", "0.0.0.0"]

@@ -2,11 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the project needs at run time and for its tests: PostgreSQL for the suite's second
-# database; pango, harfbuzz-subset (WeasyPrint is five times slower without it) and a CJK font for the
-# PDFs; poppler-utils (pdffonts, pdftotext) for the PDF tests; chromium for the page's browser test.
-SYSTEM_PACKAGES := ca-certificates postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-	fonts-noto-cjk fonts-dejavu-core poppler-utils chromium libzbar0
+# Debian packages the service needs (pango, harfbuzz-subset, zbar, the fonts) and the tests need
+# (PostgreSQL, poppler-utils, Chromium): scripts/packages.txt, the list the Dockerfile reads too.
+SYSTEM_PACKAGES := $(shell bash scripts/packages.sh run test)
 
 IMAGE ?= localhost/verifier:latest
 BASE_IMAGE ?= localhost/debian:bookworm-slim
@@ -85,9 +83,10 @@ image:
 		--secret id=ca,src=$(CA_BUNDLE) -t $(IMAGE) .
 	@buildah images --format '{{.Name}}:{{.Tag}} {{.Size}}' $(IMAGE)
 
-# The built image at work: the demo renders its PDFs inside it, then the service answers a scan.
+# The built image at work: the demo renders its PDFs inside it, then the service answers its health
+# check, a scan and an issuance (make image-check PORT=8123 where 8000 is taken).
 image-check: $(BIN)/.installed
-	bash scripts/image-check.sh $(IMAGE)
+	bash scripts/image-check.sh $(IMAGE) $(PORT)
 
 # Regenerate the published test vectors and the spec's code tables (the suite checks they match the
 # committed ones).
@@ -97,15 +96,16 @@ vectors: $(BIN)/.installed
 
 # The browser parts' npm packages (web/), exactly as package-lock.json has them; Node from Debian if missing.
 node_modules/.installed: package.json package-lock.json
-	command -v npm >/dev/null || bash scripts/system-deps.sh nodejs npm
+	command -v npm >/dev/null || bash scripts/system-deps.sh $$(bash scripts/packages.sh web)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(BIN)/.installed: pyproject.toml scripts/system-deps.sh
+$(BIN)/.installed: pyproject.toml scripts/system-deps.sh scripts/packages.txt
 	bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Quietly: setuptools' notice on editable installs is for its developers, not for a first run.
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 clean:

@@ -3,14 +3,16 @@
 # the image's own non-root user with the data and keys folders mounted as its volumes would be;
 # `verifier demo --no-serve` issues the demo certificates with their PDFs inside it (pango, the fonts, the
 # QR self-test), `verifier verify` checks one offline, then the image's command serves and answers
-# /healthz, the HEALTHCHECK command, and a scan. With MEASURE=1, bench/memory.py then measures it.
+# /healthz (which fails when anything issuance loads is missing), the HEALTHCHECK command, a scan, and
+# an issuance through the API. With MEASURE=1, bench/memory.py then measures it.
 #
-#   scripts/image-check.sh [IMAGE]        (default localhost/verifier:latest)
+#   scripts/image-check.sh [IMAGE] [PORT]     (default localhost/verifier:latest on port 8000)
 #
-# The container shares this machine's network (chroot isolation), so port 8000 must be free.
+# The container shares this machine's network (chroot isolation), so the port must be free.
 set -euo pipefail
 image=${1:-localhost/verifier:latest}
-port=8000
+port=${2:-8000}
+case $port in ''|*[!0-9]*) echo "image check: the port must be a number, got '$port'" >&2; exit 2 ;; esac
 base=http://127.0.0.1:$port
 if curl -s -o /dev/null "$base/"; then
     echo "image check: port $port is in use; stop what serves there first" >&2
@@ -32,7 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 admin=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
-buildah config --env VERIFIER_PUBLIC_URL="$base" --env VERIFIER_ADMIN_TOKEN="$admin" "$container"
+buildah config --env VERIFIER_PUBLIC_URL="$base" --env VERIFIER_ADMIN_TOKEN="$admin" --env VERIFIER_PORT="$port" \
+    "$container"
 # Our folders take the place of the image's two volumes, as `docker run -v` does. buildah run would
 # otherwise mount its own copy of each declared volume as well, over ours or under it, in no fixed order.
 buildah config --volume /var/lib/verifier/data- --volume /var/lib/verifier/keys- "$container"
@@ -46,7 +49,7 @@ inside() {
 }
 
 echo "== demo inside the image"
-inside verifier demo --no-serve --port "$port" | sed -n '1,/^$/p;/Demo certificates/,/^$/p'
+inside verifier demo --no-serve | sed -n '1,/^$/p;/Demo certificates/,/^$/p'
 demo=/var/lib/verifier/data/demo
 inside verifier verify "$demo/zhejiang-made-kettle.pdf" --trust-list "$demo/trust-list.json" \
     --operator-key "$demo/operator.pub.pem" | head -3
@@ -63,10 +66,23 @@ curl -fsS "$base/healthz"; echo
 # The HEALTHCHECK as Docker runs it: CMD followed by the command's words.
 mapfile -t health < <(buildah inspect --format '{{range .Docker.Config.Healthcheck.Test}}{{println .}}{{end}}' "$container")
 [ "${health[0]}" = CMD ] || { echo "unexpected HEALTHCHECK: ${health[*]}" >&2; exit 1; }
-inside "${health[@]:1}" && echo "HEALTHCHECK: healthy"
+inside "${health[@]:1}" || { echo "HEALTHCHECK: unhealthy" >&2; exit 1; }
+echo "HEALTHCHECK: healthy"
 code=$(cut -d/ -f5 "$work/data/demo/zhejiang-made-kettle.qr.txt")
 curl -fsS -H 'Accept: application/json' "$base/c/$code" | python3 -c \
     'import json, sys; v = json.load(sys.stdin); print("scan:", v["verdict"]); sys.exit(v["verdict"] != "valid")'
+echo "== an issuance through the API"
+issuer=$(curl -fsS -X POST -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    -d '{"id": "image-check", "name": "镜像检查", "name_en": "Image check"}' "$base/api/v1/issuers" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+# The kettle of the demo, dated around today and without a number, as the image's own package gives it.
+body=$(inside python3 -c 'import datetime, json; from verifier.samples import example
+print(json.dumps(example("zhejiang-made-kettle", datetime.date.today()), ensure_ascii=False))')
+answer=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $issuer" \
+    -H 'Content-Type: application/json' --data-binary "$body" "$base/api/v1/certificates")
+[ "${answer##*$'\n'}" = 201 ] || { echo "issuance: ${answer:0:600}" >&2; exit 1; }
+echo "${answer%$'\n'*}" | python3 -c \
+    'import json, sys; c = json.load(sys.stdin); print("issued:", c["number"], c["status"], "PDF", c["pdf_sha256"][:16])'
 head -c 300 "$work/server.log"; echo
 if [ "${MEASURE:-0}" = 1 ]; then
     "${PYTHON:-.venv/bin/python}" bench/memory.py --url "$base" --admin-token "$admin"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
 from tests.conftest import DELETE, REFERENCE, Service
 from tests.conftest import changed as change
+from verifier.claims import SCHEME_TZ
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 
@@ -120,10 +123,34 @@ def test_verify_answers_any_text_with_200(qr: str, service: Service) -> None:
     assert answer.json()["verdict"] == "malformed"
 
 
-@pytest.mark.parametrize("body", ['{"qr": 5}', '{"text": "x"}', "[]", '{"qr": "x", "more": 1}', "nope"])
+@pytest.mark.parametrize(
+    "body",
+    ['{"qr": 5}', '{"text": "x"}', "[]", '{"qr": "x", "more": 1}', "nope", '{"qr": null}',
+     '{"qr": null, "credential": null}', '{"credential": null}', '{"qr": [1]}'],
+)  # fmt: skip
 def test_verify_wrong_shape_is_422(body: str, service: Service) -> None:
     answer = service.client.post("/api/v1/verify", content=body.encode(), headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
+    error = answer.json()
+    assert error["error"] == "invalid_request"
+    assert "none" not in [f["field"].rsplit(".", 1)[-1] for f in error["fields"]]  # one message per field
+
+
+def test_an_unexpected_error_answers_the_json_shape(service: Service) -> None:
+    """A bug is a 500 in the documented shape with a request id to quote, never plain text."""
+    app = service.client.app
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.router.add_api_route("/api/v1/broken-for-test", broken)  # type: ignore[attr-defined]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/broken-for-test")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["error"] == "internal_error"
+    assert "a bug" not in answer.text  # the exception's words stay in the log
+    assert answer.headers.get("x-request-id")
 
 
 @pytest.mark.parametrize("code", ["1", "2ABC", "1!!!!", "1" + "A" * 5000, "%00", "1abcDEF"])
@@ -147,3 +174,44 @@ def test_list_filters_are_checked(service: Service) -> None:
         answer = service.client.get(f"/api/v1/certificates?{query}", headers=issuer)
         assert answer.status_code == 422, query
         assert field in answer.text
+
+
+def test_a_certificate_whose_validity_ended_is_refused(service: Service) -> None:
+    """Issued in force or to come into force: never with a date of issue after the validity ended."""
+    issuer = service.issuer()
+    today = service.clock().astimezone(SCHEME_TZ).date()
+    ended = dict(KETTLE, valid_from="2020-01-01", valid_until=(today - timedelta(days=1)).isoformat())
+    answer = service.client.post("/api/v1/certificates", json=ended, headers=issuer)
+    assert answer.status_code == 422, answer.text
+    (field,) = answer.json()["fields"]
+    assert field["field"] == "valid_until" and "ended on" in field["message"] and "before today" in field["message"]
+    for path in ("/api/v1/certificates/batch", "/api/v1/jobs"):
+        batch = {"certificates": [dict(KETTLE, number="ZJM-OK-1"), dict(ended, number="ZJM-ENDED-1")]}
+        answer = service.client.post(path, json=batch, headers=issuer)
+        assert answer.status_code == 422, answer.text
+        assert [f["field"] for f in answer.json()["fields"]] == ["certificates.1.valid_until"]
+    assert counts(service) == (0, 0)
+    # ending today is still in force today
+    last_day = dict(KETTLE, valid_from="2020-01-01", valid_until=today.isoformat())
+    assert service.client.post("/api/v1/certificates", json=last_day, headers=issuer).status_code == 201
+
+
+def test_a_taken_number_says_how_to_get_a_fresh_one(service: Service) -> None:
+    issuer = service.issuer()
+    assert service.client.post("/api/v1/certificates", json=KETTLE, headers=issuer).status_code == 201
+    again = service.client.post("/api/v1/certificates", json=KETTLE, headers=issuer)
+    assert again.status_code == 409
+    assert 'leave out "number"' in again.json()["message"]
+
+
+def test_the_api_documentation_examples_issue_as_they_stand(service: Service) -> None:
+    """Each request example of /docs, sent twice as it is, issues (a fresh number each time)."""
+    issuer = service.issuer()
+    spec = service.client.get("/openapi.json").json()
+    for path in ("/api/v1/certificates", "/api/v1/certificates/batch"):
+        examples = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["examples"]
+        assert examples
+        for name, example in examples.items():
+            for _ in range(2):
+                answer = service.client.post(path, json=example["value"], headers=issuer)
+                assert answer.status_code == 201, (path, name, answer.text)

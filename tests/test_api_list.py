@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from tests.conftest import REFERENCE, Service
 
 
@@ -24,7 +26,7 @@ def test_numbers_are_generated_unique_per_issuer(service: Service) -> None:
     made = issue_all(service, service.issuer(), 12)
     numbers = [m["number"] for m in made]
     assert len(set(numbers)) == 12
-    assert all(n.startswith("ZJCERT-") for n in numbers)
+    assert all(n.startswith("ZJM-ZJCERT-2") for n in numbers)
 
 
 def test_cursor_pagination_walks_everything_once(service: Service) -> None:
@@ -90,3 +92,37 @@ def test_validity_is_computed_not_stored(service: Service) -> None:
     (made,) = issue_all(service, issuer, 1)
     service.clock.now = datetime(2035, 1, 1, tzinfo=UTC)
     assert service.client.get(f"/api/v1/certificates/{made['id']}", headers=issuer).json()["validity"] == "expired"
+
+
+def test_a_certificate_is_found_by_its_number(service: Service) -> None:
+    """An ERP finds the one certificate it means, and acts on it; a misspelt parameter is refused."""
+    issuer = service.issuer()
+    made = issue_all(service, issuer, 3)
+    wanted = made[1]
+    found = service.client.get("/api/v1/certificates", params={"number": wanted["number"]}, headers=issuer).json()
+    assert [c["id"] for c in found["certificates"]] == [wanted["id"]]
+    assert service.client.get("/api/v1/certificates", params={"number": "NO-SUCH-1"}, headers=issuer).json() == {
+        "certificates": [], "next_cursor": None}  # fmt: skip
+    other = service.issuer("other")
+    assert service.client.get("/api/v1/certificates", params={"number": wanted["number"]}, headers=other).json()[
+        "certificates"] == []  # fmt: skip
+    for params in ({"numbr": wanted["number"]}, {"number": wanted["number"], "issuer": "x"}):
+        answer = service.client.get("/api/v1/certificates", params=params, headers=issuer)
+        assert answer.status_code == 422, params
+        assert "is not a query parameter" in answer.json()["message"]
+        assert "number" in answer.json()["message"]  # what it takes
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/trust-list", "/healthz", "/status/index.json", "/api/v1/jobs", "/.well-known/did.json"]
+)
+def test_an_unknown_query_parameter_is_refused_on_the_api(path: str, service: Service) -> None:
+    answer = service.client.get(path, params={"unknown": "1"}, headers=service.issuer())
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["fields"][0]["field"] == "unknown"
+
+
+def test_pages_people_open_ignore_what_messaging_apps_append(service: Service) -> None:
+    for path in ("/", "/scan", "/check?qr=x"):
+        joiner = "&" if "?" in path else "?"
+        assert service.client.get(f"{path}{joiner}from=singlemessage&isappinstalled=0").status_code == 200

@@ -161,6 +161,20 @@ def test_demo_registers_the_packaged_certificates(tmp_path: Path) -> None:
     checked = run(tmp_path, "verify", text, "--trust-list", str(demo / "trust-list.json"), "--operator-key",
                   str(demo / "operator.pub.pem"))  # fmt: skip
     assert checked.returncode == 0, checked.stdout
+    # The first offline try, as the demo prints it, on the revoked PDF: REVOKED, from the status lists
+    # written beside it.
+    offline = re.search(r"^  \S*verifier (verify \S+-revoked\.pdf .*--status-list .*)$", out.stdout, re.MULTILINE)
+    assert offline, out.stdout
+    revoked = run(tmp_path, *offline.group(1).split())
+    assert revoked.returncode == 1, revoked.stdout + revoked.stderr
+    assert "REVOKED" in revoked.stdout.splitlines()[0].upper()
+    # Every certificate was issued in force: none has a date of issue after its validity ended.
+    for name in ("zhejiang-made-kettle", "ccc-exemption-samples", "valve-suspended"):
+        lines = run(tmp_path, "verify", str(demo / f"{name}.pdf"), "--trust-list", str(demo / "trust-list.json"),
+                    "--operator-key", str(demo / "operator.pub.pem"), "--json")  # fmt: skip
+        answer = json.loads(lines.stdout)
+        issued_on = answer["certificate"]["issued_at"][:10]
+        assert answer["certificate"]["valid_from"] <= issued_on <= answer["certificate"]["valid_until"], answer
     again = run(tmp_path, "demo", "--no-serve")
     assert again.returncode == 0, again.stderr
     assert (demo / "zhejiang-made-kettle.qr.txt").read_text().strip() == text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from pathlib import Path
+
 import pytest
 
-from verifier.config import load_settings
+from verifier.config import KNOWN_VARIABLES, load_settings, unprefixed, warn_unprefixed
 
 
 def test_defaults() -> None:
@@ -37,3 +41,18 @@ def test_values() -> None:
 def test_bad_values_name_their_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         load_settings({name: value})
+
+
+def test_every_variable_the_service_reads_is_known_by_its_short_name() -> None:
+    source = (Path(__file__).resolve().parents[1] / "verifier" / "config.py").read_text()
+    read = set(re.findall(r'"VERIFIER_([A-Z_]+)"', source)) | {"PORT"}
+    assert read == set(KNOWN_VARIABLES)
+
+
+def test_an_unprefixed_variable_the_service_knows_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    environ = {"FORWARDED_ALLOW_IPS": "10.0.0.1", "ADMIN_TOKEN": "x", "DATABASE_URL": "postgresql://elsewhere"}
+    assert unprefixed(environ) == ["ADMIN_TOKEN", "FORWARDED_ALLOW_IPS"]  # DATABASE_URL is everybody's
+    assert unprefixed({**environ, "VERIFIER_FORWARDED_ALLOW_IPS": "10.0.0.1"}) == ["ADMIN_TOKEN"]
+    with caplog.at_level(logging.WARNING, "verifier"):
+        warn_unprefixed({"FORWARDED_ALLOW_IPS": "10.0.0.1"})
+    assert "set VERIFIER_FORWARDED_ALLOW_IPS instead" in caplog.text

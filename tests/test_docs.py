@@ -127,7 +127,9 @@ def test_integration_doc(served: dict[str, str]) -> None:
     assert len(issued) == 1 and issued[0].read_bytes().startswith(b"%PDF-")
     job, *numbers = jobs.splitlines()
     assert job == "succeeded 3 3 3"
-    assert len(numbers) == 3 and all(n.startswith("ZJCERT-") for n in numbers)  # generated numbers
+    assert len(numbers) == 3 and all(
+        n.startswith(("ZJM-ZJCERT-", "CCCE-ZJCERT-", "CCCSD-ZJCERT-", "ZJM-IC-ZJCERT-")) for n in numbers
+    )  # generated numbers
 
 
 def test_operator_doc(served: dict[str, str]) -> None:

@@ -6,13 +6,16 @@ the service) and the result is passed down.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from verifier.logs import LOG_FORMATS
 from verifier.origins import check_public_url
 
+log = logging.getLogger("verifier")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MIN_ADMIN_TOKEN = 32
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -37,6 +40,7 @@ class Settings:
     render_idle_seconds: float = 120.0
     metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    log_format: str = "auto"
     upload_rate_limit: tuple[int, float] | None = (20, 60.0)
     auth_failure_limit: tuple[int, float] | None = (30, 60.0)
     upload_workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
@@ -67,6 +71,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_RENDER_IDLE`` (seconds without a batch before the render processes stop, default 120),
     ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
     ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``),
+    ``VERIFIER_LOG_FORMAT`` (``json``: a JSON object per line; ``text``: readable lines; ``auto``
+    (default): text on a terminal, JSON otherwise),
     ``VERIFIER_UPLOAD_RATE_LIMIT`` (uploaded files per client, ``N/SECONDS``, default ``20/60``; ``0``: none),
     ``VERIFIER_AUTH_FAILURE_LIMIT`` (refused tokens per client before it is refused outright, default
     ``30/60``), ``VERIFIER_UPLOAD_WORKERS`` (processes that read uploads, default: the cores, at most 4),
@@ -89,6 +95,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("VERIFIER_LOG_LEVEL", "info").lower()
     if log_level not in LOG_LEVELS:
         raise ValueError(f"VERIFIER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    log_format = env.get("VERIFIER_LOG_FORMAT", "auto").lower()
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"VERIFIER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
     return Settings(
         public_url=_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
         data_dir=Path(env.get("VERIFIER_DATA_DIR", "data")),
@@ -103,6 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         render_idle_seconds=_seconds(env.get("VERIFIER_RENDER_IDLE", "120"), "VERIFIER_RENDER_IDLE"),
         metrics_token=metrics_token,
         log_level=log_level,
+        log_format=log_format,
         upload_rate_limit=_rate(env.get("VERIFIER_UPLOAD_RATE_LIMIT", "20/60"), "VERIFIER_UPLOAD_RATE_LIMIT"),
         auth_failure_limit=_rate(env.get("VERIFIER_AUTH_FAILURE_LIMIT", "30/60"), "VERIFIER_AUTH_FAILURE_LIMIT"),
         upload_workers=_positive(
@@ -115,6 +125,41 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         header_timeout=_seconds(env.get("VERIFIER_HEADER_TIMEOUT", "10"), "VERIFIER_HEADER_TIMEOUT"),
         job_lease_seconds=_seconds(env.get("VERIFIER_JOB_LEASE", "30"), "VERIFIER_JOB_LEASE"),
     )
+
+
+# Every VERIFIER_ variable the service reads, without its prefix.
+KNOWN_VARIABLES = (
+    "PUBLIC_URL", "DATA_DIR", "KEYS_DIR", "KEY_PASSPHRASE", "DATABASE_URL", "ADMIN_TOKEN", "SEAL_CACHE",
+    "RENDER_PDFS", "TEMPLATES_DIR", "RATE_LIMIT", "RENDER_IDLE", "METRICS_TOKEN", "LOG_LEVEL", "LOG_FORMAT",
+    "UPLOAD_RATE_LIMIT", "AUTH_FAILURE_LIMIT", "UPLOAD_WORKERS", "UPLOAD_QUEUE", "FORWARDED_ALLOW_IPS",
+    "MAX_CONCURRENCY", "TRUST_LIST_DAYS", "HEADER_TIMEOUT", "JOB_LEASE", "PORT",
+)  # fmt: skip
+# Names other programs own as they are: set for them, not a forgotten prefix.
+_THEIRS = frozenset({"DATABASE_URL", "PORT", "LOG_LEVEL", "DATA_DIR", "PUBLIC_URL", "RATE_LIMIT"})
+
+
+def unprefixed(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The variables set without the ``VERIFIER_`` prefix that this service would read with it.
+
+    ``FORWARDED_ALLOW_IPS`` is uvicorn's name, ``ADMIN_TOKEN`` an easy slip: set alone, the service
+    ignores them, and a proxy's addresses or the admin token would silently not apply. Common names
+    that other programs own (``DATABASE_URL``, ``PORT``, ...) are left out: they are set for those
+    programs far more often than by mistake for this one.
+    """
+    env = os.environ if environ is None else environ
+    return [
+        name
+        for name in KNOWN_VARIABLES
+        if name not in _THEIRS and env.get(name) is not None and env.get(f"VERIFIER_{name}") is None
+    ]
+
+
+def warn_unprefixed(environ: Mapping[str, str] | None = None) -> None:
+    """Log a warning for each variable :func:`unprefixed` finds (at the service's start)."""
+    for name in unprefixed(environ):
+        log.warning(
+            "%s is set but this service reads VERIFIER_%s: it is ignored; set VERIFIER_%s instead", name, name, name
+        )
 
 
 def _rate(text: str, name: str = "VERIFIER_RATE_LIMIT") -> tuple[int, float] | None:

@@ -1,9 +1,10 @@
 """A newcomer's first run (``verifier demo``): a demo issuer, its certificates in the states worth seeing, files.
 
-The packaged reference certificates are issued by a demo issuer (one of them is already past its
-validity, so it reads "expired"), and two more copies are issued and then suspended and revoked, so that
-every status a buyer or customs officer can meet is one click away. Each certificate's PDF, QR code and
-scanned text are written to a folder with the trust list, the operator's public key and an ``index.html``
+The packaged reference certificates are issued by a demo issuer, dated around the day of the first run
+(one of them was issued when its validity began and has ended since, so it reads "expired"), and two
+more copies are issued and then suspended and revoked, so that every status a buyer or customs officer
+can meet is one click away. Each certificate's PDF, QR code and scanned text are written to a folder
+with the trust list, the operator's public key, the issuer's signed status lists and an ``index.html``
 of links. Running it again reuses what is there and gives fresh tokens, withdrawing the previous run's.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from verifier.issuing import PdfMaker, issue
 from verifier.keys import public_key_pem
 from verifier.model import parse_certificate
 from verifier.qr import qr_png
-from verifier.samples import demo_certificates, demo_stamp
+from verifier.samples import dated, demo_certificates, demo_stamp
 from verifier.stamps import checked_stamp
 from verifier.status import Action
+from verifier.statuslist import PURPOSES
+from verifier.statuspublish import signed_status_list
 from verifier.store.records import CLI_ACTOR, CertificateRecord, Principal, Role
 from verifier.store.registry import Registry
 from verifier.store.tokens import FIRST_TOKEN
@@ -43,6 +46,8 @@ DEMO_LETTERHEAD = {
 DEMO_ISSUER_TOKEN = "demo token"  # noqa: S105 - labels, not secrets
 DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
 DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105
+EXPIRED = "ccc-exemption-samples"  # issued when its validity began; it has ended since
+ISSUING_SINCE = timedelta(days=366)
 # Copies of two reference certificates under numbers of their own, given a status after issuance.
 CHANGED = (
     ("zhejiang-made-kettle", "ZJM-2024-0318", "zhejiang-made-kettle-revoked", Action.REVOKE, "non_conformity"),
@@ -73,6 +78,7 @@ class Demo:
     issuer_token: str = field(repr=False)
     metrics_token: str = field(repr=False)
     certificates: tuple[DemoCertificate, ...]
+    status_lists: tuple[Path, ...] = ()  # the demo issuer's signed status lists, as /status/... serves them
 
 
 def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, now: datetime) -> Demo:
@@ -83,36 +89,59 @@ def set_up(registry: Registry, pdfs: PdfMaker | None, base: str, folder: Path, n
             registry.tokens.withdraw_labelled(CLI_ACTOR, DEMO_ISSUER.id, label, now)
         _, issuer_token = registry.tokens.create(CLI_ACTOR, DEMO_ISSUER.id, DEMO_ISSUER_TOKEN, now)
     else:
-        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now, DEMO_LETTERHEAD)
+        # A body that has issued for a while: its key signed the certificate that has expired since.
+        _, _, issuer_token = registry.create_issuer(CLI_ACTOR, DEMO_ISSUER, now - ISSUING_SINCE, DEMO_LETTERHEAD)
         registry.issuers.set_stamp(CLI_ACTOR, DEMO_ISSUER.id, checked_stamp(demo_stamp()), now)
     registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_OPERATOR_TOKEN, now)
     _, operator_token = registry.tokens.create_operator(CLI_ACTOR, DEMO_OPERATOR_TOKEN, now)
     registry.tokens.withdraw_labelled(CLI_ACTOR, None, DEMO_METRICS_TOKEN, now)
     _, metrics_token = registry.tokens.create_operator(CLI_ACTOR, DEMO_METRICS_TOKEN, now, Role.METRICS)
     principal = Principal("demo", Role.ISSUER, DEMO_ISSUER.id)
-    wanted: list[tuple[str, dict[str, Any], tuple[Action, str] | None]] = [
-        (name, data, None) for name, data in demo_certificates()
-    ]
+    today = now.date()
+    # (name, certificate, status change, when it is issued): each in force today, but the one that
+    # shows "expired", issued the day its validity began and ended a month ago.
+    wanted: list[tuple[str, dict[str, Any], tuple[Action, str] | None, datetime]] = []
+    for name, data in demo_certificates():
+        if name == EXPIRED:
+            old = dated(data, today, ended=True)
+            wanted.append((name, old, None, datetime.combine(date.fromisoformat(old["valid_from"]), time(2), UTC)))
+        else:
+            wanted.append((name, dated(data, today), None, now))
     shipped = dict(demo_certificates())
     for source, number, name, action, reason in CHANGED:
-        wanted.append((name, {**shipped[source], "number": number}, (action, reason)))
+        wanted.append((name, {**dated(shipped[source], today), "number": number}, (action, reason), now))
 
-    _refuse_another_origin(registry, base, [data["number"] for _, data, _ in wanted])
+    _refuse_another_origin(registry, base, [data["number"] for _, data, _, _ in wanted])
     folder.mkdir(parents=True, exist_ok=True)
     trust_list = registry.issuers.trust_list((base,), now)
     made = []
-    for name, data, change in wanted:
+    for name, data, change, at in wanted:
         record = registry.certificates.find_number(DEMO_ISSUER.id, data["number"])
         if record is None:
-            (record,) = issue(registry, principal, [parse_certificate(data)], base, now, pdfs)
+            (record,) = issue(registry, principal, [parse_certificate(data)], base, at, pdfs)
             if change is not None:
                 registry.certificates.change_status(principal, record.id, change[0], change[1], "demo", now)
         made.append(_write(registry, record, name, folder, trust_list, now))
     (folder / "trust-list.json").write_bytes(trust_list.to_document(registry.issuers.operator_key()))
     (folder / "operator.pub.pem").write_bytes(public_key_pem(registry.issuers.operator_key().record.public_key))
-    demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made))
+    lists = _write_status_lists(registry, base, folder)
+    demo = Demo(base, folder, operator_token, issuer_token, metrics_token, tuple(made), lists)
     (folder / "index.html").write_text(index_html(demo), "utf-8")
     return demo
+
+
+def _write_status_lists(registry: Registry, base: str, folder: Path) -> tuple[Path, ...]:
+    """The demo issuer's status lists, signed, beside the PDFs: what an offline check needs for status."""
+    key = registry.issuers.signing_key(DEMO_ISSUER.id)
+    written = []
+    for issuer_id, number in registry.statuslists.published():
+        if issuer_id != DEMO_ISSUER.id:
+            continue
+        for purpose in PURPOSES:
+            path = folder / (f"status-{purpose}.jwt" if number == 0 else f"status-{purpose}-{number}.jwt")
+            path.write_text(signed_status_list(registry, base, issuer_id, purpose, number, key) + "\n", "ascii")
+            written.append(path)
+    return tuple(written)
 
 
 class DemoElsewhere(ValueError):
@@ -169,7 +198,8 @@ def index_html(demo: Demo) -> str:
 <table><tr><th>certificate</th><th>number</th><th>a scan says</th><th></th><th></th><th></th></tr>
 {rows}
 </table>
-<p>Offline: <code>verifier verify FILE.pdf --trust-list trust-list.json --operator-key operator.pub.pem</code></p>
+<p>Offline: <code>verifier verify FILE.pdf --trust-list trust-list.json --operator-key operator.pub.pem
+--status-list status-revocation.jwt --status-list status-suspension.jwt</code></p>
 </html>
 """
 
@@ -214,5 +244,20 @@ def describe(demo: Demo, program: str) -> str:
         f"  {program} verify {kettle.pdf or kettle.qr_png} --trust-list {folder}/trust-list.json "
         f"--operator-key {folder}/operator.pub.pem",
         "",
+        "Offline, with the status lists downloaded beside the trust list (the revoked kettle says REVOKED):",
+        f"  {offline_command(demo, program)}",
+        "",
     ]
+    if program != "verifier":
+        lines += [f"(`verifier` is {program}: `. {Path(program).parent}/activate` puts it on this shell's PATH.)", ""]
     return "\n".join(lines)
+
+
+def offline_command(demo: Demo, program: str = "verifier") -> str:
+    """The command that checks the revoked demo PDF offline: trust list, operator key and status lists."""
+    revoked = next(c for c in demo.certificates if c.name == "zhejiang-made-kettle-revoked")
+    lists = " ".join(f"--status-list {path}" for path in demo.status_lists)
+    return (
+        f"{program} verify {revoked.pdf or revoked.qr_text} --trust-list {demo.folder}/trust-list.json "
+        f"--operator-key {demo.folder}/operator.pub.pem {lists}"
+    )

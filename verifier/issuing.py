@@ -22,8 +22,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
-from verifier.claims import SealedCertificate, claims_to_cbor, sealed_content
-from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
+from verifier.claims import SCHEME_TZ, SealedCertificate, claims_to_cbor, sealed_content
+from verifier.errors import CertificateInvalid, FieldError, KeyStoreError, SealTooLarge, VerifierError
 from verifier.keys import SigningKey
 from verifier.letterhead import Letterhead
 from verifier.model import AnyCertificate, certificate_json
@@ -121,8 +121,10 @@ def prepare(
     A certificate too large for its QR code is a failure of its own (``failures``), not an exception.
     """
     issuer_id = issuer_of(actor)
+    refuse_ended(batch, at)
     numbered = [
-        c if c.number is not None else c.model_copy(update={"number": new_number(issuer_id, at)}) for c in batch
+        c if c.number is not None else c.model_copy(update={"number": new_number(c.scheme, issuer_id, at)})
+        for c in batch
     ]
     numbers = [str(c.number) for c in numbered]
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
@@ -139,6 +141,27 @@ def prepare(
         except SealTooLarge as exc:
             failures.append(ItemFailure(place, str(certificate.number), exc))
     return Prepared(issuer_id, items, failures)
+
+
+def refuse_ended(batch: Sequence[AnyCertificate], at: datetime) -> None:
+    """Raise :class:`~verifier.errors.CertificateInvalid` naming each certificate whose validity ended before ``at``.
+
+    A certificate is issued in force or to come into force: one that has already ended would carry a
+    date of issue after its own validity. (Certificates issued before this service existed are imported,
+    not issued again.) The day is the scheme's, in China Standard Time.
+    """
+    today = at.astimezone(SCHEME_TZ).date()
+    ended = [
+        FieldError(
+            f"certificates.{place}.valid_until" if len(batch) > 1 else "valid_until",
+            f"the validity ended on {c.valid_until.isoformat()}, before today ({today.isoformat()}, China Standard "
+            "Time): a certificate must be in force or start later when it is issued",
+        )
+        for place, c in enumerate(batch)
+        if c.valid_until < today
+    ]
+    if ended:
+        raise CertificateInvalid(ended)
 
 
 def store(
@@ -184,10 +207,25 @@ def issue(
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def new_number(issuer_id: str, at: datetime) -> str:
-    """A fresh certificate number: the issuer, the year and 8 random characters (40 bits)."""
-    prefix = issuer_id.upper()[:12].strip("-")
-    return f"{prefix}-{at.year}-{''.join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))}"
+# A generated number starts with its scheme's prefix, as the scheme's own numbers do (docs/integration.md).
+NUMBER_PREFIXES = {
+    "zhejiang-made": "ZJM",
+    "international-cooperation": "ZJM-IC",
+    "ccc-exemption": "CCCE",
+    "ccc-self-declaration": "CCCSD",
+}
+
+
+def new_number(scheme: str, issuer_id: str, at: datetime) -> str:
+    """A fresh certificate number: ``{scheme prefix}-{ISSUER}-{year}-{8 random characters}``.
+
+    For example ``ZJM-ZJCERT-2026-7K3M9Q2X``: the scheme (:data:`NUMBER_PREFIXES`), the issuer's id in
+    capitals (at most 12 characters), the year of issue in China Standard Time, and 40 random bits in
+    Crockford-like base 32 (no 0, 1, I or O to misread).
+    """
+    issuer = issuer_id.upper()[:12].strip("-")
+    year = at.astimezone(SCHEME_TZ).year
+    return f"{NUMBER_PREFIXES[scheme]}-{issuer}-{year}-{''.join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))}"
 
 
 def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) -> NewCertificate:

@@ -1,5 +1,9 @@
 """Structured logs: one JSON object per line on stderr, each with the request it belongs to, never a secret.
 
+On a terminal (a person running ``verifier demo`` or ``serve`` by hand) the same records are written as
+readable lines instead: time, level, message, then the fields as ``name=value``. ``VERIFIER_LOG_FORMAT``
+(``json``, ``text``, or ``auto``: text on a terminal, JSON otherwise) chooses.
+
 Every line carries ``ts``, ``level``, ``logger`` and ``msg``, the ``request_id`` of the request being
 served (set by :class:`verifier.api.observe.Observe`), and the fields a caller passes as
 ``extra={"fields": {...}}``. Before a line is written, anything shaped like a secret is replaced by
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -67,6 +72,27 @@ class JsonFormatter(logging.Formatter):
         return redact(text)
 
 
+class TextFormatter(JsonFormatter):
+    """A log record as one readable line (for a terminal), secrets redacted as in the JSON lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """``HH:MM:SS level  message  name=value ...``, and the traceback under it."""
+        entry = orjson.loads(super().format(record))
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        for name in ("ts", "level", "logger", "msg", "exc", "color_message"):
+            entry.pop(name, None)
+        fields = " ".join(f"{name}={value}" for name, value in entry.items())
+        line = f"{when} {record.levelname.lower():<7} {self.redact(record.getMessage())}"
+        if fields:
+            line += f"  {fields}"
+        if record.exc_info:
+            line += "\n" + self.redact(self.formatException(record.exc_info))
+        return line
+
+
+LOG_FORMATS = ("auto", "json", "text")
+
+
 def redact(text: str) -> str:
     """``text`` with every secret-shaped part (tokens, bearer credentials, private keys) replaced."""
     lowered = text.lower()
@@ -75,8 +101,10 @@ def redact(text: str) -> str:
     return text
 
 
-def configure(level: str = "info", secrets: Iterable[str] = ()) -> dict[str, Any]:
-    """Send the root, ``verifier`` and ``uvicorn`` loggers to stderr as JSON at ``level``.
+def configure(level: str = "info", secrets: Iterable[str] = (), form: str = "json") -> dict[str, Any]:
+    """Send the root, ``verifier`` and ``uvicorn`` loggers to stderr at ``level``, as JSON or as text.
+
+    ``form`` is ``json``, ``text``, or ``auto`` (text when stderr is a terminal).
 
     Returns the same set-up as a :func:`logging.config.dictConfig` mapping, which ``uvicorn.run`` takes
     as ``log_config`` (so that it does not install its own plain-text handlers over these).
@@ -88,7 +116,7 @@ def configure(level: str = "info", secrets: Iterable[str] = ()) -> dict[str, Any
     config: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "secrets": list(secrets)}},
+        "formatters": {"json": {"()": TextFormatter if _as_text(form) else JsonFormatter, "secrets": list(secrets)}},
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": name},
         "loggers": {
@@ -107,3 +135,11 @@ def configure(level: str = "info", secrets: Iterable[str] = ()) -> dict[str, Any
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     return config
+
+
+def _as_text(form: str) -> bool:
+    if form not in LOG_FORMATS:
+        raise ValueError(f"VERIFIER_LOG_FORMAT must be auto, json or text, got {form!r}")
+    if form == "auto":
+        return sys.stderr.isatty()
+    return form == "text"

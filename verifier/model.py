@@ -427,14 +427,24 @@ PATTERN_WORDS = {
 }
 
 
+# How pydantic names the members of an optional field's union in an error's location.
+_UNION_BRANCH = re.compile(r"none|str|constrained-str|int|float|bool|(dict|list)\[.*\]")
+
+
 def describe_errors(errors: Sequence[Any], what: str = "certificate") -> list[FieldError]:
     """Pydantic error dicts (``loc``, ``type``, ``msg``) as field errors in words; scheme tags are left out of paths.
 
     ``what`` names the thing the fields belong to, for an unknown field ("is not a field of this ...").
     """
-    found = []
+    found: list[FieldError] = []
     for error in errors:
         loc = [str(part) for part in error["loc"] if str(part) not in _SCHEME_TAGS]
+        if loc and _UNION_BRANCH.fullmatch(loc[-1]):  # "qr.str", "qr.none": one field, one message
+            if loc[-1] == "none":
+                continue  # "Input should be None" beside the real complaint says nothing
+            loc = loc[:-1]
+            if any(f.field == ".".join(loc) for f in found):
+                continue
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc.append("scheme")

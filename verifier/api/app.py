@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier.api import credentials, issuer, jobs, operator, public, scanner
 from verifier.api.apidocs import docs_routes
-from verifier.api.deps import Services, TrustCache
+from verifier.api.deps import Services, TrustCache, known_query
 from verifier.api.issuer import issued
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
@@ -31,6 +31,7 @@ from verifier.issuing import PdfMaker
 from verifier.jobs import JobRunner
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
+from verifier.needs import CannotIssue, Readiness
 from verifier.render import TEMPLATES, RenderError
 from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate
@@ -94,6 +95,7 @@ def create_app(
         files=UploadReaders(settings.upload_workers, settings.upload_queue),
         metrics=metrics,
         refusals=RefusalLog(registry, settings.auth_failure_limit, now, rate_clock),
+        readiness=Readiness() if settings.render_pdfs else None,
     )
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
@@ -104,6 +106,8 @@ def create_app(
         # collection walks only what requests make (without it, one took ~100 ms under load).
         gc.collect()
         gc.freeze()
+        if services.readiness is not None:
+            services.readiness.start()  # the first health check then finds the answer ready
         if services.jobs is not None:
             services.jobs.start()  # jobs a stopped service left are taken again
         yield
@@ -118,7 +122,13 @@ def create_app(
         services.files.close()
 
     app = FastAPI(
-        title="verifier", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+        title="verifier",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(known_query)],
     )
     app.state.services = services
 
@@ -227,9 +237,31 @@ def _handle_errors(app: FastAPI) -> None:
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
         return _error(422, "invalid_request", str(exc), [{"field": "reason", "message": str(exc)}])
 
+    @app.exception_handler(CannotIssue)
+    async def _cannot_issue(_: Request, exc: CannotIssue) -> JSONResponse:
+        log.error("%s", exc)
+        response = _error(503, "cannot_issue", str(exc))
+        response.headers["Retry-After"] = "300"
+        return response
+
     @app.exception_handler(KeyStoreError)
     async def _keys(_: Request, exc: KeyStoreError) -> JSONResponse:
         return _error(503, "keys_unavailable", "the signing key cannot be read; the operator must look")
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, never the client's fault: the documented shape, a request id to quote, and the
+        # traceback in the log (the server logs it once more as it re-raises).
+        request_id = str(request.scope.get("state", {}).get("request_id", ""))
+        log.error(
+            "unexpected error in %s %s", request.method, request.url.path, exc_info=exc,
+            extra={"fields": {"request_id": request_id}},
+        )  # fmt: skip
+        response = _error(
+            500, "internal_error", f"an unexpected error, logged as request {request_id}: quote it to the operator"
+        )
+        response.headers["X-Request-ID"] = request_id
+        return response
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

@@ -20,7 +20,8 @@ from verifier.api.deps import Services, ServicesDep
 from verifier.dcc import Issued, dcc
 from verifier.did import did_document, host_did, issuer_did, key_url
 from verifier.keys import SigningKey
-from verifier.statuslist import PURPOSES, encode, entries, list_credential, list_url
+from verifier.statuslist import PURPOSES, entries, list_url
+from verifier.statuspublish import signed_status_list
 from verifier.store.records import NotFound
 from verifier.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
 
@@ -173,21 +174,15 @@ def status_list_jwt(svc: Services, issuer_id: str, purpose: str, number: int) ->
     Its ``validFrom`` is when the list last changed (the issuer's registration for one never changed), so
     every replica signs the very same bytes. Rebuilt only when the list or the signing key changes.
     """
-    lists = svc.registry.statuslists
-    changed = lists.version(issuer_id, purpose, number)
-    if changed is None and not lists.exists(issuer_id, number):
+    changed = svc.registry.statuslists.version(issuer_id, purpose, number)
+    if changed is None and not svc.registry.statuslists.exists(issuer_id, number):
         raise NotFound(f"no {purpose} list {number} for issuer {issuer_id}")
     key = _signing_key(svc, issuer_id)
     version = (changed, key.kid)
     cached = svc.status_lists.get((issuer_id, purpose, number))
     if cached is not None and cached[0] == version:
         return cached[1], cached[2]
-    url = svc.settings.public_url
-    did = issuer_did(url, issuer_id)
-    since = changed[0] if changed else svc.registry.issuers.registered_at(issuer_id)
-    credential = list_credential(list_url(url, issuer_id, purpose, number), did, purpose,
-                                 encode(lists.bits(issuer_id, purpose, number)), since)  # fmt: skip
-    jwt = sign_credential(credential, key, key_url(did, key.record))
+    jwt = signed_status_list(svc.registry, svc.settings.public_url, issuer_id, purpose, number, key)
     etag = f'"{hashlib.sha256(jwt.encode()).hexdigest()[:32]}"'
     svc.status_lists[(issuer_id, purpose, number)] = (version, jwt, etag)  # one dict store: atomic
     return jwt, etag

@@ -23,9 +23,9 @@ from verifier.api.schemas import (
 )
 from verifier.check import validity_state
 from verifier.dcc import credential_url
-from verifier.issuing import issue
-from verifier.model import Certificate, certificate_json
-from verifier.samples import demo_certificates
+from verifier.issuing import issue, refuse_ended
+from verifier.model import NUMBER_PATTERN, Certificate, certificate_json
+from verifier.samples import demo_certificates, example
 from verifier.status import Action
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
 from verifier.store.jobs import JobRecord
@@ -35,11 +35,14 @@ from verifier.verdict import StatusState
 log = logging.getLogger("verifier.issuer")
 router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])
 
+# The examples issue as they stand, again and again: no number (one is generated), in force on the day
+# the service started.
+_TODAY = date.today()
 CERTIFICATE_EXAMPLES: dict[str, Example] = {
-    name: {"summary": data["scheme"], "value": data} for name, data in demo_certificates()
+    name: {"summary": data["scheme"], "value": example(name, _TODAY)} for name, data in demo_certificates()
 }
 BATCH_EXAMPLES: dict[str, Example] = {
-    "two certificates": {"value": {"certificates": [data for _, data in demo_certificates()[:2]]}}
+    "two certificates": {"value": {"certificates": [example(name, _TODAY) for name, _ in demo_certificates()[:2]]}}
 }
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -91,9 +94,17 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
     )
 
 
+def can_issue(svc: Services) -> None:
+    """Raise :class:`~verifier.needs.CannotIssue` (503) when this machine lacks what rendering needs."""
+    if svc.readiness is not None:
+        svc.readiness.require()
+
+
 def queue(svc: Services, principal: Principal, body: BatchIn, response: Response) -> JobOut:
     """Check what can be checked at once (the model, the numbers), then queue the batch: 202 and the job."""
     assert principal.issuer_id is not None
+    can_issue(svc)
+    refuse_ended(body.certificates, svc.clock())  # what the job would refuse, said now
     numbers = [str(c.number) for c in body.certificates if c.number is not None]
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
@@ -137,6 +148,7 @@ def create(
     response: Response,
 ) -> CertificateOut:
     """Seal and register one certificate; its number is generated when the body has none."""
+    can_issue(svc)
     (record,) = issue(svc.registry, principal, [body], svc.settings.public_url, svc.clock(), svc.pdfs)
     issued(svc, principal, [record])
     response.headers["Location"] = f"/api/v1/certificates/{record.id}"
@@ -159,6 +171,7 @@ def create_batch(
 
     With ``"async": true`` the batch is queued as a job instead: 202 at once, then ``GET /api/v1/jobs/{id}``.
     """
+    can_issue(svc)
     if body.run_async:
         return queue(svc, principal, body, response)
     records = issue(svc.registry, principal, body.certificates, svc.settings.public_url, svc.clock(), svc.pdfs)
@@ -176,6 +189,9 @@ def list_certificates(
         Query(),
     ] = None,
     credit_code: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$")] = None,
+    number: Annotated[
+        str | None, Query(pattern=f"^{NUMBER_PATTERN}$", description="exactly this certificate number (one or none)")
+    ] = None,
     valid_on: Annotated[date | None, Query(description="certificates whose validity covers this day")] = None,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -185,7 +201,7 @@ def list_certificates(
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(422, f"cursor: {exc}") from None
-    filters = ListFilter(StatusState(status_) if status_ else None, scheme, credit_code, valid_on)
+    filters = ListFilter(StatusState(status_) if status_ else None, scheme, credit_code, valid_on, number)
     assert principal.issuer_id is not None
     records, last = svc.registry.certificates.page(principal.issuer_id, filters, after, limit)
     return PageOut(

@@ -147,6 +147,7 @@ class Observe:
         start = time.perf_counter()
         request_id = _request_id(scope)
         reset = REQUEST_ID.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id  # for an error answered outside this middleware
         status = 500
         header = (b"x-request-id", request_id.encode())
 

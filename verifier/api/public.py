@@ -23,6 +23,7 @@ from verifier.check import nothing_found, verify, verify_cose, verify_segment
 from verifier.credcheck import is_credential, verify_credential
 from verifier.errors import FileRefused
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
+from verifier.needs import describe
 from verifier.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.result import VerificationResult
 from verifier.store.records import NotFound
@@ -65,11 +66,25 @@ def check_online(
     return result
 
 
-@router.get("/healthz", tags=["public"], summary="Liveness and database reachability")
-def healthz(svc: ServicesDep) -> dict[str, str]:
-    """``{"status": "ok"}`` when the database answers."""
+@router.get(
+    "/healthz",
+    tags=["public"],
+    summary="Readiness: the database answers and the service can issue",
+    responses={503: {"model": ErrorOut, "description": "Something issuance needs cannot load (`cannot_issue`)"}},
+)
+def healthz(svc: ServicesDep) -> Response:
+    """``{"status": "ok"}`` when the database answers and what issuance needs loads (libraries, the font).
+
+    503 with ``"error": "cannot_issue"`` naming the missing packages otherwise: a load balancer or an
+    orchestrator must not send issuers to a replica that would refuse every certificate.
+    """
     svc.registry.ping()
-    return {"status": "ok"}
+    missing = svc.readiness.missing() if svc.readiness is not None else []
+    if missing:
+        body = {"status": "unavailable", "error": "cannot_issue", "message": describe(missing),
+                "missing": [{"package": m.package, "what": m.what, "error": m.error} for m in missing]}  # fmt: skip
+        return Response(orjson.dumps(body), status_code=503, media_type="application/json", headers=NO_STORE)
+    return Response(b'{"status":"ok"}', media_type="application/json", headers=NO_STORE)
 
 
 @router.post(

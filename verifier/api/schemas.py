@@ -61,8 +61,10 @@ class VerifyIn(_In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["qr"]},
                                                                            {"required": ["credential"]}]})  # fmt: skip
 
+    # The length bound on the text alone: on the union, pydantic applies it to a null too and raises.
     qr: Annotated[
-        str | SkipJsonSchema[None], Field(max_length=100_000, examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."])
+        Annotated[str, Field(max_length=100_000)] | SkipJsonSchema[None],
+        Field(examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."]),
     ] = None
     credential: Annotated[
         dict[str, Any] | SkipJsonSchema[None],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -28,7 +29,17 @@ class UsageError(Exception):
 def listen_options(parser: argparse.ArgumentParser) -> None:
     """``--host`` and ``--port``, for the commands that serve."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--port", type=port, default=os.environ.get("VERIFIER_PORT", "8000"),  # a string: argparse checks it
+        help="port (default: VERIFIER_PORT, else 8000)",
+    )  # fmt: skip
+
+
+def port(text: str) -> int:
+    """A TCP port argument (or VERIFIER_PORT): 1 to 65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (1 to 65535): {text!r}")
+    return int(text)
 
 
 def moment(text: str) -> datetime:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from verifier import firstrun, logs
 from verifier.cli.common import Commands, configured_secrets, listen_options
-from verifier.config import Settings
+from verifier.config import Settings, warn_unprefixed
 from verifier.origins import check_public_url
 
 
@@ -32,7 +32,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     if not os.environ.get("VERIFIER_PUBLIC_URL"):  # the links must reach this very server
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - compared, not bound
         settings = replace(settings, public_url=check_public_url(f"http://{host}:{args.port}"))
-    log_config = logs.configure(settings.log_level, configured_secrets(settings))
+    log_config = logs.configure(settings.log_level, configured_secrets(settings), settings.log_format)
+    warn_unprefixed()
     app = create_app(settings)
     services = app.state.services
     demo = firstrun.set_up(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 from pathlib import Path
@@ -11,8 +12,11 @@ from sqlalchemy import make_url
 
 from verifier import logs
 from verifier.cli.common import Commands, UsageError, configured_secrets, listen_options, open_registry
-from verifier.config import Settings
+from verifier.config import Settings, warn_unprefixed
 from verifier.store.database import make_engine, migrate, normalize_url, schema_revision
+
+log = logging.getLogger("verifier")
+WORKER_TIMEOUT = 60  # seconds: a worker starting on a loaded 2-core machine, not a hung one
 
 
 def register(commands: Commands) -> None:
@@ -37,10 +41,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    log_config = logs.configure(settings.log_level, configured_secrets(settings))
+    log_config = logs.configure(settings.log_level, configured_secrets(settings), settings.log_format)
     if args.workers > 1:
         metrics_folder(settings)
+    warn_unprefixed()
     open_registry(settings)  # migrate once, before the workers start
+    if args.workers > 1:
+        # Each worker builds the app (keys, caches) before it answers its supervisor: on a busy
+        # machine that takes longer than uvicorn's 5 s, and a worker killed for it starts again,
+        # and again. The supervisor waits this long, and says what it restarts and why.
+        log.info(
+            "starting %d workers; one that does not answer its supervisor for %d s is restarted",
+            args.workers, WORKER_TIMEOUT, extra={"fields": {"workers": args.workers}},
+        )  # fmt: skip
     uvicorn.run(
         "verifier.api.app:app_from_environment",
         factory=True,
@@ -48,6 +61,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_config=log_config,
+        timeout_worker_healthcheck=WORKER_TIMEOUT,
         **server_options(settings),
     )
     return 0

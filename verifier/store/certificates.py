@@ -130,7 +130,10 @@ def _refuse_taken(conn: Connection, issuer_id: str, numbers: Sequence[str]) -> N
         ).scalars()
     )
     if taken:
-        raise Conflict(f"certificate numbers exist already: {', '.join(taken)}")
+        raise Conflict(
+            f"certificate numbers exist already: {', '.join(taken)}. To issue another certificate, leave out "
+            '"number": the service then generates a fresh one'
+        )
 
 
 class Certificates:
@@ -326,6 +329,8 @@ class Certificates:
         query = _WITH_PDF_DIGEST.add_columns(state.label("current_state")).where(certificates.c.issuer_id == issuer_id)
         if after is not None:
             query = query.where(certificates.c.seq > after)
+        if filters.number is not None:
+            query = query.where(certificates.c.number == filters.number)
         if filters.scheme:
             query = query.where(certificates.c.scheme == filters.scheme)
         if filters.credit_code:

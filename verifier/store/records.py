@@ -138,6 +138,7 @@ class ListFilter:
     scheme: str | None = None
     credit_code: str | None = None
     valid_on: date | None = None
+    number: str | None = None  # exactly this certificate number
 
 
 def issuer_of(actor: Principal) -> str:
