@@ -181,3 +181,43 @@ def test_arabic_page_keeps_dates_and_models_intact(served: tuple[str, dict[str, 
             assert _before(first, second, rtl=False), (first, second)  # a list of models reads left to right
     wrapped = {round(model[0]["y"]) for model in lists[0]}
     assert len(wrapped) > 1, "the list did not wrap: the test would prove less"
+
+
+def test_arabic_page_keeps_latin_values_whole(served: tuple[str, dict[str, str]], browser: Browser) -> None:
+    """On the Arabic page, each English value (the holder, the address, a product, a standard's title, a
+    recognising body) is drawn as one box that reads left to right, line after line, with no badge or
+    Arabic word inside it; the issuer comes before what is certified."""
+    url, codes = served
+    drawn = browser.wait_for(
+        f"{url}/c/{codes['valid']}?lang=ar",
+        "(() => {"
+        + GLYPHS
+        + """
+            const values = Array.from(document.querySelectorAll('main .latin'));
+            if (!values.length) return null;
+            const sections = Array.from(document.querySelectorAll('main section')).map(s => s.className);
+            return {sections, values: values.map(el => {
+                const box = el.getBoundingClientRect();
+                const inside = Array.from(document.querySelectorAll('main .src, main dt')).filter(o => {
+                    const r = o.getBoundingClientRect();
+                    return r.top < box.bottom - 1 && r.bottom > box.top + 1 && r.left < box.right - 1
+                        && r.right > box.left + 1;
+                }).length;
+                return {text: el.textContent, boxes: el.getClientRects().length, inside, glyphs: glyphs(el)};
+            })};
+        })()""",
+        ARTEFACTS / "page-latin-ar.png",
+        size=(320, 900),
+    )
+    assert drawn, "the Arabic page has no English values"
+    assert drawn["sections"].index("issuer") < drawn["sections"].index("certificate")
+    texts = [v["text"] for v in drawn["values"]]
+    assert any("Valve Manufacturing" in t for t in texts) and any("ball valves" in t for t in texts), texts
+    for value in drawn["values"]:
+        assert value["boxes"] == 1 and value["inside"] == 0, value["text"]
+        lines: dict[int, list[dict[str, Any]]] = {}
+        for glyph in value["glyphs"]:
+            lines.setdefault(round(glyph["y"] / 4), []).append(glyph)
+        read = " ".join("".join(g["c"] for g in sorted(line, key=lambda g: g["x"])).strip()
+                        for _, line in sorted(lines.items()))  # fmt: skip
+        assert " ".join(read.split()) == " ".join(value["text"].split()), value["text"]

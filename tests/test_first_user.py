@@ -4,12 +4,16 @@ command line without tracebacks, the demo elsewhere, and the package installed o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import venv
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
 from tests.server import Server
@@ -152,6 +156,10 @@ def test_the_demo_elsewhere_says_what_to_do(tmp_path: Path) -> None:
     assert moved.returncode == 2
     assert "made for http://127.0.0.1:8000" in moved.stderr
     assert "VERIFIER_DATA_DIR" in moved.stderr
+    suggested = re.search(r"VERIFIER_DATA_DIR=(\S+)", moved.stderr)
+    assert suggested, moved.stderr
+    ignored = subprocess.run(["git", "check-ignore", "-q", f"{suggested.group(1)}/verifier.db"], cwd=REPO, check=False)
+    assert ignored.returncode == 0, f"{suggested.group(1)} is not git-ignored"
     assert "malformed" not in moved.stdout + moved.stderr
     elsewhere = run("demo", "--no-serve", "--port", "8001", cwd=tmp_path, env={"VERIFIER_DATA_DIR": "data-8001"})
     assert elsewhere.returncode == 0, elsewhere.stderr
@@ -220,3 +228,48 @@ with TestClient(create_app(load_settings())) as client:
     page = client.get("/c/" + sys.argv[1], params={"lang": "en"})
 print(TEMPLATES, page.status_code, page.text, sep="\\n")
 """
+
+
+def test_the_words_a_reader_meets(service: Service) -> None:
+    """One full stop after a Russian date, the credit code named for what it is, headings capitalised alike,
+    the upload advice only where there is an upload, what an Authorization header and a body must be."""
+    service.clock.now = datetime(2024, 6, 1, tzinfo=UTC)
+    issuer = service.issuer()
+    made = service.client.post("/api/v1/certificates", json=REFERENCE["ccc-exemption-samples"], headers=issuer)
+    assert made.status_code == 201, made.text
+    segment = made.json()["qr"].rsplit("/", 1)[1]
+    service.clock.now = datetime(2024, 12, 1, tzinfo=UTC)  # expired
+    russian = service.client.get(f"/c/{segment}?lang=ru").text
+    assert re.search(r"ИСТЁК <bdi class=\"date\">5 ноября 2024\s?г\.</bdi> Больше", russian), russian
+    for language, words in (("en", "Unified social credit code"), ("fr", "crédit social"), ("es", "crédito social"),
+                            ("ru", "социального кредита"), ("ar", "الموحد"), ("zh", "统一社会信用代码")):  # fmt: skip
+        assert words in service.client.get(f"/c/{segment}?lang={language}").text, language
+    valve = service.client.post("/api/v1/certificates", json=REFERENCE["international-cooperation-valve"],
+                                headers=issuer).json()  # fmt: skip
+    page = service.client.get(f"/c/{valve['qr'].rsplit('/', 1)[1]}?lang=en").text
+    assert "<h2>International cooperation certificate</h2>" in page
+    assert "<h2>Certificado de cooperación internacional</h2>" in service.client.get(
+        f"/c/{valve['qr'].rsplit('/', 1)[1]}?lang=es").text  # fmt: skip
+    malformed = service.client.get("/c/1AAAA?lang=en").text
+    assert "Scan the QR code on the certificate again" in malformed and "upload" not in malformed.lower()
+    token = issuer["Authorization"].removeprefix("Bearer ")
+    bare = service.client.get("/api/v1/certificates", headers={"Authorization": token})
+    assert bare.status_code == 401 and "must read Bearer <token>" in bare.json()["message"]
+    assert token not in bare.text
+    form = service.client.post("/api/v1/certificates", data={"scheme": "zhejiang-made"}, headers=issuer)
+    assert form.status_code == 422
+    assert "must be JSON, sent with Content-Type: application/json" in form.json()["message"]
+    assert "application/x-www-form-urlencoded" in form.json()["message"]
+
+
+def test_help_is_plain_text_and_ages_are_counted_right(capsys: pytest.CaptureFixture[str]) -> None:
+    from verifier.cli import main
+    from verifier.cli.verify import _age
+
+    for command in ([], ["issue-batch"], ["conformance"], ["verify"], ["demo"], ["serve"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        shown = capsys.readouterr().out
+        assert "``" not in shown and ":func:" not in shown and ":mod:" not in shown, command
+    assert [_age(s) for s in (0, 59, 60, 119, 120, 7200, 86400 * 3)] == [
+        "0 seconds", "59 seconds", "1 minute", "1 minute", "2 minutes", "2 hours", "3 days"]  # fmt: skip

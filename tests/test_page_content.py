@@ -156,3 +156,21 @@ def test_the_sentence_names_the_scheme_in_six_languages(
         assert kind in sentence, (language, sentence)
         kinds.add(kind)
     assert len(kinds) == len(LANGUAGES)
+
+
+def test_one_time_zone_named_on_the_page(service: Service, issued: dict[str, str]) -> None:
+    """A revocation at 17:30 UTC on 6 December is 7 December in China Standard Time, as every face says."""
+    headers = service.issuer("tz")
+    service.clock.now = datetime(2024, 12, 6, 17, 30, tzinfo=UTC)
+    made = service.client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=headers)
+    assert made.status_code == 201, made.text
+    revoked = service.client.post(f"/api/v1/certificates/{made.json()['id']}/revoke", json={"reason": "fraud"},
+                                  headers=headers)  # fmt: skip
+    assert revoked.status_code == 200
+    page = service.client.get(f"/c/{made.json()['qr'].rsplit('/', 1)[1]}?lang=en").text
+    text = _text(page)
+    assert "REVOKED on December 7, 2024" in text, text
+    assert "2024-12-07 01:30 UTC+8" in text and "China Standard Time (UTC+8)" in text
+    assert " UTC " not in text.replace("UTC+8", "")
+    zh = _text(service.client.get(f"/c/{made.json()['qr'].rsplit('/', 1)[1]}?lang=zh").text)
+    assert "北京时间（UTC+8）" in zh

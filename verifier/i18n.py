@@ -8,6 +8,7 @@ page's words live there, never in the template. A language is chosen by ``?lang=
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from verifier.render import TEMPLATES
 LANGUAGES = ("en", "zh", "es", "fr", "ru", "ar")
 RIGHT_TO_LEFT = frozenset({"ar"})
 DEFAULT = "en"
+
+
+_TAGS = re.compile(r"<[^>]*>")
 
 
 @cache
@@ -59,4 +63,9 @@ class Messages:
     def __call__(self, key: str, **fields: str) -> str:
         """The message ``key``, with ``{field}`` filled in."""
         text = self._messages[key]
-        return text.format_map(fields) if fields else text
+        if not fields:
+            return text
+        for name, value in fields.items():  # "7 ноября 2026 г." before the sentence's own full stop: one stop
+            if _TAGS.sub("", value).rstrip().endswith("."):
+                text = text.replace(f"{{{name}}}.", f"{{{name}}}")
+        return text.format_map(fields)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from verifier import wording
-from verifier.claims import SCHEME_TZ
+from verifier.claims import SCHEME_TZ, scheme_time
 from verifier.codes import PORTS
 from verifier.errors import VerifierError
 from verifier.fonts import FAMILY, FontCut, cut_for
@@ -172,7 +172,7 @@ class Renderer:
             issuer=doc.issuer,
             stamp=doc.issuer.stamp.data_uri() if doc.issuer.stamp else None,
             fingerprint=" ".join(doc.kid[i : i + 4] for i in range(0, len(doc.kid), 4)),
-            sealed_at=doc.issued_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            sealed_at=scheme_time(doc.issued_at),
             issued_at=_iso(doc.issued_at),
             qr_mm=qr_width_mm(doc.qr_text),
             verify_left_pt=_verify_left_pt(doc.qr_text, doc.public_url.split("://", 1)[1]),

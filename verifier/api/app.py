@@ -185,6 +185,12 @@ def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | 
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        kind = request.headers.get("content-type", "")
+        upload = request.url.path in _UPLOAD_PATHS or request.url.path.endswith("/stamp")  # multipart, not JSON
+        if not upload and "json" not in kind and any(e["loc"][:1] == ("body",) for e in exc.errors()):
+            sent = kind.split(";")[0].strip() or "no Content-Type"
+            message = f"the body must be JSON, sent with Content-Type: application/json (this one has {sent})"
+            return _error(422, "invalid_request", message, [{"field": "body", "message": message}])
         fields = []
         issuing = request.method == "POST" and request.url.path in _ISSUING_PATHS
         for error in describe_errors(list(exc.errors()), "certificate" if issuing else "request"):
@@ -271,6 +277,7 @@ def _handle_errors(app: FastAPI) -> None:
         return response
 
 
+_UPLOAD_PATHS = ("/api/v1/verify/pdf", "/check/pdf")
 _ISSUING_PATHS = ("/api/v1/certificates", "/api/v1/certificates/batch", "/api/v1/jobs")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                413: "too_large", 422: "invalid_request"}  # fmt: skip

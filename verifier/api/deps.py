@@ -166,7 +166,12 @@ def _principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         svc.metrics.auth_refused.labels("missing").inc()
         _refused(svc, client, "anonymous", "auth.missing", request)
-        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        given = request.headers.get("authorization")
+        if given is None:
+            words = "a token is required: send the header Authorization: Bearer <token>"
+        else:  # never echo what was sent: it may be the token itself
+            words = "the Authorization header must read Bearer <token> (the word Bearer, a space, then the token)"
+        raise HTTPException(401, words, headers={"WWW-Authenticate": "Bearer"})
     principal = svc.registry.tokens.authenticate(credentials.credentials)
     if principal is None:
         svc.metrics.auth_refused.labels("unknown").inc()

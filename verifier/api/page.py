@@ -19,7 +19,7 @@ from babel.lists import format_list
 from markupsafe import Markup, escape
 
 from verifier import wording
-from verifier.claims import SCHEME_TZ
+from verifier.claims import SCHEME_TZ, scheme_time
 from verifier.codes import PORTS
 from verifier.i18n import LANGUAGES, Messages, catalogue
 from verifier.render import TEMPLATES
@@ -65,6 +65,28 @@ def ltr(text: object, css: str = "") -> Markup:
     if css:
         return Markup('<bdi dir="ltr" class="{}">{}</bdi>').format(css, text)
     return Markup('<bdi dir="ltr">{}</bdi>').format(text)
+
+
+def heading(text: str) -> str:
+    """A scheme's name as a heading: its first letter a capital, in every language that has them.
+
+    The catalogue writes the names as they stand inside a sentence ("this international cooperation
+    certificate"); headings then read alike ("International cooperation certificate", "“Zhejiang Made”
+    product certificate").
+    """
+    for place, char in enumerate(text):
+        if char.isalpha():
+            return text[:place] + char.upper() + text[place + 1 :]
+    return text
+
+
+def latin(text: object) -> Markup:
+    """An English value (a company's name, an address, a title) isolated left to right, and kept whole.
+
+    On a right-to-left page the box keeps its words in their order and together, even when it wraps
+    (the page's style makes it an inline block there), rather than flowing around the badges beside it.
+    """
+    return ltr(text, "latin")
 
 
 def isolated(text: object, css: str = "") -> Markup:
@@ -131,20 +153,20 @@ def content_sections(
     """What the certificate certifies, in sections of rows, each part marked by where it comes from."""
     language = m.language
     mark = _Marker(m, genuine)
-    main = Section("certificate", m(f"scheme_{c['scheme']}"))
+    main = Section("certificate", heading(m(f"scheme_{c['scheme']}")))
     rows = main.rows
     rows.append(Row("number", m("number"), mark.signed(ltr(c["number"], "mono"))))
     holder = record["holder"] if record else None
     names = [mark.registry(isolated(holder["name"]))] if holder else []
-    names.append(mark.signed(isolated(c["holder"]["name_en"])))
+    names.append(mark.signed(latin(c["holder"]["name_en"])))
     rows.append(Row("holder", m("holder"), Markup("<br>").join(names)))
     rows.append(Row("credit_code", m("credit_code"), mark.signed(ltr(c["holder"]["credit_code"], "mono"))))
     if holder:
-        address = Markup("<br>").join([isolated(holder["address"]), isolated(holder["address_en"])])
+        address = Markup("<br>").join([isolated(holder["address"]), latin(holder["address_en"])])
         rows.append(Row("address", m("address"), mark.registry(address)))
         site = record.get("site") if record else None
         if site:
-            where = Markup("<br>").join([isolated(site["address"]), isolated(site["address_en"])])
+            where = Markup("<br>").join([isolated(site["address"]), latin(site["address_en"])])
             rows.append(Row("site", m("site"), mark.registry(where)))
     for i, product in enumerate(c["products"]):
         parts = []
@@ -154,7 +176,7 @@ def content_sections(
         parts.append(
             mark.signed(
                 Markup("{}<br>{}: {} · {} {}").format(
-                    isolated(product["name_en"]),
+                    latin(product["name_en"]),
                     m("models"),
                     Markup('<bdi dir="ltr" class="models">{}</bdi>').format(models),
                     m("hs_code"),
@@ -168,9 +190,9 @@ def content_sections(
         parts = [mark.signed(ltr(standard["code"], "mono"))]
         full = titles.get(standard["code"])
         if full:
-            title = full["title"] if language == "zh" else full["title_en"]
-            parts.append(mark.registry(isolated(title)))
-        rows.append(Row("standard", m("standards"), Markup(" ").join(parts)))
+            title = isolated(full["title"]) if language == "zh" else latin(full["title_en"])
+            parts.append(mark.registry(title))
+        rows.append(Row("standard", m("standards"), Markup("<br>").join(parts)))  # the title whole, on a line
     countries = [
         str(Markup("{} {}").format(isolated(wording.country(code, language)), ltr(code, "code")))
         for code in c["markets"]
@@ -208,8 +230,8 @@ def content_sections(
     if record and record.get("recognitions"):
         recognised = Section("recognitions", m("recognitions"))
         for r in record["recognitions"]:
-            text = Markup("{} · {} · {} {}").format(
-                isolated(r["body"]), isolated(wording.country(r["country"], language)), m("their_number"),
+            text = Markup("{}<br>{} · {} {}").format(
+                latin(r["body"]), isolated(wording.country(r["country"], language)), m("their_number"),
                 ltr(r["certificate_number"], "mono"),
             )  # fmt: skip
             recognised.rows.append(Row("recognition", m("body"), mark.registry(text)))
@@ -243,7 +265,7 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
     c = result.certificate.to_json() if result.certificate else None
     record = result.registered.record if result.registered else None
     genuine = result.signature.valid is True
-    as_of = (result.status.as_of or result.checked_at).strftime("%Y-%m-%d %H:%M UTC")
+    as_of = scheme_time(result.status.as_of or result.checked_at)
     return JINJA.get_template("page.html.j2").render(
         m=m,
         tone=TONES[result.verdict],
@@ -254,7 +276,7 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
         kid=result.signature.kid,
         claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,
         not_identical=m("not_identical") if identical is False and result.registered else None,
-        footer=trusted(m("as_of", as_of=str(isolated(as_of)))),
+        footer=trusted(m("as_of", as_of=str(isolated(as_of)))) + Markup(" · ") + m("time_zone"),
         credential=f"/credentials/{result.registered.certificate_id}" if result.registered and genuine else None,
         languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
     )

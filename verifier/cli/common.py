@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -24,6 +25,19 @@ BROKEN_PIPE = 141  # as a shell reports SIGPIPE
 
 class UsageError(Exception):
     """Input the command cannot use; printed without a traceback, exit status 2."""
+
+
+def help_text(doc: str | None, rest: bool = False) -> str | None:
+    """A module docstring's second paragraph (``rest``: everything after the first) as ``--help`` prints it.
+
+    The reStructuredText markup (double back quotes, roles such as ``:func:``) is taken out: a terminal
+    shows it as it is.
+    """
+    if not doc or "\n\n" not in doc:
+        return None
+    parts = doc.split("\n\n")
+    text = "\n\n".join(parts[1:]) if rest else parts[1]
+    return re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text).replace("``", "")
 
 
 def listen_options(parser: argparse.ArgumentParser) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verifier.cli.common import Commands, UsageError
+from verifier.cli.common import Commands, UsageError, help_text
 from verifier.config import Settings
 
 PLACEHOLDERS = ("{qr}", "{trust_list}", "{operator_key}", "{at}", "{max_age_days}")
@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     conformance = commands.add_parser(
         "conformance",
         help="run the published test vectors against another verifier's command line",
-        description=__doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None,
+        description=help_text(__doc__, rest=True),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conformance.add_argument(

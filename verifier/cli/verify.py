@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from verifier.check import verify, verify_cose
+from verifier.claims import scheme_time
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
 from verifier.credcheck import MAX_CREDENTIAL_CHARS, StatusListRefused, verify_credential_offline, with_status_lists
@@ -193,16 +194,16 @@ def _describe(result: VerificationResult) -> str:
         lines.append(f"  validity:    {v.valid_from} to {v.valid_until} ({v.state.value.replace('_', ' ')})")
     if listed and status.as_of is not None:
         lines.append(f"  status:      {status.state.value} (from the downloaded status lists, changed last "
-                     f"{status.as_of:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+                     f"{scheme_time(status.as_of)})")  # fmt: skip
     elif status.trust_list_issued_at is not None:
         lines.append(
             f"  status:      {status.state.value} (offline check; trust list of "
-            f"{status.trust_list_issued_at:%Y-%m-%d %H:%M} UTC, {_age(status.trust_list_age_seconds)} old)"
+            f"{scheme_time(status.trust_list_issued_at)}, {_age(status.trust_list_age_seconds)} old)"
         )
     cert = result.certificate
     if cert:
-        lines.append(f"  certificate: {cert.number} ({cert.scheme.value}), sealed {cert.issued_at:%Y-%m-%d}")
-        lines.append(f"  holder:      {cert.holder_name_en} (credit code {cert.credit_code})")
+        lines.append(f"  certificate: {cert.number} ({cert.scheme.value}), sealed {scheme_time(cert.issued_at)}")
+        lines.append(f"  holder:      {cert.holder_name_en} (unified social credit code {cert.credit_code})")
         for product in cert.products:
             lines.append(f"  product:     {product.name_en}: {', '.join(product.models)} (HS {product.hs_code})")
         lines.append(f"  standards:   {'; '.join(cert.standards)}")
@@ -219,6 +220,8 @@ def _describe(result: VerificationResult) -> str:
 def _age(seconds: int | None) -> str:
     """A trust list's age in words: minutes, hours or days."""
     seconds = max(0, seconds or 0)
+    if seconds < 120:
+        return "1 minute" if seconds >= 60 else f"{seconds} seconds"
     if seconds < 7200:
         return f"{seconds // 60} minutes"
     if seconds < 2 * 86400:

@@ -10,7 +10,9 @@ import { classify } from "./lookalike.js";
 const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
 const words = config.strings;
-const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (whole, name) => fields[name] ?? whole);
+// A field that ends with a full stop ("7 ноября 2026 г.") takes the place of the sentence's own.
+const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}(\.?)/g, (whole, name, stop) =>
+  fields[name] === undefined ? whole : `${fields[name]}${String(fields[name]).endsWith(".") ? "" : stop}`);
 const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 
 // What the page measured, for the officer's trust and for the test suite.
@@ -95,6 +97,11 @@ function day(iso) {
   return new Intl.DateTimeFormat(config.language, { dateStyle: "long", timeZone: "Asia/Shanghai" }).format(new Date(`${iso}T12:00:00+08:00`));
 }
 
+/** The day of an instant (a status change) in China Standard Time: the day /c/ and the PDF give it. */
+function dayOf(instant) {
+  return new Intl.DateTimeFormat(config.language, { dateStyle: "long", timeZone: "Asia/Shanghai" }).format(new Date(instant));
+}
+
 /** The verdict as a sentence in the page's language (the registry's answer gives since when, and why). */
 function sentence(result) {
   const c = result.certificate;
@@ -104,7 +111,7 @@ function sentence(result) {
     return t(`scan_${result.verdict}`, fields); // from the status lists: no date, no reason
   }
   const reason = words[`reason_${status.reason}`] ?? status.reason ?? "";
-  return t(result.verdict, { ...fields, since: status.since ? day(status.since.slice(0, 10)) : "", reason });
+  return t(result.verdict, { ...fields, since: status.since ? dayOf(status.since) : "", reason });
 }
 
 function note(text, role) {
@@ -145,6 +152,7 @@ function showFields(certificate) {
   row(words.standards ?? "standards", certificate.standards.map((s) => s.code).join("; "));
   row(words.markets ?? "markets", new Intl.ListFormat(config.language).format(certificate.markets.map((m) => regions.of(m) ?? m)));
   row(words.validity, t("validity_range", { from: day(certificate.valid_from), until: day(certificate.valid_until) }));
+  if (words.time_zone) note(words.time_zone); // the days above, and the registry's dates, in one named zone
   const e = certificate.exemption;
   if (e) {
     row(words.quantity ?? "quantity", quantity(e.quantity, e.unit));
