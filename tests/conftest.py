@@ -18,6 +18,7 @@ from tests.postgres import fresh_database, throwaway_cluster
 from verifier.api.app import create_app
 from verifier.config import Settings
 from verifier.keys import Keyring, SigningKey, new_signing_key
+from verifier.samples import dated
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates
 from verifier.trust import TrustList, build_trust_list
@@ -40,6 +41,10 @@ def reference_certificates() -> dict[str, dict[str, Any]]:
 
 
 REFERENCE = reference_certificates()
+# The reference certificates dated around today (each in force, as long as the original): what a test
+# issues at the real time. An issuance is refused once a certificate's validity has ended, and the CCC
+# exemption's ended in 2024.
+CURRENT = {name: dated(data, datetime.now(UTC).date()) for name, data in REFERENCE.items()}
 
 
 DELETE = object()

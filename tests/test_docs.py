@@ -66,6 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "PDF_SHA256": certificate["pdf_sha256"],
         "WORK": str(work),
         "METRICS_TOKEN": (home / "data" / "metrics-token").read_text().strip(),
+        "BACKUP_PASSPHRASE": secrets.token_urlsafe(16),
     }
     server.stop()
 
@@ -164,9 +165,14 @@ def test_operator_doc(served: dict[str, str]) -> None:
     assert re.search(r'^verifier_verifications_total\{.*verdict="valid".*\} [1-9]', metrics, flags=re.M)
     assert re.search(r'^verifier_certificates_issued_total\{scheme="zhejiang-made"\} 1\.0$', metrics, flags=re.M)
     assert re.match(r"backed up \d+ certificates to backups/verifier-\d{8}T\d{6}Z\.db", backup)
-    saved = list((Path(served["WORK"]) / "backups").glob("keys-*.tar.gz"))
+    saved = list((Path(served["WORK"]) / "backups").glob("keys-*.tar.gz.enc"))
     assert len(saved) == 1
-    listing = subprocess.run(["tar", "-tzf", str(saved[0])], capture_output=True, text=True, check=True).stdout
+    assert saved[0].stat().st_mode & 0o777 == 0o600  # the private keys: readable by the operator alone
+    assert not saved[0].read_bytes().startswith(b"\x1f\x8b")  # encrypted, not a plain gzip
+    listing = subprocess.run(
+        f"openssl enc -d -aes-256-cbc -pbkdf2 -pass env:BACKUP_PASSPHRASE -in {saved[0]} | tar -tzf -",
+        shell=True, env={**os.environ, **served}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
     assert migrate == "schema 0008 (already current)\n"
@@ -196,3 +202,13 @@ def test_docs_name_every_setting_and_metric() -> None:
             shown = family.name + ("_total" if family.type == "counter" else "")
             assert f"`{shown}`" in operator, shown
     assert shutil.which("curl"), "curl is needed by the docs' examples"
+
+
+def test_docs_set_the_variables_the_service_reads() -> None:
+    """No doc sets a variable the service knows without its VERIFIER_ prefix (it would silently not apply)."""
+    from verifier.config import KNOWN_VARIABLES
+
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for line in path.read_text("utf-8").splitlines():
+            for name in KNOWN_VARIABLES:
+                assert not re.match(rf"\s*(export\s+)?{name}=", line), f"{path.name}: {line}"

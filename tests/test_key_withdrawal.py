@@ -87,3 +87,34 @@ def test_withdrawal_refusals(service: Service) -> None:
         missing = service.client.post(f"/api/v1/issuers/zjcert/keys/{unknown}/withdraw", headers=service.admin)
         assert missing.status_code == 404, unknown
     assert service.client.post(f"/api/v1/issuers/nobody/keys/{kid}/withdraw", headers=service.admin).status_code == 404
+
+
+def test_the_page_says_what_happened_to_the_key_and_what_to_do(service: Service) -> None:
+    """Online, the registry's answer leads: valid, with the key's withdrawal and the advice to reissue."""
+    issuer = service.issuer()
+    genuine = service.client.post("/api/v1/certificates", json=KETTLE, headers=issuer).json()
+    segment = genuine["qr"].rsplit("/", 1)[1]
+    assert "withdrawn by its issuer" not in service.client.get(f"/c/{segment}?lang=en").text
+    service.clock.now += timedelta(minutes=5)
+    service.client.post(f"/api/v1/issuers/zjcert/keys/{genuine['kid']}/withdraw", headers=service.admin)
+    answer = service.client.post("/api/v1/verify", json={"qr": genuine["qr"]}).json()
+    assert answer["verdict"] == "valid"
+    assert answer["signature"]["key_withdrawn_at"] is not None
+    page = service.client.get(f"/c/{segment}?lang=en").text
+    assert "genuine and in force" in page
+    assert "withdrawn by its issuer" in page and "reissued certificate" in page
+    assert "撤回" in service.client.get(f"/c/{segment}?lang=zh").text
+
+
+def test_an_offline_list_older_than_the_seal_hints_that_it_may_be_stale(service: Service) -> None:
+    """A rotation after the list was downloaded: unknown_issuer, saying a newer trust list may carry the key."""
+    headers = service.issuer()
+    old_list = published(service)
+    service.clock.now += timedelta(days=1)
+    service.client.post("/api/v1/issuers/zjcert/keys/rotate", headers=service.admin)
+    made = service.client.post("/api/v1/certificates", json=KETTLE, headers=headers).json()
+    stale = verify(made["qr"], old_list, service.clock.now)
+    assert stale.verdict.value == "unknown_issuer"
+    assert "older than this seal" in stale.detail and "download the trust list again" in stale.detail
+    fresh = verify(made["qr"], published(service), service.clock.now)
+    assert fresh.verdict.value == "valid"

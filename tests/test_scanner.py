@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.browser import Browser
-from tests.conftest import REFERENCE, REPO
+from tests.conftest import CURRENT, REFERENCE, REPO
 from tests.server import Server
 from verifier.claims import claims_to_cbor, sealed_content
 from verifier.keys import new_signing_key
@@ -80,7 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         cases = (("valid", "international-cooperation-valve"), ("revoked", "zhejiang-made-kettle"),
                  ("suspended", "ccc-self-declaration-socket"), ("exemption", "ccc-exemption-samples"))  # fmt: skip
         for case, name in cases:
-            certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE[name], headers=issuer,
+            certificate = httpx.post(f"{server.url}/api/v1/certificates", json=CURRENT[name], headers=issuer,
                                      timeout=60).json()  # fmt: skip
             served.texts[case] = certificate["qr"]
             pdfs[case] = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
@@ -408,7 +408,8 @@ def test_what_is_certified_reads_in_the_pages_language(served: Served) -> None:
 
     state = _drive(script)
     text = state["text"]
-    assert "24 件" in text and "中国" in text and "2024年5月6日" in text, text
+    begins = date.fromisoformat(CURRENT["ccc-exemption-samples"]["valid_from"])
+    assert "24 件" in text and "中国" in text and f"{begins.year}年{begins.month}月{begins.day}日" in text, text
 
 
 def test_nothing_about_a_code_leaves_the_device_with_registry_checking_off(served: Served) -> None:
@@ -443,3 +444,31 @@ def test_the_landing_page_and_the_verification_page_point_officers_to_the_scanne
     assert 'href="/scan?lang=zh"' in page and "请安装官方扫描器" in page
     scanner = httpx.get(f"{url}/scan?lang=ar")
     assert 'dir="rtl"' in scanner.text and scanner.headers["content-language"] == "ar"
+
+
+def test_a_withdrawn_key_gives_one_verdict_the_registrys(served: Served) -> None:
+    """A certificate whose key the operator withdrew: the device alone cannot vouch for it (the key is gone
+    from the trust list), the registry can. One verdict leads, the registry's, with what happened to the
+    key and what the holder should do; never a red "unknown issuer" above a green registry answer."""
+    url, admin = served.server.url, {"Authorization": f"Bearer {served.admin}"}
+    names = {"id": "stolen", "name": "密钥失窃认证", "name_en": "Stolen Key Certification"}
+    made = httpx.post(f"{url}/api/v1/issuers", headers=admin, json=names).json()
+    issuer = {"Authorization": f"Bearer {made['token']}"}
+    certificate = httpx.post(f"{url}/api/v1/certificates", json=CURRENT["zhejiang-made-kettle"], headers=issuer,
+                             timeout=60).json()  # fmt: skip
+    withdrawn = httpx.post(f"{url}/api/v1/issuers/stolen/keys/{certificate['kid']}/withdraw", headers=admin)
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{url}/scan?lang=en")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await _paste(call, certificate["qr"])
+        await _until(call, "window.scanner.verdicts.some(v => v.verdict.startsWith('registry'))", 30)
+        await _shot(call, "withdrawn-key")
+        return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+
+    state = _drive(script)
+    assert [v["verdict"] for v in state["verdicts"]] == ["unknown_issuer", "registry:valid"], state
+    text = state["text"]
+    assert "genuine and in force" in text and "withdrawn by its issuer" in text, text
+    assert "UNKNOWN ISSUER" not in text and "Do not accept" not in text, text

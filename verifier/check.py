@@ -144,6 +144,7 @@ def _verify(
             valid=found.signature_valid,
             kid=found.kid.hex() if found.kid else None,
             issuer=found.key.issuer if found.key else None,
+            key_withdrawn_at=found.key.record.withdrawn_at if found.key else None,
         ),
         status=status,
         validity=found.validity,
@@ -168,7 +169,7 @@ def _check_seal(
     # (3) The key comes from the trust list only, never from the payload.
     key = trust_list.key(message.kid)
     if key is None:
-        raise CheckFailed(Reason.UNKNOWN_KEY, "the key is not on the trust list")
+        raise CheckFailed(Reason.UNKNOWN_KEY, _unknown_key_detail(message.payload, trust_list))
     found.key = key
     content = cache.get(cose) if cache is not None else None
     if content is None:
@@ -199,6 +200,24 @@ def _check_seal(
         validity_state(content.valid_from, content.valid_until, at), content.valid_from, content.valid_until
     )
     return cose
+
+
+def _unknown_key_detail(payload: bytes, trust_list: TrustList) -> str:
+    """Why a key may be missing: a trust list older than the seal may predate the key (a rotation since).
+
+    The seal's time is read from claims nobody has verified: it only chooses the hint, never a verdict.
+    """
+    try:
+        sealed_at = claims_from_cbor(payload).issued_at
+    except ClaimsError:
+        return "the key is not on the trust list"
+    if sealed_at > trust_list.issued_at:
+        return (
+            f"the key is not on the trust list, which is older than this seal ({trust_list.issued_at:%Y-%m-%d}, "
+            f"the seal says {sealed_at:%Y-%m-%d}): the issuer may have a newer key since; download the trust list "
+            "again"
+        )
+    return "the key is not on the trust list: never listed, or withdrawn by the operator"
 
 
 def _check_validity(found: _Findings) -> None:

@@ -107,6 +107,7 @@ class KeyRecord:
     public_key: Ed25519PublicKey
     not_before: datetime
     not_after: datetime | None = None
+    withdrawn_at: datetime | None = None  # the operator withdrew it (the service's own list keeps it)
 
     @property
     def kid_hex(self) -> str:

@@ -25,6 +25,7 @@ class SignatureCheck:
     valid: bool | None
     kid: str | None = None
     issuer: IssuerInfo | None = None
+    key_withdrawn_at: datetime | None = None  # online: the operator withdrew the key since (a theft, a loss)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class VerificationResult:
                 "valid": self.signature.valid,
                 "kid": self.signature.kid,
                 "issuer": None if issuer is None else {"id": issuer.id, "name": issuer.name, "name_en": issuer.name_en},
+                "key_withdrawn_at": _iso(self.signature.key_withdrawn_at),
             },
             "validity": None
             if self.validity is None

@@ -270,7 +270,7 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
         m=m,
         tone=TONES[result.verdict],
         sentence=sentence(m, result),
-        next_step=None if result.verdict is Verdict.VALID else m(f"next_{result.verdict.value}"),
+        next_step=_next_step(m, result),
         sections=content_sections(m, c, record, genuine, result.checked_at) if c else [],
         issuer=result.signature.issuer,
         kid=result.signature.kid,
@@ -280,6 +280,17 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
         credential=f"/credentials/{result.registered.certificate_id}" if result.registered and genuine else None,
         languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
     )
+
+
+def _next_step(m: Messages, result: VerificationResult) -> str | None:
+    """What the reader should do next.
+
+    For a certificate the registry issued with a key withdrawn since: what happened to the key, and that
+    the holder should have it reissued (whatever the verdict).
+    """
+    if result.registered is not None and result.signature.key_withdrawn_at is not None:
+        return m("key_withdrawn")
+    return None if result.verdict is Verdict.VALID else m(f"next_{result.verdict.value}")
 
 
 def _claimed(m: Messages, result: VerificationResult) -> str:

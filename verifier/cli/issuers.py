@@ -150,6 +150,12 @@ def _issuer_withdraw_key(args: argparse.Namespace, settings: Settings) -> int:
     if replacement is not None:
         print(f"issuer {args.id}: new active key {replacement.kid_hex}")
     print("reissue the certificates it sealed; offline verifiers must fetch the trust list again")
+    pem = settings.keys_dir / args.id / f"{args.kid.lower()}.pem"
+    if pem.exists():
+        print(
+            f"its private key file {pem} is never used again: move it out of the keys folder to your record "
+            "of the incident (or delete it), and never restore it from a backup"
+        )
     return 0
 
 

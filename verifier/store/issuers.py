@@ -33,7 +33,7 @@ def _insert_key(conn: Connection, issuer_id: str, record: KeyRecord, active: boo
 
 
 def _key_record(row: Any) -> KeyRecord:
-    return KeyRecord(row.kid, public_from_raw(row.public_key), row.not_before, row.not_after)
+    return KeyRecord(row.kid, public_from_raw(row.public_key), row.not_before, row.not_after, row.withdrawn_at)
 
 
 def _details(given: dict[str, str]) -> dict[str, str]:

@@ -152,7 +152,6 @@ function showFields(certificate) {
   row(words.standards ?? "standards", certificate.standards.map((s) => s.code).join("; "));
   row(words.markets ?? "markets", new Intl.ListFormat(config.language).format(certificate.markets.map((m) => regions.of(m) ?? m)));
   row(words.validity, t("validity_range", { from: day(certificate.valid_from), until: day(certificate.valid_until) }));
-  if (words.time_zone) note(words.time_zone); // the days above, and the registry's dates, in one named zone
   const e = certificate.exemption;
   if (e) {
     row(words.quantity ?? "quantity", quantity(e.quantity, e.unit));
@@ -228,7 +227,17 @@ async function check(text, source) {
   if ($("online").checked && navigator.onLine !== false) {
     try {
       const answer = await askRegistry(text);
-      note(t("scan_registry", { answer: sentence(answer) }), "status");
+      if (answer.registered && answer.verdict !== result.verdict) {
+        // The registry issued this certificate: its answer leads (one verdict on the page), and what
+        // this device found follows it, or what happened to the key when that is why they differ.
+        show(TONE[answer.verdict] ?? "bad", sentence(answer));
+        if (answer.signature?.key_withdrawn_at && words.key_withdrawn) note(words.key_withdrawn, "alert");
+        else note(t("scan_device_said", { answer: sentence(result) }));
+        showFields(answer.certificate);
+      } else {
+        if (answer.signature?.key_withdrawn_at && words.key_withdrawn) note(words.key_withdrawn, "alert");
+        note(t("scan_registry", { answer: sentence(answer) }), "status");
+      }
       record(`registry:${answer.verdict}`, source);
     } catch {
       note(t("scan_registry_unreachable"));
