@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,14 @@ def reference_certificates() -> dict[str, dict[str, Any]]:
 
 
 REFERENCE = reference_certificates()
-# The reference certificates dated around today (each in force, as long as the original): what a test
-# issues at the real time. An issuance is refused once a certificate's validity has ended, and the CCC
-# exemption's ended in 2024.
-CURRENT = {name: dated(data, datetime.now(UTC).date()) for name, data in REFERENCE.items()}
+# The reference certificates as a test issues them at the real time: each as it is while in force, and
+# dated around today once its validity has ended (an issuance is refused then; the CCC exemption's ended
+# in 2024).
+_TODAY = datetime.now(UTC).date()
+CURRENT = {
+    name: data if date.fromisoformat(data["valid_until"]) >= _TODAY else dated(data, _TODAY)
+    for name, data in REFERENCE.items()
+}
 
 
 DELETE = object()

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.conftest import REFERENCE, Service
+from tests.conftest import CURRENT, REFERENCE, Service
+from verifier.claims import SCHEME_TZ
+from verifier.issuing import NUMBER_PREFIXES
 
 
 def issue_all(service: Service, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
     made = []
     names = sorted(REFERENCE)
     for i in range(count):
-        data = dict(REFERENCE[names[i % len(names)]])
+        data = dict(CURRENT[names[i % len(names)]])
         data.pop("number")
         answer = service.client.post("/api/v1/certificates", json=data, headers=headers)
         assert answer.status_code == 201, answer.text
@@ -26,7 +29,12 @@ def test_numbers_are_generated_unique_per_issuer(service: Service) -> None:
     made = issue_all(service, service.issuer(), 12)
     numbers = [m["number"] for m in made]
     assert len(set(numbers)) == 12
-    assert all(n.startswith("ZJM-ZJCERT-2") for n in numbers)
+    year = datetime.now(SCHEME_TZ).year
+    for certificate in made:  # {scheme}-{ISSUER}-{year}-{8 characters}, as docs/integration.md says
+        prefix = NUMBER_PREFIXES[certificate["certificate"]["scheme"]]
+        assert re.fullmatch(rf"{prefix}-ZJCERT-{year}-[2-9A-HJ-NP-Z]{{8}}", certificate["number"]), certificate[
+            "number"
+        ]
 
 
 def test_cursor_pagination_walks_everything_once(service: Service) -> None:

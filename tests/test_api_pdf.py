@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
-from tests.conftest import REFERENCE, Service, make_settings
+from tests.conftest import CURRENT, REFERENCE, Service, make_settings
 from verifier.api.app import create_app
 from verifier.render import SEAL_ATTACHMENT, TEMPLATES
 from verifier.selftest import decode_image
@@ -40,7 +40,7 @@ def test_issue_stores_the_pdf_and_answers_it_byte_for_byte(pdf_service: Service)
 
 def test_a_batch_renders_every_pdf(pdf_service: Service) -> None:
     issuer = pdf_service.issuer()
-    batch = [dict(data, number=f"B-{i}") for i, data in enumerate(sorted(REFERENCE.values(), key=str) * 2)]
+    batch = [dict(data, number=f"B-{i}") for i, data in enumerate(sorted(CURRENT.values(), key=str) * 2)]
     made = pdf_service.client.post("/api/v1/certificates/batch", json={"certificates": batch}, headers=issuer)
     assert made.status_code == 201, made.text
     for certificate in made.json()["certificates"]:
@@ -72,6 +72,6 @@ def test_a_qr_that_does_not_scan_refuses_the_issuance(tmp_path: Path, database_u
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_every_reference_certificate_issues_with_its_pdf(name: str, pdf_service: Service) -> None:
     issuer = pdf_service.issuer()
-    made = pdf_service.client.post("/api/v1/certificates", json=REFERENCE[name], headers=issuer)
+    made = pdf_service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer)
     assert made.status_code == 201, made.text
     assert made.json()["pdf_sha256"]

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import REFERENCE, count_certificates
+from tests.conftest import CURRENT, REFERENCE, count_certificates
 from tests.server import Server
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
@@ -52,7 +52,7 @@ def test_200_certificates_from_8_concurrent_clients(server: Server, database_url
         made = []
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             for i in range(25):
-                data = dict(REFERENCE[names[(worker + i) % len(names)]])
+                data = dict(CURRENT[names[(worker + i) % len(names)]])
                 if i % 2:
                     data["number"] = f"W{worker}-N{i:03d}"
                 else:

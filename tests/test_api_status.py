@@ -132,6 +132,7 @@ def test_unknown_reason_is_422(action: str, service: Service) -> None:
 
 
 def test_every_verdict_online(service: Service, tmp_path: Any) -> None:
+    service.clock.now = datetime(2024, 6, 1, tzinfo=UTC)  # the exemption in force when issued (it ended 2024-11-05)
     owner = service.issuer()
     kettle = issue(service, owner)
     exemption = issue(service, owner, REFERENCE["ccc-exemption-samples"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import REFERENCE
+from tests.conftest import CURRENT, REFERENCE
 from tests.server import Server
 
 
@@ -122,7 +122,7 @@ def test_postgresql_backup_as_documented(tmp_path: Path, postgres_server: str) -
                                headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
             issuer = {"Authorization": f"Bearer {made.json()['token']}"}
             issued = [client.post("/api/v1/certificates", json=data, headers=issuer).json()
-                      for data in REFERENCE.values()]  # fmt: skip
+                      for data in CURRENT.values()]  # fmt: skip
             revoked = issued[0]["id"]
             client.post(f"/api/v1/certificates/{revoked}/revoke", json={"reason": "fraud"}, headers=issuer)
             done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + commands], cwd=tmp_path,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.config import KNOWN_VARIABLES, load_settings, unprefixed, warn_unprefixed
+from verifier.config import KNOWN_VARIABLES, load_settings, unprefixed, warn_at_start
 
 
 def test_defaults() -> None:
@@ -54,5 +54,12 @@ def test_an_unprefixed_variable_the_service_knows_is_warned_of(caplog: pytest.Lo
     assert unprefixed(environ) == ["ADMIN_TOKEN", "FORWARDED_ALLOW_IPS"]  # DATABASE_URL is everybody's
     assert unprefixed({**environ, "VERIFIER_FORWARDED_ALLOW_IPS": "10.0.0.1"}) == ["ADMIN_TOKEN"]
     with caplog.at_level(logging.WARNING, "verifier"):
-        warn_unprefixed({"FORWARDED_ALLOW_IPS": "10.0.0.1"})
+        warn_at_start(load_settings({}), {"FORWARDED_ALLOW_IPS": "10.0.0.1"})
     assert "set VERIFIER_FORWARDED_ALLOW_IPS instead" in caplog.text
+    assert "did:web" not in caplog.text  # http on this machine: the demo's
+
+
+def test_an_http_public_url_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, "verifier"):
+        warn_at_start(load_settings({"VERIFIER_PUBLIC_URL": "http://verify.example.org"}), {})
+    assert "did:web" in caplog.text and "https" in caplog.text

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 from sqlalchemy import create_engine, select
 
-from tests.conftest import PUBLIC_URL, REFERENCE, REPO, Service
+from tests.conftest import CURRENT, PUBLIC_URL, REFERENCE, REPO, Service
 from verifier.statuslist import LIST_SIZE
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates, status_entries
@@ -49,7 +49,7 @@ def _b64(part: str) -> bytes:
 def issue(service: Service, name: str) -> dict[str, Any]:
     """Register the issuer and issue one reference certificate (once per test)."""
     issuer = service.issuer()
-    made = service.client.post("/api/v1/certificates", json=REFERENCE[name], headers=issuer)
+    made = service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer)
     assert made.status_code == 201, made.text
     return dict(made.json())
 
@@ -92,7 +92,7 @@ def test_every_reference_certificate_is_a_valid_dcc(name: str, service: Service)
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     assert [e.message for e in validator.iter_errors(credential)] == []
     subject = credential["credentialSubject"]
-    record = REFERENCE[name]
+    record = CURRENT[name]  # as issued: dated around today
     assert credential["id"] == made["credential_url"] and credential["issuer"]["id"] == header["kid"].split("#")[0]
     assert subject["issuedToParty"]["registeredId"] == record["holder"]["credit_code"]
     assert len(subject["assessment"]) == len(record["products"]) * len(record["standards"])
@@ -146,7 +146,7 @@ def test_the_untp_suites_tier_1_and_2_checks_pass(pdf_service: Service, tmp_path
     files = []
     issuer = pdf_service.issuer()
     for name in sorted(REFERENCE):
-        made = pdf_service.client.post("/api/v1/certificates", json=REFERENCE[name], headers=issuer).json()
+        made = pdf_service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer).json()
         _, credential, _ = fetch(pdf_service, made)
         (tmp_path / f"{name}.json").write_text(json.dumps(credential))
         files.append(f"{name}.json")

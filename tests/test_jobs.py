@@ -20,14 +20,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 
-from tests.conftest import REFERENCE, Clock, Service, count_certificates, make_settings
+from tests.conftest import CURRENT, REFERENCE, Clock, Service, count_certificates, make_settings
 from tests.server import Server
 from verifier.api.app import create_app
 from verifier.store.records import Principal, Role
 from verifier.store.tables import jobs
 
 ENDED = ("succeeded", "failed", "cancelled")
-TEMPLATES = [REFERENCE[name] for name in sorted(REFERENCE)]
+TEMPLATES = [CURRENT[name] for name in sorted(CURRENT)]  # in force today: jobs issue at the real time
 
 
 def batch(count: int, prefix: str = "J") -> list[dict[str, Any]]:

@@ -154,11 +154,18 @@ def unprefixed(environ: Mapping[str, str] | None = None) -> list[str]:
     ]
 
 
-def warn_unprefixed(environ: Mapping[str, str] | None = None) -> None:
-    """Log a warning for each variable :func:`unprefixed` finds (at the service's start)."""
+def warn_at_start(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Log a warning for each variable :func:`unprefixed` finds, and for a public URL did:web cannot use."""
     for name in unprefixed(environ):
         log.warning(
             "%s is set but this service reads VERIFIER_%s: it is ignored; set VERIFIER_%s instead", name, name, name
+        )
+    host = settings.public_url.partition("://")[2].rsplit(":", 1)[0]
+    if settings.public_url.startswith("http://") and host not in ("127.0.0.1", "localhost", "[::1]"):
+        log.warning(
+            "VERIFIER_PUBLIC_URL %s is http: phones open its QR links, but the issuers' did:web DIDs (which "
+            "verify the credentials and status lists) resolve over https only; serve it as https",
+            settings.public_url,
         )
 
 

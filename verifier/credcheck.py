@@ -29,7 +29,9 @@ from verifier import statuslist
 from verifier.check import validity_state
 from verifier.claims import SCHEME_TZ
 from verifier.did import host_did
+from verifier.jsonstrict import DuplicateMember, strict_loads
 from verifier.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
+from verifier.times import parse_time
 from verifier.trust import TrustList
 from verifier.vcjose import ALGORITHM, ENVELOPE_PREFIX
 from verifier.verdict import REASON_VERDICT, Reason, StatusState, ValidityState
@@ -60,9 +62,12 @@ def is_credential(given: object) -> bool:
 
 def _b64(part: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError):
         raise _Refused(Reason.BAD_ENCODING, "a part of the JWT is not base64url") from None
+    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != part:  # stray bits, stray characters
+        raise _Refused(Reason.BAD_ENCODING, "a part of the JWT is not canonical base64url (stray bits)")
+    return data
 
 
 def _jwt_of(given: object) -> str:
@@ -91,7 +96,9 @@ def _jwt_of(given: object) -> str:
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data)
+        value = strict_loads(data)
+    except DuplicateMember as exc:
+        raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what}: {exc}") from None
     except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise _Refused(Reason.BAD_ENCODING, f"the JWT's {what} is not JSON") from None
     if not isinstance(value, dict):
@@ -133,6 +140,8 @@ def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Signa
     header = _json_object(_b64(header_part), "header")
     if header.get("alg") != ALGORITHM:
         raise _Refused(Reason.UNSUPPORTED_ALGORITHM, f"the JWT's alg is not {ALGORITHM}")
+    if "crit" in header:  # RFC 7515 §4.1.11: extensions it does not understand (it understands none) refuse it
+        raise _Refused(Reason.BAD_ENCODING, "the JWT's header names critical extensions this verifier does not know")
     kid = header.get("kid")
     named = _KID.fullmatch(kid) if isinstance(kid, str) else None
     ours = {host_did(url) for url in trust_list.public_urls}
@@ -163,8 +172,8 @@ def _verify(given: object, trust_list: TrustList, registered: Registered, scan: 
     return scan(entry[0])
 
 
-# A downloaded status list, checked: its URL, issuer id, purpose, bits and validFrom.
-_ListRead = tuple[str, str, str, bytes, datetime]
+# A downloaded status list, checked: its URL, issuer id, purpose, bits, validFrom and validUntil (or None).
+_ListRead = tuple[str, str, str, bytes, datetime, datetime | None]
 
 
 class StatusListRefused(ValueError):
@@ -177,19 +186,24 @@ def read_status_list(given: object, trust_list: TrustList) -> _ListRead:
     Returns its URL, issuer id, purpose, bits and validFrom; raises :class:`StatusListRefused` saying why not.
     """
     try:
-        listed, _, issuer_id, _ = _signed(given, trust_list)
+        listed, _, issuer_id, did_host = _signed(given, trust_list)
     except _Refused as refused:
         raise StatusListRefused(f"not a status list signed by a trusted issuer: {refused.detail}") from None
+    named = listed.get("issuer")
+    named = named.get("id") if isinstance(named, dict) else named
+    if named != f"{did_host}:issuers:{issuer_id}":  # the list speaks for the issuer whose key signed it
+        raise StatusListRefused("the list's issuer is not the DID of the key that signed it")
     subject = listed.get("credentialSubject")
     types = listed.get("type")
     if not isinstance(types, list) or "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
         raise StatusListRefused("a genuine signature, but not on a BitstringStatusListCredential")
     try:
         bits = statuslist.decode(str(subject.get("encodedList", "")))
-        since = datetime.fromisoformat(str(listed.get("validFrom")).replace("Z", "+00:00"))
+        since = parse_time(listed.get("validFrom"), "the list's validFrom")
+        until = parse_time(listed["validUntil"], "the list's validUntil") if "validUntil" in listed else None
     except ValueError as exc:
         raise StatusListRefused(f"the list does not read: {exc}") from None
-    return str(listed.get("id")), issuer_id, str(subject.get("statusPurpose")), bits, since
+    return str(listed.get("id")), issuer_id, str(subject.get("statusPurpose")), bits, since, until
 
 
 def verify_credential_offline(
@@ -253,7 +267,7 @@ def _listed(result: VerificationResult, entries: list[Any], lists: list[_ListRea
 
     The order is the registry's (spec ORDER-2): revoked first, then the validity period, then suspended.
     """
-    listed = _listed_state(entries, result.signature, lists)
+    listed = _listed_state(entries, result.signature, lists, result.checked_at)
     if listed is None:
         return result
     registry_state, as_of = listed
@@ -267,9 +281,13 @@ def _listed(result: VerificationResult, entries: list[Any], lists: list[_ListRea
 
 
 def _listed_state(
-    entries: list[Any], genuine: SignatureCheck, lists: list[_ListRead]
+    entries: list[Any], genuine: SignatureCheck, lists: list[_ListRead], at: datetime
 ) -> tuple[StatusState, datetime] | None:
-    """The state the downloaded lists give these status entries, and as of when; None when they do not cover it."""
+    """The state the downloaded lists give these status entries, and as of when; None when they do not cover it.
+
+    A list past its ``validUntil`` at ``at`` is not used (STATUS-5). Of several lists for one purpose
+    that cover an entry, the latest ``validFrom`` counts, and at the same ``validFrom`` a set bit does.
+    """
     if not lists:
         return None
     issuer = genuine.issuer.id if genuine.issuer else None
@@ -278,10 +296,15 @@ def _listed_state(
         if not isinstance(entry, dict) or not str(entry.get("statusListIndex", "")).isdigit():
             continue
         index = int(entry["statusListIndex"])
-        for url, list_issuer, purpose, bits, since in lists:
+        for url, list_issuer, purpose, bits, since, until in lists:
             named = (entry.get("statusListCredential"), entry.get("statusPurpose"))
-            if named == (url, purpose) and list_issuer == issuer and index < len(bits) * 8:
-                found[purpose] = (statuslist.is_set(bits, index), since)
+            if named != (url, purpose) or list_issuer != issuer or index >= len(bits) * 8:
+                continue
+            if until is not None and at >= until:
+                continue
+            read = (statuslist.is_set(bits, index), since)
+            if purpose not in found or (since, read[0]) > (found[purpose][1], found[purpose][0]):
+                found[purpose] = read
     if set(found) != {"revocation", "suspension"}:
         return None
     as_of = max(since for _, since in found.values())

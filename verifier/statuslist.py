@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from verifier.vc import VC_CONTEXT
 
 LIST_SIZE = 131_072  # bits per list: the Recommendation's minimum, for herd privacy
 PURPOSES = ("revocation", "suspension")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 MAX_ENCODED = 200_000  # characters of an encodedList a verifier accepts (a gzip bomb is refused by size)
 
 
@@ -41,8 +43,13 @@ def decode(encoded: str, size: int = LIST_SIZE) -> bytes:
     """The bitstring of an ``encodedList``; raises ValueError for anything that is not one of ``size`` bits."""
     if not encoded.startswith("u") or len(encoded) > MAX_ENCODED:
         raise ValueError("not a multibase base64url encodedList of a sane size")
+    body = encoded[1:]
+    if not _BASE64URL.fullmatch(body) or len(body) % 4 == 1:
+        raise ValueError("the encodedList is not base64url without padding")
     try:
-        packed = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        if base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii") != body:
+            raise ValueError("stray bits in its last character")
         with gzip.GzipFile(fileobj=io.BytesIO(packed)) as stream:
             bits = stream.read(size // 8 + 1)  # never more than a list's worth: a bomb stops here
     except (ValueError, OSError, EOFError) as exc:

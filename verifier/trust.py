@@ -33,8 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from verifier.errors import KeyStoreError, TrustListError
+from verifier.jsonstrict import StrictJsonError, strict_loads
 from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, from_b64url, kid_for, public_from_raw, public_raw
 from verifier.origins import check_public_url
+from verifier.times import parse_time
 from verifier.verdict import IssuerInfo
 
 FORMAT = 2
@@ -138,7 +140,7 @@ class TrustList:
         if len(data) > MAX_DOCUMENT_BYTES:
             raise TrustListError(f"trust list larger than {MAX_DOCUMENT_BYTES} bytes")
         try:
-            raw = json.loads(data)
+            raw = strict_loads(data)
             declared = raw.get("trust_list", {}).get("format") if isinstance(raw, dict) else None
             if isinstance(raw, dict) and isinstance(raw.get("trust_list"), dict) and declared != FORMAT:
                 raise TrustListError(f"unsupported trust list format {declared!r}: this verifier reads format {FORMAT}")
@@ -146,8 +148,9 @@ class TrustList:
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
             raise TrustListError(f"not a trust list: {where}: {exc.errors()[0]['msg']}") from None
-        except (ValueError, RecursionError):
-            raise TrustListError("not a trust list: not JSON, or nested too deeply") from None
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError too
+            why = str(exc) if isinstance(exc, StrictJsonError) else "not JSON, or nested too deeply"
+            raise TrustListError(f"not a trust list: {why}") from None
         pinned = {kid_for(k): k for k in operator_keys}
         try:
             operator = pinned[bytes.fromhex(document.signature.kid)]
@@ -268,10 +271,15 @@ class _Content(_Wire):
     issuers: list[_Issuer] = Field(max_length=10_000)
 
     def to_trust_list(self) -> TrustList:
+        seen: set[str] = set()
+        for issuer in self.issuers:
+            if issuer.id in seen:
+                raise TrustListError(f"not a trust list: issuer {issuer.id} is listed twice")
+            seen.add(issuer.id)
         try:  # the format was checked first, in from_document
             return TrustList(
                 issued_at=_moment(self.issued_at),
-                public_urls=tuple(check_public_url(u) for u in self.public_urls),
+                public_urls=tuple(_exact_origin(u) for u in self.public_urls),
                 issuers=tuple(
                     TrustedIssuer(IssuerInfo(i.id, i.name, i.name_en), tuple(k.to_record() for k in i.keys))
                     for i in self.issuers
@@ -294,8 +302,13 @@ class _Document(_Wire):
     signature: _Signature
 
 
+def _exact_origin(url: str) -> str:
+    """A listed public URL, which must be written exactly as its origin (TRUST-5): lower case, no default port."""
+    origin = check_public_url(url)
+    if origin != url:
+        raise ValueError(f"public URL {url[:100]!r} is not written as its origin {origin!r}")
+    return origin
+
+
 def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"time without a time zone: {text}")
-    return moment.astimezone(UTC)
+    return parse_time(text, repr(text)[:40])

@@ -12,6 +12,7 @@ THE KEYS HERE ARE TEST KEYS. Their private halves derive from public strings bel
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sys
@@ -583,6 +584,14 @@ def link_cases(text: str) -> list[dict[str, Any]]:
              prefix + "1" + "A" * (1459 - len(prefix)), "malformed", "too_large"),
         case("malformed: a look-alike digit", "B32-1", "'1' for 'I' is not mapped: it is not in the alphabet",
              prefix + "1" + body.replace("I", "1", 1), "malformed", "bad_encoding"),
+        # Since 1.2: the segment runs to the end of the text; nothing may follow it.
+        case("malformed: a slash after the code", "LINK-6", "a trailing / is part of the segment: not base32",
+             text + "/", "malformed", "bad_encoding"),
+        case("malformed: a query after the code", "LINK-6",
+             "?x=1 is part of the segment: its lower-case x mixes case with the body (LINK-5)",
+             text + "?x=1", "malformed", "bad_encoding", stage="link"),
+        case("malformed: a fragment after the code", "LINK-6", "#TOP is part of the segment: not base32",
+             text + "#TOP", "malformed", "bad_encoding"),
     ]  # fmt: skip
 
 
@@ -609,6 +618,28 @@ def envelope_cases(claims: bytes) -> list[dict[str, Any]]:
         out.append(case(name, rule, description, qr_text(cose), "malformed", reason, cose=cose))
 
     long_head = b"\x59" + len(claims).to_bytes(2, "big")
+
+    def nested(levels: int) -> bytes:
+        """An unprotected header map holding, under label 5, arrays nested ``levels`` deep around a 0."""
+        inner = b"\x00"
+        for _ in range(levels):
+            inner = b"\x81" + inner
+        return b"\xa1\x05" + inner
+
+    # Since 1.2, COSE-2's depth counted exactly: the outermost item (the tag) is at level 0, what a tag,
+    # array or map holds one level below it; an array or map at level 8 is refused. The unprotected
+    # header is at level 2, the arrays under it from level 3.
+    for levels, reason, says in (
+        (5, "bad_cose", "its last array at level 7: it reads, then COSE-4 refuses a non-empty header"),
+        (6, "bad_cbor", "an array at level 8: refused as CBOR, before the header is judged"),
+    ):
+        cose_case(
+            f"malformed: an unprotected header nested {levels} arrays deep",
+            "COSE-2",
+            says,
+            b"\xd2\x84" + bstr(protected) + nested(levels) + bstr(claims) + bstr(signature),
+            reason,
+        )
     cose_case(
         "malformed: an array head not in its shortest form",
         "COSE-2",
@@ -1131,6 +1162,15 @@ def trust_list_cases() -> list[dict[str, Any]]:
         max_age_days=7,
     )
     listed(
+        "accepted: exactly at the verifier's limit",
+        "TRUST-6",
+        "7 days old to the second against a limit of 7: older than the limit is refused, not as old",
+        _signed_document(base),
+        "accepted",
+        at="2024-03-08T00:00:00Z",
+        max_age_days=7,
+    )
+    listed(
         "accepted: issued after the check time",
         "TRUST-6",
         "how things stood before the list was issued",
@@ -1154,6 +1194,93 @@ def trust_list_cases() -> list[dict[str, Any]]:
         _signed_document(base),
         "accepted",
         highest_seen=base["version"],
+    )
+    # Since 1.2: RFC 3339 exactly (lower-case t and z, offsets) and nothing looser; origins as written.
+    listed(
+        "accepted: lower-case t and z",
+        "TRUST-5",
+        "RFC 3339 §5.6 allows both letters in lower case",
+        _signed_document(changed(lambda c: c.update(issued_at=c["issued_at"].lower()))),
+        "accepted",
+    )
+    listed(
+        "accepted: an offset of +08:00",
+        "TRUST-5",
+        "a key's not_before in China Standard Time: the same instant",
+        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(not_before="2023-01-01T08:00:00+08:00"))),
+        "accepted",
+    )
+    for name, text in (
+        ("the basic format", "20240301T000000Z"),
+        ("a week date", "2024-W09-5T00:00:00Z"),
+        ("a time without seconds", "2024-03-01T00:00Z"),
+        ("an offset without a colon", "2024-03-01T00:00:00+0000"),
+        ("a date alone", "2024-03-01"),
+        ("a day that does not exist", "2024-02-30T00:00:00Z"),
+    ):
+        listed(
+            f"refused: {name}",
+            "TRUST-5",
+            f"issued_at {text}: ISO 8601 allows it, RFC 3339 does not",
+            _signed_document(changed(lambda c, text=text: c.update(issued_at=text))),
+            "refused",
+        )
+    listed(
+        "refused: a public URL in upper case",
+        "TRUST-5",
+        "origins are listed in lower case",
+        _signed_document(changed(lambda c: c.update(public_urls=[PUBLIC_URL.upper()]))),
+        "refused",
+    )
+    listed(
+        "refused: a public URL with its default port",
+        "TRUST-5",
+        "https://host:443 is listed as https://host",
+        _signed_document(changed(lambda c: c.update(public_urls=[PUBLIC_URL + ":443"]))),
+        "refused",
+    )
+    listed(
+        "accepted: an http public URL, written exactly",
+        "TRUST-5",
+        "http is allowed (a test service); its origin must still be exact",
+        _signed_document(changed(lambda c: c.update(public_urls=["http://127.0.0.1:8000"]))),
+        "accepted",
+    )
+    signed = _signed_document(base)
+    listed(
+        "refused: a byte-order mark",
+        "TRUST-8",
+        "U+FEFF before the document: RFC 8259 JSON has none",
+        "\ufeff" + signed,
+        "refused",
+    )
+    listed(
+        "refused: a member twice",
+        "TRUST-8",
+        "version twice, the signed one last: a reader keeping the first would see version 999",
+        signed.replace('"trust_list": {', '"trust_list": {"version": 999, ', 1),
+        "refused",
+    )
+    listed(
+        "refused: an issuer listed twice",
+        "TRUST-8",
+        "two entries with one id, each with its own key",
+        _signed_document(changed(lambda c: c["issuers"].append({**c["issuers"][0], "keys": []}))),
+        "refused",
+    )
+    listed(
+        "accepted: a name of 200 characters outside the BMP",
+        "TRUST-8",
+        "lengths count characters (code points): 200 emoji, 800 bytes, 400 UTF-16 units",
+        _signed_document(changed(lambda c: c["issuers"][0].update(name="\U0001f3ed" * 200))),
+        "accepted",
+    )
+    listed(
+        "refused: a name of 201 characters",
+        "TRUST-8",
+        "one character over the limit",
+        _signed_document(changed(lambda c: c["issuers"][0].update(name="名" * 201))),
+        "refused",
     )
     return out  # fmt: skip
 
@@ -1353,7 +1480,173 @@ def status_list_cases() -> list[dict[str, Any]]:
         "65,536 bits",
         (status_list("revocation", size=LIST_SIZE // 2), clear[1]),
     )
+    # Since 1.2: a header extension it does not know, and validFrom as RFC 3339 with a zone.
+    refused(
+        "refused: a critical header extension",
+        "STATUS-1",
+        "crit names an extension the verifier does not understand (RFC 7515 §4.1.11)",
+        (_with_header(clear[0], ACTIVE, {"crit": ["exp"], "exp": 1893456000}), clear[1]),
+    )
+    for name, text in (("without a zone", "2024-05-01T00:00:00"), ("a date alone", "2024-05-01"),
+                       ("with an offset without a colon", "2024-05-01T00:00:00+0000")):  # fmt: skip
+        refused(
+            f"refused: a validFrom {name}",
+            "STATUS-4",
+            f"validFrom {text}",
+            (_with_payload(clear[0], ACTIVE, validFrom=text), clear[1]),
+        )
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    signature = clear[0].rsplit(".", 1)[1]
+    stray = signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]
+    refused(
+        "refused: stray bits in the signature",
+        "STATUS-1",
+        "the last base64url character of the signature carries a bit beyond 64 bytes (the same signature bytes)",
+        (clear[0].rsplit(".", 1)[0] + "." + stray, clear[1]),
+    )
+    header, payload = _jws_parts(clear[0])
+    payload_text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    twice = '{"validFrom":"2030-01-01T00:00:00Z",' + payload_text[1:]  # a reader keeping the first sees 2030
+    refused(
+        "refused: a member twice in the payload",
+        "STATUS-1",
+        "validFrom twice: readers differ on which one counts",
+        (_signed_jws(header, twice, ACTIVE), clear[1]),
+    )
+    refused(
+        "refused: a list that names another issuer",
+        "STATUS-1",
+        "signed by zjcert's key, its issuer another service's DID",
+        (_with_payload(clear[0], ACTIVE, issuer="did:web:elsewhere.example:issuers:zjcert"), clear[1]),
+    )
+    listed(
+        "unknown: a list past its validUntil",
+        "STATUS-5",
+        "the revocation list (bit set) was valid until 2024-05-15: at the check time it says nothing",
+        (_with_payload(revoked, ACTIVE, validUntil="2024-05-15T00:00:00Z"), clear[1]),
+        "valid",
+        "in_force",
+        "unknown",
+        None,
+    )
+    listed(
+        "revoked: a list within its validUntil",
+        "STATUS-5",
+        "valid until 2030: used",
+        (_with_payload(revoked, ACTIVE, validUntil="2030-01-01T00:00:00Z"), clear[1]),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "revoked: the newer of two revocation lists counts",
+        "STATUS-6",
+        "the list of 3 May (bit set) given before the one of 1 May (clear)",
+        (revoked, clear[0], clear[1]),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "active: a newer suspension list lifts the suspension",
+        "STATUS-6",
+        "suspended on 3 May, the list of 4 May clear: reinstated",
+        (clear[0], suspended, status_list("suspension", valid_from="2024-05-04T00:00:00Z")),
+        "valid",
+        "in_force",
+        "active",
+        "2024-05-04T00:00:00Z",
+    )
+    listed(
+        "suspended: two lists of the same time disagree",
+        "STATUS-6",
+        "both of 3 May, one with the bit set: the set bit counts",
+        (clear[0], status_list("suspension", valid_from="2024-05-03T00:00:00Z"), suspended),
+        "suspended",
+        "suspended",
+        "suspended",
+        "2024-05-03T00:00:00Z",
+    )
+    encoded = _jws_parts(revoked)[1]["credentialSubject"]["encodedList"]
+    subject = _jws_parts(revoked)[1]["credentialSubject"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    spare = {2: 0x0F, 3: 0x03}.get((len(encoded) - 1) % 4, 0)
+    assert spare, "the vectors' revocation list must end in a partial group"
+    refused(
+        "refused: an encodedList with padding",
+        "STATUS-2",
+        "base64url with '=' padding: the multibase 'u' encoding has none",
+        (
+            _with_payload(
+                revoked, ACTIVE, credentialSubject={**subject, "encodedList": encoded + "=" * (-(len(encoded) - 1) % 4)}
+            ),
+            clear[1],
+        ),
+    )
+    refused(
+        "refused: stray bits in the encodedList",
+        "STATUS-2",
+        "the last character carries bits beyond the GZIP bytes",
+        (
+            _with_payload(
+                revoked,
+                ACTIVE,
+                credentialSubject={**subject, "encodedList": encoded[:-1] + alphabet[alphabet.index(encoded[-1]) | 1]},
+            ),
+            clear[1],
+        ),
+    )
+    listed(
+        "revoked: a list longer than 131,072 bits",
+        "STATUS-2",
+        "262,144 bits: only the first 131,072 are read (16,384 bytes decompressed, and one more to know)",
+        (
+            status_list("revocation", (bit, LIST_SIZE + bit), valid_from="2024-05-03T00:00:00Z", size=2 * LIST_SIZE),
+            clear[1],
+        ),
+        "revoked",
+        "revoked",
+        "revoked",
+        "2024-05-03T00:00:00Z",
+    )
+    listed(
+        "active: as of a validFrom written at +08:00, reported in UTC",
+        "STATUS-4",
+        "2024-05-02T08:00:00+08:00 is 2024-05-02T00:00:00Z",
+        (clear[0], _with_payload(clear[1], ACTIVE, validFrom="2024-05-02T08:00:00+08:00")),
+        "valid",
+        "in_force",
+        "active",
+        "2024-05-02T00:00:00Z",
+    )
     return out  # fmt: skip
+
+
+def _jws_parts(jwt: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, payload, _ = jwt.split(".")
+    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
+    return decode(header), decode(payload)
+
+
+def _signed_jws(header: dict[str, Any], payload: dict[str, Any] | str, key: SigningKey) -> str:
+    """A compact JWS of ``header`` and ``payload`` (a value, or JSON text as it is) signed with ``key``."""
+    encode = lambda value: b64url(  # noqa: E731
+        (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))).encode()
+    )
+    signing_input = f"{encode(header)}.{encode(payload)}"
+    return f"{signing_input}.{b64url(key.private_key.sign(signing_input.encode('ascii')))}"
+
+
+def _with_header(jwt: str, key: SigningKey, extra: dict[str, Any]) -> str:
+    header, payload = _jws_parts(jwt)
+    return _signed_jws({**header, **extra}, payload, key)
+
+
+def _with_payload(jwt: str, key: SigningKey, **changes: Any) -> str:
+    header, payload = _jws_parts(jwt)
+    return _signed_jws(header, {**payload, **changes}, key)
 
 
 def online_cases() -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from verifier import firstrun, logs
 from verifier.cli.common import Commands, configured_secrets, listen_options
-from verifier.config import Settings, warn_unprefixed
+from verifier.config import Settings, warn_at_start
 from verifier.origins import check_public_url
 
 
@@ -33,7 +33,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - compared, not bound
         settings = replace(settings, public_url=check_public_url(f"http://{host}:{args.port}"))
     log_config = logs.configure(settings.log_level, configured_secrets(settings), settings.log_format)
-    warn_unprefixed()
+    warn_at_start(settings)
     app = create_app(settings)
     services = app.state.services
     demo = firstrun.set_up(

@@ -12,7 +12,7 @@ from sqlalchemy import make_url
 
 from verifier import logs
 from verifier.cli.common import Commands, UsageError, configured_secrets, listen_options, open_registry
-from verifier.config import Settings, warn_unprefixed
+from verifier.config import Settings, warn_at_start
 from verifier.store.database import make_engine, migrate, normalize_url, schema_revision
 
 log = logging.getLogger("verifier")
@@ -44,7 +44,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     log_config = logs.configure(settings.log_level, configured_secrets(settings), settings.log_format)
     if args.workers > 1:
         metrics_folder(settings)
-    warn_unprefixed()
+    warn_at_start(settings)
     open_registry(settings)  # migrate once, before the workers start
     if args.workers > 1:
         # Each worker builds the app (keys, caches) before it answers its supervisor: on a busy

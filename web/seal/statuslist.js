@@ -3,6 +3,7 @@
 // status index is revoked or suspended.
 
 import { verifyEd25519 } from "./ed25519.js";
+import { rfc3339, StrictJsonError, strictJson } from "./trust.js";
 import tables from "./tables.js";
 
 export const LIST_BITS = tables.limits.status_list_bits;
@@ -27,9 +28,13 @@ export function hostDid(origin) {
 /** Where an issuer's list for ``purpose`` lives under ``origin``. */
 export const listUrl = (origin, issuer, purpose, number) => `${origin}/status/${issuer}/${purpose}/${number}`;
 
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 function base64urlBytes(text, where) {
-  // Lenient about the last group's unused bits (a JWS signature and payload are written by any encoder).
+  // Canonical (since 1.2): no padding, and the last character's unused bits zero, as every encoder writes.
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) refuse(`${where} is not base64url`);
+  const spare = { 2: 0x0f, 3: 0x03 }[text.length % 4] ?? 0;
+  if (text.length && BASE64URL.indexOf(text[text.length - 1]) & spare) refuse(`${where} is not canonical base64url (stray bits)`);
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
@@ -37,9 +42,9 @@ function base64urlBytes(text, where) {
 function json(bytes, where) {
   let value;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch {
-    refuse(`the list's ${where} is not JSON`);
+    value = strictJson(bytes);
+  } catch (error) {
+    refuse(error instanceof StrictJsonError ? `the list's ${where}: ${error.message}` : `the list's ${where} is not JSON`);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) refuse(`the list's ${where} is not an object`);
   return value;
@@ -91,10 +96,11 @@ export async function readStatusList(given, trustList, prefer) {
   const [headerPart, payloadPart, signaturePart] = jwt.split(".");
   const header = json(base64urlBytes(headerPart, "header"), "header");
   if (header.alg !== "EdDSA") refuse("the list's alg is not EdDSA");
+  if ("crit" in header) refuse("the list's header names critical extensions this verifier does not know");
   const named = typeof header.kid === "string" ? KID.exec(header.kid) : null;
   const ours = new Set([...trustList.origins].map(hostDid));
   if (!named || !ours.has(named[1])) refuse("the list's kid is not a key of this service's issuers (did:web)");
-  const [, , issuer, kid] = named;
+  const [, didHost, issuer, kid] = named;
   const key = trustList.keys.get(kid);
   if (!key || key.issuer.id !== issuer) refuse("the issuer has no such key");
   const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
@@ -102,6 +108,8 @@ export async function readStatusList(given, trustList, prefer) {
     refuse("the list's signature does not verify");
   }
   const list = json(base64urlBytes(payloadPart, "payload"), "payload");
+  const listIssuer = list.issuer !== null && typeof list.issuer === "object" ? list.issuer.id : list.issuer;
+  if (listIssuer !== `${didHost}:issuers:${issuer}`) refuse("the list's issuer is not the DID of the key that signed it");
   const subject = list.credentialSubject;
   if (![list.type].flat().includes("BitstringStatusListCredential") || !subject || typeof subject !== "object") {
     refuse("a genuine signature, but not on a BitstringStatusListCredential");
@@ -110,9 +118,14 @@ export async function readStatusList(given, trustList, prefer) {
   if (!encoded.startsWith("u") || encoded.length > MAX_ENCODED_CHARS) refuse("not a multibase base64url encodedList");
   const bits = await gunzip(base64urlBytes(encoded.slice(1), "encodedList"), LIST_BITS / 8);
   if (bits.length < LIST_BITS / 8) refuse(`the list has ${bits.length * 8} bits; at least ${LIST_BITS} are required`);
-  const validFrom = Date.parse(String(list.validFrom));
-  if (Number.isNaN(validFrom)) refuse("the list's validFrom is not a time");
-  return { url: String(list.id), issuer, purpose: String(subject.statusPurpose), bits, validFrom: validFrom / 1000 };
+  const validFrom = rfc3339(list.validFrom);
+  if (validFrom === null) refuse("the list's validFrom is not an RFC 3339 time with a zone");
+  let validUntil = null;
+  if ("validUntil" in list) {
+    validUntil = rfc3339(list.validUntil);
+    if (validUntil === null) refuse("the list's validUntil is not an RFC 3339 time with a zone");
+  }
+  return { url: String(list.id), issuer, purpose: String(subject.statusPurpose), bits, validFrom, validUntil };
 }
 
 /** Whether bit ``index`` of a list is set: bit 0 is the most significant bit of the first byte. */
@@ -132,11 +145,19 @@ export function withStatusLists(result, trustList, lists) {
   if (index === undefined || index === null || !issuer || !result.validity) return result;
   const number = Math.floor(index / LIST_BITS);
   const bit = index % LIST_BITS;
+  const at = Date.parse(result.checked_at) / 1000;
   const found = {};
   for (const purpose of PURPOSES) {
     const urls = new Set([...trustList.origins].map((origin) => listUrl(origin, issuer, purpose, number)));
-    const list = lists.find((l) => l.issuer === issuer && l.purpose === purpose && urls.has(l.url));
-    if (list) found[purpose] = { set: isSet(list.bits, bit), since: list.validFrom };
+    // A list past its validUntil is not used (STATUS-5); of several, the latest validFrom counts, and
+    // at the same validFrom a set bit does.
+    for (const list of lists) {
+      if (list.issuer !== issuer || list.purpose !== purpose || !urls.has(list.url)) continue;
+      if (list.validUntil !== null && list.validUntil !== undefined && at >= list.validUntil) continue;
+      const read = { set: isSet(list.bits, bit), since: list.validFrom };
+      const kept = found[purpose];
+      if (!kept || read.since > kept.since || (read.since === kept.since && read.set && !kept.set)) found[purpose] = read;
+    }
   }
   if (!found.revocation || !found.suspension) return result;
   const asOf = Math.max(found.revocation.since, found.suspension.since);

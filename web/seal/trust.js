@@ -8,6 +8,71 @@ export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 export class TrustListError extends Error {}
 
+export class StrictJsonError extends Error {}
+
+/**
+ * JSON as RFC 8259 writes it (spec TRUST-8): UTF-8 without a byte-order mark, no object with a member
+ * twice (readers differ on which one counts, and a signature would then vouch for two contents).
+ * Throws StrictJsonError for those, SyntaxError or TypeError for what is not JSON or not UTF-8.
+ */
+export function strictJson(bytes) {
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  if (text.startsWith("\ufeff")) throw new StrictJsonError("a byte-order mark before the JSON");
+  const value = JSON.parse(text);
+  duplicateMembers(text);
+  return value;
+}
+
+/** Throw StrictJsonError if an object of ``text`` (JSON that parses) names a member twice. */
+function duplicateMembers(text) {
+  const stack = []; // per open bracket: a Set of member names for an object, null for an array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const name = JSON.parse(text.slice(i, end + 1));
+        if (top.has(name)) throw new StrictJsonError(`the member ${JSON.stringify(name.slice(0, 40))} appears twice in one object`);
+        top.add(name);
+      }
+      expectKey = false;
+      i = end;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push(null);
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * An RFC 3339 time with a zone as epoch seconds, or null: ``t`` and ``z`` in either case (RFC 3339
+ * allows both), never ISO 8601's other forms (basic format, week dates, no seconds, ``+0000``, no zone).
+ */
+export function rfc3339(text) {
+  const found = typeof text === "string" ? RFC3339.exec(text) : null;
+  if (!found) return null;
+  const [year, month, day, hour, minute, second] = found.slice(1, 7).map(Number);
+  const offsetHours = found[8] ? Number(found[9]) : 0;
+  const offsetMinutes = found[8] ? Number(found[10]) : 0;
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  if (new Date(ms).getUTCDate() !== day) return null; // 30 February and the like
+  const fraction = found[7] ? Number(`0${found[7]}`) : 0;
+  const offset = (found[8] === "-" ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
+  return ms / 1000 + fraction - offset;
+}
+
 const refuse = (message) => {
   throw new TrustListError(message);
 };
@@ -48,12 +113,9 @@ function canonical(value) {
 }
 
 const moment = (text, where) => {
-  if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
-    refuse(`${where} is not a time with a zone`);
-  }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) refuse(`${where} is not a time`);
-  return ms / 1000;
+  const seconds = rfc3339(text);
+  if (seconds === null) refuse(`${where} is not an RFC 3339 time with a zone`);
+  return seconds;
 };
 
 function only(object, names, where) {
@@ -76,9 +138,9 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
   if (bytes.length > MAX_DOCUMENT_BYTES) refuse(`trust list larger than ${MAX_DOCUMENT_BYTES} bytes`);
   let raw;
   try {
-    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch {
-    refuse("not a trust list: not JSON");
+    raw = strictJson(bytes);
+  } catch (error) {
+    refuse(`not a trust list: ${error instanceof StrictJsonError ? error.message : "not JSON"}`);
   }
   const document = only(raw, ["trust_list", "signature"], "document");
   const content = only(document.trust_list, ["format", "version", "issued_at", "expires_at", "public_urls", "issuers"], "trust_list");
@@ -106,13 +168,20 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
   } catch (error) {
     refuse(`not a trust list: ${error.message}`);
   }
+  for (const url of content.public_urls) {
+    if (!origins.has(url)) refuse(`public URL ${JSON.stringify(String(url).slice(0, 100))} is not written as its origin`);
+  }
   if (!Array.isArray(content.issuers) || content.issuers.length > 10000) refuse("trust_list.issuers is not a list");
   const keys = new Map();
+  const ids = new Set();
   for (const entry of content.issuers) {
     const issuer = only(entry, ["id", "name", "name_en", "keys"], "issuer");
     string(issuer.id, /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "issuer.id");
+    if (ids.has(issuer.id)) refuse(`issuer ${issuer.id} is listed twice`);
+    ids.add(issuer.id);
     for (const name of ["name", "name_en"]) {
-      if (typeof issuer[name] !== "string" || issuer[name].length < 1 || issuer[name].length > 200) refuse(`issuer.${name}`);
+      // Lengths are characters (code points), not UTF-16 units: an emoji is one.
+      if (typeof issuer[name] !== "string" || [...issuer[name]].length < 1 || [...issuer[name]].length > 200) refuse(`issuer.${name}`);
     }
     if (!Array.isArray(issuer.keys) || issuer.keys.length > 100) refuse("issuer.keys is not a list");
     for (const item of issuer.keys) {
