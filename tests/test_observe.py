@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -201,3 +202,32 @@ def test_workers_share_their_metrics(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert counts == {40.0}
+    log = (tmp_path / "server.log").read_text()
+    # uvicorn's supervisor waits 60 s for a worker building the app, not 5: none is killed on a slow start
+    assert "one that does not answer its supervisor for 60 s is restarted" in log
+    assert "died" not in log.lower(), log[-2000:]
+
+
+def test_logs_are_readable_on_a_terminal_and_json_elsewhere(tmp_path: Path) -> None:
+    """VERIFIER_LOG_FORMAT=auto: text lines when standard error is a terminal (a person at `make run`),
+    JSON lines when it is not (a container, a service manager)."""
+    import os
+    import pty
+    import subprocess
+
+    script = (
+        "import logging, sys; from verifier import logs; logs.configure('info', [], sys.argv[1]); "
+        "logging.getLogger('verifier').warning('generated the admin token', extra={'fields': {'path': 'x'}})"
+    )
+    piped = subprocess.run([sys.executable, "-c", script, "auto"], capture_output=True, text=True, check=True)
+    assert json.loads(piped.stderr)["msg"] == "generated the admin token"
+    main, child = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-c", script, "auto"], stderr=child, check=True)
+        shown = os.read(main, 4096).decode()
+    finally:
+        os.close(main)
+        os.close(child)
+    assert re.match(r"\d\d:\d\d:\d\d warning +generated the admin token  path=x", shown), shown
+    texted = subprocess.run([sys.executable, "-c", script, "text"], capture_output=True, text=True, check=True)
+    assert not texted.stderr.startswith("{")

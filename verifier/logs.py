@@ -125,6 +125,7 @@ def configure(level: str = "info", secrets: Iterable[str] = (), form: str = "jso
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},  # ours has the request id
             "weasyprint": {"handlers": [], "level": "WARNING", "propagate": True},  # a line per rendering step
             "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
+            "alembic": {"handlers": [], "level": "WARNING", "propagate": True},  # a line per migration step
         },
     }
     import logging.config

@@ -21,6 +21,23 @@ export function validityState(validFrom, validUntil, at) {
  * Check a scanned QR text against a trust list read by ``readTrustList`` at ``at`` (a Date), offline.
  * Returns the verdict JSON of docs/verdict.md, plus ``stages`` (true, false or null per stage).
  */
+/**
+ * Why a key may be missing: a trust list older than the seal may predate the key (a rotation since).
+ * The seal's time comes from claims nobody has verified: it only chooses the hint, never a verdict.
+ */
+function unknownKeyDetail(payload, trustList) {
+  let sealedAt;
+  try {
+    sealedAt = Date.parse(claimsFromCbor(payload).issued_at) / 1000;
+  } catch {
+    return "the key is not on the trust list";
+  }
+  if (sealedAt > trustList.issuedAt) {
+    return "the key is not on the trust list, which is older than this seal: the issuer may have a newer key since; download the trust list again";
+  }
+  return "the key is not on the trust list: never listed, or withdrawn by the operator";
+}
+
 export async function verify(text, trustList, at, options = {}) {
   return check(() => decodeText(text, trustList.origins), trustList, at, options);
 }
@@ -43,7 +60,7 @@ async function check(read, trustList, at, { prefer, fromCose = false } = {}) {
     stages.cose = true;
     found.kid = toHex(message.kid);
     const key = trustList.keys.get(found.kid);
-    if (!key) throw new CheckFailed("unknown_key", "the key is not on the trust list", "key");
+    if (!key) throw new CheckFailed("unknown_key", unknownKeyDetail(message.payload, trustList), "key");
     found.key = key;
     stages.key = true;
     found.signatureValid = await verifyEd25519(key.publicKey, message.signature, toBeSigned(message.protected, message.payload), prefer);
