@@ -136,3 +136,36 @@ def test_sigkill_in_the_middle_of_a_batch_leaves_all_or_nothing(server: Server, 
 def _post_quietly(url: str, body: dict[str, Any], headers: dict[str, str]) -> None:
     with contextlib.suppress(httpx.TransportError):
         httpx.post(url, content=json.dumps(body), headers=headers | {"Content-Type": "application/json"}, timeout=60)
+
+
+def test_100_single_issuances_at_once_with_their_pdfs(tmp_path: Path, database_url: str) -> None:
+    """A hundred issuers' clerks press "issue" in the same second: each certificate rendered and self-tested
+    (pdfium, zbar and WeasyPrint are not thread-safe: they must never run in two server threads at once).
+    Every answer is 201 or a clear 429/503, the process lives, and the next issuance works."""
+    admin = secrets.token_urlsafe(32)
+    env = {"VERIFIER_DATABASE_URL": database_url, "VERIFIER_DATA_DIR": str(tmp_path / "data"),
+           "VERIFIER_KEYS_DIR": str(tmp_path / "keys"), "VERIFIER_ADMIN_TOKEN": admin}  # fmt: skip
+    server = Server(tmp_path, env)
+    server.start()
+    try:
+        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
+                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+        headers = {"Authorization": f"Bearer {made.json()['token']}"}
+        start = threading.Barrier(100)
+
+        def issue(i: int) -> int:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=300) as http:
+                start.wait()
+                return http.post("/api/v1/certificates", json=dict(KETTLE, number=f"AT-ONCE-{i:03d}")).status_code
+
+        with ThreadPoolExecutor(100) as pool:
+            codes = list(pool.map(issue, range(100)))
+        assert server.process is not None and server.process.poll() is None, "the service died"
+        assert set(codes) <= {201, 429, 503}, codes
+        assert codes.count(201) >= 50, codes
+        after = httpx.post(f"{server.url}/api/v1/certificates", json=dict(KETTLE, number="AFTER-1"), headers=headers,
+                           timeout=60)  # fmt: skip
+        assert after.status_code == 201, after.text
+        assert count_certificates(database_url) == codes.count(201) + 1
+    finally:
+        server.stop()

@@ -472,3 +472,31 @@ def test_a_withdrawn_key_gives_one_verdict_the_registrys(served: Served) -> None
     text = state["text"]
     assert "genuine and in force" in text and "withdrawn by its issuer" in text, text
     assert "UNKNOWN ISSUER" not in text and "Do not accept" not in text, text
+
+
+def test_a_certificate_its_lists_do_not_cover_is_never_green(served: Served) -> None:
+    """An issuer whose first certificate came after the page downloaded the lists: its seal is genuine, but
+    the device has no list that covers it: "status not checked", never "genuine and in force"."""
+    url, admin = served.server.url, {"Authorization": f"Bearer {served.admin}"}
+    names = {"id": "newcomer", "name": "新成员认证", "name_en": "Newcomer Certification"}
+    made = httpx.post(f"{url}/api/v1/issuers", headers=admin, json=names).json()
+    issuer = {"Authorization": f"Bearer {made['token']}"}
+    issued: dict[str, str] = {}
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{url}/scan?lang=en")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false")
+        certificate = httpx.post(f"{url}/api/v1/certificates", json=CURRENT["zhejiang-made-kettle"], headers=issuer,
+                                 timeout=60).json()  # fmt: skip
+        issued["qr"] = certificate["qr"]
+        await _paste(call, certificate["qr"])
+        await _until(call, FIRST_VERDICT)
+        return (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+
+    state = _drive(script)
+    assert [v["verdict"] for v in state["verdicts"]] == ["valid"], state
+    assert state["verdicts"][0]["unchecked"] is True, state
+    text = state["text"]
+    assert "status not checked" in text.lower() and "do not cover this certificate" in text, text
+    assert "genuine and in force" not in text, text

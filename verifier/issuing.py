@@ -247,6 +247,10 @@ def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) ->
 
 
 POOL_IDLE_SECONDS = 120.0
+# pdfium (the self-test's rasteriser), zbar, WeasyPrint and HarfBuzz are not thread-safe: forty issuances
+# at once in the server's threads crashed it. In this process one certificate renders at a time; the
+# pool's worker processes are single-threaded.
+IN_PROCESS = threading.Lock()
 
 
 class PdfMaker:
@@ -302,7 +306,8 @@ class PdfMaker:
         made: list[bytes | VerifierError] = []
         if len(jobs) == 1 or self.workers == 1:
             for job in jobs:
-                made.append(render_or_refusal(job))
+                with IN_PROCESS:  # never two renders at once in this process's threads
+                    made.append(render_or_refusal(job))
                 if progress is not None:
                     progress(len(made))
             return made

@@ -178,7 +178,12 @@ async function checkHere(text) {
     if (result.certificate?.status_index === undefined) why = t("scan_no_index");
     else if (state.listsFetchedAt === null) why = t("scan_lists_missing");
     else if (listsStale()) why = t("scan_lists_stale", { age: ago(state.listsFetchedAt) });
-    else listed = withStatusLists(result, state.trustList, state.lists);
+    else {
+      listed = withStatusLists(result, state.trustList, state.lists);
+      // Lists downloaded, but none of them covers this seal (an issuer or a list newer than the
+      // download): no status, never a green "in force".
+      if (listed.status.state === "unknown") why = t("scan_lists_not_covering");
+    }
   }
   stats.verifyMs.push(performance.now() - started);
   return { result: listed, why };
