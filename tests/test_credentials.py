@@ -641,3 +641,51 @@ def test_offline_status_lists_say_revoked_or_suspended(pdf_service: Service, tmp
     assert refused.returncode == 2 and "status list" in refused.stderr
     (tmp_path / "not-a-list.jwt").write_text((tmp_path / "c.jwt").read_text())
     assert run("not-a-list.jwt").returncode == 2
+
+
+def test_a_credential_is_the_registrys_signed_by_the_certificates_issuer(service: Service) -> None:
+    """Issuer A's key signing B's certificate (in A's name or in B's), or any member changed: never valid."""
+    from verifier.did import issuer_did, key_url
+    from verifier.vcjose import sign_credential
+
+    b_made = issue(service, "zhejiang-made-kettle")  # zjcert's
+    _, credential, jwt = fetch(service, b_made)
+    assert service.client.post("/api/v1/verify", json={"qr": jwt}).json()["verdict"] == "valid"
+    service.issuer("rogue")
+    issuers = service.client.app.state.services.registry.issuers  # type: ignore[attr-defined]
+    rogue_key = issuers.signing_key("rogue")  # a malicious issuer holds its own key
+    rogue = rogue_key.record
+    own_did = issuer_did(PUBLIC_URL, "rogue")
+    cases = {
+        "B's certificate in A's name": {**credential, "issuer": {**credential["issuer"], "id": own_did}},
+        "B's certificate in B's name": credential,
+    }
+    for name, forged in cases.items():
+        signed = sign_credential(forged, rogue_key, key_url(own_did, rogue))
+        answer = service.client.post("/api/v1/verify", json={"qr": signed}).json()
+        assert answer["verdict"] != "valid", name
+    zjcert_key = issuers.signing_key("zjcert")
+    zjcert = zjcert_key.record
+    zjcert_did = issuer_did(PUBLIC_URL, "zjcert")
+    changed = {**credential, "description": "amended by someone with the key"}  # a member once never compared
+    answer = service.client.post("/api/v1/verify", json={
+        "qr": sign_credential(changed, zjcert_key, key_url(zjcert_did, zjcert))}).json()  # fmt: skip
+    assert (answer["verdict"], answer["reason"]) == ("unregistered", "not_in_registry")
+
+
+def test_a_withdrawn_key_verifies_no_credential(service: Service) -> None:
+    """Gone from the DID document and the trust list, a withdrawn key signs nothing the service accepts."""
+    from verifier.did import issuer_did, key_url
+    from verifier.vcjose import sign_credential
+
+    made = issue(service, "zhejiang-made-kettle")
+    _, credential, _ = fetch(service, made)
+    old_key = service.client.app.state.services.registry.issuers.signing_key("zjcert")  # type: ignore[attr-defined]
+    old = old_key.record
+    answer = service.client.post(f"/api/v1/issuers/zjcert/keys/{old.kid_hex}/withdraw", headers=service.admin)
+    assert answer.status_code == 200, answer.text
+    stolen = sign_credential(credential, old_key, key_url(issuer_did(PUBLIC_URL, "zjcert"), old))
+    refused = service.client.post("/api/v1/verify", json={"qr": stolen}).json()
+    assert (refused["verdict"], refused["reason"]) == ("unknown_issuer", "unknown_key")
+    _, _, fresh = fetch(service, made)  # the registry's credential, signed anew with the active key
+    assert service.client.post("/api/v1/verify", json={"qr": fresh}).json()["verdict"] == "valid"

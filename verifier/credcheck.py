@@ -19,7 +19,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,8 +40,20 @@ MAX_CREDENTIAL_CHARS = 100_000
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _KID = re.compile(r"(did:web:[^#]+):issuers:([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)#([0-9a-f]{16})")
 
-# The registry's word on a certificate id: the QR text of its seal and its record, or None.
-Registered = Callable[[str], tuple[str, dict[str, Any]] | None]
+
+@dataclass(frozen=True)
+class RegisteredCredential:
+    """The registry's word on a certificate id: its seal's QR text, its issuer, its credential (unsigned).
+
+    A credential presented for the certificate must say exactly what the registry's credential says.
+    """
+
+    qr_text: str
+    issuer_id: str
+    credential: dict[str, Any]
+
+
+Registered = Callable[[str], RegisteredCredential | None]
 # The verdict for a QR text, as a scan gives it.
 ScanCheck = Callable[[str], VerificationResult]
 
@@ -130,6 +142,10 @@ def _genuine(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Sign
         or not isinstance(credential.get("id"), str)
     ):
         raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but not on a Digital Conformity Credential", genuine)
+    named = credential.get("issuer")
+    named = named.get("id") if isinstance(named, dict) else named
+    if named != f"{did_host}:issuers:{issuer_id}":  # signed by one issuer's key in another's name
+        raise _Refused(Reason.BAD_CLAIMS, "a genuine signature, but the credential names another issuer", genuine)
     return credential, genuine, issuer_id, did_host
 
 
@@ -151,6 +167,8 @@ def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Signa
     key = trust_list.key(bytes.fromhex(kid_hex))
     if key is None or key.issuer.id != issuer_id:
         raise _Refused(Reason.UNKNOWN_KEY, "the issuer has no such key", SignatureCheck(None, kid_hex))
+    if key.record.withdrawn_at is not None:  # gone from the DID documents and the published trust list
+        raise _Refused(Reason.UNKNOWN_KEY, "the key was withdrawn by the operator", SignatureCheck(None, kid_hex))
     try:
         key.record.public_key.verify(_b64(signature_part), f"{header_part}.{payload_part}".encode("ascii"))
     except InvalidSignature:
@@ -161,15 +179,17 @@ def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Signa
 
 
 def _verify(given: object, trust_list: TrustList, registered: Registered, scan: ScanCheck) -> VerificationResult:
-    credential, genuine, issuer_id, did_host = _genuine(given, trust_list)
+    credential, genuine, issuer_id, _ = _genuine(given, trust_list)
     credential_id = str(credential["id"])
     prefixes = [f"{url}/credentials/" for url in trust_list.public_urls]
     certificate_id = next((credential_id.removeprefix(p) for p in prefixes if credential_id.startswith(p)), None)
     entry = registered(certificate_id) if certificate_id else None
-    if entry is None or not _agrees(credential, entry[1], issuer_id, did_host):
+    # The key that signed must be the certificate's issuer's, and every member must be the registry's:
+    # another issuer's key, or a credential that differs anywhere, was never issued by this registry.
+    if entry is None or entry.issuer_id != issuer_id or credential != entry.credential:
         raise _Refused(Reason.NOT_IN_REGISTRY, "a genuine signature on a credential this registry never issued",
                        genuine)  # fmt: skip
-    return scan(entry[0])
+    return scan(entry.qr_text)
 
 
 # A downloaded status list, checked: its URL, issuer id, purpose, bits, validFrom and validUntil (or None).
@@ -311,23 +331,3 @@ def _listed_state(
     if found["revocation"][0]:
         return StatusState.REVOKED, as_of
     return (StatusState.SUSPENDED if found["suspension"][0] else StatusState.ACTIVE), as_of
-
-
-def _agrees(credential: dict[str, Any], record: dict[str, Any], issuer_id: str, did_host: str) -> bool:
-    """Whether the credential says what the registry's certificate says where it matters.
-
-    The issuer, the holder, the number, the validity; its other wording may follow a newer mapping.
-    """
-    subject = credential.get("credentialSubject")
-    issuer = credential.get("issuer")
-    if not isinstance(subject, dict) or not isinstance(issuer, dict):
-        return False
-    party = subject.get("issuedToParty")
-    return (
-        issuer.get("id") == f"{did_host}:issuers:{issuer_id}"
-        and isinstance(party, dict)
-        and party.get("registeredId") == record["holder"]["credit_code"]
-        and str(credential.get("validFrom", "")).startswith(record["valid_from"])
-        and str(credential.get("validUntil", "")).startswith(record["valid_until"])
-        and record["number"] in str(subject.get("name", ""))
-    )

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
@@ -31,8 +31,8 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 CertificateId = Annotated[str, Path(description="the certificate's id (a random UUID, as the issuer API answers it)")]
 
 
-def credential_jwt(svc: Services, certificate_id: str) -> str:
-    """The certificate's DCC signed by its issuer's active key (the DID document lists it)."""
+def registry_credential(svc: Services, certificate_id: str) -> tuple[dict[str, Any], str]:
+    """The certificate's DCC as the registry makes it, unsigned, and its issuer's id; raises NotFound."""
     if not UUID.fullmatch(certificate_id):
         raise NotFound("no such certificate")
     source = svc.registry.certificates.credential_source(certificate_id)
@@ -42,8 +42,14 @@ def credential_jwt(svc: Services, certificate_id: str) -> str:
     status = entries(url, issuer.id, source.status_index) if source.status_index is not None else None
     issued = Issued(source.id, url, did, f"{issuer.name_en} ({issuer.name})", source.issued_at, source.pdf_sha256,
                     status)  # fmt: skip
-    key = _signing_key(svc, issuer.id)
-    return sign_credential(dcc(source.record, issued), key, key_url(did, key.record))
+    return dcc(source.record, issued), issuer.id
+
+
+def credential_jwt(svc: Services, certificate_id: str) -> str:
+    """The certificate's DCC signed by its issuer's active key (the DID document lists it)."""
+    credential, issuer_id = registry_credential(svc, certificate_id)
+    key = _signing_key(svc, issuer_id)
+    return sign_credential(credential, key, key_url(issuer_did(svc.settings.public_url, issuer_id), key.record))
 
 
 def _signing_key(svc: Services, issuer_id: str) -> SigningKey:

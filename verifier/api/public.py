@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
@@ -13,14 +13,14 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
-from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset
+from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset, registry_credential
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
 from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.check import nothing_found, verify, verify_cose, verify_segment
-from verifier.credcheck import is_credential, verify_credential
+from verifier.credcheck import RegisteredCredential, is_credential, verify_credential
 from verifier.errors import FileRefused
 from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.needs import describe
@@ -116,12 +116,13 @@ def check_credential(svc: Services, scope: Scope, given: object) -> Verification
     start = time.perf_counter()
     at: datetime = svc.clock()
 
-    def registered(certificate_id: str) -> tuple[str, dict[str, Any]] | None:
+    def registered(certificate_id: str) -> RegisteredCredential | None:
         try:
             record = svc.registry.certificates.published(certificate_id)
+            expected, issuer_id = registry_credential(svc, certificate_id)
         except NotFound:
             return None
-        return record.qr_text, record.record
+        return RegisteredCredential(record.qr_text, issuer_id, expected)
 
     def scan(qr_text: str) -> VerificationResult:
         return verify(qr_text, svc.trust.get(), at, svc.registry.seals.lookup, svc.seals)
