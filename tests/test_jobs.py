@@ -332,3 +332,26 @@ def test_an_issuer_has_at_most_ten_jobs_waiting(service: Service) -> None:
     first = queued[0].json()["id"]
     assert service.client.post(f"/api/v1/jobs/{first}/cancel", headers=zj).json()["state"] == "cancelled"
     assert service.client.post("/api/v1/jobs", json={"certificates": batch(1, "Q10")}, headers=zj).status_code == 202
+
+
+def test_a_job_whose_token_is_withdrawn_before_it_runs_issues_nothing(tmp_path: Path) -> None:
+    """A stolen token queues a job; the issuer withdraws the token before the job runs: nothing is issued."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'verifier.db'}")
+    app = create_app(settings)
+    services = app.state.services
+    with TestClient(app) as client:
+        services.jobs.stop()  # held back until the token is withdrawn
+        admin = {"Authorization": f"Bearer {settings.admin_token}"}
+        token = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
+                            headers=admin).json()["token"]  # fmt: skip
+        issuer = {"Authorization": f"Bearer {token}"}
+        queued = client.post("/api/v1/jobs", json={"certificates": batch(3)}, headers=issuer).json()
+        (listed,) = client.get("/api/v1/issuers/zjcert/tokens", headers=admin).json()
+        assert client.post(f"/api/v1/issuers/zjcert/tokens/{listed['id']}/withdraw", headers=admin).status_code == 204
+        claimed = services.registry.jobs.claim("test-runner", datetime.now(UTC), timedelta(seconds=30))
+        assert claimed is not None and claimed.id == queued["id"]
+        services.jobs.owner = "test-runner"
+        services.jobs.run(claimed)
+        ended = services.registry.jobs.get("zjcert", queued["id"])
+        assert ended.state == "failed" and ended.failures[0]["error"] == "token_withdrawn"
+    assert count_certificates(settings.database) == 0

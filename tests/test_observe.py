@@ -104,6 +104,8 @@ def test_metrics_token(tmp_path: Path) -> None:
         assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
         assert client.get("/metrics", headers={"Authorization": "Bearer " + token[:-1]}).status_code == 401
         samples = scrape(client, {"Authorization": f"Bearer {token}"})
+        # with the token configured, an operator token reads them too, as docs/operator.md says
+        assert client.get("/metrics", headers={"Authorization": f"Bearer {settings.admin_token}"}).status_code == 200
     assert value(samples, "verifier_auth_refused_total", reason="metrics") == 2
     with pytest.raises(ValueError, match="VERIFIER_METRICS_TOKEN"):
         load_settings({"VERIFIER_METRICS_TOKEN": "short"})

@@ -44,6 +44,7 @@ def test_public_endpoints_answer_429_with_retry_after(tmp_path: Path) -> None:
         assert refused.json()["error"] == "rate_limited"
         assert client.get("/healthz").status_code == 200  # not a public check: not limited
         assert client.get("/api/v1/trust-list").status_code == 429  # public, and limited like the checks
+        assert client.get("/metrics").status_code == 429  # as the README says: a token guesser is limited too
         clock.now += 20
         assert client.get("/c/1ABC", headers={"Accept": "application/json"}).status_code == 200
 

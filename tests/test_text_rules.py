@@ -52,6 +52,14 @@ FORMAT_CHARACTERS = {
     "byte order mark": "\ufeff",
     "soft hyphen": "\u00ad",
     "tag letter": "\U000e0041",
+    # Not Cf, yet invisible: refused the same way.
+    "Hangul filler": "\u3164",
+    "combining grapheme joiner": "\u034f",
+    "blank braille pattern": "\u2800",
+    "variation selector 16": "\ufe0f",
+    "Khmer inherent vowel": "\u17b5",
+    "Mongolian free variation selector": "\u180b",
+    "variation selector 17": "\U000e0100",
 }
 
 

@@ -129,6 +129,8 @@ class JobRunner:
     def _issue(self, job: ClaimedJob) -> list[dict[str, Any]]:
         """Issue the job's certificates, all or none; the failures of the items that cannot be (none: done)."""
         at = self.clock()
+        if self.registry.tokens.withdrawn(job.actor.token_id):
+            return [_whole("token_withdrawn", _WITHDRAWN)]
         batch = [parse_certificate(data) for data in job.request]  # validated when queued
         prepared = prepare(self.registry, job.actor, batch, self.public_url, at)
         if prepared.failures:
@@ -160,10 +162,15 @@ class JobRunner:
         def finish(change: Change, records: list[CertificateRecord]) -> None:
             self.registry.jobs.complete(change, job.id, self.owner, [r.id for r in records])
 
+        if self.registry.tokens.withdrawn(job.actor.token_id):  # withdrawn while its PDFs were made
+            return [_whole("token_withdrawn", _WITHDRAWN)]
         records = store(self.registry, job.actor, items, pdfs, at, then=finish)
         if self.on_issued is not None:
             self.on_issued(job, records)
         return []
+
+
+_WITHDRAWN = "the token that queued this job was withdrawn before it was issued; nothing was issued"
 
 
 def _whole(error: str, message: str) -> dict[str, Any]:

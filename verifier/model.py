@@ -46,7 +46,13 @@ FORMAT_CHARACTERS = (
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
-_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+# Characters of other categories that draw nothing either: the combining grapheme joiner, Hangul fillers,
+# Khmer inherent vowels, Mongolian free variation selectors, the blank braille pattern, variation
+# selectors. Refused like Cf: "Hengda\u3164Co" must not pass for "HengdaCo".
+INVISIBLE_CHARACTERS = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u2800\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef"
+)
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NUMBER_PATTERN = r"[A-Z0-9](?:[A-Z0-9./-]{0,38}[A-Z0-9])?"
 
@@ -55,16 +61,17 @@ def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters or line breaks")
     if _FORMAT.search(value):
-        raise ValueError("must not contain invisible format characters (bidi controls, zero-width characters)")
+        raise ValueError("must not contain invisible characters (bidi controls, zero-width characters, fillers)")
     if value != value.strip():
         raise ValueError("must not start or end with white space")
     return value
 
 
 # The JSON Schema of a one-line text: no control characters, no white space at either end.
+_HIDDEN = FORMAT_CHARACTERS + INVISIBLE_CHARACTERS
 _LINE = (
-    rf"^[^\s\x00-\x1f\x7f-\x9f{FORMAT_CHARACTERS}]"
-    rf"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARACTERS}]*[^\s\x00-\x1f\x7f-\x9f{FORMAT_CHARACTERS}])?$"
+    rf"^[^\s\x00-\x1f\x7f-\x9f{_HIDDEN}]"
+    rf"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029{_HIDDEN}]*[^\s\x00-\x1f\x7f-\x9f{_HIDDEN}])?$"
 )
 
 

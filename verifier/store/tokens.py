@@ -77,6 +77,12 @@ class Tokens:
             ).first()
         return Principal(row.id, Role(row.role), row.issuer_id) if row else None
 
+    def withdrawn(self, token_id: str) -> bool:
+        """Whether ``token_id`` names a token that has been withdrawn (an actor that is no token: False)."""
+        with self.engine.connect() as conn:
+            when = conn.execute(select(tokens.c.withdrawn_at).where(tokens.c.id == token_id)).scalar()
+        return when is not None
+
     def ensure_admin(self, at: datetime) -> str | None:
         """Generate the operator token once, when none is configured and none exists; returns it (else None).
 
