@@ -117,7 +117,7 @@ async def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+_QUERY_NAMES = "_verifier_query_names"
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -138,10 +138,10 @@ async def known_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.include_in_schema or not request.scope.get("query_string"):
         return
-    names = _QUERY_NAMES.get(id(route))
-    if names is None:
+    names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
+    if names is None:  # kept on the route itself: it lives as long as the app does
         names = frozenset(_query_names(route.dependant))
-        _QUERY_NAMES[id(route)] = names
+        setattr(route, _QUERY_NAMES, names)
     unknown = sorted({name for name in request.query_params if name not in names})
     if unknown:
         takes = f"it takes {', '.join(sorted(names))}" if names else "it takes none"
