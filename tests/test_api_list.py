@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import CURRENT, REFERENCE, Service
 from verifier.claims import SCHEME_TZ
-from verifier.issuing import NUMBER_PREFIXES
+from verifier.policy import NUMBER_PREFIXES
 
 
 def issue_all(service: Service, headers: dict[str, str], count: int) -> list[dict[str, Any]]:

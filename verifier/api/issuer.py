@@ -23,8 +23,9 @@ from verifier.api.schemas import (
 )
 from verifier.check import validity_state
 from verifier.dcc import credential_url
-from verifier.issuing import issue, refuse_ended
+from verifier.issuing import issue
 from verifier.model import NUMBER_PATTERN, Certificate, certificate_json
+from verifier.policy import refuse_ended
 from verifier.samples import demo_certificates, example
 from verifier.status import Action
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
