@@ -330,6 +330,30 @@ def test_indexes_are_reserved_before_sealing_and_never_reused(service: Service) 
     assert len(rows) == 1200 + 1 + 5
 
 
+def test_refused_issuances_give_their_reserved_indexes_back(service: Service) -> None:
+    """A batch refused after its indexes were drawn (a certificate too large for its QR code) leaves none taken:
+    refused batches, sent again and again, must not fill the lists and open new ones."""
+    issuer = service.issuer()
+    kettle = REFERENCE["zhejiang-made-kettle"]
+    huge = dict(kettle, number="HUGE", products=[
+        {**kettle["products"][0], "name": "长" * 100, "name_en": "L" * 200,
+         "models": [f"M-{i:03d}-{'X' * 30}" for i in range(20)]} for _ in range(4)
+    ])  # fmt: skip
+    body = {"certificates": [*(dict(kettle, number=f"R-{i}") for i in range(300)), huge]}
+    for _ in range(3):
+        refused = service.client.post("/api/v1/certificates/batch", json=body, headers=issuer)
+        assert refused.status_code == 422 and refused.json()["error"] == "certificate_too_large", refused.text
+    issued = service.client.post("/api/v1/certificates", json=dict(kettle, number="OK-1"), headers=issuer)
+    assert issued.status_code == 201, issued.text
+    engine = create_engine(normalize_url(service.settings.database))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(status_entries.c.certificate_seq)).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 1 and rows[0][0] is not None  # the one issued; nothing reserved and left
+
+
 def test_the_status_index_names_every_list_an_offline_verifier_downloads(service: Service) -> None:
     """/status/index.json: each issuer's revocation and suspension list that holds an index, and each answers."""
     assert service.client.get("/status/index.json").json() == {"lists": []}

@@ -24,7 +24,7 @@ from tests.conftest import CURRENT, REFERENCE, Clock, Service, count_certificate
 from tests.server import Server
 from verifier.api.app import create_app
 from verifier.store.records import Principal, Role
-from verifier.store.tables import jobs
+from verifier.store.tables import jobs, status_entries
 
 ENDED = ("succeeded", "failed", "cancelled")
 TEMPLATES = [CURRENT[name] for name in sorted(CURRENT)]  # in force today: jobs issue at the real time
@@ -67,6 +67,26 @@ def sqlite_pdfs(tmp_path: Path) -> Iterator[Service]:
         yield Service(client, {"Authorization": f"Bearer {settings.admin_token}"}, clock, settings)
 
 
+def test_an_issuer_with_jobs_queued_does_not_hold_up_another(sqlite_pdfs: Service) -> None:
+    """Issuer A queues three jobs of 40; B then queues one certificate: B's job runs beside A's (jobs are taken
+    fairly between issuers, and the render workers take turns), so it ends while A's first is still running."""
+    client = sqlite_pdfs.client
+    a, b = sqlite_pdfs.issuer("zjcert"), sqlite_pdfs.issuer("sgs")
+    a_jobs = [client.post("/api/v1/jobs", json={"certificates": batch(40, f"A{n}")}, headers=a).json()
+              for n in range(3)]  # fmt: skip
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/v1/jobs/{a_jobs[0]['id']}", headers=a).json()["done"] == 0:
+        assert time.monotonic() < deadline, "A's first job never started"
+        time.sleep(0.1)
+    b_job = client.post("/api/v1/jobs", json={"certificates": batch(1, "B")}, headers=b).json()
+    ended, _ = follow(client.get, f"/api/v1/jobs/{b_job['id']}", b)
+    assert ended["state"] == "succeeded", ended
+    first = client.get(f"/api/v1/jobs/{a_jobs[0]['id']}", headers=a).json()
+    assert first["state"] == "running" and first["done"] < 40, first
+    for job in a_jobs:
+        assert follow(client.get, f"/api/v1/jobs/{job['id']}", a)[0]["state"] == "succeeded"
+
+
 def test_a_job_of_200_certificates_reports_progress_to_the_end(sqlite_pdfs: Service) -> None:
     issuer = sqlite_pdfs.issuer()
     sent = batch(200)
@@ -105,6 +125,14 @@ def test_one_certificate_that_cannot_be_rendered_refuses_the_whole_job(sqlite_pd
     # Nothing was written: the same numbers issue afterwards.
     again = sqlite_pdfs.client.post("/api/v1/jobs", json={"certificates": sent[:7]}, headers=issuer)
     assert follow(sqlite_pdfs.client.get, f"/api/v1/jobs/{again.json()['id']}", issuer)[0]["state"] == "succeeded"
+    # And the failed job's reserved status indexes were given back: only the seven issued hold one.
+    engine = create_engine(sqlite_pdfs.settings.database)
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(select(status_entries.c.certificate_seq)).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(held) == 7 and None not in held
 
 
 def test_a_running_job_cancelled_writes_nothing(sqlite_pdfs: Service) -> None:

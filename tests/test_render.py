@@ -255,8 +255,10 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
     import time
 
     from verifier.issuing import PdfMaker
+    from verifier.renderpool import RenderPool
 
-    maker = PdfMaker(PUBLIC_URL, workers=2, idle_seconds=0.5)
+    pool = RenderPool(2, idle_seconds=2.0)
+    maker = PdfMaker(PUBLIC_URL, workers=2, pool=pool)
     items = []
     for data in (REFERENCE["zhejiang-made-kettle"], REFERENCE["ccc-self-declaration-socket"]):
         certificate = parse_certificate(data)
@@ -265,7 +267,7 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
         pdfs = maker(ISSUER, items)
         assert [p[:5] for p in pdfs] == [b"%PDF-", b"%PDF-"]
         assert maker.pool_running
-        workers = [p.pid for p in maker._pool._processes.values()]  # type: ignore[union-attr]
+        workers = pool.pids()
         assert len(workers) == 2
 
         # The workers yield the CPU to the service's requests: the lowest priority (once each has started).
@@ -288,7 +290,7 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
                                         PUBLIC_URL)) for c, s in items]  # fmt: skip
         assert pdfs == here  # the workers and this process: the very same bytes
     finally:
-        maker.close()
+        pool.close()
     assert not maker.pool_running
 
 

@@ -68,7 +68,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
     ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: ``templates/``, in the package from a wheel),
     ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
-    ``VERIFIER_RENDER_IDLE`` (seconds without a batch before the render processes stop, default 120),
+    ``VERIFIER_RENDER_IDLE`` (seconds without a certificate to render before the render processes stop, default 120),
     ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
     ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``),
     ``VERIFIER_LOG_FORMAT`` (``json``: a JSON object per line; ``text``: readable lines; ``auto``

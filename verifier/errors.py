@@ -25,6 +25,10 @@ class VerifierError(Exception):
     """Root of every error the library raises on purpose."""
 
 
+class SelfTestFailed(VerifierError):
+    """The QR code of a rendered certificate does not decode to its sealed text (:mod:`verifier.selftest`)."""
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One violation in a certificate record: where (a dotted path) and what."""

@@ -23,8 +23,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-import uharfbuzz as hb
-
 FAMILY = "Noto Sans CJK SC"  # what the templates ask for
 PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
 WEIGHTS = {"normal": "", "bold": ":bold"}
@@ -44,6 +42,7 @@ class FontCut:
 
     family: str
     css: str
+    folder: Path
 
 
 @cache
@@ -52,6 +51,8 @@ def _faces() -> dict[str, Any]:
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         raise FontMissing("fc-match is missing: install fontconfig and fonts-noto-cjk")
+    import uharfbuzz as hb
+
     faces = {}
     for weight, style in WEIGHTS.items():
         found = subprocess.run(  # noqa: S603 - a fixed program and pattern
@@ -73,6 +74,8 @@ def cut_for(text: str) -> Iterator[FontCut]:
     """
     points = sorted({ord(ch) for ch in text if ord(ch) > 0x7E} | PRINTABLE_ASCII)
     family = f"{FAMILY} {hashlib.sha256(repr(points).encode('ascii')).hexdigest()[:16]}"
+    import uharfbuzz as hb  # in render workers only: HarfBuzz is not for the service's threads
+
     with TemporaryDirectory(prefix="verifier-font-") as folder:
         rules = []
         for weight, face in _faces().items():
@@ -83,4 +86,4 @@ def cut_for(text: str) -> Iterator[FontCut]:
             rules.append(
                 f'@font-face {{ font-family: "{family}"; font-weight: {weight}; src: url("{path.as_uri()}"); }}'
             )
-        yield FontCut(family, "\n".join(rules) + "\n")
+        yield FontCut(family, "\n".join(rules) + "\n", Path(folder))

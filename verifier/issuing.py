@@ -7,14 +7,9 @@ when the certificate is sealed.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
-import time
 import uuid
-from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -22,15 +17,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from verifier.claims import SealedCertificate, claims_to_cbor, sealed_content
-from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
+from verifier.errors import KeyStoreError, SealTooLarge, SelfTestFailed, VerifierError
 from verifier.keys import SigningKey
 from verifier.letterhead import Letterhead
 from verifier.model import AnyCertificate, certificate_json
 from verifier.policy import new_number, refuse_ended
 from verifier.qr import qr_version
-from verifier.render import TEMPLATES, Document, Renderer, RenderError
+from verifier.render import TEMPLATES, Document, RenderError
+from verifier.renderpool import RenderPool, shared_pool
 from verifier.seal import MAX_TEXT_LENGTH, encode_text, sign
-from verifier.selftest import SelfTestFailed, self_test
 from verifier.store.audit import Change
 from verifier.store.records import CertificateRecord, Conflict, NewCertificate, Principal, issuer_of
 from verifier.store.registry import Registry
@@ -109,6 +104,11 @@ class Prepared:
     issuer_id: str
     items: list[tuple[AnyCertificate, Sealed]]
     failures: list[ItemFailure]
+    indexes: list[int]
+
+    def give_back(self, registry: Registry) -> None:
+        """The issuance failed: its reserved status indexes go back (nothing sealed with them was given out)."""
+        registry.statuslists.release(self.issuer_id, self.indexes)
 
 
 def prepare(
@@ -135,12 +135,19 @@ def prepare(
     indexes = registry.statuslists.reserve(issuer_id, len(numbered))
     items: list[tuple[AnyCertificate, Sealed]] = []
     failures: list[ItemFailure] = []
-    for place, (certificate, index) in enumerate(zip(numbered, indexes, strict=True)):
-        try:
-            items.append((certificate, seal_certificate(certificate, key, public_url, at, index)))
-        except SealTooLarge as exc:
-            failures.append(ItemFailure(place, str(certificate.number), exc))
-    return Prepared(issuer_id, items, failures)
+    try:
+        for place, (certificate, index) in enumerate(zip(numbered, indexes, strict=True)):
+            try:
+                items.append((certificate, seal_certificate(certificate, key, public_url, at, index)))
+            except SealTooLarge as exc:
+                failures.append(ItemFailure(place, str(certificate.number), exc))
+    except BaseException:
+        registry.statuslists.release(issuer_id, indexes)
+        raise
+    prepared = Prepared(issuer_id, items, failures, indexes)
+    if failures:
+        prepared.give_back(registry)
+    return prepared
 
 
 def store(
@@ -177,10 +184,14 @@ def issue(
     if prepared.failures:
         raise prepared.failures[0].error
     items = prepared.items
-    pdfs: Sequence[bytes | None] = (
-        render(registry.issuers.letterhead(prepared.issuer_id), items) if render else [None] * len(items)
-    )
-    return store(registry, actor, items, pdfs, at)
+    try:
+        pdfs: Sequence[bytes | None] = (
+            render(registry.issuers.letterhead(prepared.issuer_id), items) if render else [None] * len(items)
+        )
+        return store(registry, actor, items, pdfs, at)
+    except BaseException:
+        prepared.give_back(registry)
+        raise
 
 
 def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) -> NewCertificate:
@@ -202,20 +213,17 @@ def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) ->
 
 
 POOL_IDLE_SECONDS = 120.0
-# pdfium (the self-test's rasteriser), zbar, WeasyPrint and HarfBuzz are not thread-safe: forty issuances
-# at once in the server's threads crashed it. In this process one certificate renders at a time; the
-# pool's worker processes are single-threaded.
-IN_PROCESS = threading.Lock()
 
 
 class PdfMaker:
     """Sealed certificates → their PDFs, each rendered and self-tested (its QR scanned back from pixels).
 
-    One certificate renders in the calling thread; a batch renders in a pool of processes, one per
-    core (WeasyPrint holds the GIL). Raises :class:`~verifier.selftest.SelfTestFailed` when a QR code
-    does not scan back to its seal, and :class:`~verifier.render.RenderError` when a certificate does
-    not fit its page or the renderer died: the batch is then refused whole. The pool stops after
-    ``idle_seconds`` without a batch and starts again with the next.
+    Every certificate renders in a worker process of the render pool (:mod:`verifier.renderpool`):
+    never in the service's own threads (the libraries are not thread-safe, and the input is not
+    trusted), each within its time limits, the workers shared fairly between issuers. Raises
+    :class:`~verifier.selftest.SelfTestFailed` when a QR code does not scan back to its seal, and
+    :class:`~verifier.render.RenderError` when a certificate does not fit its page or took too long:
+    the batch is then refused whole. The workers stop after ``idle_seconds`` without a certificate.
     """
 
     def __init__(
@@ -224,15 +232,12 @@ class PdfMaker:
         workers: int | None = None,
         templates: Path = TEMPLATES,
         idle_seconds: float = POOL_IDLE_SECONDS,
+        pool: RenderPool | None = None,
     ) -> None:
         self.public_url = public_url
         self.templates = templates
         self.workers = workers or os.cpu_count() or 1
-        self.idle_seconds = idle_seconds
-        self._pool: ProcessPoolExecutor | None = None
-        self._busy = 0
-        self._timer: threading.Timer | None = None
-        self._lock = threading.Lock()
+        self.pool = pool or shared_pool(self.workers, idle_seconds)
 
     def __call__(self, issuer: Letterhead, items: list[tuple[AnyCertificate, Sealed]]) -> list[bytes]:
         """The PDF of each sealed certificate, in order; raises the first item's error."""
@@ -251,120 +256,18 @@ class PdfMaker:
         """The PDF of each sealed certificate, or why it cannot have one, in order.
 
         ``progress`` is called with the count done so far as results arrive (from this thread); what it
-        raises stops the work. A renderer that died raises :class:`~verifier.render.RenderError`.
+        raises stops the work. The issuer is the share the pool is fair between.
         """
         url = self.public_url
-        jobs = [
-            (self.templates, Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url))
-            for c, s in items
+        documents = [
+            Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url) for c, s in items
         ]
-        made: list[bytes | VerifierError] = []
-        if len(jobs) == 1 or self.workers == 1:
-            for job in jobs:
-                with IN_PROCESS:  # never two renders at once in this process's threads
-                    made.append(render_or_refusal(job))
-                if progress is not None:
-                    progress(len(made))
-            return made
-        # Small chunks: every worker is fed until the end, and progress moves in small steps.
-        chunk = max(1, min(4, len(jobs) // (4 * self.workers)))
-        pool = self._acquire()
-        # A generator: closing it (stopped early) cancels what is still queued.
-        results = cast(Generator[bytes | VerifierError], pool.map(render_or_refusal, jobs, chunksize=chunk))
-        try:
-            for pdf in results:
-                made.append(pdf)
-                if progress is not None:
-                    progress(len(made))
-            return made
-        except BrokenProcessPool:
-            self.close()  # a worker died (killed, out of memory): a fresh pool next time
-            raise RenderError("the PDF renderer stopped unexpectedly; nothing was issued, retry") from None
-        finally:
-            results.close()
-            self._release()
+        return self.pool.render(issuer.id, self.templates, documents, progress)
 
     @property
     def pool_running(self) -> bool:
-        """Whether the worker processes are up (they start with a batch and stop when idle)."""
-        return self._pool is not None
-
-    def _acquire(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
-                )
-            self._busy += 1
-            return self._pool
-
-    def _release(self) -> None:
-        with self._lock:
-            self._busy -= 1
-            if self._busy == 0 and self._pool is not None and self.idle_seconds > 0:
-                self._timer = threading.Timer(self.idle_seconds, self._stop_if_idle)
-                self._timer.daemon = True
-                self._timer.start()
-
-    def _stop_if_idle(self) -> None:
-        """Each worker holds WeasyPrint, the fonts and their subsetter (~165 MB): give it back when idle."""
-        with self._lock:
-            if self._busy or self._pool is None:
-                return
-            pool, self._pool, self._timer = self._pool, None, None
-        pool.shutdown()
+        """Whether worker processes are up (they start with a certificate and stop when idle)."""
+        return self.pool.running > 0
 
     def close(self) -> None:
-        """Stop the worker processes."""
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-
-
-WORKER_NICENESS = 19  # the lowest: a render worker gets a core the service leaves idle
-
-
-def _worker_start() -> None:
-    """Set up a render worker: it yields the CPU and ends with the service.
-
-    At a lower priority, the service's requests come first (scans stay fast while a batch renders); it
-    watches its parent and exits when the service is gone, even killed (SIGKILL stops no pool).
-    """
-    os.nice(WORKER_NICENESS)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-_renderers: dict[Path, Renderer] = {}
-
-
-def render_or_refusal(job: tuple[Path, Document]) -> bytes | VerifierError:
-    """:func:`render_checked`, with a certificate that cannot be rendered answered by its error."""
-    try:
-        return render_checked(job)
-    except (RenderError, SelfTestFailed) as exc:
-        return exc
-
-
-def render_checked(job: tuple[Path, Document]) -> bytes:
-    """One certificate's PDF, self-tested; each process keeps a renderer per template folder."""
-    templates, document = job
-    renderer = _renderers.get(templates)
-    if renderer is None:
-        renderer = _renderers[templates] = Renderer(templates)
-    rendered = renderer.render(document)
-    self_test(rendered.data, rendered.qr_box, document.qr_text)
-    return rendered.data
+        """Nothing to give back: the pool is the process's, and stops its workers when idle."""

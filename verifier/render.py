@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import html
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import jinja2
 
 from verifier import wording
 from verifier.claims import SCHEME_TZ, scheme_time
 from verifier.codes import PORTS
-from verifier.errors import VerifierError
+from verifier.errors import FileRefused, VerifierError
 from verifier.fonts import FAMILY, FontCut, cut_for
 from verifier.letterhead import Letterhead
 from verifier.model import ExemptionPurpose, QuantityUnit
 from verifier.pdfstreams import install as deflate_once
 from verifier.qr import QUIET_ZONE, qr_version
 from verifier.qrpdf import drawer
+from verifier.stamps import Stamp, checked_stamp
 
 
 def _find_templates() -> Path:
@@ -170,7 +176,7 @@ class Renderer:
                 lang: (wording.calendar_date(start, lang), wording.calendar_date(until, lang)) for lang in ("zh", "en")
             },
             issuer=doc.issuer,
-            stamp=doc.issuer.stamp.data_uri() if doc.issuer.stamp else None,
+            stamp=_stamp_uri(doc.issuer.stamp),
             fingerprint=" ".join(doc.kid[i : i + 4] for i in range(0, len(doc.kid), 4)),
             sealed_at=scheme_time(doc.issued_at),
             issued_at=_iso(doc.issued_at),
@@ -190,7 +196,8 @@ class Renderer:
         from weasyprint.text.fonts import FontConfiguration
 
         with cut_for(self.html(doc)) as fonts:  # the CJK font cut to this page's characters
-            page = HTML(string=self.html(doc, fonts), base_url=str(self.templates))
+            fetcher = local_fetcher((self.templates, fonts.folder))
+            page = HTML(string=self.html(doc, fonts), base_url=str(self.templates), url_fetcher=fetcher)
             rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
             return self._finish(doc, rendered)
 
@@ -219,8 +226,74 @@ class Renderer:
         return Rendered(pdf, box)
 
 
+def warm_up() -> None:
+    """Load what rendering loads (WeasyPrint, fontconfig, the CJK font, the self-test's decoders) by rendering a line.
+
+    A render worker does this before it says it is ready: no certificate's time limit pays for it.
+    """
+    from weasyprint import HTML
+
+    from verifier import selftest  # noqa: F401 - pdfium and the decoders
+
+    with cut_for("浙江") as fonts:
+        css = f"{fonts.css} p {{ font-family: '{fonts.family}'; }}"
+        HTML(string=f"<style>{css}</style><p>浙江 Zhejiang</p>", url_fetcher=local_fetcher((fonts.folder,))).render()
+
+
 class RenderError(VerifierError):
     """A certificate that cannot be laid out as one page with its QR code."""
+
+
+def _stamp_uri(stamp: Stamp | None) -> str | None:
+    """The stamp as a ``data:`` URI, checked again (and an SVG rebuilt again) as it is rendered.
+
+    A stamp stored before its checks grew stricter is not passed on as it was uploaded.
+    """
+    if stamp is None:
+        return None
+    try:
+        return checked_stamp(stamp.data).data_uri()
+    except FileRefused as refused:
+        message = f"the issuer's stamp cannot be printed ({refused}); the operator must upload it again"
+        raise RenderError(message) from None
+
+
+_IMAGES = ("image/png", "image/svg+xml")
+
+
+@cache
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalFetcher(URLFetcher):  # type: ignore[misc]
+        """WeasyPrint's fetcher held to the project's own files and ``data:`` images: no network, no other file."""
+
+        def __init__(self, roots: Iterable[Path]) -> None:
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.roots = tuple(Path(root).resolve() for root in roots)
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.partition(":")[0].lower()
+            if scheme == "data":
+                media_type = url[5:].partition(",")[0].partition(";")[0].strip().lower()
+                if media_type not in _IMAGES:
+                    raise ValueError(f"only PNG and SVG images are embedded, not {media_type[:40]!r}")
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if not any(path.is_relative_to(root) for root in self.roots):
+                    raise ValueError("a certificate reads no file outside the templates and its fonts")
+                if not stat.S_ISREG(path.stat().st_mode):
+                    raise ValueError("a certificate reads regular files only")
+                return URLFetcherResponse(path.as_uri(), path.read_bytes())
+            raise ValueError(f"a certificate fetches nothing from the network ({scheme[:20]}:)")
+
+    return LocalFetcher
+
+
+def local_fetcher(roots: Iterable[Path]) -> Any:
+    """A WeasyPrint URL fetcher that reads regular files under ``roots`` and ``data:`` images, and refuses the rest."""
+    return _fetcher_class()(roots)
 
 
 def _boxes(page: Any) -> Any:

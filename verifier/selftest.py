@@ -12,7 +12,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import zxingcpp
 
-from verifier.errors import VerifierError
+from verifier.errors import SelfTestFailed
 
 SELF_TEST_DPI = 150
 _MARGIN = 6.0  # points of white around the quiet zone, so the finder patterns are whole
@@ -21,8 +21,7 @@ _MARGIN = 6.0  # points of white around the quiet zone, so the finder patterns a
 QR_FORMAT: Any = zxingcpp.BarcodeFormat.QRCodeModel2
 
 
-class SelfTestFailed(VerifierError):
-    """The QR code of a rendered certificate does not decode to its sealed text."""
+__all__ = ["SelfTestFailed", "decode_image", "decode_image_zbar", "qr_region_image", "self_test"]
 
 
 def decode_image(image: Any) -> list[str]:

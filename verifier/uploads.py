@@ -19,20 +19,17 @@ The worker speaks over its standard input and output: a request is one byte of k
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import resource
-import selectors
-import subprocess
 import sys
 import threading
-import time
 from base64 import b64decode, b64encode
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
+from verifier.children import Child, answers_channel, limit_cpu, read_exactly
 from verifier.errors import FileRefused, VerifierError
 from verifier.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileSeal, read_image, read_pdf
 from verifier.seal import MAX_TEXT_LENGTH
@@ -65,27 +62,12 @@ class _Worker:
     """One worker process and the exchange of one file with it."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "verifier.uploads"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            close_fds=True,
-        )
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self._in = self.process.stdin.fileno()
-        self._out = self.process.stdout.fileno()
-        os.set_blocking(self._in, False)
-        os.set_blocking(self._out, False)
-        self.ready = False
+        self.child = Child("verifier.uploads")
 
     def wait_ready(self) -> None:
         """Wait until the worker has imported what it reads with (not part of any file's deadline)."""
-        if not self.ready:
-            if self._exchange(b"", 1, START_TIMEOUT) != _READY:
-                raise _too_complex()
-            self.ready = True
+        if not self.child.wait_ready(START_TIMEOUT, _READY):
+            raise _too_complex()
 
     def read(self, kind: Kind, data: bytes, deadline: float) -> FileSeal:
         """The worker's reading of ``data``; raises :class:`FileRefused`, or ``too_complex`` past a limit."""
@@ -93,58 +75,18 @@ class _Worker:
             raise FileRefused("too_large", "the file is larger than any certificate document", 413)
         self.wait_ready()
         frame = _KINDS[kind] + len(data).to_bytes(4, "big") + data
-        head = self._exchange(frame, 4, deadline)
+        head = self.child.exchange(frame, 4, deadline)
         length = int.from_bytes(head, "big") if len(head) == 4 else -1
         if not 0 < length <= MAX_ANSWER_BYTES:
             raise _too_complex()
-        body = self._exchange(b"", length, deadline)
+        body = self.child.exchange(b"", length, deadline)
         if len(body) != length:
             raise _too_complex()
         return _answer(body)
 
-    def _exchange(self, send: bytes, want: int, seconds: float) -> bytes:
-        """Write ``send``, then read ``want`` bytes, all within ``seconds``; fewer bytes on EOF or time out."""
-        end = time.monotonic() + seconds
-        received = bytearray()
-        view = memoryview(send)
-        with selectors.DefaultSelector() as selector:
-            if view:
-                selector.register(self._in, selectors.EVENT_WRITE)
-            selector.register(self._out, selectors.EVENT_READ)
-            while len(received) < want:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                for key, _ in selector.select(left):
-                    if key.fd == self._in:
-                        try:
-                            view = view[os.write(self._in, view[: 1 << 16]) :]
-                        except BlockingIOError:
-                            continue
-                        except BrokenPipeError:  # the worker died: its EOF follows on the other pipe
-                            view = view[:0]
-                        if not view:
-                            selector.unregister(self._in)
-                    else:
-                        try:
-                            chunk = os.read(self._out, want - len(received))
-                        except BlockingIOError:
-                            continue
-                        if not chunk:
-                            return bytes(received)  # the worker died (a limit, or a crash)
-                        received += chunk
-        return bytes(received)
-
     def kill(self) -> None:
         """Stop the worker now."""
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
+        self.child.kill()
 
 
 def _answer(body: bytes) -> FileSeal:
@@ -298,22 +240,6 @@ class UploadReaders:
 # -- the worker process --------------------------------------------------------------------------------
 
 
-def _limit_cpu(seconds: int) -> None:
-    """Allow this process ``seconds`` more of CPU time from now (SIGXCPU ends it past them)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = int(usage.ru_utime + usage.ru_stime) + 1
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = used + seconds
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-def _read_exactly(stream: BinaryIO, count: int) -> bytes | None:
-    data = stream.read(count)
-    return data if data is not None and len(data) == count else None
-
-
 def _work(kind: bytes, data: bytes) -> dict[str, Any]:
     try:
         found = read_pdf(data) if kind == b"p" else read_image(data)
@@ -331,8 +257,7 @@ def worker_main() -> None:
     """Serve files on standard input until it closes (``python -m verifier.uploads``)."""
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     os.nice(10)  # the service's own process comes first when a hostile file keeps a worker busy
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # a library that prints must not write into the answers
+    answers = answers_channel()
     requests = sys.stdin.buffer
     import pypdfium2  # noqa: F401 - imported before the first file, so that its time is no file's
     import zxingcpp  # noqa: F401
@@ -340,13 +265,13 @@ def worker_main() -> None:
     answers.write(_READY)
     answers.flush()
     while True:
-        head = _read_exactly(requests, 5)
+        head = read_exactly(requests, 5)
         if head is None:
             return
-        data = _read_exactly(requests, int.from_bytes(head[1:], "big"))
+        data = read_exactly(requests, int.from_bytes(head[1:], "big"))
         if data is None:
             return
-        _limit_cpu(CPU_SECONDS)
+        limit_cpu(CPU_SECONDS)
         body = json.dumps(_work(head[:1], data)).encode("utf-8")
         answers.write(len(body).to_bytes(4, "big") + body)
         answers.flush()

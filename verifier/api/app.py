@@ -26,14 +26,13 @@ from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, 
 from verifier.api.refusals import RefusalLog
 from verifier.check import SealCache
 from verifier.config import Settings
-from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge
+from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge, SelfTestFailed
 from verifier.issuing import PdfMaker
 from verifier.jobs import JobRunner
 from verifier.keys import KeyStore
 from verifier.model import describe_errors
 from verifier.needs import CannotIssue, Readiness
 from verifier.render import TEMPLATES, RenderError
-from verifier.selftest import SelfTestFailed
 from verifier.store.database import make_engine, migrate
 from verifier.store.records import RegistryError, Role
 from verifier.store.registry import Registry

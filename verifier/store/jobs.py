@@ -11,6 +11,7 @@ or the runner that holds the lease, so no issuer sees another's jobs and no stal
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,16 +149,32 @@ class Jobs:
             change.audit("job.cancel", f"job:{job_id}", {"was": state})
         return self.get(issuer_id, job_id)
 
-    def claim(self, owner: str, at: datetime, lease: timedelta) -> ClaimedJob | None:
-        """Take the oldest job waiting, or one whose runner's lease ran out; None when there is none.
+    def claim(self, owner: str, at: datetime, lease: timedelta, busy: Collection[str] = ()) -> ClaimedJob | None:
+        """Take a waiting job, or one whose runner's lease ran out; None when there is none.
 
-        A job taken ``max_attempts`` times already fails instead ("interrupted"): nothing was written.
+        Fair between issuers: the job comes from the issuer with the fewest jobs running (in every
+        replica), the oldest waiting one first, never from an issuer in ``busy`` (the caller runs one
+        of theirs already). A job taken ``max_attempts`` times already fails instead ("interrupted"):
+        nothing was written.
         """
         waiting = or_(jobs.c.state == "queued", and_(jobs.c.state == "running", jobs.c.lease_until < at))
+        live = and_(jobs.c.state == "running", jobs.c.lease_until >= at)
         with self.engine.connect() as conn:
-            candidates = conn.execute(
-                select(jobs.c.id, jobs.c.state, jobs.c.attempts).where(waiting).order_by(jobs.c.created_at).limit(8)
+            running: dict[str, int] = dict(
+                conn.execute(select(jobs.c.issuer_id, func.count()).where(live).group_by(jobs.c.issuer_id)).all()
+            )
+            oldest = conn.execute(
+                select(jobs.c.issuer_id, func.min(jobs.c.created_at)).where(waiting).group_by(jobs.c.issuer_id)
             ).all()
+            turn = sorted((running.get(issuer, 0), first, issuer) for issuer, first in oldest if issuer not in busy)
+            candidates: list[Any] = []
+            for _, _, issuer in turn[:4]:
+                candidates += conn.execute(
+                    select(jobs.c.id, jobs.c.state, jobs.c.attempts)
+                    .where(waiting, jobs.c.issuer_id == issuer)
+                    .order_by(jobs.c.created_at)
+                    .limit(4)
+                ).all()
         for job_id, state, attempts in candidates:
             was = and_(jobs.c.id == job_id, jobs.c.state == state, jobs.c.attempts == attempts)
             with self.engine.begin() as conn:

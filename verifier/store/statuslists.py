@@ -116,7 +116,7 @@ class StatusLists:
         """``count`` fresh indexes for certificates about to be sealed, taken at once in their own transaction.
 
         Issuance seals the index into each certificate before storing it; the store then binds the
-        reservation (:func:`bind`). An issuance that fails leaves its reservations taken, never reused.
+        reservation (:func:`bind`). An issuance that fails gives its reservations back (:meth:`release`).
         Two issuances drawing the same index at once: the second's insert fails and it draws again.
         """
         for _ in range(_RESERVE_ATTEMPTS):
@@ -132,6 +132,23 @@ class StatusLists:
             except IntegrityError:
                 continue
         raise RuntimeError(f"no free status indexes for {issuer_id} after {_RESERVE_ATTEMPTS} attempts")
+
+    def release(self, issuer_id: str, indexes: Sequence[int]) -> None:
+        """Give back reservations an issuance that failed did not bind (its seals were given to nobody).
+
+        Refused batches must not fill the lists: every reservation counts towards opening the next one.
+        """
+        if not indexes:
+            return
+        with write_transaction(self.engine) as conn:
+            for start in range(0, len(indexes), 500):
+                conn.execute(
+                    delete(status_entries).where(
+                        status_entries.c.issuer_id == issuer_id,
+                        status_entries.c.status_index.in_(list(indexes[start : start + 500])),
+                        status_entries.c.certificate_seq.is_(None),
+                    )
+                )
 
     def published(self) -> list[tuple[str, int]]:
         """Every (issuer, list number) that holds an index: the lists a verifier may download, in order."""
