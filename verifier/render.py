@@ -252,7 +252,7 @@ def _stamp_uri(stamp: Stamp | None) -> str | None:
     if stamp is None:
         return None
     try:
-        return checked_stamp(stamp.data).data_uri()
+        return checked_stamp(stamp.data, stored=True).data_uri()
     except FileRefused as refused:
         message = f"the issuer's stamp cannot be printed ({refused}); the operator must upload it again"
         raise RenderError(message) from None

@@ -43,9 +43,12 @@ class Stamp:
         return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
-def checked_stamp(data: bytes) -> Stamp:
-    """``data`` as a :class:`Stamp`; raises :class:`~verifier.pdfread.FileRefused` (4xx) saying why not."""
-    if len(data) > MAX_STAMP_BYTES:
+def checked_stamp(data: bytes, stored: bool = False) -> Stamp:
+    """``data`` as a :class:`Stamp`; raises :class:`~verifier.pdfread.FileRefused` (4xx) saying why not.
+
+    ``stored``: the stamp as it was kept (an SVG rebuilt, which may be a little longer than what was sent).
+    """
+    if len(data) > MAX_STAMP_BYTES * (2 if stored else 1):
         raise FileRefused("too_large", f"a stamp is limited to {MAX_STAMP_BYTES // 1024} KB", 413)
     if not data:
         raise FileRefused("empty", "the stamp file is empty")
@@ -85,7 +88,10 @@ def _checked_svg(data: bytes) -> bytes:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FileRefused("unreadable_image", "an SVG stamp must be UTF-8 text") from None
-    return rebuilt_svg(text)
+    rebuilt = rebuilt_svg(text)
+    if len(rebuilt) > 2 * MAX_STAMP_BYTES:  # what is kept is bounded as what is sent
+        raise FileRefused("too_large", f"the SVG stamp, rebuilt, is larger than {2 * MAX_STAMP_BYTES // 1024} KB", 413)
+    return rebuilt
 
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type → samples a pixel
