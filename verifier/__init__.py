@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         FileRefused,
         KeyStoreError,
         SealTooLarge,
+        SelfTestFailed,
         TrustListError,
         VerifierError,
     )
@@ -41,6 +42,7 @@ _HOMES = {
     "FileRefused": "verifier.errors",
     "KeyStoreError": "verifier.errors",
     "SealTooLarge": "verifier.errors",
+    "SelfTestFailed": "verifier.errors",
     "TrustListError": "verifier.errors",
     "VerifierError": "verifier.errors",
     "Sealed": "verifier.issuing",
@@ -87,6 +89,7 @@ __all__ = [
     "SealedCertificate",
     "SealedExemption",
     "SealedProduct",
+    "SelfTestFailed",
     "SignatureCheck",
     "SigningKey",
     "StatusCheck",
