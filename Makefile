@@ -11,7 +11,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-scanner image image-check vectors clean
+.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-hardening bench-scanner image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -73,6 +73,11 @@ bench-js: $(BIN)/.installed node_modules/.installed
 # Memory of a live service at rest, after issuing, and after 1,000 verifications (from its /metrics).
 bench-memory: $(BIN)/.installed
 	$(BIN)/python bench/memory.py
+
+# Issue 25's figures: the worst stamps' render time, a second issuer's wait beside ten jobs of 1,000,
+# the memory of the server and its render workers after 500 and 5,000 certificates.
+bench-hardening: $(BIN)/.installed
+	$(BIN)/python bench/hardening.py
 
 # The container image, built without a Docker daemon: buildah (chroot isolation) on a Debian base that
 # scripts/base-image.sh makes here with debootstrap. `docker build .` works as well where Docker runs.

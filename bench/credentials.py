@@ -60,6 +60,7 @@ def fill(home: Path, size: int) -> list[str]:
     from verifier.status import Action
 
     registry, engine, issuer, templates, now, public_url = bench_registry(home)
+    templates = [t for t in templates if t.valid_until > now.date()]  # an ended validity is refused at issuance
     ids = []
     for start in range(0, size, 1000):
         batch = [templates[i % len(templates)].model_copy(update={"number": f"B-{i:08d}"})

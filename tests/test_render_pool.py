@@ -98,6 +98,18 @@ def test_a_certificate_fetches_nothing_and_opens_no_file_of_ours(tmp_path: Path,
     assert _Counting.hits == []
 
 
+def test_a_stamp_stored_before_the_checks_grew_stricter_is_not_printed(documents: list[Document]) -> None:
+    """The stamp is checked again as it is rendered: one kept by an older version, that the checks now refuse,
+    fails the certificate with a message for the operator rather than reaching WeasyPrint."""
+    from verifier.stamps import SVG, Stamp
+
+    escaped = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">'
+               b'<rect width="9" height="9" style="fill: \\75 rl(file:///etc/passwd)"/></svg>')  # fmt: skip
+    document = dataclasses.replace(documents[0], issuer=dataclasses.replace(ISSUER, stamp=Stamp(SVG, escaped)))
+    with pytest.raises(RenderError, match="upload it again"):
+        Renderer().pdf(document)
+
+
 def test_a_render_past_its_deadline_fails_alone_and_its_worker_is_replaced(
     tmp_path: Path, documents: list[Document], pool: RenderPool
 ) -> None:
