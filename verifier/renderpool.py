@@ -135,6 +135,7 @@ class RenderPool:
         self._queues: OrderedDict[str, deque[_Task]] = OrderedDict()
         self._slots: list[threading.Thread] = []
         self._serial = 0
+        self._idle = 0  # slots waiting for a certificate
         self._processes: dict[str, _Worker] = {}
         self._closed = False
 
@@ -156,7 +157,7 @@ class RenderPool:
                 raise RenderError("the service is stopping; nothing was issued, retry")
             queue = self._queues.setdefault(share, deque())
             queue.extend(_Task(batch, i, templates, d) for i, d in enumerate(documents))
-            self._start_slots(len(documents))
+            self._start_slots()
             self._work.notify(len(documents))
         reported = 0
         try:
@@ -197,13 +198,15 @@ class RenderPool:
 
     # -- inside ---------------------------------------------------------------------------------------------
 
-    def _start_slots(self, wanted: int) -> None:
-        """Enough slots (each a thread driving one worker process) for ``wanted`` more certificates; lock held."""
-        while len(self._slots) < min(self.workers, len(self._slots) + wanted):
+    def _start_slots(self) -> None:
+        """Start a slot (a thread driving one worker) per certificate queued beyond the idle slots; lock held."""
+        queued = sum(len(queue) for queue in self._queues.values())
+        while len(self._slots) < self.workers and queued > self._idle:
             self._serial += 1
             thread = threading.Thread(target=self._serve, name=f"verifier-render-{self._serial}", daemon=True)
             self._slots.append(thread)
             thread.start()
+            queued -= 1
 
     def _next(self) -> _Task | None:
         """The next certificate of the share after the last one served; lock held."""
@@ -229,7 +232,11 @@ class RenderPool:
             left = idle_until - time.monotonic() if self.idle_seconds > 0 else None
             if left is not None and left <= 0:
                 break
-            self._work.wait(left)
+            self._idle += 1
+            try:
+                self._work.wait(left)
+            finally:
+                self._idle -= 1
         self._slots.remove(threading.current_thread())  # in the same hold as the decision: no task is stranded
         return None
 
