@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.server
+import logging
 import os
 import shutil
 import threading
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT, Clock, make_settings
 from verifier import renderpool
+from verifier.api.app import create_app
 from verifier.errors import VerifierError
 from verifier.issuing import seal_certificate
 from verifier.keys import new_signing_key
@@ -28,6 +31,7 @@ from verifier.letterhead import Letterhead
 from verifier.model import certificate_json, parse_certificate
 from verifier.render import TEMPLATES, Document, Renderer, RenderError
 from verifier.renderpool import RenderPool
+from verifier.store.records import Principal, Role
 
 ISSUER = Letterhead("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
 
@@ -98,7 +102,9 @@ def test_a_certificate_fetches_nothing_and_opens_no_file_of_ours(tmp_path: Path,
     assert _Counting.hits == []
 
 
-def test_a_stamp_stored_before_the_checks_grew_stricter_is_not_printed(documents: list[Document]) -> None:
+def test_a_stamp_stored_before_the_checks_grew_stricter_is_not_printed(
+    documents: list[Document], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The stamp is checked again as it is rendered: one kept by an older version, that the checks now refuse,
     fails the certificate with a message for the operator rather than reaching WeasyPrint."""
     from verifier.stamps import SVG, Stamp
@@ -108,6 +114,17 @@ def test_a_stamp_stored_before_the_checks_grew_stricter_is_not_printed(documents
     document = dataclasses.replace(documents[0], issuer=dataclasses.replace(ISSUER, stamp=Stamp(SVG, escaped)))
     with pytest.raises(RenderError, match="upload it again"):
         Renderer().pdf(document)
+    # The service names the issuer when it starts, before anyone tries to issue.
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'verifier.db'}", render_pdfs=True)
+    with TestClient(create_app(settings, Clock())) as client:
+        admin = {"Authorization": f"Bearer {settings.admin_token}"}
+        client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"}, headers=admin)
+        registry = client.app.state.services.registry  # type: ignore[attr-defined]
+        registry.issuers.set_stamp(Principal("admin", Role.OPERATOR), "zjcert", Stamp(SVG, escaped), SEALED_AT)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="verifier"), TestClient(create_app(settings, Clock())):
+        pass
+    assert any("zjcert's stamp is refused" in r.getMessage() for r in caplog.records), caplog.records
 
 
 def test_a_render_past_its_deadline_fails_alone_and_its_worker_is_replaced(

@@ -33,6 +33,7 @@ from verifier.keys import KeyStore
 from verifier.model import describe_errors
 from verifier.needs import CannotIssue, Readiness
 from verifier.render import TEMPLATES, RenderError
+from verifier.stamps import checked_stamp
 from verifier.store.database import make_engine, migrate
 from verifier.store.records import RegistryError, Role
 from verifier.store.registry import Registry
@@ -77,6 +78,8 @@ def create_app(
             path,
         )
     _metrics_token(registry, settings, now())
+    if settings.render_pdfs:
+        _warn_of_refused_stamps(registry)
     metrics = Metrics()
     services = Services(
         settings,
@@ -164,6 +167,19 @@ def create_app(
         app.add_middleware(RateLimit, rules=rules, refused=metrics.rate_limited.inc)
     app.add_middleware(Observe, metrics=metrics, templates=route_templates(app.router.routes))
     return app
+
+
+def _warn_of_refused_stamps(registry: Registry) -> None:
+    """Name each issuer whose stored stamp the stamp checks now refuse: its certificates cannot be printed."""
+    for issuer_id, stamp in registry.issuers.stamps():
+        try:
+            checked_stamp(stamp.data, stored=True)
+        except FileRefused as refused:
+            log.warning(
+                "issuer %s's stamp is refused by this version's checks (%s): its certificates cannot be issued "
+                "until the operator uploads the stamp again (verifier issuer stamp %s FILE)",
+                issuer_id, refused, issuer_id,
+            )  # fmt: skip
 
 
 def _metrics_token(registry: Registry, settings: Settings, at: datetime) -> None:

@@ -94,6 +94,12 @@ class Issuers:
             stamp=Stamp(stamp.media_type, bytes(stamp.data)) if stamp else None,
         )  # fmt: skip
 
+    def stamps(self) -> list[tuple[str, Stamp]]:
+        """Every issuer's stored stamp, by issuer id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(issuer_stamps.c.issuer_id, issuer_stamps.c.media_type, issuer_stamps.c.data))
+            return [(row.issuer_id, Stamp(row.media_type, bytes(row.data))) for row in rows.all()]
+
     def update_letterhead(self, actor: Principal, issuer_id: str, details: dict[str, str], at: datetime) -> Letterhead:
         """Set some letterhead fields (the others stay); the certificates issued from now on print them."""
         values = _details(details)
