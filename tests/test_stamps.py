@@ -88,7 +88,7 @@ def test_a_stamp_is_stored_as_rebuilt_never_as_sent() -> None:
 
 def test_what_a_stamp_draws_is_bounded_not_its_references() -> None:
     """Reuse is fine while what is drawn stays under the bound; a little more nesting is refused."""
-    checked_stamp(nested_uses(3, 10).encode())  # 1,000 circles and their groups
+    checked_stamp(nested_uses(3, 9).encode())  # 729 circles and their groups
     with pytest.raises(FileRefused, match=str(MAX_DRAWN)):
         checked_stamp(nested_uses(5, 10).encode())  # 100,000
 

@@ -9,8 +9,8 @@ values made of numbers, names, colours and ``url(#id)`` references to elements o
 Nothing in the result can name a file, a
 host or a script, and escapes do not survive the round trip.
 
-What a stamp draws is bounded too: every element counts once (text, which Pango lays out, and masks
-twenty times), and each reference (``<use>``, ``url(#id)``) counts what it draws again, so nesting (a
+What a stamp draws is bounded too: every element counts once (text, which Pango lays out, forty times;
+masks twenty), and each reference (``<use>``, ``url(#id)``) counts what it draws again, so nesting (a
 ``<use>`` of ten ``<use>`` of ten ...) cannot
 make a 2 KB file draw a billion shapes. References that loop are refused.
 """
@@ -30,10 +30,14 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 MAX_ELEMENTS = 4000  # of an SVG stamp, as written
-MAX_DRAWN = 4_000  # shapes drawn, each reference counting what it draws (~0.05 ms each to render)
-# Text is laid out by Pango, element by element, and each use of a mask is a transparency group of its
-# own: one costs what ~20 shapes do; a clipping path, ~5.
-WEIGHTS = {f"{{{SVG_NS}}}{name}": 20 for name in ("text", "tspan", "textPath", "mask")} | {f"{{{SVG_NS}}}clipPath": 5}
+MAX_DRAWN = 3_000  # shapes drawn, each reference counting what it draws (~0.08 ms each to render)
+# Text is laid out by Pango, element by element (one costs what ~40 shapes do); each use of a mask is a
+# transparency group of its own (~20); a clipping path ~5, a gradient's stop ~2.
+WEIGHTS = {f"{{{SVG_NS}}}{name}": 40 for name in ("text", "tspan", "textPath")} | {
+    f"{{{SVG_NS}}}mask": 20,
+    f"{{{SVG_NS}}}clipPath": 5,
+    f"{{{SVG_NS}}}stop": 2,
+}
 _UNDRAWN = frozenset(
     f"{{{SVG_NS}}}{name}" for name in "defs symbol clipPath mask linearGradient radialGradient style".split()
 )
