@@ -203,7 +203,12 @@ def service(job_size: int, during: int, seconds: int) -> dict[str, float]:
         made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "bench", "name": "基准", "name_en": "Bench"},
                           headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
         token = made.json()["token"]
-        templates = [json.loads(p.read_text()) for p in sorted(REFERENCE.glob("*.json"))]
+        from datetime import date
+
+        from verifier.samples import dated
+
+        # In force today (an ended validity is refused at issuance), as the demo dates them.
+        templates = [dated(json.loads(p.read_text()), date.today()) for p in sorted(REFERENCE.glob("*.json"))]
         client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         # Warm the render pool (its processes start with the first job) with a small job.
         warm = [dict(templates[i % 4], number=f"W-{i}") for i in range(4)]
