@@ -53,6 +53,9 @@ HOSTILE = {
         for i in range(1, 8)
     ) + RECT.format('clip-path="url(#c7)"') + "</svg>",
     "loop": HEAD + '<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g></svg>',
+    "brackets in a sheet": HEAD + "<style>rect { fill: " + "rgb(" * 900 + " }</style></svg>",
+    "brackets in a style": HEAD + RECT.format('style="fill: ' + "(" * 3000 + '"') + "</svg>",
+    "a long sheet": HEAD + "<style>" + "rect { fill: red }\n" * 2000 + "</style></svg>",
     "deep nesting": HEAD + "<g>" * 3000 + '<circle r="1"/>' + "</g>" * 3000 + "</svg>",
     "long chain": HEAD + '<g id="l0"/>' + "".join(f'<g id="l{i}"><use href="#l{i - 1}"/></g>' for i in range(1, 1200))
     + "</svg>",

@@ -70,7 +70,8 @@ _UNITS = frozenset("px pt pc mm cm in em ex rem % deg rad grad turn".split())
 _COLOUR_FUNCTIONS = frozenset("rgb rgba hsl hsla".split())
 _TRANSFORM_FUNCTIONS = frozenset("matrix translate scale rotate skewx skewy".split())
 _SELECTOR_LITERALS = frozenset(".,>*+~")
-MAX_VALUE = 16 * 1024  # characters of one attribute (path data included)
+MAX_VALUE = 16 * 1024  # characters of one attribute (path data included), or of a <style>
+MAX_BRACKETS = 16  # brackets within brackets in a style
 
 
 def rebuilt_svg(text: str) -> bytes:
@@ -116,6 +117,18 @@ def _walk(root: ElementTree.Element) -> Iterator[ElementTree.Element]:
 
 def _unsafe(message: str) -> FileRefused:
     return FileRefused("unsafe_svg", message)
+
+
+def _refuse_deep(text: str, where: str) -> None:
+    """Refuse CSS whose brackets nest deeper than :data:`MAX_BRACKETS` (the tokenizer recurses into each)."""
+    depth = 0
+    for character in text:
+        if character in "([{":
+            depth += 1
+            if depth > MAX_BRACKETS:
+                raise _unsafe(f"the SVG stamp's {where} nests brackets more than {MAX_BRACKETS} deep")
+        elif character in ")]}" and depth:
+            depth -= 1
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -172,6 +185,8 @@ class _Model:
             raise _unsafe(f"the SVG stamp has an attribute from another vocabulary ({attribute})")
         if name.lower().startswith("on"):
             raise _unsafe(f"the SVG stamp has an event attribute ({name}); scripts are refused")
+        if name == "style" or name in CSS_ATTRIBUTES:
+            _refuse_deep(value, name)
         if name == "style":
             return name, self.declarations(value, refs)
         if name in CSS_ATTRIBUTES:
@@ -188,6 +203,9 @@ class _Model:
 
     def stylesheet(self, text: str) -> str:
         """A ``<style>`` element's rules rewritten: plain selectors, allow-listed declarations."""
+        if len(text) > MAX_VALUE:
+            raise _unsafe(f"the SVG stamp's <style> is longer than {MAX_VALUE} characters")
+        _refuse_deep(text, "<style>")
         rules = []
         for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
             if not isinstance(rule, tinycss2.ast.QualifiedRule):
