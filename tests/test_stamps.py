@@ -121,3 +121,36 @@ def test_a_png_must_decode_whole() -> None:
             out = io.BytesIO()
             Image.new(mode, (97, 131)).save(out, format="PNG", interlace=interlace)
             assert checked_stamp(out.getvalue()).media_type == "image/png"
+
+
+def test_mutated_stamps_are_refused_cleanly_or_kept_as_they_read_back() -> None:
+    """Thousands of small mutations of a stamp that uses every feature: each is refused with a FileRefused (no
+    other exception: that would be a 500), or kept as a file that the render's check reads back as itself."""
+    import random
+
+    extra = ('<style>.a { fill: #c00; stroke: rgb(1, 2, 3) } g > .b, #c { opacity: .5 }</style><defs><clipPath id="c">'
+             '<circle r="5"/></clipPath><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient>'
+             '</defs><rect class="a" width="9" height="9" fill="url(#g)" clip-path="url(&quot;#c&quot;)" '
+             "style=\"stroke-width: 2px; font-family: 'Noto Sans', serif\"/><use href=\"#c\"/>"
+             '<text xml:space="preserve" x="1" y="2">  a &amp; b <tspan dx="1">c</tspan> d </text>')  # fmt: skip
+    base = demo_stamp().decode().replace("</svg>", extra + "</svg>")
+    pieces = ['"', "'", "&amp;", "&lt;", "\\", "(", ")", "url(#c)", "#", ";", ":", "/*x*/", " ", "\n", "é", "字",
+              "!important", "rgb(1,2,3)", '\\"', "\\'", "\u00a0", "\u2028", "\r", "&#13;", "<", ">", "{", "}",
+              "\\75 rl(", "@import ", "<!--", "-->", "&#0;", "]]>", "e+999"]  # fmt: skip
+    rng = random.Random(25)
+    kept = 0
+    for _ in range(3000):
+        text = list(base)
+        for _ in range(rng.randint(1, 4)):
+            place = rng.randrange(len(text))
+            if rng.random() < 0.7:
+                text.insert(place, rng.choice(pieces))
+            else:
+                del text[place : place + rng.randint(1, 3)]
+        try:
+            stored = checked_stamp("".join(text).encode()).data
+        except FileRefused:
+            continue
+        kept += 1
+        assert checked_stamp(stored, stored=True).data == stored
+    assert kept > 100  # the mutations do not all break the stamp

@@ -91,6 +91,13 @@ def _checked_svg(data: bytes) -> bytes:
     rebuilt = rebuilt_svg(text)
     if len(rebuilt) > 2 * MAX_STAMP_BYTES:  # what is kept is bounded as what is sent
         raise FileRefused("too_large", f"the SVG stamp, rebuilt, is larger than {2 * MAX_STAMP_BYTES // 1024} KB", 413)
+    # What is kept must read back as itself: it is checked again at every render.
+    try:
+        again = rebuilt_svg(rebuilt.decode("utf-8"))
+    except FileRefused:
+        again = None
+    if again != rebuilt:
+        raise FileRefused("unsafe_svg", "the SVG stamp does not read back as it was rebuilt: simplify its styles")
     return rebuilt
 
 
