@@ -185,15 +185,9 @@ def _certificates(prefix: str, count: int) -> list[dict[str, Any]]:
     return [dict(templates[i % len(templates)], number=f"{prefix}-{i:05d}") for i in range(count)]
 
 
-def _follow(client: httpx.Client, job_id: str, until: Any = None) -> dict[str, Any]:
-    while True:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "failed", "cancelled") or (until and until(job)):
-            return job
-        time.sleep(0.1)
-
-
 def fairness(jobs: int) -> None:
+    from issue import _follow  # type: ignore[import-not-found]
+
     home = Path(tempfile.mkdtemp(prefix="verifier-bench-fair-"))
     admin = secrets.token_urlsafe(32)
     server = _service(home, admin)
@@ -229,7 +223,7 @@ def _rss(pid: int) -> int:
 
 
 def memory(total: int) -> None:
-    from issue import _rss_tree  # type: ignore[import-not-found]
+    from issue import _follow, _rss_tree  # type: ignore[import-not-found]
 
     home = Path(tempfile.mkdtemp(prefix="verifier-bench-memory-"))
     admin = secrets.token_urlsafe(32)

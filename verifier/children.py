@@ -16,6 +16,7 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import BinaryIO
 
 
@@ -112,6 +113,24 @@ def read_exactly(stream: BinaryIO, count: int) -> bytes | None:
     """``count`` bytes from ``stream``, or None when it ends first."""
     data = stream.read(count)
     return data if data is not None and len(data) == count else None
+
+
+def requests(answers: BinaryIO, ready: bytes, prefix: int = 0) -> Iterator[tuple[bytes, bytes]]:
+    """Say ``ready`` to the parent, then yield each request on standard input until it closes.
+
+    A request is ``prefix`` bytes (its kind), four bytes of length and the bytes; yields (kind, bytes).
+    """
+    answers.write(ready)
+    answers.flush()
+    stream = sys.stdin.buffer
+    while True:
+        head = read_exactly(stream, prefix + 4)
+        if head is None:
+            return
+        body = read_exactly(stream, int.from_bytes(head[prefix:], "big"))
+        if body is None:
+            return
+        yield head[:prefix], body
 
 
 def answers_channel() -> BinaryIO:

@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import pickle
-import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -35,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verifier.children import Child, answers_channel, limit_cpu, read_exactly
+from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import SelfTestFailed, VerifierError
 from verifier.render import Document, Renderer, RenderError
 
@@ -306,19 +305,10 @@ def worker_main() -> None:
     """Render the documents read from standard input until it closes (``python -m verifier.renderpool``)."""
     os.nice(WORKER_NICENESS)
     answers = answers_channel()
-    requests = sys.stdin.buffer
     from verifier.render import warm_up
 
     warm_up()
-    answers.write(_READY)
-    answers.flush()
-    while True:
-        head = read_exactly(requests, 4)
-        if head is None:
-            return
-        frame = read_exactly(requests, int.from_bytes(head, "big"))
-        if frame is None:
-            return
+    for _, frame in requests(answers, _READY):
         job = pickle.loads(frame)  # noqa: S301 - from the parent process, over its own pipe
         limit_cpu(CPU_SECONDS)
         tag, body = b"P", b""

@@ -22,14 +22,13 @@ from __future__ import annotations
 import json
 import os
 import resource
-import sys
 import threading
 from base64 import b64decode, b64encode
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from verifier.children import Child, answers_channel, limit_cpu, read_exactly
+from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import FileRefused, VerifierError
 from verifier.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileSeal, read_image, read_pdf
 from verifier.seal import MAX_TEXT_LENGTH
@@ -258,21 +257,12 @@ def worker_main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     os.nice(10)  # the service's own process comes first when a hostile file keeps a worker busy
     answers = answers_channel()
-    requests = sys.stdin.buffer
     import pypdfium2  # noqa: F401 - imported before the first file, so that its time is no file's
     import zxingcpp  # noqa: F401
 
-    answers.write(_READY)
-    answers.flush()
-    while True:
-        head = read_exactly(requests, 5)
-        if head is None:
-            return
-        data = read_exactly(requests, int.from_bytes(head[1:], "big"))
-        if data is None:
-            return
+    for kind, data in requests(answers, _READY, prefix=1):
         limit_cpu(CPU_SECONDS)
-        body = json.dumps(_work(head[:1], data)).encode("utf-8")
+        body = json.dumps(_work(kind, data)).encode("utf-8")
         answers.write(len(body).to_bytes(4, "big") + body)
         answers.flush()
 
