@@ -35,11 +35,11 @@ from verify_http import REFERENCE, bench_registry, free_port, wrk  # noqa: E402
 
 def sizes() -> list[tuple[str, int, int]]:
     """(name, JWT bytes, enveloped JSON bytes) of each reference certificate's credential."""
-    from verifier.dcc import Issued, dcc
-    from verifier.did import issuer_did, key_url
-    from verifier.keys import new_signing_key
-    from verifier.statuslist import entries
-    from verifier.vcjose import enveloped, sign_credential
+    from verifier.credentials.dcc import Issued, dcc
+    from verifier.credentials.did import issuer_did, key_url
+    from verifier.credentials.statuslist import entries
+    from verifier.credentials.vcjose import enveloped, sign_credential
+    from verifier.trust.keys import new_signing_key
 
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     url = "https://verify.zhejiang-made.example"
@@ -56,8 +56,8 @@ def sizes() -> list[tuple[str, int, int]]:
 
 def fill(home: Path, size: int) -> list[str]:
     """Register ``size`` certificates (a tenth revoked); returns 1,000 of their ids."""
-    from verifier.issuing import issue
-    from verifier.status import Action
+    from verifier.certificate.status import Action
+    from verifier.issuing.recipe import issue
 
     registry, engine, issuer, templates, now, public_url = bench_registry(home)
     templates = [t for t in templates if t.valid_until > now.date()]  # an ended validity is refused at issuance

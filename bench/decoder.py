@@ -27,8 +27,8 @@ from seal import per_op  # noqa: E402 - bench/seal.py, beside this script: the s
 
 from tests.hostile_seals import corpus  # noqa: E402
 from verifier import Keyring, build_trust_list, new_signing_key, parse_certificate, seal_certificate, verify  # noqa: E402
-from verifier.claims import claims_from_cbor  # noqa: E402
-from verifier.seal import decode_cose, decode_text, encode_text  # noqa: E402
+from verifier.seal.claims import claims_from_cbor  # noqa: E402
+from verifier.seal.cose import decode_cose, decode_text, encode_text  # noqa: E402
 from verifier.verdict import IssuerInfo  # noqa: E402
 
 PUBLIC_URL = "https://verify.zhejiang-made.org.cn"

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from verifier.renderpool import RENEW_AFTER
+from verifier.paper.pool import RENEW_AFTER
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "verifier" / "demo"
@@ -43,7 +43,7 @@ LIMIT = 64 * 1024
 def _largest(make: Any, low: int, high: int) -> str:
     """The largest ``make(n)`` the stamp check accepts, for n in [low, high] (bisection)."""
     from verifier.errors import FileRefused
-    from verifier.stamps import checked_stamp
+    from verifier.paper.stamps import checked_stamp
 
     best = make(low)
     checked_stamp(best.encode())
@@ -130,9 +130,9 @@ WORST = {
 def stamps(rounds: int) -> None:
     from issue import _documents  # type: ignore[import-not-found]
 
-    from verifier.render import TEMPLATES
-    from verifier.renderpool import render_checked
-    from verifier.stamps import checked_stamp
+    from verifier.paper.pool import render_checked
+    from verifier.paper.stamps import checked_stamp
+    from verifier.resources import TEMPLATES
 
     base = max(_documents(), key=lambda d: len(d.qr_text))
 
@@ -179,7 +179,7 @@ def _issuer(server: Any, admin: str, name: str) -> httpx.Client:
 def _certificates(prefix: str, count: int) -> list[dict[str, Any]]:
     from datetime import date
 
-    from verifier.samples import dated, demo_certificates
+    from verifier.demo.samples import dated, demo_certificates
 
     templates = [dated(data, date.today()) for _, data in demo_certificates()]  # in force today
     return [dict(templates[i % len(templates)], number=f"{prefix}-{i:05d}") for i in range(count)]

@@ -55,10 +55,10 @@ def _documents() -> list[Any]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from verifier import new_signing_key, parse_certificate, seal_certificate
-    from verifier.letterhead import Letterhead
-    from verifier.model import certificate_json
-    from verifier.render import Document
-    from verifier.stamps import checked_stamp
+    from verifier.certificate.model import certificate_json
+    from verifier.paper.letterhead import Letterhead
+    from verifier.paper.render import Document
+    from verifier.paper.stamps import checked_stamp
 
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC), Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
     issuer = Letterhead(
@@ -84,10 +84,10 @@ def bare_rate(count: int) -> float:
     from weasyprint.text.fonts import FontConfiguration
 
     from verifier import new_signing_key, parse_certificate, seal_certificate
-    from verifier.letterhead import Letterhead
-    from verifier.model import certificate_json
-    from verifier.qr import qr_svg
-    from verifier.render import Document, Renderer
+    from verifier.certificate.model import certificate_json
+    from verifier.paper.letterhead import Letterhead
+    from verifier.paper.qr import qr_svg
+    from verifier.paper.render import Document, Renderer
 
     renderer = Renderer()
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
@@ -111,10 +111,10 @@ def breakdown(rounds: int) -> list[tuple[str, float]]:
     from weasyprint.text.fonts import FontConfiguration
 
     from verifier import new_signing_key, parse_certificate, seal_certificate
-    from verifier.fonts import cut_for
-    from verifier.qr import qr_code
-    from verifier.render import Renderer
-    from verifier.selftest import self_test
+    from verifier.paper.fonts import cut_for
+    from verifier.paper.qr import qr_code
+    from verifier.paper.render import Renderer
+    from verifier.paper.selftest import self_test
 
     renderer = Renderer()
     documents = _documents()
@@ -205,7 +205,7 @@ def service(job_size: int, during: int, seconds: int) -> dict[str, float]:
         token = made.json()["token"]
         from datetime import date
 
-        from verifier.samples import dated
+        from verifier.demo.samples import dated
 
         # In force today (an ended validity is refused at issuance), as the demo dates them.
         templates = [dated(json.loads(p.read_text()), date.today()) for p in sorted(REFERENCE.glob("*.json"))]

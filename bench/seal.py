@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from verifier import Keyring, Verdict, build_trust_list, new_signing_key, parse_certificate, seal_certificate, verify
-from verifier.seal import decode_cose
+from verifier.seal.cose import decode_cose
 from verifier.verdict import IssuerInfo
 
 REPO = Path(__file__).resolve().parents[1]

@@ -44,12 +44,12 @@ def free_port() -> int:
 def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]:
     """A fresh registry under ``home`` with the issuer "bench": (registry, engine, issuer, reference certificates,
     now, public URL). Shared by the benchmarks that fill a registry before they measure."""
+    from verifier.certificate.model import parse_certificate
     from verifier.config import Settings
-    from verifier.keys import KeyStore
-    from verifier.model import parse_certificate
     from verifier.store.database import make_engine, migrate
     from verifier.store.records import Principal, Role
     from verifier.store.registry import Registry
+    from verifier.trust.keys import KeyStore
     from verifier.verdict import IssuerInfo
 
     settings = Settings(data_dir=home / "data", keys_dir=home / "keys", public_url=os.environ["VERIFIER_PUBLIC_URL"])
@@ -66,7 +66,7 @@ def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]
 
 def fill(home: Path, size: int) -> list[str]:
     """Register ``size`` certificates (variants of the reference ones); returns 1,000 link segments."""
-    from verifier.issuing import issue
+    from verifier.issuing.recipe import issue
 
     registry, engine, issuer, templates, now, public_url = bench_registry(home)
     templates = [t for t in templates if t.valid_until.year >= 2027]  # in force today: the verdict is "valid"

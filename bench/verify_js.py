@@ -5,7 +5,7 @@
 For each seal vector given as a QR text, the offline check is run ROUNDS times after a warm-up and the
 median taken; the figure is the median over the vectors (most of which are refused before any
 signature is checked) and over the valid ones alone (a whole check with one Ed25519 verification).
-Node runs web/seal/ with WebCrypto and with @noble/curves; Python runs verifier.check.verify (no
+Node runs web/seal/ with WebCrypto and with @noble/curves; Python runs verifier.verification.check.verify (no
 seal cache).
 """
 
@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from verifier import TrustList, verify
-from verifier.keys import load_public_key_pem
+from verifier.trust.keys import load_public_key_pem
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"

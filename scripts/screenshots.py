@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from tests.browser import Browser  # noqa: E402
 from tests.conftest import REFERENCE  # noqa: E402
 from tests.server import Server  # noqa: E402
-from verifier.samples import demo_stamp  # noqa: E402
+from verifier.demo.samples import demo_stamp  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
 # A made-up letterhead (the stamp is the demo's SPECIMEN).

@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, func, select
 from tests.postgres import fresh_database, throwaway_cluster
 from verifier.api.app import create_app
 from verifier.config import Settings
-from verifier.keys import Keyring, SigningKey, new_signing_key
-from verifier.samples import dated
+from verifier.demo.samples import dated
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates
-from verifier.trust import TrustList, build_trust_list
+from verifier.trust.keys import Keyring, SigningKey, new_signing_key
+from verifier.trust.trustlist import TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ import httpx
 
 from tests.hostile_pdfs import nested_forms
 from tests.hostile_seals import shared_values
-from verifier.seal import encode_segment
+from verifier.seal.cose import encode_segment
 
 
 def attack(url: str, seconds: float, threads: int) -> list[int]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from verifier.keys import SigningKey
-from verifier.seal import protected_header, to_be_signed
+from verifier.seal.cose import protected_header, to_be_signed
+from verifier.trust.keys import SigningKey
 
 
 def head(major: int, value: int) -> bytes:

@@ -1,6 +1,9 @@
 """The import graph of ``verifier/``, read from the source (no module is imported), and its floors.
 
-    .venv/bin/python -m tests.import_graph      prints each floor: the modules that import only from below
+    .venv/bin/python -m tests.import_graph      prints the house's floors, then each arrow between rooms
+
+The house (:data:`FLOORS`): the ground floor is the modules at the package's root; every capability is
+a package on a floor, importing only from lower floors, never from a package beside it on its own.
 
 Every ``import``/``from … import`` of a ``verifier`` module counts, wherever it stands (inside a
 function or under ``TYPE_CHECKING`` too): a circle hidden in a function is still a circle.
@@ -12,6 +15,25 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "verifier"
+
+# Each room of the house and its floor. "ground" is every module at the package's root; the package's
+# own __init__ (the library's public names, loaded lazily) and __main__ stand above the house.
+FLOORS = {
+    "ground": 1,
+    "certificate": 3,
+    "trust": 3,
+    "seal": 4,
+    "paper": 5,
+    "verification": 5,
+    "store": 6,
+    "uploads": 6,
+    "credentials": 6,
+    "issuing": 7,
+    "demo": 8,
+    "api": 9,
+    "cli": 10,
+}
+ABOVE_THE_HOUSE = {"verifier", "verifier.__main__"}
 
 
 def _name(path: Path) -> str:
@@ -39,7 +61,7 @@ def graph() -> dict[str, set[str]]:
                 if node.level:
                     up = here.split(".")[: len(here.split(".")) - node.level + 1]
                     base = ".".join([*up, base] if base else up)
-                for alias in node.names:  # `from verifier import base32` imports the module verifier.base32
+                for alias in node.names:  # `from verifier import base32` imports the module verifier.seal.base32
                     found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
         edges[name] = {m for m in found if m in known and m != name}
     return edges
@@ -89,6 +111,36 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def room(module: str) -> str:
+    """The package a module belongs to: ``verifier.paper.render`` is in ``paper``; ``verifier.errors`` is ground."""
+    parts = module.split(".")
+    if len(parts) > 2 or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()):
+        return parts[1]
+    return "ground"
+
+
+def arrows(edges: dict[str, set[str]]) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(room, room) → the imports that go from the first to the second, for every import between rooms."""
+    found: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for module, imported in edges.items():
+        if module in ABOVE_THE_HOUSE:
+            continue
+        for other in imported:
+            if room(module) != room(other):
+                found.setdefault((room(module), room(other)), set()).add((module, other))
+    return found
+
+
+def wrong_way(edges: dict[str, set[str]]) -> list[str]:
+    """Every import that does not go down a floor: up, or across to a package on the same floor."""
+    return sorted(
+        f"{module} → {other}"
+        for (here, there), pairs in arrows(edges).items()
+        if FLOORS[there] >= FLOORS[here]
+        for module, other in pairs
+    )
+
+
 def floors(edges: dict[str, set[str]]) -> list[list[str]]:
     """The modules by floor: floor 0 imports nothing of the package, floor n only from floors below n."""
     level: dict[str, int] = {}
@@ -107,5 +159,11 @@ if __name__ == "__main__":
     edges = graph()
     if circles(edges):
         raise SystemExit(f"import circles: {circles(edges)}")
-    for number, members in enumerate(floors(edges)):
-        print(f"floor {number}: {' '.join(m.removeprefix('verifier.') for m in members)}")
+    for number in sorted(set(FLOORS.values()), reverse=True):
+        print(f"floor {number:>2}: {'  '.join(r + '/' if r != 'ground' else r for r in FLOORS if FLOORS[r] == number)}")
+    print()
+    for (here, there), pairs in sorted(arrows(edges).items(), key=lambda a: (-FLOORS[a[0][0]], a[0])):
+        mark = "" if FLOORS[there] < FLOORS[here] else "   ← WRONG WAY"
+        print(f"{here} ({FLOORS[here]}) → {there} ({FLOORS[there]}): {len(pairs)} imports{mark}")
+    if wrong_way(edges):
+        raise SystemExit("imports that do not go down a floor:\n  " + "\n  ".join(wrong_way(edges)))

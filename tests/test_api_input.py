@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 
 from tests.conftest import DELETE, REFERENCE, Service
 from tests.conftest import changed as change
-from verifier.claims import SCHEME_TZ
+from verifier.certificate.days import SCHEME_TZ
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 

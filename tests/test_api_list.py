@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import CURRENT, REFERENCE, Service
-from verifier.claims import SCHEME_TZ
-from verifier.policy import NUMBER_PREFIXES
+from verifier.certificate.days import SCHEME_TZ
+from verifier.issuing.policy import NUMBER_PREFIXES
 
 
 def issue_all(service: Service, headers: dict[str, str], count: int) -> list[dict[str, Any]]:

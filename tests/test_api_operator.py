@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from tests.conftest import REFERENCE, Service
-from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, tokens
-from verifier.trust import TrustList
+from verifier.trust.keys import KeyStore, load_public_key_pem, public_key_pem
+from verifier.trust.trustlist import TrustList
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 

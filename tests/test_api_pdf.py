@@ -13,8 +13,9 @@ from sqlalchemy import create_engine, func, select
 
 from tests.conftest import CURRENT, REFERENCE, Service, make_settings
 from verifier.api.app import create_app
-from verifier.render import SEAL_ATTACHMENT, TEMPLATES
-from verifier.selftest import decode_image
+from verifier.paper.selftest import decode_image
+from verifier.resources import TEMPLATES
+from verifier.seal.cose import SEAL_ATTACHMENT
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates
 

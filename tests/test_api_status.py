@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.keys import KeyStore, new_signing_key
-from verifier.model import parse_certificate
-from verifier.seal import encode_text, sign
+from verifier.certificate.model import parse_certificate
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import encode_text, sign
+from verifier.trust.keys import KeyStore, new_signing_key
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 IN_FORCE = datetime(2025, 6, 1, tzinfo=UTC)
@@ -165,7 +165,7 @@ def test_every_verdict_online(service: Service, tmp_path: Any) -> None:
 
 
 def _active_record(service: Service) -> Any:
-    from verifier.trust import TrustList
+    from verifier.trust.trustlist import TrustList
 
     document = service.client.get("/api/v1/trust-list").content
     data = json.loads(document)

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.keys import KeyStore, new_signing_key
-from verifier.model import parse_certificate
-from verifier.pdfread import MAX_PDF_BYTES
-from verifier.seal import encode_text, sign
-from verifier.trust import TrustList
+from verifier.certificate.model import parse_certificate
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import encode_text, sign
+from verifier.trust.keys import KeyStore, new_signing_key
+from verifier.trust.trustlist import TrustList
+from verifier.uploads.pdfread import MAX_PDF_BYTES
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 
@@ -159,8 +159,8 @@ def test_a_decompression_bomb_is_stopped(pdf_service: Service) -> None:
 
 def _pdf_of(service: Service, cose: bytes, qr: str) -> bytes:
     """A certificate PDF carrying the given seal, rendered outside the service (as a forger would)."""
-    from verifier.letterhead import Letterhead
-    from verifier.render import Document, Renderer
+    from verifier.paper.letterhead import Letterhead
+    from verifier.paper.render import Document, Renderer
 
     doc = Document(KETTLE, qr, cose, Letterhead("zjcert", "浙", "Z"), "00", datetime.now(UTC), PUBLIC_URL)
     return Renderer().pdf(doc)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verifier import base32
+from verifier.seal import base32
 
 
 @given(st.binary(max_size=1200))

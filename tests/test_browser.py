@@ -18,10 +18,10 @@ import pytest
 from tests.browser import Browser
 from tests.conftest import REFERENCE
 from tests.server import Server
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.keys import new_signing_key
-from verifier.model import parse_certificate
-from verifier.seal import encode_text, sign
+from verifier.certificate.model import parse_certificate
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import encode_text, sign
+from verifier.trust.keys import new_signing_key
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 KETTLE = REFERENCE["zhejiang-made-kettle"]

@@ -182,7 +182,7 @@ def test_demo_registers_the_packaged_certificates(tmp_path: Path) -> None:
 
 
 def test_packaged_demo_certificates_are_the_reference_ones() -> None:
-    from verifier.samples import demo_certificates
+    from verifier.demo.samples import demo_certificates
 
     shipped = dict(demo_certificates())
     reference = {p.stem: json.loads(p.read_text("utf-8")) for p in REFERENCE_DIR.glob("*.json")}

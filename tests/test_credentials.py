@@ -24,7 +24,7 @@ from pyld import jsonld
 from sqlalchemy import create_engine, select
 
 from tests.conftest import CURRENT, PUBLIC_URL, REFERENCE, REPO, Service
-from verifier.statuslist import LIST_SIZE
+from verifier.certificate.status import LIST_SIZE
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates, status_entries
 
@@ -297,8 +297,8 @@ def test_indexes_are_reserved_before_sealing_and_never_reused(service: Service) 
     once by concurrent issuances never collide, and one whose issuance failed is never handed out again."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from verifier.check import verify
     from verifier.store.registry import Registry
+    from verifier.verification.check import verify
 
     issuer = service.issuer()
     registry: Registry = service.client.app.state.services.registry  # type: ignore[attr-defined]
@@ -449,10 +449,10 @@ def test_a_scanned_link_answers_its_credential_and_a_linkset(pdf_service: Servic
 def test_a_forged_link_has_no_credential(service: Service) -> None:
     from datetime import UTC, datetime
 
-    from verifier.claims import claims_to_cbor, sealed_content
-    from verifier.keys import new_signing_key
-    from verifier.model import parse_certificate
-    from verifier.seal import encode_text, sign
+    from verifier.certificate.model import parse_certificate
+    from verifier.seal.claims import claims_to_cbor, sealed_content
+    from verifier.seal.cose import encode_text, sign
+    from verifier.trust.keys import new_signing_key
 
     stranger = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     forged = sign(claims_to_cbor(sealed_content(parse_certificate(REFERENCE["zhejiang-made-kettle"]),
@@ -537,7 +537,7 @@ def test_bad_credentials_get_clear_verdicts(service: Service) -> None:
 
 def test_a_genuine_signature_on_a_credential_never_issued_is_unregistered(service: Service) -> None:
     """The issuer's own key (say, stolen) signing a credential for a certificate the registry does not hold."""
-    from verifier.vcjose import sign_credential
+    from verifier.credentials.vcjose import sign_credential
 
     made = issue(service, "zhejiang-made-kettle")
     _, claims, _ = fetch(service, made)
@@ -554,7 +554,7 @@ def test_a_genuine_signature_on_a_credential_never_issued_is_unregistered(servic
 def test_the_command_line_checks_a_credential_offline(service: Service, tmp_path: Path) -> None:
     """`verifier verify FILE.jwt|FILE.json` against a downloaded trust list: genuine, in its validity period,
     status not checked (offline); a tampered one invalid; an oversized file refused."""
-    from verifier.keys import KeyStore, public_key_pem
+    from verifier.trust.keys import KeyStore, public_key_pem
 
     made = issue(service, "zhejiang-made-kettle")
     path = made["credential_url"].removeprefix(PUBLIC_URL)
@@ -595,9 +595,9 @@ def test_offline_status_lists_say_revoked_or_suspended(pdf_service: Service, tmp
     """`verifier verify c.jwt|QR|c.pdf --status-list revocation.jwt --status-list suspension.json`: the
     downloaded, signed lists give the status offline, of the credential and of the seal that carries its
     status index alike; a list that is not one (or tampered) is refused loudly."""
-    from verifier.check import verify
-    from verifier.credcheck import with_status_lists
-    from verifier.keys import KeyStore, public_key_pem
+    from verifier.credentials.check import with_status_lists
+    from verifier.trust.keys import KeyStore, public_key_pem
+    from verifier.verification.check import verify
 
     service = pdf_service
 
@@ -669,8 +669,8 @@ def test_offline_status_lists_say_revoked_or_suspended(pdf_service: Service, tmp
 
 def test_a_credential_is_the_registrys_signed_by_the_certificates_issuer(service: Service) -> None:
     """Issuer A's key signing B's certificate (in A's name or in B's), or any member changed: never valid."""
-    from verifier.did import issuer_did, key_url
-    from verifier.vcjose import sign_credential
+    from verifier.credentials.did import issuer_did, key_url
+    from verifier.credentials.vcjose import sign_credential
 
     b_made = issue(service, "zhejiang-made-kettle")  # zjcert's
     _, credential, jwt = fetch(service, b_made)
@@ -699,8 +699,8 @@ def test_a_credential_is_the_registrys_signed_by_the_certificates_issuer(service
 
 def test_a_withdrawn_key_verifies_no_credential(service: Service) -> None:
     """Gone from the DID document and the trust list, a withdrawn key signs nothing the service accepts."""
-    from verifier.did import issuer_did, key_url
-    from verifier.vcjose import sign_credential
+    from verifier.credentials.did import issuer_did, key_url
+    from verifier.credentials.vcjose import sign_credential
 
     made = issue(service, "zhejiang-made-kettle")
     _, credential, _ = fetch(service, made)

@@ -136,7 +136,7 @@ def test_integration_doc(served: dict[str, str]) -> None:
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
     assert len(examples) == 8
-    from verifier.samples import demo_stamp
+    from verifier.demo.samples import demo_stamp
 
     (Path(served["WORK"]) / "stamp.svg").write_bytes(demo_stamp())  # the stamp the letterhead example uploads
     printed = []

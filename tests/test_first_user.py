@@ -222,7 +222,7 @@ import sys
 from fastapi.testclient import TestClient
 from verifier.api.app import create_app
 from verifier.config import load_settings
-from verifier.render import TEMPLATES
+from verifier.resources import TEMPLATES
 
 with TestClient(create_app(load_settings())) as client:
     page = client.get("/c/" + sys.argv[1], params={"lang": "en"})

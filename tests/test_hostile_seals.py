@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 
 from tests.conftest import CHECK_AT, PUBLIC_URL, REFERENCE, SEALED_AT
 from tests.hostile_seals import corpus, shared_values
-from verifier import cborread
-from verifier.check import verify, verify_cose
-from verifier.claims import claims_from_cbor
-from verifier.issuing import seal_certificate
-from verifier.keys import SigningKey
-from verifier.model import parse_certificate
-from verifier.seal import decode_cose, encode_text
-from verifier.trust import TrustList
+from verifier.certificate.model import parse_certificate
+from verifier.issuing.recipe import seal_certificate
+from verifier.seal import cborread
+from verifier.seal.claims import claims_from_cbor
+from verifier.seal.cose import decode_cose, encode_text
+from verifier.trust.keys import SigningKey
+from verifier.trust.trustlist import TrustList
 from verifier.verdict import Reason, Verdict
+from verifier.verification.check import verify, verify_cose
 
 # A safety net, not the figure (bench/decoder.py measures that: well under a millisecond): the attacks
 # these cases carry cost seconds to minutes when they work, so half a second never flakes and still catches.

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from tests.conftest import REFERENCE, Service
 from tests.test_api_operator import audit
-from verifier.check import verify
-from verifier.issuing import seal_certificate
-from verifier.keys import KeyStore, load_public_key_pem, public_key_pem
-from verifier.model import parse_certificate
-from verifier.trust import TrustList
+from verifier.certificate.model import parse_certificate
+from verifier.issuing.recipe import seal_certificate
+from verifier.trust.keys import KeyStore, load_public_key_pem, public_key_pem
+from verifier.trust.trustlist import TrustList
+from verifier.verification.check import verify
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from verifier.errors import KeyStoreError
-from verifier.keys import KeyStore, kid_for, load_private_key_pem, private_key_pem, public_raw
+from verifier.trust.keys import KeyStore, kid_for, load_private_key_pem, private_key_pem, public_raw
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 T1 = datetime(2025, 1, 1, 12, 30, 15, 999, tzinfo=UTC)

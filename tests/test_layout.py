@@ -9,28 +9,32 @@ import tomllib
 from pathlib import Path
 
 import verifier
-from tests.import_graph import circles, graph, modules, reachable
+from tests.import_graph import ABOVE_THE_HOUSE, FLOORS, circles, graph, modules, reachable, room, wrong_way
 
 REPO = Path(__file__).resolve().parents[1]
 
 # What the store must never reach, even through another module: it persists and reads records.
 NOT_FOR_THE_STORE = {
     "verifier.seal",
-    "verifier.claims",
-    "verifier.render",
-    "verifier.selftest",
+    "verifier.paper.render",
+    "verifier.paper.selftest",
+    "verifier.paper.pool",
     "verifier.issuing",
-    "verifier.model",
-    "verifier.check",
-    "verifier.result",
+    "verifier.verification",
+    "verifier.certificate.model",
+    "verifier.certificate.fields",
 }
+
+
+def _forbidden_for_the_store(module: str) -> bool:
+    return any(module == f or module.startswith(f + ".") for f in NOT_FOR_THE_STORE)
 
 
 def test_the_graph_is_read_from_every_module() -> None:
     edges = graph()
     assert "verifier.store.registry" in edges
-    assert "verifier.base32" in edges["verifier.seal"]  # `from verifier import base32` is the module
-    assert "verifier.store.records" in edges["verifier.issuing"]
+    assert "verifier.seal.base32" in edges["verifier.seal.cose"]  # `from verifier.seal import base32` is the module
+    assert "verifier.store.records" in edges["verifier.issuing.recipe"]
 
 
 def test_no_module_imports_round_a_circle() -> None:
@@ -41,24 +45,66 @@ def test_the_circle_finder_finds_one() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_every_room_is_on_a_floor() -> None:
+    rooms = {room(m) for m in modules()} - {"ground"}
+    assert rooms == set(FLOORS) - {"ground"}, "a new package needs its floor in tests/import_graph.py"
+    assert room("verifier.paper.render") == "paper"
+    assert room("verifier.errors") == "ground"
+    assert room("verifier.store") == "store"
+
+
+def test_every_import_goes_down_a_floor() -> None:
+    """Each package imports only from lower floors; packages on one floor never import each other."""
+    assert wrong_way(graph()) == []
+
+
+def test_the_floor_rule_finds_an_arrow_up_and_one_across() -> None:
+    edges = {
+        "verifier.paper.render": {"verifier.issuing.recipe", "verifier.verification.check", "verifier.errors"},
+        "verifier.issuing.recipe": set(),
+        "verifier.verification.check": set(),
+        "verifier.errors": set(),
+    }
+    assert wrong_way(edges) == [
+        "verifier.paper.render → verifier.issuing.recipe",
+        "verifier.paper.render → verifier.verification.check",
+    ]
+
+
 def test_the_store_reaches_nothing_of_sealing_rendering_or_the_model() -> None:
     edges = graph()
     store = [m for m in modules() if m.startswith("verifier.store")]
     assert len(store) >= 8
     for module in store:
-        assert not reachable(edges, module) & NOT_FOR_THE_STORE, module
+        assert not any(_forbidden_for_the_store(m) for m in reachable(edges, module)), module
         assert not any(m.startswith(("verifier.api", "verifier.cli")) for m in reachable(edges, module)), module
 
 
-def test_importing_the_store_loads_none_of_it() -> None:
-    """At run time too: the package's public names load lazily, so the store stands on its own floors."""
-    code = (
-        "import sys, json, verifier.store.registry; "
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('verifier'))))"
-    )
-    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True).stdout))
-    assert "verifier.store.certificates" in loaded
-    assert not loaded & NOT_FOR_THE_STORE
+_LOADED = (
+    "import sys, json, importlib, pkgutil; "
+    "package = importlib.import_module(sys.argv[1]); "
+    "[importlib.import_module(m.name) for m in pkgutil.walk_packages(package.__path__, sys.argv[1] + '.') "
+    "if '.migrations' not in m.name and not m.name.endswith('__main__')]; "
+    "print(json.dumps(sorted(m for m in sys.modules if m.startswith('verifier'))))"
+)
+
+
+def _loaded_by(package: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", _LOADED, package], check=True, capture_output=True, text=True)
+    return set(json.loads(done.stdout))
+
+
+def test_at_run_time_a_room_loads_only_rooms_below_it() -> None:
+    """Importing every module of a package loads no package above it or beside it (names load lazily)."""
+    for package, floor in FLOORS.items():
+        if package == "ground":
+            continue
+        loaded = _loaded_by(f"verifier.{package}")
+        wrong = sorted(m for m in loaded - ABOVE_THE_HOUSE if room(m) != package and FLOORS[room(m)] >= floor)
+        assert wrong == [], package
+        if package == "store":
+            assert "verifier.store.certificates" in loaded
+            assert not any(_forbidden_for_the_store(m) for m in loaded)
 
 
 def test_every_public_name_resolves() -> None:

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import REFERENCE, Service
-from verifier.samples import demo_stamp
+from verifier.demo.samples import demo_stamp
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 LETTERHEAD = {

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import DELETE, REFERENCE, changed
-from verifier.codes import credit_code_check_character, credit_code_problem, normalize_hs_code
+from verifier.certificate.codes import credit_code_check_character, credit_code_problem, normalize_hs_code
+from verifier.certificate.model import Scheme, certificate_json, parse_certificate
 from verifier.errors import CertificateInvalid
-from verifier.model import Scheme, certificate_json, parse_certificate
 
 
 def test_reference_certificates_round_trip(reference: dict[str, Any]) -> None:
@@ -215,7 +215,7 @@ def test_ten_years_to_the_day_is_allowed() -> None:
 
 
 def test_hs_code_packing_round_trips() -> None:
-    from verifier.codes import hs_code_from_int, hs_code_to_int
+    from verifier.certificate.codes import hs_code_from_int, hs_code_to_int
 
     for code in ("0101", "0901.21", "8516.79", "9701.10", "8536.69.00.00", "0101.21.10", "8512"):
         assert hs_code_from_int(hs_code_to_int(code)) == code

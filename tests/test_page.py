@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.i18n import LANGUAGES, catalogue, choose
-from verifier.keys import KeyStore, new_signing_key
-from verifier.model import parse_certificate
-from verifier.seal import encode_text, sign
-from verifier.trust import TrustList
+from verifier.api.i18n import LANGUAGES, catalogue, choose
+from verifier.certificate.model import parse_certificate
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import encode_text, sign
+from verifier.trust.keys import KeyStore, new_signing_key
+from verifier.trust.trustlist import TrustList
 
 KETTLE = REFERENCE["zhejiang-made-kettle"]
 

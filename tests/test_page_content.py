@@ -18,7 +18,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from tests.conftest import REFERENCE, Service
-from verifier.i18n import LANGUAGES, catalogue
+from verifier.api.i18n import LANGUAGES, catalogue
 
 
 def _text(page: str) -> str:

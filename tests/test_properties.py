@@ -12,19 +12,13 @@ from hypothesis import strategies as st
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
 from verifier import Verdict, verify
-from verifier.claims import sealed_content
-from verifier.codes import COUNTRIES, CREDIT_CODE_ALPHABET, CURRENCIES, credit_code_check_character
-from verifier.issuing import seal_certificate
-from verifier.keys import SigningKey
-from verifier.model import (
-    INVISIBLE_CHARACTERS,
-    NUMBER_PATTERN,
-    ExemptionPurpose,
-    QuantityUnit,
-    certificate_json,
-    parse_certificate,
-)
-from verifier.trust import TrustList
+from verifier.certificate.codes import COUNTRIES, CREDIT_CODE_ALPHABET, CURRENCIES, credit_code_check_character
+from verifier.certificate.fields import INVISIBLE_CHARACTERS, NUMBER_PATTERN
+from verifier.certificate.model import ExemptionPurpose, QuantityUnit, certificate_json, parse_certificate
+from verifier.issuing.recipe import seal_certificate
+from verifier.seal.claims import sealed_content
+from verifier.trust.keys import SigningKey
+from verifier.trust.trustlist import TrustList
 
 _INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 # Unassigned code points (Cn) are left out too: the model refuses Unicode 15's format characters, some

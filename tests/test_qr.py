@@ -13,13 +13,13 @@ import zxingcpp
 from PIL import Image
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
-from verifier.claims import MAX_STATUS_INDEX
+from verifier.certificate.model import parse_certificate
 from verifier.errors import SealTooLarge
-from verifier.issuing import seal_certificate
-from verifier.keys import SigningKey
-from verifier.model import parse_certificate
-from verifier.qr import QUIET_ZONE, qr_code, qr_png, qr_svg, qr_version
-from verifier.selftest import QR_FORMAT
+from verifier.issuing.recipe import seal_certificate
+from verifier.paper.qr import QUIET_ZONE, qr_code, qr_png, qr_svg, qr_version
+from verifier.paper.selftest import QR_FORMAT
+from verifier.seal.claims import MAX_STATUS_INDEX
+from verifier.trust.keys import SigningKey
 
 # A longer public origin than most services will have: the size bar must hold with room to spare.
 LONG_ORIGIN = "https://verify.zhejiang-made.org.cn"
@@ -70,7 +70,7 @@ def test_a_certificate_too_large_for_the_qr_is_refused(issuer_key: SigningKey) -
 
 
 def test_the_fast_mask_choice_is_segnos_for_every_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    """verifier.qrmask picks the very mask (and matrix) segno's own penalty evaluation picks: the same text
+    """verifier.paper.qrmask picks the very mask (and matrix) segno's own penalty evaluation picks: the same text
     gives the same symbol as before. Texts of every length up to version 25, in the seal's alphabet, and
     a few in byte mode; plus the matrices seen by each."""
     import random
@@ -78,7 +78,7 @@ def test_the_fast_mask_choice_is_segnos_for_every_version(monkeypatch: pytest.Mo
     import segno
     import segno.encoder as encoder
 
-    from verifier import qrmask
+    from verifier.paper import qrmask
 
     rng = random.Random(17)
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$%*+-./:"

@@ -15,17 +15,19 @@ import pytest
 import zxingcpp
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
-from verifier import wording
-from verifier.claims import SCHEME_TZ
-from verifier.codes import PORTS
-from verifier.issuing import seal_certificate
-from verifier.letterhead import Letterhead
-from verifier.model import certificate_json, parse_certificate
-from verifier.qrpdf import drawer
-from verifier.render import ATTESTATIONS, SEAL_ATTACHMENT, TITLES, Document, Renderer, RenderError
-from verifier.samples import demo_stamp
-from verifier.selftest import QR_FORMAT, decode_image_zbar
-from verifier.stamps import checked_stamp
+from verifier.certificate.codes import PORTS
+from verifier.certificate.days import SCHEME_TZ
+from verifier.certificate.model import certificate_json, parse_certificate
+from verifier.certificate.names import TITLES
+from verifier.demo.samples import demo_stamp
+from verifier.issuing.recipe import seal_certificate
+from verifier.paper import wording
+from verifier.paper.letterhead import Letterhead
+from verifier.paper.qrpdf import drawer
+from verifier.paper.render import ATTESTATIONS, Document, Renderer, RenderError
+from verifier.paper.selftest import QR_FORMAT, decode_image_zbar
+from verifier.paper.stamps import checked_stamp
+from verifier.seal.cose import SEAL_ATTACHMENT
 
 ISSUER = Letterhead(
     "zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre", address="浙江省杭州市西湖区文三路90号",
@@ -48,7 +50,7 @@ def renderer() -> Renderer:
 
 @pytest.fixture(scope="module")
 def documents(renderer: Renderer) -> dict[str, tuple[Document, bytes]]:
-    from verifier.keys import new_signing_key
+    from verifier.trust.keys import new_signing_key
 
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     made = {}
@@ -171,7 +173,7 @@ def test_content_that_reaches_the_seal_is_refused(documents: dict[str, Any], ren
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_the_pdf_is_light(name: str, documents: dict[str, Any]) -> None:
-    """The CJK font is cut to the page's characters (verifier/fonts.py): 64–73 KB with a full letterhead and an
+    """The CJK font is cut to the page's characters (verifier/paper/fonts.py): 64–73 KB with a full letterhead and an
     SVG stamp, where it weighed ~265 KB with neither."""
     _, pdf = documents[name]
     assert len(pdf) <= 120 * 1024, len(pdf)
@@ -244,7 +246,7 @@ def test_qr_decodes_from_a_150_dpi_raster_with_modules_of_055_mm(name: str, docu
 
 
 def _version(text: str) -> int:
-    from verifier.qr import qr_version
+    from verifier.paper.qr import qr_version
 
     return qr_version(text)
 
@@ -254,8 +256,8 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
     import os
     import time
 
-    from verifier.issuing import PdfMaker
-    from verifier.renderpool import RenderPool
+    from verifier.issuing.recipe import PdfMaker
+    from verifier.paper.pool import RenderPool
 
     pool = RenderPool(2, idle_seconds=2.0)
     maker = PdfMaker(PUBLIC_URL, workers=2, pool=pool)
@@ -295,13 +297,13 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
 
 
 def test_streams_deflated_once_give_the_very_bytes_pydyf_writes(documents: dict[str, Any], renderer: Renderer) -> None:
-    """verifier.pdfstreams: the same PDF, byte for byte, with pydyf's streams deflated once or twice per write;
+    """verifier.paper.pdfstreams: the same PDF, byte for byte, with pydyf's streams deflated once or twice per write;
     and half the deflating."""
     import zlib
 
     import pydyf
 
-    from verifier import pdfstreams
+    from verifier.paper import pdfstreams
 
     calls = [0]
 

@@ -1,6 +1,6 @@
 """Rendering as an attacker and a crowd meet it: nothing fetched, every render bounded, the workers shared fairly.
 
-Each test runs real worker processes (``python -m verifier.renderpool``) on real certificates; the slow
+Each test runs real worker processes (``python -m verifier.paper.pool``) on real certificates; the slow
 certificate is a template that loops, standing for any input that keeps WeasyPrint busy.
 """
 
@@ -22,16 +22,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT, Clock, make_settings
-from verifier import renderpool
 from verifier.api.app import create_app
+from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.errors import VerifierError
-from verifier.issuing import seal_certificate
-from verifier.keys import new_signing_key
-from verifier.letterhead import Letterhead
-from verifier.model import certificate_json, parse_certificate
-from verifier.render import TEMPLATES, Document, Renderer, RenderError
-from verifier.renderpool import RenderPool
+from verifier.issuing.recipe import seal_certificate
+from verifier.paper import pool as renderpool
+from verifier.paper.letterhead import Letterhead
+from verifier.paper.pool import RenderPool
+from verifier.paper.render import Document, Renderer, RenderError
+from verifier.resources import TEMPLATES
 from verifier.store.records import Principal, Role
+from verifier.trust.keys import new_signing_key
 
 ISSUER = Letterhead("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
 
@@ -107,7 +108,7 @@ def test_a_stamp_stored_before_the_checks_grew_stricter_is_not_printed(
 ) -> None:
     """The stamp is checked again as it is rendered: one kept by an older version, that the checks now refuse,
     fails the certificate with a message for the operator rather than reaching WeasyPrint."""
-    from verifier.stamps import SVG, Stamp
+    from verifier.paper.stamps import SVG, Stamp
 
     escaped = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">'
                b'<rect width="9" height="9" style="fill: \\75 rl(file:///etc/passwd)"/></svg>')  # fmt: skip

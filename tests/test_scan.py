@@ -20,12 +20,12 @@ import pytest
 from PIL import Image, ImageFilter
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
-from verifier.issuing import seal_certificate
-from verifier.keys import new_signing_key
-from verifier.letterhead import Letterhead
-from verifier.model import certificate_json, parse_certificate
-from verifier.render import Document, Renderer
-from verifier.selftest import decode_image
+from verifier.certificate.model import certificate_json, parse_certificate
+from verifier.issuing.recipe import seal_certificate
+from verifier.paper.letterhead import Letterhead
+from verifier.paper.render import Document, Renderer
+from verifier.paper.selftest import decode_image
+from verifier.trust.keys import new_signing_key
 
 
 def _jpeg(image: Image.Image, quality: int) -> Image.Image:

@@ -26,12 +26,12 @@ import pytest
 from tests.browser import Browser
 from tests.conftest import CURRENT, REFERENCE, REPO
 from tests.server import Server
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.keys import new_signing_key
-from verifier.letterhead import Letterhead
-from verifier.model import certificate_json, parse_certificate
-from verifier.render import Document, Renderer
-from verifier.seal import encode_text, sign
+from verifier.certificate.model import certificate_json, parse_certificate
+from verifier.paper.letterhead import Letterhead
+from verifier.paper.render import Document, Renderer
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import encode_text, sign
+from verifier.trust.keys import new_signing_key
 
 sys.path.insert(0, str(REPO / "scripts"))
 from scanner_clips import clip
@@ -117,7 +117,7 @@ def _altered(cose: bytes, number: str) -> bytes:
 
 
 def _segment_cose(text: str) -> bytes:
-    from verifier.seal import decode_segment
+    from verifier.seal.cose import decode_segment
 
     return decode_segment(text.rsplit("/", 1)[1])
 

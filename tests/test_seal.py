@@ -10,12 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import PUBLIC_URL, SEALED_AT
-from verifier.claims import claims_to_cbor, sealed_content
+from verifier.certificate.model import parse_certificate
 from verifier.errors import CheckFailed
-from verifier.keys import SigningKey
-from verifier.model import parse_certificate
 from verifier.origins import check_public_url
-from verifier.seal import (
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import (
     _read_any_cbor,
     _read_exact_layout,
     decode_cose,
@@ -24,6 +23,7 @@ from verifier.seal import (
     sign,
     to_be_signed,
 )
+from verifier.trust.keys import SigningKey
 from verifier.verdict import Reason
 
 

@@ -15,10 +15,10 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
+from verifier.demo.samples import demo_stamp
 from verifier.errors import FileRefused
-from verifier.samples import demo_stamp
-from verifier.stamps import checked_stamp
-from verifier.svgstamp import MAX_DRAWN
+from verifier.paper.stamps import checked_stamp
+from verifier.paper.svgstamp import MAX_DRAWN
 
 HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 100 100">'
 RECT = '<rect width="9" height="9" {}/>'

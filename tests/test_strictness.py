@@ -26,16 +26,18 @@ DOCUMENT = json.loads((VECTORS / "vectors.json").read_text("utf-8"))
 # The verification path: the functions that read a link, an envelope, claims or a trust list (the
 # issuing half of these modules is left alone; it is held to the vectors by being their generator).
 MUTATED = {
-    "verifier.base32": {"decode"},
-    "verifier.cborread": {"loads", "argument", "item"},
-    "verifier.seal": {"decode_text", "decode_segment", "decode_cose", "_read_exact_layout", "_read_any_cbor",
+    "verifier.seal.base32": {"decode"},
+    "verifier.seal.cborread": {"loads", "argument", "item"},
+    "verifier.seal.cose": {"decode_text", "decode_segment", "decode_cose", "_read_exact_layout", "_read_any_cbor",
                       "_read_protected"},
-    "verifier.claims": {"claims_from_cbor", "_product", "_exemption", "_keys", "_texts", "_int", "_text", "_array",
+    "verifier.seal.claims": {"claims_from_cbor", "_product", "_exemption", "_keys", "_texts", "_int", "_text", "_array",
                         "_code", "_day"},
-    "verifier.codes": {"credit_code_problem", "hs_code_from_int", "locode_problem"},
-    "verifier.check": {"_verify", "_check_seal", "_check_validity", "_check_registry", "validity_state"},
-    "verifier.trust": {"from_document", "to_record", "to_trust_list", "check_current", "__post_init__", "_moment"},
-    "verifier.keys": {"from_b64url", "public_from_raw", "signs_at"},
+    "verifier.certificate.codes": {"credit_code_problem", "hs_code_from_int", "locode_problem"},
+    "verifier.verification.check": {"_verify", "_check_seal", "_check_validity", "_check_registry", "validity_state"},
+    "verifier.trust.trustlist": {
+        "from_document", "to_record", "to_trust_list", "check_current", "__post_init__", "_moment"
+    },
+    "verifier.trust.keys": {"from_b64url", "public_from_raw", "signs_at"},
     "verifier.origins": {"check_public_url"},
 }  # fmt: skip
 # Mutants no vector can notice, and why. Each check here is kept: it gives the precise reason in the
@@ -43,34 +45,35 @@ MUTATED = {
 SAME_VERDICT_LATER = "a later check refuses the same input with the same verdict and reason"
 RESOURCE_BOUND = "a bound on time and memory; the layout checks refuse anything that large or deep anyway"
 EQUIVALENT = {
-    "verifier.cborread:argument: if end > len(data)": SAME_VERDICT_LATER + " (the length checks: bad_cbor)",
-    "verifier.cborread:item: if major >= 6": SAME_VERDICT_LATER + " (a tag or float breaks the layout)",
-    "verifier.cborread:item: if depth >= self.max_depth": RESOURCE_BOUND,
-    "verifier.cborread:item: if argument > self.max_items": RESOURCE_BOUND,
-    "verifier.cborread:item: if argument > len(data) - self.pos": RESOURCE_BOUND,
-    "verifier.cborread:item: if end > len(data)": SAME_VERDICT_LATER + " (nothing may follow the item)",
-    "verifier.cborread:item: if start < len(data) and data[start] >> 5 not in (0, 1, 3)":
+    "verifier.seal.cborread:argument: if end > len(data)": SAME_VERDICT_LATER + " (the length checks: bad_cbor)",
+    "verifier.seal.cborread:item: if major >= 6": SAME_VERDICT_LATER + " (a tag or float breaks the layout)",
+    "verifier.seal.cborread:item: if depth >= self.max_depth": RESOURCE_BOUND,
+    "verifier.seal.cborread:item: if argument > self.max_items": RESOURCE_BOUND,
+    "verifier.seal.cborread:item: if argument > len(data) - self.pos": RESOURCE_BOUND,
+    "verifier.seal.cborread:item: if end > len(data)": SAME_VERDICT_LATER + " (nothing may follow the item)",
+    "verifier.seal.cborread:item: if start < len(data) and data[start] >> 5 not in (0, 1, 3)":
         SAME_VERDICT_LATER + " (claims keys and header labels are compared with exact sets)",
-    "verifier.seal:decode_text: if not separator or kind not in ('c', 'C') or (not slash) or "
+    "verifier.seal.cose:decode_text: if not separator or kind not in ('c', 'C') or (not slash) or "
     "(f'{scheme}://{authority}' not in origins)": SAME_VERDICT_LATER + " (the other operands: not_a_certificate_url)",
-    "verifier.seal:decode_segment: if len(segment) > MAX_TEXT_LENGTH": "the /c/{code} path's own cap; a text is "
+    "verifier.seal.cose:decode_segment: if len(segment) > MAX_TEXT_LENGTH": "the /c/{code} path's own cap; a text is "
         "capped before its segment is cut out",
-    "verifier.seal:decode_segment: if not segment.isascii()": "the /c/{code} path's own check; a text is checked "
+    "verifier.seal.cose:decode_segment: if not segment.isascii()": "the /c/{code} path's own check; a text is checked "
         "whole before",
-    "verifier.seal:decode_segment: if body != body.upper()": SAME_VERDICT_LATER + " (lower case is outside the "
+    "verifier.seal.cose:decode_segment: if body != body.upper()": SAME_VERDICT_LATER + " (lower case is outside the "
         "base32 alphabet: bad_encoding, at the base32 stage instead of the link's)",
-    "verifier.seal:_read_exact_layout: if not data.startswith(_LAYOUT_HEAD) or len(data) < 84 or data[16] != 160":
+    "verifier.seal.cose:_read_exact_layout: if not data.startswith(_LAYOUT_HEAD) or len(data) < 84 or data[16] != 160":
         "the fast path's later checks refuse the same bytes, and the slow path then says why",
-    "verifier.seal:_read_any_cbor: if type(body) is not list or len(body) != 4": SAME_VERDICT_LATER + " (a map of "
+    "verifier.seal.cose:_read_any_cbor: if type(body) is not list or len(body) != 4": SAME_VERDICT_LATER + " (a map of "
         "four gives keys of the wrong types: bad_cose)",
-    "verifier.claims:_array: if type(value) is not list or not low <= len(value) <= high": SAME_VERDICT_LATER
+    "verifier.seal.claims:_array: if type(value) is not list or not low <= len(value) <= high": SAME_VERDICT_LATER
         + " (what a string or bytes hold breaks the shape that follows)",
-    "verifier.claims:_code: if type(value) is not int or value not in table": SAME_VERDICT_LATER
+    "verifier.seal.claims:_code: if type(value) is not int or value not in table": SAME_VERDICT_LATER
         + " (the tables are keyed by integers)",
-    "verifier.codes:credit_code_problem: if len(code) != 18": SAME_VERDICT_LATER + " (the shape is 18 characters)",
-    "verifier.trust:from_document: if len(data) > MAX_DOCUMENT_BYTES": RESOURCE_BOUND,
-    "verifier.keys:public_from_raw: if len(raw) != 32": SAME_VERDICT_LATER + " (x is 43 characters: 32 bytes)",
-    "verifier.keys:from_b64url: if not re.fullmatch('[A-Za-z0-9_-]*', text)": SAME_VERDICT_LATER
+    "verifier.certificate.codes:credit_code_problem: if len(code) != 18": SAME_VERDICT_LATER
+        + " (the shape is 18 characters)",
+    "verifier.trust.trustlist:from_document: if len(data) > MAX_DOCUMENT_BYTES": RESOURCE_BOUND,
+    "verifier.trust.keys:public_from_raw: if len(raw) != 32": SAME_VERDICT_LATER + " (x is 43 characters: 32 bytes)",
+    "verifier.trust.keys:from_b64url: if not re.fullmatch('[A-Za-z0-9_-]*', text)": SAME_VERDICT_LATER
         + " (the round trip refuses padding and other alphabets)",
 }  # fmt: skip
 
@@ -191,9 +194,9 @@ def _with_mutant(module: str, tree: ast.Module) -> list[str]:
         fresh.__package__ = module.rpartition(".")[0]
         sys.modules[module] = fresh
         exec(compile(tree, fresh.__file__, "exec"), fresh.__dict__)
-        check = __import__("verifier.check", fromlist=["verify"])
-        trust = __import__("verifier.trust", fromlist=["TrustList"])
-        keys = __import__("verifier.keys", fromlist=["load_public_key_pem"])
+        check = __import__("verifier.verification.check", fromlist=["verify"])
+        trust = __import__("verifier.trust.trustlist", fromlist=["TrustList"])
+        keys = __import__("verifier.trust.keys", fromlist=["load_public_key_pem"])
         return _run_vectors(check, trust, keys)
     finally:
         for name in dependents:
@@ -210,11 +213,11 @@ def test_the_run_is_not_empty() -> None:
 
 
 def test_the_vectors_pass_unmutated() -> None:
-    import verifier.check
-    import verifier.keys
-    import verifier.trust
+    import verifier.trust.keys
+    import verifier.trust.trustlist
+    import verifier.verification.check
 
-    assert _run_vectors(verifier.check, verifier.trust, verifier.keys) == []
+    assert _run_vectors(verifier.verification.check, verifier.trust.trustlist, verifier.trust.keys) == []
 
 
 @pytest.mark.parametrize("module", MUTATED)

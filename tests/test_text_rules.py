@@ -7,12 +7,13 @@ import unicodedata
 import pytest
 
 from tests.conftest import CHECK_AT, PUBLIC_URL, REFERENCE, SEALED_AT, Service, changed
-from verifier.check import verify
-from verifier.issuing import seal_certificate
-from verifier.keys import SigningKey
-from verifier.model import _FORMAT, parse_certificate
-from verifier.trust import TrustList
+from verifier.certificate.fields import _FORMAT
+from verifier.certificate.model import parse_certificate
+from verifier.issuing.recipe import seal_certificate
+from verifier.trust.keys import SigningKey
+from verifier.trust.trustlist import TrustList
 from verifier.verdict import Reason, Verdict
+from verifier.verification.check import verify
 
 # Letters outside ASCII whose case conversion lands on ASCII: "ı".upper() == "I", "ſ".upper() == "S",
 # the Kelvin sign's lower() == "k".

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Clock, Service, make_settings
 from verifier.api.app import ADMIN_TOKEN_FILE, METRICS_TOKEN_FILE, create_app
-from verifier.firstrun import set_up
+from verifier.demo.firstrun import set_up
 
 
 def test_operator_tokens_are_listed_and_withdrawn(service: Service) -> None:

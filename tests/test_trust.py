@@ -9,11 +9,11 @@ import pytest
 
 from tests.conftest import PUBLIC_URL, REFERENCE, SEALED_AT
 from verifier import Verdict, verify
+from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
-from verifier.issuing import seal_certificate
-from verifier.keys import Keyring, SigningKey, new_signing_key
-from verifier.model import parse_certificate
-from verifier.trust import MAX_DOCUMENT_BYTES, TrustList, build_trust_list
+from verifier.issuing.recipe import seal_certificate
+from verifier.trust.keys import Keyring, SigningKey, new_signing_key
+from verifier.trust.trustlist import MAX_DOCUMENT_BYTES, TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
 
 INFO = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")
@@ -56,11 +56,11 @@ def test_garbage_is_refused(document: bytes, operator_key: SigningKey) -> None:
 
 
 def test_unknown_format_is_refused(trust_list: TrustList, operator_key: SigningKey) -> None:
-    from verifier.trust import canonical_json
+    from verifier.trust.trustlist import canonical_json
 
     data = json.loads(trust_list.to_document(operator_key))
     data["trust_list"]["format"] = 3
-    from verifier.keys import b64url
+    from verifier.trust.keys import b64url
 
     data["signature"]["value"] = b64url(operator_key.private_key.sign(canonical_json(data["trust_list"])))
     with pytest.raises(TrustListError, match="format 3"):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PUBLIC_URL, REFERENCE, Service
+from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
-from verifier.issuing import seal_certificate
-from verifier.keys import Keyring, SigningKey, public_key_pem
-from verifier.model import parse_certificate
-from verifier.trust import TrustList, TrustListStale, build_trust_list, check_current
+from verifier.issuing.recipe import seal_certificate
+from verifier.trust.keys import Keyring, SigningKey, public_key_pem
+from verifier.trust.trustlist import TrustList, TrustListStale, build_trust_list, check_current
 from verifier.verdict import IssuerInfo
 
 INFO = IssuerInfo("zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre")

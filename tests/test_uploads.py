@@ -24,7 +24,7 @@ from tests.conftest import REFERENCE, Service
 from tests.hostile_pdfs import corpus, nested_forms
 from tests.server import Server
 from verifier.errors import FileRefused
-from verifier.uploads import READ_DEADLINE, ReadersBusy, UploadReaders, read_bounded
+from verifier.uploads.readers import READ_DEADLINE, ReadersBusy, UploadReaders, read_bounded
 
 HOSTILE = corpus()
 # What each file is answered: an HTTP status and, for a 200, the verdict's reason.

@@ -20,12 +20,12 @@ from pycose.messages import CoseMessage
 
 from tests.conftest import REPO
 from verifier import TrustList, TrustListError, verify
-from verifier.check import verify_cose
-from verifier.credcheck import StatusListRefused, with_status_lists
-from verifier.keys import load_public_key_pem
-from verifier.result import VerificationResult
-from verifier.trust import check_current
+from verifier.credentials.check import StatusListRefused, with_status_lists
+from verifier.trust.keys import load_public_key_pem
+from verifier.trust.trustlist import check_current
 from verifier.verdict import Reason, RegistryEntry, StatusState
+from verifier.verification.check import verify_cose
+from verifier.verification.result import VerificationResult
 
 VECTORS = REPO / "tests" / "vectors"
 SPEC = REPO / "docs" / "spec" / "seal.md"

@@ -6,12 +6,12 @@ use, so importing one floor of the library (``verifier.store``, say) does not lo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from verifier.lazy import exports
 
 if TYPE_CHECKING:
-    from verifier.check import verify, verify_segment
-    from verifier.claims import SealedCertificate, SealedExemption, SealedProduct
+    from verifier.certificate.model import AnyCertificate, Certificate, Scheme, parse_certificate
     from verifier.errors import (
         CertificateInvalid,
         CheckFailed,
@@ -23,52 +23,14 @@ if TYPE_CHECKING:
         TrustListError,
         VerifierError,
     )
-    from verifier.issuing import Sealed, seal_certificate
-    from verifier.keys import KeyRecord, Keyring, KeyStore, SigningKey, kid_for, new_signing_key
-    from verifier.model import AnyCertificate, Certificate, Scheme, parse_certificate
-    from verifier.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
-    from verifier.trust import TrustList, build_trust_list
+    from verifier.issuing.recipe import Sealed, seal_certificate
+    from verifier.seal.claims import SealedCertificate, SealedExemption, SealedProduct
+    from verifier.trust.keys import KeyRecord, Keyring, KeyStore, SigningKey, kid_for, new_signing_key
+    from verifier.trust.trustlist import TrustList, build_trust_list
     from verifier.verdict import IssuerInfo, Reason, StatusState, ValidityState, Verdict
+    from verifier.verification.check import verify, verify_segment
+    from verifier.verification.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
 
-_HOMES = {
-    "verify": "verifier.check",
-    "verify_segment": "verifier.check",
-    "SealedCertificate": "verifier.claims",
-    "SealedExemption": "verifier.claims",
-    "SealedProduct": "verifier.claims",
-    "CertificateInvalid": "verifier.errors",
-    "CheckFailed": "verifier.errors",
-    "FieldError": "verifier.errors",
-    "FileRefused": "verifier.errors",
-    "KeyStoreError": "verifier.errors",
-    "SealTooLarge": "verifier.errors",
-    "SelfTestFailed": "verifier.errors",
-    "TrustListError": "verifier.errors",
-    "VerifierError": "verifier.errors",
-    "Sealed": "verifier.issuing",
-    "seal_certificate": "verifier.issuing",
-    "KeyRecord": "verifier.keys",
-    "Keyring": "verifier.keys",
-    "KeyStore": "verifier.keys",
-    "SigningKey": "verifier.keys",
-    "kid_for": "verifier.keys",
-    "new_signing_key": "verifier.keys",
-    "AnyCertificate": "verifier.model",
-    "Certificate": "verifier.model",
-    "Scheme": "verifier.model",
-    "parse_certificate": "verifier.model",
-    "SignatureCheck": "verifier.result",
-    "StatusCheck": "verifier.result",
-    "ValidityCheck": "verifier.result",
-    "VerificationResult": "verifier.result",
-    "TrustList": "verifier.trust",
-    "build_trust_list": "verifier.trust",
-    "IssuerInfo": "verifier.verdict",
-    "Reason": "verifier.verdict",
-    "StatusState": "verifier.verdict",
-    "ValidityState": "verifier.verdict",
-    "Verdict": "verifier.verdict",
-}
 
 __all__ = [
     "AnyCertificate",
@@ -110,15 +72,4 @@ __all__ = [
     "verify_segment",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = exports(__name__, __file__)

@@ -1,6 +1,6 @@
 """Worker processes the service talks to over pipes, every exchange bounded in time.
 
-The file readers (:mod:`verifier.uploads`) and the certificate renderers (:mod:`verifier.renderpool`)
+The file readers (:mod:`verifier.uploads.readers`) and the certificate renderers (:mod:`verifier.paper.pool`)
 both run what input from outside drives (pdfium, the image decoders, WeasyPrint) in a child process
 of their own: a child past its time is killed and replaced, and its death costs one item, never the
 service. A :class:`Child` is one such process, started as ``python -m <module>``, spoken to over its

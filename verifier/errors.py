@@ -10,8 +10,8 @@ Every error the library raises on purpose derives from :class:`VerifierError`::
     ├── FileRefused             an uploaded file (a PDF, a photo, a stamp) that is not what it must be
     └── CheckFailed             one step of a seal check refused the input; carries the verdict and reason
 
-``CheckFailed`` never leaves :func:`verifier.check.verify`: that function turns it into a
-:class:`~verifier.result.VerificationResult`. The others reach the caller.
+``CheckFailed`` never leaves :func:`verifier.verification.check.verify`: that function turns it into a
+:class:`~verifier.verification.result.VerificationResult`. The others reach the caller.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class VerifierError(Exception):
 
 
 class SelfTestFailed(VerifierError):
-    """The QR code of a rendered certificate does not decode to its sealed text (:mod:`verifier.selftest`)."""
+    """The QR code of a rendered certificate does not decode to its sealed text (:mod:`verifier.paper.selftest`)."""
 
 
 @dataclass(frozen=True)

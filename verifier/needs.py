@@ -54,7 +54,7 @@ NEEDS = (
     Need("libzbar0", "zbar, the self-test's second QR decoder", library="libzbar.so.0"),
     Need("libpango-1.0-0", "WeasyPrint, which draws the PDF", module="weasyprint"),
     Need("libzbar0", "zbar's Python binding", module="pyzbar.pyzbar"),
-    Need("fonts-noto-cjk", "Noto Sans CJK, the certificates' Chinese font", module="verifier.fonts:_faces"),
+    Need("fonts-noto-cjk", "Noto Sans CJK, the certificates' Chinese font", module="verifier.paper.fonts:_faces"),
 )
 
 

@@ -1,7 +1,7 @@
 """The closed vocabulary of a check: verdicts, reason codes, states, and the plain records every floor shares.
 
 The ground floor of the library: it imports nothing of it. The result a check returns, which carries
-the signed content, is one floor up in :mod:`verifier.result`.
+the signed content, is one floor up in :mod:`verifier.verification.result`.
 """
 
 from __future__ import annotations

@@ -23,11 +23,13 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from verifier.claims import claims_to_cbor, sealed_content
-from verifier.did import issuer_did, key_url
-from verifier.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
-from verifier.model import parse_certificate
-from verifier.seal import (
+from verifier.certificate.model import parse_certificate
+from verifier.certificate.status import LIST_SIZE
+from verifier.credentials.did import issuer_did, key_url
+from verifier.credentials.statuslist import encode, list_credential, list_url
+from verifier.credentials.vcjose import sign_credential
+from verifier.seal.claims import claims_to_cbor, sealed_content
+from verifier.seal.cose import (
     ALG_EDDSA,
     COSE_SIGN1_TAG,
     HEADER_ALG,
@@ -37,9 +39,8 @@ from verifier.seal import (
     sign,
     to_be_signed,
 )
-from verifier.statuslist import LIST_SIZE, encode, list_credential, list_url
-from verifier.trust import build_trust_list, canonical_json
-from verifier.vcjose import sign_credential
+from verifier.trust.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
+from verifier.trust.trustlist import build_trust_list, canonical_json
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent

@@ -24,21 +24,22 @@ from verifier.api.issuer import issued
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
 from verifier.api.refusals import RefusalLog
-from verifier.check import SealCache
+from verifier.certificate.model import describe_errors
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge, SelfTestFailed
-from verifier.issuing import PdfMaker
-from verifier.jobs import JobRunner
-from verifier.keys import KeyStore
-from verifier.model import describe_errors
+from verifier.issuing.jobs import JobRunner
+from verifier.issuing.recipe import PdfMaker
 from verifier.needs import CannotIssue, Readiness
-from verifier.render import TEMPLATES, RenderError
-from verifier.stamps import checked_stamp
+from verifier.paper.render import RenderError
+from verifier.paper.stamps import checked_stamp
+from verifier.resources import TEMPLATES
 from verifier.store.database import make_engine, migrate
 from verifier.store.records import RegistryError, Role
 from verifier.store.registry import Registry
 from verifier.store.tokens import METRICS_TOKEN_ID
-from verifier.uploads import ReadersBusy, UploadReaders
+from verifier.trust.keys import KeyStore
+from verifier.uploads.readers import ReadersBusy, UploadReaders
+from verifier.verification.check import SealCache
 
 Clock = Callable[[], datetime]
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret

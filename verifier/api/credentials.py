@@ -17,13 +17,14 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from verifier.api.deps import Services, ServicesDep
-from verifier.dcc import Issued, dcc
-from verifier.did import did_document, host_did, issuer_did, key_url
-from verifier.keys import SigningKey
-from verifier.statuslist import PURPOSES, entries, list_url
-from verifier.statuspublish import signed_status_list
+from verifier.certificate.status import STATUS_PURPOSES
+from verifier.credentials.dcc import Issued, dcc
+from verifier.credentials.did import did_document, host_did, issuer_did, key_url
+from verifier.credentials.statuslist import entries, list_url
+from verifier.credentials.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
+from verifier.issuing.publish import signed_status_list
 from verifier.store.records import NotFound
-from verifier.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
+from verifier.trust.keys import SigningKey
 
 router = APIRouter(tags=["credentials"])
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -211,7 +212,7 @@ async def status_index(svc: ServicesDep) -> Response:
         url = svc.settings.public_url
         published = await run_in_threadpool(svc.registry.statuslists.published)
         lists = [{"issuer": issuer, "purpose": purpose, "number": number, "url": list_url(url, issuer, purpose, number)}
-                 for issuer, number in published for purpose in PURPOSES]  # fmt: skip
+                 for issuer, number in published for purpose in STATUS_PURPOSES]  # fmt: skip
         body = json.dumps({"lists": lists}, separators=(",", ":")).encode()
         svc.status_index = (now, body)
     return Response(body, media_type="application/json", headers={"Cache-Control": f"public, max-age={STATUS_MAX_AGE}"})

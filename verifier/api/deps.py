@@ -20,15 +20,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from verifier.api.observe import Metrics
 from verifier.api.ratelimit import client_of
 from verifier.api.refusals import RefusalLog
-from verifier.check import SealCache
 from verifier.config import Settings
-from verifier.issuing import PdfMaker
-from verifier.jobs import JobRunner
+from verifier.issuing.jobs import JobRunner
+from verifier.issuing.recipe import PdfMaker
 from verifier.needs import Readiness
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
-from verifier.trust import DEFAULT_VALIDITY, TrustList
-from verifier.uploads import UploadReaders
+from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustList
+from verifier.uploads.readers import UploadReaders
+from verifier.verification.check import SealCache
 
 TRUST_LIST_TTL = 30.0
 TRUST_DOCUMENT_TTL = 60.0

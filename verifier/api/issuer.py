@@ -21,17 +21,18 @@ from verifier.api.schemas import (
     StatusChangeIn,
     status_change_model,
 )
-from verifier.check import validity_state
-from verifier.dcc import credential_url
-from verifier.issuing import issue
-from verifier.model import NUMBER_PATTERN, Certificate, certificate_json
-from verifier.policy import refuse_ended
-from verifier.samples import demo_certificates, example
-from verifier.status import Action
+from verifier.certificate.fields import NUMBER_PATTERN
+from verifier.certificate.model import Certificate, certificate_json
+from verifier.certificate.status import Action
+from verifier.credentials.dcc import credential_url
+from verifier.demo.samples import demo_certificates, example
+from verifier.issuing.policy import refuse_ended
+from verifier.issuing.recipe import issue
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
 from verifier.store.jobs import JobRecord
 from verifier.store.records import CertificateRecord, Conflict, ListFilter, Principal
 from verifier.verdict import StatusState
+from verifier.verification.check import validity_state
 
 log = logging.getLogger("verifier.issuer")
 router = APIRouter(prefix="/api/v1/certificates", tags=["issuer"])

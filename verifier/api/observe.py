@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from verifier.logs import REQUEST_ID
-from verifier.result import VerificationResult
+from verifier.verification.result import VerificationResult
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

@@ -22,8 +22,8 @@ from verifier.api.schemas import (
     TokenInfo,
     TokenOut,
 )
-from verifier.letterhead import Letterhead
-from verifier.stamps import MAX_SIDE, MAX_STAMP_BYTES, MIN_SIDE, checked_stamp
+from verifier.paper.letterhead import Letterhead
+from verifier.paper.stamps import MAX_SIDE, MAX_STAMP_BYTES, MIN_SIDE, checked_stamp
 from verifier.verdict import IssuerInfo
 
 log = logging.getLogger("verifier.operator")

@@ -18,13 +18,13 @@ import jinja2
 from babel.lists import format_list
 from markupsafe import Markup, escape
 
-from verifier import wording
-from verifier.claims import SCHEME_TZ, scheme_time
-from verifier.codes import PORTS
-from verifier.i18n import LANGUAGES, Messages, catalogue
-from verifier.render import TEMPLATES
-from verifier.result import VerificationResult
+from verifier.api.i18n import LANGUAGES, Messages, catalogue
+from verifier.certificate.codes import PORTS
+from verifier.certificate.days import SCHEME_TZ, scheme_time
+from verifier.paper import wording
+from verifier.resources import TEMPLATES
 from verifier.verdict import Verdict
+from verifier.verification.result import VerificationResult
 
 TONES = {
     Verdict.VALID: "good", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn", Verdict.NOT_YET_VALID: "warn",

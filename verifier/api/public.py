@@ -15,20 +15,20 @@ from starlette.routing import Route
 
 from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset, registry_credential
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
+from verifier.api.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
-from verifier.check import nothing_found, verify, verify_cose, verify_segment
-from verifier.credcheck import RegisteredCredential, is_credential, verify_credential
+from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
+from verifier.credentials.vcjose import MEDIA_TYPE
 from verifier.errors import FileRefused
-from verifier.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.needs import describe
-from verifier.pdfread import MAX_PDF_BYTES, FileSeal
-from verifier.result import VerificationResult
 from verifier.store.records import NotFound
-from verifier.vcjose import MEDIA_TYPE
+from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.verdict import Reason
+from verifier.verification.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.verification.result import VerificationResult
 
 router = APIRouter()
 
@@ -167,7 +167,7 @@ async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
     A file byte-identical to a PDF the registry issued needs no reading: its embedded seal is the
     certificate's, known already. So a flood of hostile files that fills the readers' queue cannot stop
     the check of a genuine certificate PDF. Raises :class:`FileRefused` (4xx) for a file that is not a
-    readable certificate, and :class:`~verifier.uploads.ReadersBusy` (503, or 429 for a client with
+    readable certificate, and :class:`~verifier.uploads.readers.ReadersBusy` (503, or 429 for a client with
     files in the queue already).
     """
     if len(data) > MAX_PDF_BYTES:  # before anything crosses to a worker

@@ -31,9 +31,9 @@ from PIL import Image, ImageDraw
 from starlette.concurrency import run_in_threadpool
 
 from verifier.api.deps import ServicesDep
+from verifier.api.i18n import LANGUAGES, RIGHT_TO_LEFT, Messages, catalogue, choose
 from verifier.api.page import JINJA
-from verifier.i18n import LANGUAGES, RIGHT_TO_LEFT, Messages, catalogue, choose
-from verifier.keys import public_key_pem
+from verifier.trust.keys import public_key_pem
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from verifier.model import Certificate, Text
-from verifier.status import REASONS, Action
+from verifier.certificate.fields import Text
+from verifier.certificate.model import Certificate
+from verifier.certificate.status import REASONS, Action
 
 MAX_BATCH = 1000
 

@@ -3,7 +3,7 @@
 The file is JSON (``{"certificates": [...]}`` or a bare list, each certificate as the API takes it) or
 CSV: one certificate per row, one column per field named by its dotted path (``holder.name``,
 ``products.0.models.1``; a number is a list's position), empty cells left out. The certificates go as
-jobs of at most 1,000 (each issued all or none, :mod:`verifier.jobs`), one after the other; the bar
+jobs of at most 1,000 (each issued all or none, :mod:`verifier.issuing.jobs`), one after the other; the bar
 counts the certificates rendered. Standard output gets a line per certificate issued: its number, id
 and verification URL (or, with ``--json``, the jobs' certificates as the API answers them).
 """
@@ -29,14 +29,14 @@ import httpx
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from verifier.cli.common import Commands, UsageError, help_text
-from verifier.config import Settings
-from verifier.model import (
+from verifier.certificate.model import (
     CccExemptionCertificate,
     CccSelfDeclarationCertificate,
     InternationalCooperationCertificate,
     ZhejiangMadeCertificate,
 )
+from verifier.cli.common import Commands, UsageError, help_text
+from verifier.config import Settings
 
 JOB_SIZE = 1000  # the API's largest batch
 JOB_BYTES = 4 * 1024 * 1024  # under the service's 5 MB body limit

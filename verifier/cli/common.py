@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TypeAlias
 
 from verifier.config import Settings
-from verifier.keys import KeyStore
 from verifier.store.database import make_engine, migrate
 from verifier.store.registry import Registry
+from verifier.trust.keys import KeyStore
 
 # What add_subparsers() returns (argparse gives it no public name): each command group adds to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"

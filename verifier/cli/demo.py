@@ -10,9 +10,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verifier import firstrun, logs
+from verifier import logs
 from verifier.cli.common import Commands, configured_secrets, listen_options
 from verifier.config import Settings, warn_at_start
+from verifier.demo import firstrun
 from verifier.origins import check_public_url
 
 

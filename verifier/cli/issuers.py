@@ -8,8 +8,8 @@ from pathlib import Path
 
 from verifier.cli.common import OPERATOR, Commands, UsageError, open_registry
 from verifier.config import Settings
-from verifier.letterhead import DETAILS, Letterhead
-from verifier.stamps import MAX_STAMP_BYTES, checked_stamp
+from verifier.paper.letterhead import DETAILS, Letterhead
+from verifier.paper.stamps import MAX_STAMP_BYTES, checked_stamp
 from verifier.store.records import CLI_ACTOR
 from verifier.verdict import IssuerInfo
 

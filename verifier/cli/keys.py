@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from verifier.certificate.model import parse_certificate
 from verifier.cli.common import Commands, UsageError, key_store, read_bytes
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid
-from verifier.issuing import seal_certificate
-from verifier.keys import public_key_pem
-from verifier.model import parse_certificate
-from verifier.qr import qr_png, qr_svg
+from verifier.issuing.recipe import seal_certificate
+from verifier.paper.qr import qr_png, qr_svg
+from verifier.trust.keys import public_key_pem
 
 
 def register(commands: Commands) -> None:

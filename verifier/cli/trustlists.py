@@ -10,7 +10,7 @@ from pathlib import Path
 
 from verifier.cli.common import OPERATOR, Commands, UsageError, days, key_store, read_bytes
 from verifier.config import Settings
-from verifier.trust import DEFAULT_VALIDITY, build_trust_list
+from verifier.trust.trustlist import DEFAULT_VALIDITY, build_trust_list
 from verifier.verdict import IssuerInfo
 
 

@@ -8,17 +8,22 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verifier.check import verify, verify_cose
-from verifier.claims import scheme_time
+from verifier.certificate.days import scheme_time
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
-from verifier.credcheck import MAX_CREDENTIAL_CHARS, StatusListRefused, verify_credential_offline, with_status_lists
+from verifier.credentials.check import (
+    MAX_CREDENTIAL_CHARS,
+    StatusListRefused,
+    verify_credential_offline,
+    with_status_lists,
+)
 from verifier.errors import FileRefused, TrustListError
-from verifier.keys import load_public_key_pem
-from verifier.result import VerificationResult
-from verifier.trust import DEFAULT_MAX_AGE, TrustList, check_current
-from verifier.uploads import read_bounded
+from verifier.trust.keys import load_public_key_pem
+from verifier.trust.trustlist import DEFAULT_MAX_AGE, TrustList, check_current
+from verifier.uploads.readers import read_bounded
 from verifier.verdict import Verdict
+from verifier.verification.check import verify, verify_cose
+from verifier.verification.result import VerificationResult
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",

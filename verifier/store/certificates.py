@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from verifier.status import REASONS, Action, TransitionRefused, next_state
+from verifier.certificate.status import REASONS, Action, TransitionRefused, next_state
 from verifier.store.audit import Change, audited
 from verifier.store.records import (
     CertificateRecord,

@@ -13,13 +13,21 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from verifier.keys import KeyRecord, KeyStore, SigningKey, new_signing_key, public_from_raw, public_raw, whole_second
-from verifier.letterhead import DETAILS, Letterhead
-from verifier.stamps import Stamp
+from verifier.paper.letterhead import DETAILS, Letterhead
+from verifier.paper.stamps import Stamp
 from verifier.store.audit import Change, audited
 from verifier.store.records import OPERATOR, Conflict, NotFound, Principal, issuer_row
 from verifier.store.tables import issuer_keys, issuer_stamps, issuers
-from verifier.trust import DEFAULT_VALIDITY, TrustedIssuer, TrustList
+from verifier.trust.keys import (
+    KeyRecord,
+    KeyStore,
+    SigningKey,
+    new_signing_key,
+    public_from_raw,
+    public_raw,
+    whole_second,
+)
+from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustedIssuer, TrustList
 from verifier.verdict import IssuerInfo
 
 
@@ -72,7 +80,7 @@ class Issuers:
     def add(self, change: Change, info: IssuerInfo, key: SigningKey, details: dict[str, str] | None = None) -> None:
         """Register an issuer with its first key in the open ``change``; the private half is the caller's to save.
 
-        ``details`` are letterhead fields (:data:`~verifier.letterhead.DETAILS`) set at once.
+        ``details`` are letterhead fields (:data:`~verifier.paper.letterhead.DETAILS`) set at once.
         """
         change.conn.execute(
             insert(issuers).values(
@@ -111,7 +119,7 @@ class Issuers:
         return self.letterhead(issuer_id)
 
     def set_stamp(self, actor: Principal, issuer_id: str, stamp: Stamp | None, at: datetime) -> None:
-        """Store the issuer's stamp (a checked one, see :func:`verifier.stamps.checked_stamp`), or remove it."""
+        """Store the issuer's stamp (a checked one, see :func:`verifier.paper.stamps.checked_stamp`), or remove it."""
         with audited(self.engine, actor.token_id, at) as change:
             issuer_row(change.conn, issuer_id)
             change.conn.execute(delete(issuer_stamps).where(issuer_stamps.c.issuer_id == issuer_id))

@@ -1,7 +1,7 @@
 """What the store hands out and takes in: callers, refusals, and plain records of certificates.
 
 Nothing here knows how a certificate is sealed or rendered: a certificate to store arrives as bytes
-and strings (:class:`NewCertificate`), made by :mod:`verifier.issuing`.
+and strings (:class:`NewCertificate`), made by :mod:`verifier.issuing.recipe`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 ``registry.certificates`` (certificates, PDFs, status events), ``registry.seals`` (the scan's lookup),
 ``registry.statuslists``, ``registry.jobs`` (batches waiting to be issued) and ``registry.audit`` (the
 log). What needs more than one of them is composed here. Time is an argument everywhere: the HTTP and
-command-line layers read the clock. Issuing (seal, render, store) is :func:`verifier.issuing.issue`,
-one floor up; jobs are run by :class:`verifier.jobs.JobRunner`.
+command-line layers read the clock. Issuing (seal, render, store) is :func:`verifier.issuing.recipe.issue`,
+one floor up; jobs are run by :class:`verifier.issuing.jobs.JobRunner`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import Engine, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from verifier.keys import KeyRecord, KeyStore, new_signing_key
 from verifier.store.audit import AuditLog, audited
 from verifier.store.certificates import Certificates
 from verifier.store.issuers import Issuers
@@ -32,6 +31,7 @@ from verifier.store.tokens import (
     insert_token,
     new_issuer_token_id,
 )
+from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key
 from verifier.verdict import IssuerInfo
 
 # Names the service uses for itself (the operator's keyring, audit actors, token ids): never an issuer id.
@@ -62,7 +62,7 @@ class Registry:
     ) -> tuple[KeyRecord, str, str]:
         """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text).
 
-        ``details`` are letterhead fields (address, contact, ...: :data:`verifier.letterhead.DETAILS`).
+        ``details`` are letterhead fields (address, contact, ...: :data:`verifier.paper.letterhead.DETAILS`).
 
         Raises :class:`Conflict` for an id taken already or one the service keeps for itself.
         """

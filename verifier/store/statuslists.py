@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from verifier.statuslist import LIST_SIZE, PURPOSES
+from verifier.certificate.status import LIST_SIZE, STATUS_PURPOSES
 from verifier.store.database import write_transaction
 from verifier.store.tables import status_bits, status_entries, status_lists
 from verifier.verdict import StatusState
@@ -88,7 +88,7 @@ def record_state(conn: Connection, issuer_id: str, certificate_seq: int, state: 
     wanted = {"revocation": state is StatusState.REVOKED, "suspension": state is StatusState.SUSPENDED}
     where = and_(status_bits.c.issuer_id == issuer_id, status_bits.c.status_index == index)
     present = set(conn.execute(select(status_bits.c.purpose).where(where)).scalars())
-    changed = [p for p in PURPOSES if wanted[p] != (p in present)]
+    changed = [p for p in STATUS_PURPOSES if wanted[p] != (p in present)]
     for purpose in changed:
         if wanted[purpose]:
             conn.execute(insert(status_bits).values(issuer_id=issuer_id, purpose=purpose, status_index=index))

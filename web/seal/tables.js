@@ -1,4 +1,4 @@
-// Generated from verifier/spec.py by `make vectors`; the suite holds it equal to docs/spec/tables.json.
+// Generated from verifier/seal/spec.py by `make vectors`; the suite holds it equal to docs/spec/tables.json.
 export default {
   "spec_version": "1.1",
   "seal_format": 1,

@@ -1,0 +1,242 @@
+"""A certificate as a UN/CEFACT UNTP Digital Conformity Credential (DCC 0.6.1) on W3C VC 2.0.
+
+The same registry record the seal and the PDF come from, mapped field by field as docs/credentials.md
+says: the issuer is its did:web, the subject a ``ConformityAttestation`` issued to the holder (its
+unified social credit code as the registered identifier), scoped by the scheme, with one assessment
+per product and standard, and the PDF as the ``conformityCertificate`` with its SHA-256. A CCC
+exemption's quantity and declared value are declared values (UN/ECE Recommendation 20 units, ISO 4217
+currency); its purpose and port of entry, which DCC 0.6.1 has no field for, are in the assessment's
+description. The credential is unsigned here: :mod:`verifier.credentials.vcjose` envelopes it.
+
+The product verifications, the declared values and their measures, and the PDF's link carry no
+``type``: the DCC 0.6.1 schema allows it absent, and the types it would name (``ProductVerification``,
+``Metric``, ``Measure``, ``SecureLink``, ``Link``) are not in the DCC 0.6.1 context, so a JSON-LD
+processor in safe mode (as the UNTP conformance suite runs it) would refuse them as relative IRIs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from verifier.certificate.codes import PORTS
+from verifier.certificate.days import SCHEME_TZ
+from verifier.credentials.vcjose import VC_CONTEXT
+
+DCC_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dcc/0.6.1/"
+CONTEXTS = [VC_CONTEXT, DCC_CONTEXT]
+CREDENTIAL_TYPES = ["DigitalConformityCredential", "VerifiableCredential"]
+CREDIT_CODE_REGISTER = (
+    "https://www.gsxt.gov.cn"  # the national enterprise credit register (unified social credit codes)
+)
+
+
+@dataclass(frozen=True)
+class SchemeProfile:
+    """A conformity scheme as the credentials describe it."""
+
+    name: str
+    description: str
+    owner: tuple[str, str]  # (id URI, name); no URI: the scheme's page here, #owner
+    assessor_level: str
+    assessment_level: str
+    attestation_type: str
+    topic: str
+
+
+CNCA = ("https://www.cnca.gov.cn/", "Certification and Accreditation Administration of the People's Republic of China")
+SCHEMES = {
+    "zhejiang-made": SchemeProfile(
+        "“Zhejiang Made” certification",
+        "Third-party certification of products against the “Zhejiang Made” (T/ZZB) group standards.",
+        ("", "Zhejiang Made International Certification Alliance"),
+        "3rdParty", "Accredited", "certification", "governance.compliance",
+    ),
+    "international-cooperation": SchemeProfile(
+        "International cooperation certification",
+        "Third-party certification of products against the standards listed, recognised by partner bodies abroad.",
+        ("", "Zhejiang Made International Certification Alliance"),
+        "3rdParty", "Accredited", "certification", "governance.compliance",
+    ),
+    "ccc-exemption": SchemeProfile(
+        "China Compulsory Certification (CCC) exemption",
+        "Exemption from China Compulsory Certification for the goods, purpose, quantity and port stated.",
+        CNCA, "3rdParty", "GovtApproval", "certification", "social.safety",
+    ),
+    "ccc-self-declaration": SchemeProfile(
+        "China Compulsory Certification (CCC) self-declaration",
+        "The manufacturer's declaration of conformity under the CCC self-declaration procedure.",
+        CNCA, "Self", "Unspecified", "declaration", "social.safety",
+    ),
+}  # fmt: skip
+SCHEME_PROFILE_DATE = "2024-01-01"  # the profile of the schemes above, as this registry maps them
+SCHEME_PROFILE_VERSION = "1"
+
+# Who issues a standard, by its code's prefix (the longest that matches).
+STANDARD_BODIES = {
+    "GB/T": ("https://www.sac.gov.cn/", "Standardization Administration of the People's Republic of China"),
+    "GB": ("https://www.sac.gov.cn/", "Standardization Administration of the People's Republic of China"),
+    "T/ZZB": ("urn:x-standard-body:T%2FZZB", "Zhejiang Brand Construction Federation"),
+    "EN": ("https://www.cencenelec.eu/", "European Committee for Standardization (CEN) / CENELEC"),
+    "IEC": ("https://www.iec.ch/", "International Electrotechnical Commission"),
+    "ISO": ("https://www.iso.org/", "International Organization for Standardization"),
+}
+# UN/ECE Recommendation 20 codes for the units a CCC exemption counts in.
+REC20_UNITS = {"pieces": "H87", "sets": "SET", "units": "C62", "pairs": "PR", "kg": "KGM", "m": "MTR", "l": "LTR"}
+PURPOSE_WORDS = {
+    "research-and-development": "research and development",
+    "certification-testing": "certification testing",
+    "production-line-parts": "parts for production lines",
+    "exhibition": "exhibition",
+    "after-sales-repair": "after-sales repair",
+    "re-export": "re-export",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the credential says beyond the certificate's record: where it lives and who issued it."""
+
+    certificate_id: str
+    public_url: str
+    issuer_did: str
+    issuer_name: str
+    issued_at: datetime
+    pdf_sha256: str | None
+    status_entries: list[dict[str, Any]] | None = None  # its BitstringStatusListEntry per purpose
+
+
+def credential_url(public_url: str, certificate_id: str) -> str:
+    """Where the certificate's credential is published (its ``id`` too)."""
+    return f"{public_url}/credentials/{certificate_id}"
+
+
+def _day_start(day: str) -> str:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), SCHEME_TZ).isoformat()
+
+
+def _day_end(day: str) -> str:
+    """The last second of a CST calendar day: where the validity ends."""
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), datetime.min.time(), SCHEME_TZ)
+    return (end - timedelta(seconds=1)).isoformat()
+
+
+def _standard_body(code: str) -> tuple[str, str]:
+    prefixes = sorted((p for p in STANDARD_BODIES if code.upper().startswith(p)), key=len, reverse=True)
+    if prefixes:
+        return STANDARD_BODIES[prefixes[0]]
+    prefix = code.split(" ", 1)[0]
+    return (f"urn:x-standard-body:{quote(prefix, safe='')}", prefix)
+
+
+def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
+    """The unsigned DCC of a certificate ``record`` (the registry's JSON of it)."""
+    scheme = SCHEMES[record["scheme"]]
+    url = credential_url(issued.public_url, issued.certificate_id)
+    holder = record["holder"]
+    attestation: dict[str, Any] = {
+        "type": ["ConformityAttestation", "Attestation"],
+        "id": f"{url}#attestation",
+        "name": f"{scheme.name} {record['number']}",
+        "assessorLevel": scheme.assessor_level,
+        "assessmentLevel": scheme.assessment_level,
+        "attestationType": scheme.attestation_type,
+        "description": f"{scheme.description} Certificate number {record['number']}; markets "
+        f"{', '.join(record['markets'])}.",
+        "issuedToParty": {
+            "id": f"{CREDIT_CODE_REGISTER}#{holder['credit_code']}",
+            "name": holder["name_en"],
+            "registeredId": holder["credit_code"],
+            "description": f"{holder['name']}; {holder['address_en']}",
+        },
+        "scope": {
+            "type": ["ConformityScheme"],
+            "id": f"{issued.public_url}/schemes/{record['scheme']}",
+            "name": scheme.name,
+            "description": scheme.description,
+            "version": SCHEME_PROFILE_VERSION,
+            "validFrom": SCHEME_PROFILE_DATE,
+            "owner": {
+                "id": scheme.owner[0] or f"{issued.public_url}/schemes/{record['scheme']}#owner",
+                "name": scheme.owner[1],
+            },
+        },
+        "assessment": _assessments(record, url, scheme, issued.issued_at),
+    }
+    if issued.pdf_sha256:
+        attestation["conformityCertificate"] = {
+            "linkURL": f"{url}/pdf",
+            "linkName": f"Certificate {record['number']} (PDF/A-3b)",
+            "linkType": "application/pdf",
+            "hashDigest": issued.pdf_sha256,
+            "hashMethod": "SHA-256",
+            "encryptionMethod": "none",
+        }
+    credential: dict[str, Any] = {
+        "@context": CONTEXTS,
+        "type": CREDENTIAL_TYPES,
+        "id": url,
+        "issuer": {"type": ["CredentialIssuer"], "id": issued.issuer_did, "name": issued.issuer_name},
+        "validFrom": _day_start(record["valid_from"]),
+        "validUntil": _day_end(record["valid_until"]),
+        "credentialSubject": attestation,
+    }
+    if issued.status_entries:
+        credential["credentialStatus"] = issued.status_entries
+    return credential
+
+
+def _assessments(record: dict[str, Any], url: str, scheme: SchemeProfile, issued_at: datetime) -> list[dict[str, Any]]:
+    """One assessment per product and standard."""
+    exemption = record.get("exemption")
+    declared, extra = [], ""
+    if exemption:
+        value = exemption["declared_value"]
+        quantity = {"value": exemption["quantity"], "unit": REC20_UNITS[exemption["unit"]]}
+        amount = {"value": float(value["amount"]), "unit": value["currency"]}
+        declared = [
+            {"metricName": "Quantity", "metricValue": quantity},
+            {"metricName": "Declared value", "metricValue": amount},
+        ]
+        port = exemption["port_of_entry"]
+        port_name = PORTS.get(port, ("", ""))[1]
+        extra = (f" Exempted for {PURPOSE_WORDS[exemption['purpose']]}, {exemption['quantity']} {exemption['unit']}, "
+                 f"declared value {value['amount']} {value['currency']}, port of entry {port}"
+                 f"{f' ({port_name})' if port_name else ''}.")  # fmt: skip
+    made = []
+    for p, product in enumerate(record["products"], start=1):
+        for s, standard in enumerate(record["standards"], start=1):
+            body = _standard_body(standard["code"])
+            assessment: dict[str, Any] = {
+                "type": ["ConformityAssessment", "Declaration"],
+                "id": f"{url}#assessment-{p}-{s}",
+                "name": f"{product['name_en']} against {standard['code']}",
+                "description": f"{product['name_en']} ({product['name']}), HS {product['hs_code']}, models "
+                f"{', '.join(product['models'])}, assessed against {standard['code']} {standard['title_en']}.{extra}",
+                "assessmentDate": issued_at.astimezone(SCHEME_TZ).date().isoformat(),
+                "referenceStandard": {
+                    "type": ["Standard"],
+                    "name": f"{standard['code']} {standard['title_en']}",
+                    "issuingParty": {"id": body[0], "name": body[1]},
+                },
+                "conformance": True,
+                "conformityTopic": scheme.topic,
+                "assessedProduct": [
+                    {
+                        "product": {
+                            "id": f"{url}#product-{p}-{quote(model, safe='')}",
+                            "name": f"{product['name_en']} {model}",
+                            "registeredId": model,
+                        },
+                        "IDverifiedByCAB": scheme.assessor_level == "3rdParty",
+                    }
+                    for model in product["models"]
+                ],
+            }
+            if declared:
+                assessment["declaredValue"] = declared
+            made.append(assessment)
+    return made

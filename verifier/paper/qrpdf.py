@@ -1,0 +1,59 @@
+"""The QR code drawn straight into the PDF page as one path of rectangles, not through WeasyPrint's SVG code.
+
+The template leaves an empty box of the symbol's size; once the page is laid out, :func:`drawer` adds a
+content stream that fills every run of dark modules in that box, black, as one path (one fill: no
+seams between modules). Parsing and painting the symbol as SVG cost WeasyPrint tens of milliseconds a
+certificate; these operators take about one. The quiet zone is the box's white margin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pydyf
+
+from verifier.paper.qr import QUIET_ZONE, qr_code
+
+
+def operators(text: str, box: tuple[float, float, float, float], page_height: float) -> bytes:
+    """PDF operators that fill ``text``'s dark modules in ``box``, black, as one path.
+
+    ``box`` is (left, top, width, height) in points from the page's top-left corner, quiet zone
+    included, on a page ``page_height`` points high.
+    """
+    matrix = qr_code(text).matrix
+    left, top, width, _ = box
+    module = width / (len(matrix) + 2 * QUIET_ZONE)
+    parts = [b"q 0 0 0 rg"]
+    for row, line in enumerate(matrix):
+        y = page_height - top - (row + 1 + QUIET_ZONE) * module
+        column = 0
+        while column < len(line):
+            if not line[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(line) and line[column]:
+                column += 1
+            x = left + (start + QUIET_ZONE) * module
+            parts.append(b"%.3f %.3f %.3f %.3f re" % (x, y, (column - start) * module, module))
+    parts.append(b"f Q")
+    return b"\n".join(parts)
+
+
+def drawer(text: str, box: tuple[float, float, float, float]) -> Callable[[Any, pydyf.PDF], None]:
+    """A WeasyPrint ``finisher``: the symbol drawn on the document's one page before its other content.
+
+    Drawn first, in the page's own coordinates (nothing of the page's painting changes them); the page
+    paints no background over the box.
+    """
+
+    def finish(_: Any, pdf: pydyf.PDF) -> None:
+        (page,) = [o for o in pdf.objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/Page"]
+        _, _, _, page_height = page["MediaBox"]
+        stream = pydyf.Stream([operators(text, box, float(page_height))], compress=True)
+        pdf.add_object(stream)
+        page["Contents"] = pydyf.Array([stream.reference, page["Contents"]])
+
+    return finish

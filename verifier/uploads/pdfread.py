@@ -1,0 +1,98 @@
+"""Uploaded files → the seal they carry: a PDF's embedded ``seal.cose``, or a QR code read from pixels.
+
+These functions parse in the calling process: untrusted files go through :mod:`verifier.uploads.readers`,
+which runs them in bounded worker processes. The size cap is checked before any parsing.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from verifier.errors import FileRefused
+from verifier.seal.cose import MAX_COSE_BYTES, SEAL_ATTACHMENT
+
+MAX_PDF_BYTES = 4 * 1024 * 1024  # an issued certificate is about 0.3 MB
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_PAGE_POINTS = 2000.0  # a page larger than 70 cm on a side is not a certificate
+MIN_PAGE_POINTS = 72.0  # nor one smaller than an inch
+MAX_ATTACHMENTS = 100
+READ_DPI = 150
+
+
+@dataclass(frozen=True)
+class FileSeal:
+    """What a file carries: the embedded seal (PDF only) and the QR texts read from its first page."""
+
+    seal: bytes | None
+    qr_texts: tuple[str, ...]
+
+
+def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
+    """The seal in a certificate PDF (in this process: see :mod:`verifier.uploads.readers` for untrusted input).
+
+    Raises :class:`FileRefused` for a file that is too large, not a PDF, encrypted or damaged.
+    """
+    import pypdfium2 as pdfium
+
+    if len(data) > MAX_PDF_BYTES:
+        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
+    if not data.startswith(b"%PDF-"):
+        raise FileRefused("not_pdf", "the file is not a PDF", 415)
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise FileRefused("encrypted", "the PDF is encrypted; upload the certificate as issued") from None
+        raise FileRefused("damaged", "the PDF cannot be read") from None
+    try:
+        if len(document) < 1:
+            raise FileRefused("damaged", "the PDF has no page")
+        seal = None
+        for index in range(min(document.count_attachments(), MAX_ATTACHMENTS)):
+            attachment = document.get_attachment(index)
+            if attachment.get_name() == SEAL_ATTACHMENT:
+                try:
+                    content = bytes(attachment.get_data())
+                except pdfium.PdfiumError:  # an empty or unreadable attachment: a seal of no bytes
+                    content = b""
+                # Longer than any seal: keep one byte more than the cap, so that the check says so.
+                seal = content[: MAX_COSE_BYTES + 1]
+                break
+        texts: tuple[str, ...] = ()
+        if seal is None and pixels_if_no_seal:
+            page = document[0]
+            width, height = page.get_size()
+            if not (MIN_PAGE_POINTS <= width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= height <= MAX_PAGE_POINTS):
+                raise FileRefused("damaged", "the first page has no size a certificate could have")
+            texts = tuple(_decode(page.render(scale=READ_DPI / 72, grayscale=True).to_pil()))
+        return FileSeal(seal, texts)
+    except pdfium.PdfiumError:
+        raise FileRefused("damaged", "the PDF cannot be read") from None
+    finally:
+        document.close()
+
+
+def read_image(data: bytes) -> FileSeal:
+    """The QR texts in a photo or scan (PNG, JPEG); raises :class:`FileRefused` for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_IMAGE_BYTES:
+        raise FileRefused("too_large", f"images are limited to {MAX_IMAGE_BYTES // (1024 * 1024)} MB", 413)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise FileRefused("not_image", "only PNG and JPEG images are read", 415)
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise FileRefused("too_large", "the image has too many pixels")
+            image.load()
+            return FileSeal(None, tuple(_decode(image)))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise FileRefused("not_image", "the file is not a readable PNG or JPEG image", 415) from None
+
+
+def _decode(image: object) -> list[str]:
+    from verifier.paper.selftest import decode_image
+
+    return decode_image(image)
