@@ -11,7 +11,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-hardening bench-scanner image image-check vectors clean
+.PHONY: run test check lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-hardening bench-scanner image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -24,6 +24,10 @@ run: $(BIN)/.installed node_modules/.installed
 
 test: $(BIN)/.installed node_modules/.installed lint typecheck unit
 
+# The edit loop: lint, types, and the unit and service tests (no PostgreSQL, no servers, no browser).
+check: $(BIN)/.installed lint typecheck
+	$(BIN)/pytest -n $(WORKERS) -m "unit or service" tests/unit tests/service
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check verifier tests bench scripts
 	$(BIN)/ruff format --check verifier tests bench scripts
@@ -32,17 +36,19 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+# The whole suite over one worker process per core (pytest-xdist); WORKERS=0 runs it in this process.
+WORKERS ?= auto
 unit: $(BIN)/.installed node_modules/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/seal.py
 
-# The seal decoder against the hostile corpus (tests/hostile_seals.py), beside a genuine seal.
+# The seal decoder against the hostile corpus (tests/helpers/hostile_seals.py), beside a genuine seal.
 bench-decoder: $(BIN)/.installed
 	$(BIN)/python bench/decoder.py
 
-# /healthz while 20 hostile scans and 20 hostile uploads arrive at once (tests/hostile_load.py).
+# /healthz while 20 hostile scans and 20 hostile uploads arrive at once (tests/helpers/hostile_load.py).
 bench-attack: $(BIN)/.installed
 	$(BIN)/python bench/attack.py
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/attack.py [--seconds 10] [--threads 40] [--database URL]     (or: make bench-attack)
 
 One ``verifier serve`` (SQLite under a temporary folder, or ``--database``), rate limits off so that
-every hostile request reaches the decoder or a reader. The attack (``tests/hostile_load.py``) runs in a
+every hostile request reaches the decoder or a reader. The attack (``tests/helpers/hostile_load.py``) runs in a
 process of its own at the lowest priority, as a remote attacker's machine would not take this one's
 cores. Meanwhile /healthz is asked ten times a second; its latency is printed, first at rest, then
 under attack, with what the attackers were answered. Goal (issue 10): under 100 ms.
@@ -27,7 +27,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.server import Server  # noqa: E402
+from tests.helpers.server import Server  # noqa: E402
 
 
 def latencies(url: str, seconds: float) -> list[float]:
@@ -71,7 +71,7 @@ def main() -> None:
     try:
         print(describe("at rest", latencies(server.url, 3)))
         attacker = subprocess.Popen(
-            [sys.executable, "-m", "tests.hostile_load", server.url, str(args.seconds + 2), str(args.threads)],
+            [sys.executable, "-m", "tests.helpers.hostile_load", server.url, str(args.seconds + 2), str(args.threads)],
             stdout=subprocess.PIPE, text=True, cwd=REPO,
         )  # fmt: skip
         time.sleep(1.5)

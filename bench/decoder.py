@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/decoder.py [--rounds 7] [--loops 200]      (or: make bench-decoder)
 
-The corpus is ``tests/hostile_seals.py`` (shared values, deep nesting, huge declared lengths, many small
+The corpus is ``tests/helpers/hostile_seals.py`` (shared values, deep nesting, huge declared lengths, many small
 items, indefinite lengths, bignums, sets, regular expressions; in the envelope, the unprotected and
 protected headers and the signed claims). Each case is decoded from its full QR text, as a scan is: the
 time is the median over rounds of the mean per decode. Beside them, a genuine seal's decode (the
@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from seal import per_op  # noqa: E402 - bench/seal.py, beside this script: the same timing loop
 
-from tests.hostile_seals import corpus  # noqa: E402
+from tests.helpers.hostile_seals import corpus  # noqa: E402
 from verifier import Keyring, build_trust_list, new_signing_key, parse_certificate, seal_certificate, verify  # noqa: E402
 from verifier.seal.claims import claims_from_cbor  # noqa: E402
 from verifier.seal.cose import decode_cose, decode_text, encode_text  # noqa: E402

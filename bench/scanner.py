@@ -35,9 +35,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from scanner_clips import clip  # noqa: E402
 
-from tests.browser import Browser  # noqa: E402
-from tests.conftest import REFERENCE  # noqa: E402
-from tests.server import Server  # noqa: E402
+from tests.helpers import REFERENCE  # noqa: E402
+from tests.helpers.browser import Browser  # noqa: E402
+from tests.helpers.server import Server  # noqa: E402
 
 LEAD_SECONDS = 1.0  # the clip's empty desk before the code
 

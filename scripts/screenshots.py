@@ -3,7 +3,7 @@
     .venv/bin/python scripts/screenshots.py        (writes docs/images/*.png)
 
 A `verifier serve` on a temporary folder issues the reference kettle certificate and a revoked copy;
-Chromium (tests/browser.py) opens their verification pages at a phone's 390×844; the kettle's PDF,
+Chromium (tests/helpers/browser.py) opens their verification pages at a phone's 390×844; the kettle's PDF,
 as issued, is rasterised at 100 dpi by pypdfium2.
 """
 
@@ -21,9 +21,9 @@ import pypdfium2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.browser import Browser  # noqa: E402
-from tests.conftest import REFERENCE  # noqa: E402
-from tests.server import Server  # noqa: E402
+from tests.helpers import REFERENCE  # noqa: E402
+from tests.helpers.browser import Browser  # noqa: E402
+from tests.helpers.server import Server  # noqa: E402
 from verifier.demo.samples import demo_stamp  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"

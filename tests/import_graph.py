@@ -167,3 +167,20 @@ if __name__ == "__main__":
         print(f"{here} ({FLOORS[here]}) → {there} ({FLOORS[there]}): {len(pairs)} imports{mark}")
     if wrong_way(edges):
         raise SystemExit("imports that do not go down a floor:\n  " + "\n  ".join(wrong_way(edges)))
+
+
+# What the store must never reach, even through another module: it persists and reads records.
+NOT_FOR_THE_STORE = {
+    "verifier.seal",
+    "verifier.paper.render",
+    "verifier.paper.selftest",
+    "verifier.paper.pool",
+    "verifier.issuing",
+    "verifier.verification",
+    "verifier.certificate.model",
+    "verifier.certificate.fields",
+}
+
+
+def forbidden_for_the_store(module: str) -> bool:
+    return any(module == f or module.startswith(f + ".") for f in NOT_FOR_THE_STORE)

@@ -56,12 +56,16 @@ DESCRIPTION = """Issue sealed product certificates and check them.
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, rate_clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    clock: Clock | None = None,
+    rate_clock: Callable[[], float] = time.monotonic,
+    serving: bool = False,
 ) -> FastAPI:
     """The service on ``settings``: the database is migrated and the operator key made if missing.
 
     ``clock`` (an aware-UTC ``now``) and ``rate_clock`` (monotonic seconds, for the rate limits) are for
-    tests; the service reads the real time.
+    tests; the service reads the real time. ``serving`` is for a server process (``verifier serve`` and
+    ``demo``): what start-up made is frozen out of the collector's sight once the app starts.
     """
     now = clock or (lambda: datetime.now(UTC))
     engine = make_engine(settings.database)
@@ -105,16 +109,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # What start-up made lives as long as the service: out of the collector's sight, a full
-        # collection walks only what requests make (without it, one took ~100 ms under load).
-        gc.collect()
-        gc.freeze()
+        if serving:
+            # What start-up made lives as long as the process: out of the collector's sight, a full
+            # collection walks only what requests make (without it, one took ~100 ms under load).
+            gc.collect()
+            gc.freeze()
         if services.readiness is not None:
             services.readiness.start()  # the first health check then finds the answer ready
         if services.jobs is not None:
             services.jobs.start()  # jobs a stopped service left are taken again
         yield
-        gc.unfreeze()
+        if serving:
+            gc.unfreeze()
         if services.jobs is not None:
             services.jobs.stop()  # a job under way goes back to the queue
         if services.refusals is not None:
@@ -356,7 +362,7 @@ def app_from_environment() -> FastAPI:
     """The app on the ``VERIFIER_*`` settings: what ``verifier serve`` hands to uvicorn as a factory."""
     from verifier.config import load_settings
 
-    return create_app(load_settings())
+    return create_app(load_settings(), serving=True)
 
 
 def write_secret(path: Path, text: str) -> Path:

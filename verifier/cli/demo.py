@@ -35,7 +35,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         settings = replace(settings, public_url=check_public_url(f"http://{host}:{args.port}"))
     log_config = logs.configure(settings.log_level, configured_secrets(settings), settings.log_format)
     warn_at_start(settings)
-    app = create_app(settings)
+    app = create_app(settings, serving=not args.no_serve)
     services = app.state.services
     demo = firstrun.set_up(
         services.registry, services.pdfs, settings.public_url, args.out or settings.data_dir / "demo", datetime.now(UTC)

@@ -14,8 +14,6 @@ import segno
 from verifier.errors import SealTooLarge
 from verifier.paper import qrmask
 
-qrmask.install()  # the mask chosen by the penalty rules as segno does, in milliseconds (verifier.paper.qrmask)
-
 ERROR_CORRECTION = "M"
 QUIET_ZONE = 4
 MAX_VERSION = 25
@@ -29,6 +27,7 @@ def qr_code(text: str) -> segno.QRCode:
     are kept: issuing one certificate asks for its symbol several times (its version, the page drawn
     twice, the QR drawn in the PDF). Callers only read it.
     """
+    qrmask.install()  # the mask chosen by the penalty rules as segno does, in milliseconds (idempotent)
     try:
         code = segno.make_qr(text, error=ERROR_CORRECTION, boost_error=False)
     except segno.DataOverflowError:

@@ -36,7 +36,6 @@ from verifier.paper.stamps import Stamp, checked_stamp
 from verifier.resources import TEMPLATES
 from verifier.seal.cose import SEAL_ATTACHMENT
 
-deflate_once()  # every PDF stream deflated once per write, not twice (verifier.paper.pdfstreams)
 XMP_NAMESPACE = "https://verifier.zhejiang-made.example/ns/seal/1.0/"
 
 # A QR module at least this wide on paper (a worn print or a far phone still resolves it), and the
@@ -108,6 +107,7 @@ class Renderer:
     """Templates and fonts loaded once; :meth:`pdf` renders one document (thread-safe per process)."""
 
     def __init__(self, templates: Path = TEMPLATES) -> None:
+        deflate_once()  # every PDF stream deflated once per write, not twice (verifier.paper.pdfstreams)
         self.templates = templates
         self._jinja = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),

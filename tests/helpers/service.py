@@ -1,0 +1,91 @@
+"""The service in process, as the service tests drive it: an app on a temporary folder with its clock."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select
+
+from tests.helpers.certificates import PUBLIC_URL
+from verifier.api.app import create_app
+from verifier.config import Settings
+from verifier.store.database import normalize_url
+from verifier.store.tables import audit_log, certificates
+
+
+@dataclass
+class Clock:
+    """A clock the test sets; it starts at the real time."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Service:
+    """A running app (in process) with its operator token, clock and settings."""
+
+    client: TestClient
+    admin: dict[str, str]
+    clock: Clock
+    settings: Settings
+
+    def issuer(self, issuer_id: str = "zjcert") -> dict[str, str]:
+        """Register an issuer; the headers of its first token."""
+        answer = self.client.post(
+            "/api/v1/issuers", json={"id": issuer_id, "name": f"{issuer_id} 认证", "name_en": f"{issuer_id} Cert"},
+            headers=self.admin,
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def make_settings(tmp_path: Path, database_url: str, render_pdfs: bool = False) -> Settings:
+    """Settings on a temporary folder. PDFs (a quarter second each) only where a test is about them."""
+    return Settings(
+        public_url=PUBLIC_URL,
+        data_dir=tmp_path / "data",
+        keys_dir=tmp_path / "keys",
+        database_url=database_url,
+        admin_token=secrets.token_urlsafe(32),
+        render_pdfs=render_pdfs,
+        # One test client sends everything from one address: the limits are tested where they are the subject.
+        rate_limit=None,
+        upload_rate_limit=None,
+        auth_failure_limit=None,
+    )
+
+
+def running_service(settings: Settings) -> Iterator[Service]:
+    clock = Clock()
+    # One rate window for the whole test: refusals aggregate the same however slow the machine is.
+    with TestClient(create_app(settings, clock, rate_clock=lambda: 0.0)) as client:
+        yield Service(client, {"Authorization": f"Bearer {settings.admin_token}"}, clock, settings)
+
+
+def count_certificates(database_url: str) -> int:
+    """How many certificates the database at ``database_url`` holds (read apart from any running service)."""
+    engine = create_engine(normalize_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(certificates)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def audit_rows(service: Service, like: str = "%") -> list[dict[str, object]]:
+    """The audit log's rows whose action is ``like`` the pattern (SQL LIKE), oldest first, read apart from the app."""
+    engine = create_engine(normalize_url(service.settings.database))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(audit_log).where(audit_log.c.action.like(like)).order_by(audit_log.c.seq))
+            return [dict(r._mapping) for r in rows]
+    finally:
+        engine.dispose()

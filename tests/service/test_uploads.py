@@ -1,0 +1,62 @@
+"""Hostile uploads: every file decided by a bounded worker, none a 5xx, none stalling anyone else.
+
+The files come from ``tests/helpers/hostile_pdfs.py``. In process (both databases), each gets its clear
+answer; against a real ``verifier serve`` (both databases), a genuine upload from another client
+still answers ``valid`` within 3 s while the hostile ones are read, and ``/healthz`` answers within
+100 ms while 20 hostile uploads and 20 hostile scans arrive at once.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Service
+from tests.helpers.cli import run_cli
+from tests.helpers.hostile_pdfs import EXPECTED, HOSTILE, upload
+from verifier.errors import FileRefused
+from verifier.uploads.readers import READ_DEADLINE, read_bounded
+
+SLACK = 1.5  # a worker's start (imports) and the answer's way back, beyond the read deadline
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_pdf_over_the_api(name: str, service: Service) -> None:
+    started = time.monotonic()
+    answer = upload(service.client, HOSTILE[name])
+    took = time.monotonic() - started
+    status, code = EXPECTED[name]
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    if status == 200:
+        assert body["verdict"] == "malformed"
+        assert body["reason"] == code
+    else:
+        assert body["error"] == code
+    assert took < READ_DEADLINE + SLACK
+    page = upload(service.client, HOSTILE[name], "/check/pdf")  # the landing page's form: a page, never a 500
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+
+
+VECTORS = Path(__file__).parents[1] / "vectors"
+
+
+def test_command_line_reads_files_under_the_same_limits(tmp_path: Path) -> None:
+    expected = {"nested-forms-7": (2, "too much memory or time"), "seal-empty": (1, "MALFORMED"), "garbage": (2, "")}
+    for name, (status, words) in expected.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(HOSTILE[name])
+        done = run_cli(
+            "verify", path, "--trust-list", VECTORS / "trust-list.json", "--operator-key",
+            VECTORS / "operator.pub.pem", "--at", "2024-06-01T00:00:00Z", "--max-age", "3650", cwd=tmp_path,
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, name
+        assert done.returncode == status, (name, done.stdout, done.stderr)
+        assert words in done.stdout + done.stderr
+    assert read_bounded("pdf", HOSTILE["seal-empty"]).seal == b""
+    with pytest.raises(FileRefused) as refused:
+        read_bounded("pdf", HOSTILE["nested-forms-7"])
+    assert refused.value.code == "too_complex"
