@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -23,18 +24,8 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from pydantic import BaseModel
-from tqdm import tqdm
-
-from verifier.certificate.model import (
-    CccExemptionCertificate,
-    CccSelfDeclarationCertificate,
-    InternationalCooperationCertificate,
-    ZhejiangMadeCertificate,
-)
 from verifier.cli.common import Commands, UsageError, help_text
 from verifier.config import Settings
 
@@ -43,6 +34,9 @@ JOB_BYTES = 4 * 1024 * 1024  # under the service's 5 MB body limit
 MAX_FILE_BYTES = 256 * 1024 * 1024
 POLL_SECONDS = 0.5
 FAILED = 1
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def register(commands: Commands) -> None:
@@ -62,6 +56,9 @@ def register(commands: Commands) -> None:
 
 
 def _issue_batch(args: argparse.Namespace, _: Settings) -> int:
+    import httpx
+    from tqdm import tqdm
+
     token = args.token or os.environ.get("VERIFIER_TOKEN")
     if not token:
         raise UsageError("an issuer token is needed: --token or VERIFIER_TOKEN")
@@ -128,6 +125,8 @@ def _call(
     ``where`` names the place in the file of each field the service refuses; each place and message is
     said once.
     """
+    import httpx
+
     try:
         answer = client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
@@ -360,8 +359,18 @@ def _set(target: Any, part: str, value: Any, where: str) -> None:
         raise UsageError(f"{where}: a column's path goes inside a value ({part})")
 
 
+@functools.cache
 def _integer_paths() -> frozenset[str]:
     """Dotted paths (list positions left out) of the certificates' integer fields."""
+    from pydantic import BaseModel
+
+    from verifier.certificate.model import (
+        CccExemptionCertificate,
+        CccSelfDeclarationCertificate,
+        InternationalCooperationCertificate,
+        ZhejiangMadeCertificate,
+    )
+
     found: set[str] = set()
 
     def walk(model: type[BaseModel], prefix: str) -> None:
@@ -390,10 +399,7 @@ def _kinds(annotation: Any) -> Iterator[Any]:
             yield from _kinds(argument)
 
 
-_INTEGERS = _integer_paths()
-
-
 def _typed(path: list[str], cell: str) -> Any:
-    if ".".join(p for p in path if not p.isdigit()) in _INTEGERS and cell.lstrip("-").isdigit():
+    if ".".join(p for p in path if not p.isdigit()) in _integer_paths() and cell.lstrip("-").isdigit():
         return int(cell)
     return cell

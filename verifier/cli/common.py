@@ -7,12 +7,9 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from verifier.config import Settings
-from verifier.store.database import make_engine, migrate
-from verifier.store.registry import Registry
-from verifier.trust.keys import KeyStore
 
 # What add_subparsers() returns (argparse gives it no public name): each command group adds to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -21,6 +18,10 @@ TRUST_LIST_REFUSED = 3
 UNEXPECTED = 4
 INTERRUPTED = 130  # as a shell reports Ctrl-C
 BROKEN_PIPE = 141  # as a shell reports SIGPIPE
+
+if TYPE_CHECKING:
+    from verifier.store.registry import Registry
+    from verifier.trust.keys import KeyStore
 
 
 class UsageError(Exception):
@@ -86,11 +87,16 @@ def read_bytes(path: Path) -> bytes:
 
 def key_store(settings: Settings) -> KeyStore:
     """The configured keys folder."""
+    from verifier.trust.keys import KeyStore
+
     return KeyStore(settings.keys_dir, settings.key_passphrase)
 
 
 def open_registry(settings: Settings) -> Registry:
     """The registry on the configured database, migrated, with the operator key made if missing."""
+    from verifier.store.database import make_engine, migrate
+    from verifier.store.registry import Registry
+
     engine = make_engine(settings.database)
     migrate(engine)
     registry = Registry(engine, key_store(settings), settings.admin_token)

@@ -9,12 +9,14 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verifier import logs
 from verifier.cli.common import Commands, configured_secrets, listen_options
-from verifier.config import Settings, warn_at_start
-from verifier.demo import firstrun
 from verifier.origins import check_public_url
+
+if TYPE_CHECKING:
+    from verifier.config import Settings
 
 
 def register(commands: Commands) -> None:
@@ -29,6 +31,8 @@ def register(commands: Commands) -> None:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """The newcomer's first run: demo data, its files and links, then the service itself."""
     from verifier.api.app import create_app
+    from verifier.config import warn_at_start
+    from verifier.demo import firstrun
 
     if not os.environ.get("VERIFIER_PUBLIC_URL"):  # the links must reach this very server
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - compared, not bound

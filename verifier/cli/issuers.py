@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verifier.cli.common import OPERATOR, Commands, UsageError, open_registry
 from verifier.config import Settings
-from verifier.paper.letterhead import DETAILS, Letterhead
-from verifier.paper.stamps import MAX_STAMP_BYTES, checked_stamp
-from verifier.store.records import CLI_ACTOR
 from verifier.verdict import IssuerInfo
 
 LETTERHEAD_HELP = {
@@ -23,8 +21,13 @@ LETTERHEAD_HELP = {
     "signatory_title_en": "the signatory's title in English",
 }
 
+if TYPE_CHECKING:
+    from verifier.paper.letterhead import Letterhead
+
 
 def _letterhead_options(parser: argparse.ArgumentParser, clearing: bool) -> None:
+    from verifier.paper.letterhead import DETAILS
+
     for name in DETAILS:
         help_text = LETTERHEAD_HELP[name] + ("; an empty string clears it" if clearing else "")
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
@@ -32,6 +35,8 @@ def _letterhead_options(parser: argparse.ArgumentParser, clearing: bool) -> None
 
 def _given(args: argparse.Namespace) -> dict[str, str]:
     """The letterhead fields given on the command line, each a single line."""
+    from verifier.paper.letterhead import DETAILS
+
     given = {name: getattr(args, name).strip() for name in DETAILS if getattr(args, name) is not None}
     for name, value in given.items():
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
@@ -41,6 +46,8 @@ def _given(args: argparse.Namespace) -> dict[str, str]:
 
 def register(commands: Commands) -> None:
     """Add ``issuer`` and ``token`` to the command line."""
+    from verifier.paper.stamps import MAX_STAMP_BYTES
+
     issuer = commands.add_parser("issuer", help="register issuers and rotate their keys").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -89,6 +96,8 @@ def register(commands: Commands) -> None:
 
 
 def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
     record, token_id, token = open_registry(settings).create_issuer(
         CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC), _given(args)
     )
@@ -97,6 +106,8 @@ def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_letterhead(letterhead: Letterhead) -> None:
+    from verifier.paper.letterhead import DETAILS
+
     print(f"{'id':<20} {letterhead.id}\n{'name':<20} {letterhead.name}\n{'name_en':<20} {letterhead.name_en}")
     for name in DETAILS:
         print(f"{name:<20} {getattr(letterhead, name) or '-'}")
@@ -111,6 +122,9 @@ def _issuer_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _issuer_update(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.paper.letterhead import DETAILS
+    from verifier.store.records import CLI_ACTOR
+
     given = _given(args)
     if not given:
         raise UsageError(
@@ -122,6 +136,9 @@ def _issuer_update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _issuer_stamp(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.paper.stamps import MAX_STAMP_BYTES, checked_stamp
+    from verifier.store.records import CLI_ACTOR
+
     registry = open_registry(settings)
     if args.remove:
         registry.issuers.set_stamp(CLI_ACTOR, args.id, None, datetime.now(UTC))
@@ -138,12 +155,16 @@ def _issuer_stamp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _issuer_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
     record = open_registry(settings).issuers.rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
     print(f"issuer {args.id}: new active key {record.kid_hex}; the old one stays, verify-only")
     return 0
 
 
 def _issuer_withdraw_key(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
     registry = open_registry(settings)
     replacement = registry.issuers.withdraw_key(CLI_ACTOR, args.id, args.kid.lower(), datetime.now(UTC))
     print(f"issuer {args.id}: key {args.kid.lower()} withdrawn; the published trust list no longer carries it")
@@ -165,6 +186,8 @@ def _owner(given: str) -> str | None:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
     registry, at = open_registry(settings), datetime.now(UTC)
     issuer = _owner(args.issuer)
     if issuer is None:
@@ -183,6 +206,8 @@ def _token_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
     open_registry(settings).tokens.withdraw(CLI_ACTOR, _owner(args.issuer), args.token_id, datetime.now(UTC))
     print(f"token {args.token_id} withdrawn")
     return 0

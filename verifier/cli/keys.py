@@ -9,13 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from verifier.certificate.model import parse_certificate
 from verifier.cli.common import Commands, UsageError, key_store, read_bytes
 from verifier.config import Settings
 from verifier.errors import CertificateInvalid
-from verifier.issuing.recipe import seal_certificate
-from verifier.paper.qr import qr_png, qr_svg
-from verifier.trust.keys import public_key_pem
 
 
 def register(commands: Commands) -> None:
@@ -58,11 +54,17 @@ def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _keys_public(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.trust.keys import public_key_pem
+
     sys.stdout.write(public_key_pem(key_store(settings).keyring(args.owner).active.public_key).decode("ascii"))
     return 0
 
 
 def _seal(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.certificate.model import parse_certificate
+    from verifier.issuing.recipe import seal_certificate
+    from verifier.paper.qr import qr_png, qr_svg
+
     try:
         data: Any = json.loads(read_bytes(args.certificate))
     except (ValueError, RecursionError) as exc:

@@ -8,12 +8,9 @@ import os
 import re
 from pathlib import Path
 
-from sqlalchemy import make_url
-
 from verifier import logs
 from verifier.cli.common import Commands, UsageError, configured_secrets, listen_options, open_registry
 from verifier.config import Settings, warn_at_start
-from verifier.store.database import make_engine, migrate, normalize_url, schema_revision
 
 log = logging.getLogger("verifier")
 WORKER_TIMEOUT = 60  # seconds: a worker starting on a loaded 2-core machine, not a hung one
@@ -77,6 +74,10 @@ def metrics_folder(settings: Settings) -> None:
     Only prometheus_client's own files are deleted; a folder that is (or holds) the data folder, the
     keys folder or the database is refused, since clearing it would lose them.
     """
+    from sqlalchemy import make_url
+
+    from verifier.store.database import normalize_url
+
     folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "metrics").resolve()
     database = make_url(normalize_url(settings.database)).database if settings.database.startswith("sqlite") else None
     guarded = [settings.data_dir.resolve(), settings.keys_dir.resolve()]
@@ -95,6 +96,8 @@ def metrics_folder(settings: Settings) -> None:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.database import make_engine, migrate, schema_revision
+
     engine = make_engine(settings.database)
     before = schema_revision(engine)
     migrate(engine)

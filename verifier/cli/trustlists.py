@@ -10,12 +10,13 @@ from pathlib import Path
 
 from verifier.cli.common import OPERATOR, Commands, UsageError, days, key_store, read_bytes
 from verifier.config import Settings
-from verifier.trust.trustlist import DEFAULT_VALIDITY, build_trust_list
 from verifier.verdict import IssuerInfo
 
 
 def register(commands: Commands) -> None:
     """Add ``trust-list`` to the command line."""
+    from verifier.trust.trustlist import DEFAULT_VALIDITY
+
     trust = commands.add_parser("trust-list", help="signed trust lists").add_subparsers(required=True, metavar="ACTION")
     build = trust.add_parser("build", help="sign a trust list of issuers' keyrings with the operator key")
     build.add_argument(
@@ -30,6 +31,8 @@ def register(commands: Commands) -> None:
 
 
 def _trust_build(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.trust.trustlist import build_trust_list
+
     try:
         entries = json.loads(read_bytes(args.issuers))
         infos = [IssuerInfo(str(e["id"]), str(e["name"]), str(e["name_en"])) for e in entries]

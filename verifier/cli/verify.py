@@ -7,23 +7,13 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verifier.certificate.days import scheme_time
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
-from verifier.credentials.check import (
-    MAX_CREDENTIAL_CHARS,
-    StatusListRefused,
-    verify_credential_offline,
-    with_status_lists,
-)
 from verifier.errors import FileRefused, TrustListError
-from verifier.trust.keys import load_public_key_pem
-from verifier.trust.trustlist import DEFAULT_MAX_AGE, TrustList, check_current
-from verifier.uploads.readers import read_bounded
 from verifier.verdict import Verdict
-from verifier.verification.check import verify, verify_cose
-from verifier.verification.result import VerificationResult
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",
@@ -37,9 +27,15 @@ _HEADLINES = {
     Verdict.MALFORMED: "MALFORMED: not a certificate code",
 }
 
+if TYPE_CHECKING:
+    from verifier.trust.trustlist import TrustList
+    from verifier.verification.result import VerificationResult
+
 
 def register(commands: Commands) -> None:
     """Add ``verify`` to the command line."""
+    from verifier.trust.trustlist import DEFAULT_MAX_AGE
+
     check = commands.add_parser("verify", help="check a certificate offline against a trust list")
     check.add_argument(
         "input",
@@ -83,6 +79,10 @@ def register(commands: Commands) -> None:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.credentials.check import StatusListRefused
+    from verifier.trust.keys import load_public_key_pem
+    from verifier.trust.trustlist import TrustList, check_current
+
     if args.operator_key:
         operator_keys = [load_public_key_pem(read_bytes(args.operator_key))]
     else:
@@ -140,6 +140,8 @@ def _remember_version(state: Path, trust_list: TrustList) -> None:
 
 def _read_list(path: Path) -> str:
     """A downloaded status list file's text, size-checked before it is read."""
+    from verifier.credentials.check import MAX_CREDENTIAL_CHARS
+
     if not path.is_file():
         raise UsageError(f"no file {path}")
     if path.stat().st_size > MAX_CREDENTIAL_CHARS:
@@ -152,6 +154,8 @@ def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[s
 
     A credential, or a seal that carries its status index, is checked against the downloaded status ``lists`` too.
     """
+    from verifier.credentials.check import MAX_CREDENTIAL_CHARS, verify_credential_offline, with_status_lists
+
     path = Path(given)
     suffix = path.suffix.lower()
     if suffix in (".jwt", ".json") and path.is_file():
@@ -164,6 +168,9 @@ def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[s
 
 def _check_seal(given: str, path: Path, suffix: str, trust_list: TrustList, at: datetime) -> VerificationResult:
     """QR text, or the seal of a certificate PDF (else its QR code), a photo or a scan."""
+    from verifier.uploads.readers import read_bounded
+    from verifier.verification.check import verify, verify_cose
+
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
         return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
     data = read_bytes(path)
