@@ -40,7 +40,7 @@ def flood(service: Service) -> None:
     service.client.get("/api/v1/certificates")  # the first refusal: the audit table has its first pages
     before = database_bytes(service)
     path = "/api/v1/certificates/" + "x" * 60_000
-    for i in range(1000):
+    for i in range(300):  # 18 MB of paths: kept whole, they would be far past the bound below
         headers = {"Authorization": f"Bearer vrf_{i}"} if i % 2 else {}
         assert service.client.get(path, headers=headers).status_code == 401
     service.client.app.state.services.refusals.flush()  # type: ignore[attr-defined]
@@ -48,7 +48,7 @@ def flood(service: Service) -> None:
     assert grown < 1024 * 1024, grown
     rows = audit_rows(service, "auth.%")
     assert len(rows) <= 6  # per client and window: each kind's first at once, the rest as one counted row
-    assert sum(r["detail"]["count"] for r in rows) == 1001  # type: ignore[index]
+    assert sum(r["detail"]["count"] for r in rows) == 301  # type: ignore[index]
     for row in rows:
         assert len(str(row["target"])) <= 100
     cut = [r for r in rows if str(r["target"]).startswith("GET /api/v1/certificates/x")]

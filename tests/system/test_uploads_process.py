@@ -63,13 +63,13 @@ def test_queue_and_per_client_limits() -> None:
 
 
 @pytest.fixture
-def live(tmp_path: Path, database_url: str) -> Iterator[tuple[Server, bytes]]:
+def live(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[Server, bytes]]:
     """A real server on each database, and a genuine certificate PDF it issued."""
     admin = secrets.token_urlsafe(32)
     server = Server(
         tmp_path,
         {
-            "VERIFIER_DATABASE_URL": database_url,
+            "VERIFIER_DATABASE_URL": sqlite_url,
             "VERIFIER_ADMIN_TOKEN": admin,
             "VERIFIER_RATE_LIMIT": "0",
             "VERIFIER_UPLOAD_RATE_LIMIT": "0",
