@@ -18,13 +18,17 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from verifier.errors import VerifierError
+from verifier.errors import Kind, VerifierError
 
 PROBE_TIMEOUT = 60.0
 
 
 class CannotIssue(VerifierError):
     """Something issuance needs (a library, the font) is missing here: the operator must install it."""
+
+    kind = Kind.UNAVAILABLE
+    code = "cannot_issue"
+    retry_after = 300
 
 
 @dataclass(frozen=True)

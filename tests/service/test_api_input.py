@@ -12,7 +12,9 @@ from sqlalchemy import create_engine, func, select
 
 from tests.helpers import DELETE, REFERENCE, Service
 from tests.helpers import changed as change
+from verifier.api.errors import STATUS
 from verifier.certificate.days import SCHEME_TZ
+from verifier.errors import Kind, VerifierError
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 
@@ -136,12 +138,16 @@ def test_verify_wrong_shape_is_422(body: str, service: Service) -> None:
     assert "none" not in [f["field"].rsplit(".", 1)[-1] for f in error["fields"]]  # one message per field
 
 
-def test_an_unexpected_error_answers_the_json_shape(service: Service) -> None:
-    """A bug is a 500 in the documented shape with a request id to quote, never plain text."""
+@pytest.mark.parametrize("bug", [RuntimeError, ValueError, KeyError])
+def test_an_unexpected_error_answers_the_json_shape(
+    bug: type[Exception], service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug is a 500 in the documented shape with a request id to quote and a log line, never plain text;
+    a ValueError too (it is not taken for the client's fault)."""
     app = service.client.app
 
     async def broken() -> None:
-        raise RuntimeError("a bug")
+        raise bug("a bug")
 
     app.router.add_api_route("/api/v1/broken-for-test", broken)  # type: ignore[attr-defined]
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -151,6 +157,27 @@ def test_an_unexpected_error_answers_the_json_shape(service: Service) -> None:
     assert answer.json()["error"] == "internal_error"
     assert "a bug" not in answer.text  # the exception's words stay in the log
     assert answer.headers.get("x-request-id")
+    assert any("unexpected error in GET /api/v1/broken-for-test" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_each_kind_of_refusal_has_its_status_and_the_shape(
+    kind: Kind, service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Below the API an error has a kind and a code; the API's one table gives the status."""
+    app = service.client.app
+
+    async def refused() -> None:
+        raise VerifierError("what the caller is told", kind=kind, code="a_code", retry_after=7)
+
+    app.router.add_api_route(f"/api/v1/refused-{kind.value}", refused)  # type: ignore[attr-defined]
+    answer = service.client.get(f"/api/v1/refused-{kind.value}")
+    assert answer.status_code == STATUS[kind]
+    assert answer.json() == {"error": "a_code", "message": "what the caller is told", "fields": []}
+    assert answer.headers["retry-after"] == "7"
+    assert len(set(STATUS.values())) == len(Kind)  # one status a kind, none shared
+    logged = any("a_code" in r.getMessage() for r in caplog.records)
+    assert logged == (kind is Kind.UNAVAILABLE)  # what the operator must look at is logged
 
 
 @pytest.mark.parametrize("code", ["1", "2ABC", "1!!!!", "1" + "A" * 5000, "%00", "1abcDEF"])

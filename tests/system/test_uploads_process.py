@@ -22,7 +22,7 @@ import pytest
 from tests.helpers import REFERENCE
 from tests.helpers.hostile_pdfs import HOSTILE, nested_forms, upload
 from tests.helpers.server import Server
-from verifier.errors import FileRefused
+from verifier.errors import FileRefused, Kind
 from verifier.uploads.readers import ReadersBusy, UploadReaders
 
 
@@ -34,7 +34,7 @@ def test_queue_and_per_client_limits() -> None:
         readers.admit("a")
         with pytest.raises(ReadersBusy) as second:  # a third file of the same client
             readers.admit("a")
-        assert second.value.status == 429
+        assert second.value.kind is Kind.RATE_LIMITED
         results: dict[str, object] = {}
 
         def read(label: str, data: bytes) -> None:
@@ -51,7 +51,7 @@ def test_queue_and_per_client_limits() -> None:
         time.sleep(0.2)
         with pytest.raises(ReadersBusy) as full:
             readers.admit("b")
-        assert full.value.status == 503
+        assert full.value.kind is Kind.UNAVAILABLE
         assert full.value.retry_after >= 1
         first.join(timeout=30)
         queued.join(timeout=30)

@@ -20,25 +20,25 @@ from starlette.exceptions import HTTPException
 from verifier.api import credentials, issuer, jobs, operator, public, scanner
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
+from verifier.api.errors import error_body, refusal
 from verifier.api.issuer import issued
 from verifier.api.observe import Metrics, Observe, metrics_route, route_templates
 from verifier.api.ratelimit import PUBLIC_PREFIXES, UPLOAD_PREFIXES, RateLimit, RateLimiter
 from verifier.api.refusals import RefusalLog
 from verifier.certificate.model import describe_errors
 from verifier.config import Settings
-from verifier.errors import CertificateInvalid, FileRefused, KeyStoreError, SealTooLarge, SelfTestFailed
+from verifier.errors import FileRefused, VerifierError
 from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
-from verifier.needs import CannotIssue, Readiness
-from verifier.paper.render import RenderError
+from verifier.needs import Readiness
 from verifier.paper.stamps import checked_stamp
 from verifier.resources import TEMPLATES
 from verifier.store.database import make_engine, migrate
-from verifier.store.records import RegistryError, Role
+from verifier.store.records import Role
 from verifier.store.registry import Registry
 from verifier.store.tokens import METRICS_TOKEN_ID
 from verifier.trust.keys import KeyStore
-from verifier.uploads.readers import ReadersBusy, UploadReaders
+from verifier.uploads.readers import UploadReaders
 from verifier.verification.check import SealCache
 
 Clock = Callable[[], datetime]
@@ -200,10 +200,6 @@ def _metrics_token(registry: Registry, settings: Settings, at: datetime) -> None
         path.unlink()  # the generated token it holds was withdrawn
 
 
-def _error(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, "fields": fields or []}, status_code=status)
-
-
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -212,7 +208,7 @@ def _handle_errors(app: FastAPI) -> None:
         if not upload and "json" not in kind and any(e["loc"][:1] == ("body",) for e in exc.errors()):
             sent = kind.split(";")[0].strip() or "no Content-Type"
             message = f"the body must be JSON, sent with Content-Type: application/json (this one has {sent})"
-            return _error(422, "invalid_request", message, [{"field": "body", "message": message}])
+            return error_body(422, "invalid_request", message, [{"field": "body", "message": message}])
         fields = []
         issuing = request.method == "POST" and request.url.path in _ISSUING_PATHS
         for error in describe_errors(list(exc.errors()), "certificate" if issuing else "request"):
@@ -223,58 +219,11 @@ def _handle_errors(app: FastAPI) -> None:
                 fields.append({"field": "body", "message": f"not valid JSON (at character {path[-1]})"})
                 continue
             fields.append({"field": ".".join(path) or "body", "message": error.message})
-        return _error(422, "invalid_request", "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields)
+        return error_body(422, "invalid_request", "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields)
 
-    @app.exception_handler(CertificateInvalid)
-    async def _certificate(_: Request, exc: CertificateInvalid) -> JSONResponse:
-        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
-        return _error(422, "invalid_certificate", str(exc), fields)
-
-    @app.exception_handler(RegistryError)
-    async def _registry(_: Request, exc: RegistryError) -> JSONResponse:
-        codes = {404: "not_found", 409: "conflict", 403: "forbidden", 429: "too_many"}
-        response = _error(exc.status, codes.get(exc.status, "refused"), str(exc))
-        if exc.status == 429:
-            response.headers["Retry-After"] = "30"
-        return response
-
-    @app.exception_handler(SealTooLarge)
-    async def _too_large(_: Request, exc: SealTooLarge) -> JSONResponse:
-        return _error(422, "certificate_too_large", str(exc))
-
-    @app.exception_handler(FileRefused)
-    async def _file(_: Request, exc: FileRefused) -> JSONResponse:
-        return _error(exc.status, exc.code, str(exc), [{"field": "file", "message": str(exc)}])
-
-    @app.exception_handler(ReadersBusy)
-    async def _busy(_: Request, exc: ReadersBusy) -> JSONResponse:
-        response = _error(exc.status, "busy" if exc.status == 503 else "rate_limited", str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    @app.exception_handler(SelfTestFailed)
-    async def _self_test(_: Request, exc: SelfTestFailed) -> JSONResponse:
-        return _error(422, "self_test_failed", str(exc))
-
-    @app.exception_handler(RenderError)
-    async def _render(_: Request, exc: RenderError) -> JSONResponse:
-        status = 503 if "unexpectedly" in str(exc) else 422
-        return _error(status, "render_failed", str(exc))
-
-    @app.exception_handler(ValueError)
-    async def _value(_: Request, exc: ValueError) -> JSONResponse:
-        return _error(422, "invalid_request", str(exc), [{"field": "reason", "message": str(exc)}])
-
-    @app.exception_handler(CannotIssue)
-    async def _cannot_issue(_: Request, exc: CannotIssue) -> JSONResponse:
-        log.error("%s", exc)
-        response = _error(503, "cannot_issue", str(exc))
-        response.headers["Retry-After"] = "300"
-        return response
-
-    @app.exception_handler(KeyStoreError)
-    async def _keys(_: Request, exc: KeyStoreError) -> JSONResponse:
-        return _error(503, "keys_unavailable", "the signing key cannot be read; the operator must look")
+    @app.exception_handler(VerifierError)
+    async def _refused(_: Request, exc: VerifierError) -> JSONResponse:
+        return refusal(exc)  # its kind's status, in the one table of verifier.api.errors
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
@@ -285,7 +234,7 @@ def _handle_errors(app: FastAPI) -> None:
             "unexpected error in %s %s", request.method, request.url.path, exc_info=exc,
             extra={"fields": {"request_id": request_id}},
         )  # fmt: skip
-        response = _error(
+        response = error_body(
             500, "internal_error", f"an unexpected error, logged as request {request_id}: quote it to the operator"
         )
         response.headers["X-Request-ID"] = request_id
@@ -293,7 +242,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        response = _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
+        response = error_body(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
@@ -354,7 +303,7 @@ class _BodyTooLarge(HTTPException):
 
 
 async def _too_large_response(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    response = _error(413, "too_large", f"request bodies are limited to {limit} bytes")
+    response = error_body(413, "too_large", f"request bodies are limited to {limit} bytes")
     await response(scope, receive, send)
 
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset, registry_credential
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
+from verifier.api.errors import STATUS
 from verifier.api.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
@@ -22,7 +23,7 @@ from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
 from verifier.credentials.vcjose import MEDIA_TYPE
-from verifier.errors import FileRefused
+from verifier.errors import FileRefused, Kind
 from verifier.needs import describe
 from verifier.store.records import NotFound
 from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
@@ -171,9 +172,9 @@ async def read_upload(svc: Services, request: Request, data: bytes) -> FileSeal:
     files in the queue already).
     """
     if len(data) > MAX_PDF_BYTES:  # before anything crosses to a worker
-        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
+        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", Kind.TOO_LARGE)
     if not data.startswith(b"%PDF-"):
-        raise FileRefused("not_pdf", "the file is not a PDF", 415)
+        raise FileRefused("not_pdf", "the file is not a PDF", Kind.UNSUPPORTED)
     issued = await run_in_threadpool(svc.registry.certificates.seal_of_pdf, hashlib.sha256(data).digest())
     if issued is not None:
         return FileSeal(issued, ())
@@ -210,7 +211,7 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
     try:
         found = await read_upload(svc, request, data)
     except FileRefused as exc:
-        found, status = FileSeal(None, ()), exc.status
+        found, status = FileSeal(None, ()), STATUS[exc.kind]
     result, _ = check_file(svc, request.scope, found)
     identical = None
     if result.registered is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from verifier.errors import Kind, VerifierError
 from verifier.verdict import StatusState
 
 # A registered certificate holds one bit in each of its issuer's status lists (W3C Bitstring Status
@@ -47,8 +48,11 @@ TRANSITIONS: dict[Action, tuple[frozenset[StatusState], StatusState]] = {
 }
 
 
-class TransitionRefused(Exception):
-    """The action is not allowed from the certificate's current state (HTTP 409)."""
+class TransitionRefused(VerifierError):
+    """The action is not allowed from the certificate's current state."""
+
+    kind = Kind.CONFLICT
+    code = "conflict"
 
     def __init__(self, action: Action, state: StatusState) -> None:
         self.action = action

@@ -145,7 +145,7 @@ class JobRunner:
                 log.warning("job lost its lease to another runner; it left it", extra={"fields": fields})
             return
         except VerifierError as exc:  # a number taken meanwhile, the issuer's key, the renderer died: the whole job
-            failures = [_whole("refused", str(exc))]
+            failures = [_whole(exc.code, str(exc))]
         except Exception as exc:  # a job must end rather than wait for its lease forever
             log.exception("job failed unexpectedly", extra={"fields": fields})
             failures = [_whole("unexpected", f"the job failed unexpectedly ({type(exc).__name__}); nothing was issued")]

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from verifier.certificate.model import AnyCertificate, certificate_json
-from verifier.errors import KeyStoreError, SealTooLarge, SelfTestFailed, VerifierError
+from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
 from verifier.issuing.policy import new_number, refuse_ended
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.pool import RenderPool, shared_pool
 from verifier.paper.qr import qr_version
-from verifier.paper.render import Document, RenderError
+from verifier.paper.render import Document
 from verifier.resources import TEMPLATES
 from verifier.seal.claims import SealedCertificate, claims_to_cbor, sealed_content
 from verifier.seal.cose import MAX_TEXT_LENGTH, encode_text, sign
@@ -90,12 +90,8 @@ class ItemFailure:
 
 
 def error_code(error: VerifierError) -> str:
-    """The API's code for an item's error (the same as a synchronous request would answer)."""
-    if isinstance(error, SealTooLarge):
-        return "certificate_too_large"
-    if isinstance(error, SelfTestFailed):
-        return "self_test_failed"
-    return "render_failed" if isinstance(error, RenderError) else "refused"
+    """The API's code for an item's error: the error's own (what a synchronous request would answer)."""
+    return error.code
 
 
 @dataclass

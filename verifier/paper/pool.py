@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
-from verifier.errors import SelfTestFailed, VerifierError
+from verifier.errors import Kind, SelfTestFailed, VerifierError
 from verifier.paper.render import Document, Renderer, RenderError
 
 log = logging.getLogger("verifier.paper.render")
@@ -82,7 +82,9 @@ class _Worker:
         frame = pickle.dumps((templates, document), protocol=pickle.HIGHEST_PROTOCOL)
         head = self.child.exchange(len(frame).to_bytes(4, "big") + frame, 5, deadline)
         if len(head) != 5 or head[:1] not in (b"P", b"E"):
-            raise _Lost(f"the certificate took more than {CPU_SECONDS} s of CPU or {deadline:.0f} s to render")
+            raise _Lost(
+                f"the certificate took more than {CPU_SECONDS} s of CPU or {deadline:.0f} s to render", Kind.INVALID
+            )
         length = int.from_bytes(head[1:], "big")
         if length > MAX_PDF_BYTES:
             raise _Lost("the PDF renderer answered with more than a certificate")
@@ -110,7 +112,15 @@ class _Worker:
 
 
 class _Lost(Exception):
-    """The worker died or ran out of time: it is replaced, and its certificate fails."""
+    """The worker died or ran out of time: it is replaced, and its certificate fails.
+
+    ``kind``: a certificate past its time is refused as the certificate's fault (invalid); a worker
+    that did not start or died is the renderer's (unavailable: the caller may retry).
+    """
+
+    def __init__(self, message: str, kind: Kind = Kind.UNAVAILABLE) -> None:
+        self.kind = kind
+        super().__init__(message)
 
 
 def _refusal(body: bytes) -> VerifierError:
@@ -118,7 +128,7 @@ def _refusal(body: bytes) -> VerifierError:
         kind, message = json.loads(body)
         text = str(message)[:500]
     except (ValueError, TypeError):
-        return RenderError("the PDF renderer gave an answer that cannot be read")
+        return RenderError("the PDF renderer gave an answer that cannot be read", kind=Kind.UNAVAILABLE)
     return SelfTestFailed(text) if kind == "self_test" else RenderError(text)
 
 
@@ -153,7 +163,7 @@ class RenderPool:
         batch = _Batch([None] * len(documents))
         with self._lock:
             if self._closed:
-                raise RenderError("the service is stopping; nothing was issued, retry")
+                raise RenderError("the service is stopping; nothing was issued, retry", kind=Kind.UNAVAILABLE)
             queue = self._queues.setdefault(share, deque())
             queue.extend(_Task(batch, i, templates, d) for i, d in enumerate(documents))
             self._start_slots()
@@ -170,7 +180,8 @@ class RenderPool:
         except BaseException:
             self._cancel(share, batch)
             raise
-        return [r if r is not None else RenderError("the PDF renderer gave no answer") for r in batch.results]
+        unanswered = RenderError("the PDF renderer gave no answer", kind=Kind.UNAVAILABLE)
+        return [r if r is not None else unanswered for r in batch.results]
 
     @property
     def running(self) -> int:
@@ -191,7 +202,7 @@ class RenderPool:
             self._queues.clear()
             self._work.notify_all()
         for task in queued:
-            self._finish(task, RenderError("the service is stopping; nothing was issued, retry"))
+            self._finish(task, RenderError("the service is stopping; nothing was issued, retry", kind=Kind.UNAVAILABLE))
         for thread in list(self._slots):
             thread.join(timeout=15)
 
@@ -259,10 +270,12 @@ class RenderPool:
                     renewed = worker.renewed()
                 except (_Lost, OSError) as lost:
                     log.warning("render worker replaced: %s", lost)
-                    result = RenderError(f"{lost}; nothing was issued")
+                    kind = lost.kind if isinstance(lost, _Lost) else Kind.UNAVAILABLE
+                    result = RenderError(f"{lost}; nothing was issued", kind=kind)
                 except Exception as exc:  # a slot must never die with a certificate unanswered
                     log.exception("render failed unexpectedly")
-                    result = RenderError(f"the PDF renderer failed ({type(exc).__name__}); nothing was issued")
+                    failed = f"the PDF renderer failed ({type(exc).__name__}); nothing was issued"
+                    result = RenderError(failed, kind=Kind.UNAVAILABLE)
                 if renewed is not worker:
                     if worker is not None and renewed is None:
                         worker.kill()  # before the answer: its caller finds the worker replaced

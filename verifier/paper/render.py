@@ -207,7 +207,12 @@ def warm_up() -> None:
 
 
 class RenderError(VerifierError):
-    """A certificate that cannot be laid out as one page with its QR code."""
+    """A certificate that cannot be drawn: laid out as one page with its QR code (invalid), or at all.
+
+    The renderer's own failures (workers that failed, a service stopping) are raised as unavailable.
+    """
+
+    code = "render_failed"
 
 
 def _stamp_uri(stamp: Stamp | None) -> str | None:

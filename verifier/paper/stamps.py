@@ -16,7 +16,7 @@ import io
 import zlib
 from dataclasses import dataclass
 
-from verifier.errors import FileRefused
+from verifier.errors import FileRefused, Kind
 from verifier.paper.svgstamp import rebuilt_svg
 
 MAX_STAMP_BYTES = 64 * 1024
@@ -49,7 +49,7 @@ def checked_stamp(data: bytes, stored: bool = False) -> Stamp:
     ``stored``: the stamp as it was kept (an SVG rebuilt, which may be a little longer than what was sent).
     """
     if len(data) > MAX_STAMP_BYTES * (2 if stored else 1):
-        raise FileRefused("too_large", f"a stamp is limited to {MAX_STAMP_BYTES // 1024} KB", 413)
+        raise FileRefused("too_large", f"a stamp is limited to {MAX_STAMP_BYTES // 1024} KB", Kind.TOO_LARGE)
     if not data:
         raise FileRefused("empty", "the stamp file is empty")
     if data.startswith(_PNG_MAGIC):
@@ -57,7 +57,7 @@ def checked_stamp(data: bytes, stored: bool = False) -> Stamp:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data.lower():
         return Stamp(SVG, _checked_svg(data))
-    raise FileRefused("unsupported_type", "a stamp must be a PNG or an SVG image", 415)
+    raise FileRefused("unsupported_type", "a stamp must be a PNG or an SVG image", Kind.UNSUPPORTED)
 
 
 def _checked_png(data: bytes) -> bytes:
@@ -90,7 +90,8 @@ def _checked_svg(data: bytes) -> bytes:
         raise FileRefused("unreadable_image", "an SVG stamp must be UTF-8 text") from None
     rebuilt = rebuilt_svg(text)
     if len(rebuilt) > 2 * MAX_STAMP_BYTES:  # what is kept is bounded as what is sent
-        raise FileRefused("too_large", f"the SVG stamp, rebuilt, is larger than {2 * MAX_STAMP_BYTES // 1024} KB", 413)
+        message = f"the SVG stamp, rebuilt, is larger than {2 * MAX_STAMP_BYTES // 1024} KB"
+        raise FileRefused("too_large", message, Kind.TOO_LARGE)
     # What is kept must read back as itself: it is checked again at every render.
     try:
         again = rebuilt_svg(rebuilt.decode("utf-8"))

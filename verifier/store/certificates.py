@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from verifier.certificate.status import REASONS, Action, TransitionRefused, next_state
+from verifier.errors import FieldRefused
 from verifier.store.audit import Change, audited
 from verifier.store.records import (
     CertificateRecord,
@@ -353,12 +354,12 @@ class Certificates:
     ) -> CertificateRecord:
         """Suspend, reinstate or revoke one of the caller's certificates.
 
-        Raises :class:`NotFound` for another issuer's certificate, ValueError for a reason code the action
-        does not know, and :class:`Conflict` for a transition the current state does not allow.
+        Raises :class:`NotFound` for another issuer's certificate, :class:`FieldRefused` for a reason code
+        the action does not know, and :class:`Conflict` for a transition the current state does not allow.
         """
         issuer_id = issuer_of(actor)
         if reason not in REASONS[action]:
-            raise ValueError(f"reason must be one of: {', '.join(REASONS[action])}")
+            raise FieldRefused("reason", f"reason must be one of: {', '.join(REASONS[action])}")
         with audited(self.engine, actor.token_id, at) as change:
             query = select(certificates).where(
                 certificates.c.id == certificate_id, certificates.c.issuer_id == issuer_id

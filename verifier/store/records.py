@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from verifier.errors import VerifierError
+from verifier.errors import Kind, VerifierError
 from verifier.store.tables import issuers
 from verifier.verdict import IssuerInfo, StatusState
 
@@ -41,33 +41,36 @@ CLI_ACTOR = Principal("cli", Role.OPERATOR)  # the command line, as the audit lo
 
 
 class RegistryError(VerifierError):
-    """A request the registry refuses; ``status`` is the HTTP status it maps to."""
-
-    status = 400
+    """A request the registry refuses; its ``kind`` says how (the API maps kinds to HTTP statuses)."""
 
 
 class NotFound(RegistryError):
     """No such thing, or not this caller's (never say which)."""
 
-    status = 404
+    kind = Kind.NOT_FOUND
+    code = "not_found"
 
 
 class Forbidden(RegistryError):
     """A valid token without the right role."""
 
-    status = 403
+    kind = Kind.FORBIDDEN
+    code = "forbidden"
 
 
 class Conflict(RegistryError):
     """Already exists, or not allowed from the current state."""
 
-    status = 409
+    kind = Kind.CONFLICT
+    code = "conflict"
 
 
 class TooMany(RegistryError):
     """More at once than the registry takes from one issuer (jobs waiting); try again later."""
 
-    status = 429
+    kind = Kind.RATE_LIMITED
+    code = "too_many"
+    retry_after = 30
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from verifier.errors import FileRefused
+from verifier.errors import FileRefused, Kind
 from verifier.seal.cose import MAX_COSE_BYTES, SEAL_ATTACHMENT
 
 MAX_PDF_BYTES = 4 * 1024 * 1024  # an issued certificate is about 0.3 MB
@@ -37,9 +37,9 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
     import pypdfium2 as pdfium
 
     if len(data) > MAX_PDF_BYTES:
-        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", 413)
+        raise FileRefused("too_large", f"PDF files are limited to {MAX_PDF_BYTES // (1024 * 1024)} MB", Kind.TOO_LARGE)
     if not data.startswith(b"%PDF-"):
-        raise FileRefused("not_pdf", "the file is not a PDF", 415)
+        raise FileRefused("not_pdf", "the file is not a PDF", Kind.UNSUPPORTED)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -79,17 +79,17 @@ def read_image(data: bytes) -> FileSeal:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_IMAGE_BYTES:
-        raise FileRefused("too_large", f"images are limited to {MAX_IMAGE_BYTES // (1024 * 1024)} MB", 413)
+        raise FileRefused("too_large", f"images are limited to {MAX_IMAGE_BYTES // (1024 * 1024)} MB", Kind.TOO_LARGE)
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("PNG", "JPEG"):
-                raise FileRefused("not_image", "only PNG and JPEG images are read", 415)
+                raise FileRefused("not_image", "only PNG and JPEG images are read", Kind.UNSUPPORTED)
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise FileRefused("too_large", "the image has too many pixels")
             image.load()
             return FileSeal(None, tuple(_decode(image)))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise FileRefused("not_image", "the file is not a readable PNG or JPEG image", 415) from None
+        raise FileRefused("not_image", "the file is not a readable PNG or JPEG image", Kind.UNSUPPORTED) from None
 
 
 def _decode(image: object) -> list[str]:

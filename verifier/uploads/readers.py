@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
-from verifier.errors import FileRefused, VerifierError
+from verifier.errors import FileRefused, Kind, VerifierError
 from verifier.seal.cose import MAX_TEXT_LENGTH
 from verifier.uploads.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileSeal, read_image, read_pdf
 
-Kind = Literal["pdf", "image"]
+FileKind = Literal["pdf", "image"]
 READ_DEADLINE = 2.0
 CPU_SECONDS = 2
 WORKER_MEMORY = 1024 * 1024 * 1024
@@ -42,15 +42,19 @@ PER_CLIENT = 2
 MAX_ANSWER_BYTES = 64 * 1024
 _KINDS = {"pdf": b"p", "image": b"i"}
 _READY = b"R"
+# How a worker may say a file is refused (the kinds a file can be).
+_FILE_KINDS = frozenset({Kind.INVALID.value, Kind.TOO_LARGE.value, Kind.UNSUPPORTED.value})
 
 
 class ReadersBusy(VerifierError):
-    """Every worker is busy and the queue is full, or this client has its share in it already."""
+    """Every worker is busy and the queue is full (unavailable), or this client has its share in it already."""
 
-    def __init__(self, message: str, status: int = 503, retry_after: int = 2) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(message)
+    kind = Kind.UNAVAILABLE
+    code = "busy"
+    retry_after = 2
+
+    def __init__(self, message: str, kind: Kind = Kind.UNAVAILABLE) -> None:
+        super().__init__(message, kind=kind, code="busy" if kind is Kind.UNAVAILABLE else "rate_limited")
 
 
 def _too_complex() -> FileRefused:
@@ -68,10 +72,10 @@ class _Worker:
         if not self.child.wait_ready(START_TIMEOUT, _READY):
             raise _too_complex()
 
-    def read(self, kind: Kind, data: bytes, deadline: float) -> FileSeal:
+    def read(self, kind: FileKind, data: bytes, deadline: float) -> FileSeal:
         """The worker's reading of ``data``; raises :class:`FileRefused`, or ``too_complex`` past a limit."""
         if len(data) > (MAX_PDF_BYTES if kind == "pdf" else MAX_IMAGE_BYTES):  # before it crosses over
-            raise FileRefused("too_large", "the file is larger than any certificate document", 413)
+            raise FileRefused("too_large", "the file is larger than any certificate document", Kind.TOO_LARGE)
         self.wait_ready()
         frame = _KINDS[kind] + len(data).to_bytes(4, "big") + data
         head = self.child.exchange(frame, 4, deadline)
@@ -93,10 +97,10 @@ def _answer(body: bytes) -> FileSeal:
     try:
         answer = json.loads(body)
         if "refused" in answer:
-            code, message, status = answer["refused"]
-            if not (isinstance(code, str) and isinstance(message, str) and status in (413, 415, 422)):
+            code, message, kind = answer["refused"]
+            if not (isinstance(code, str) and isinstance(message, str) and kind in _FILE_KINDS):
                 raise TypeError
-            raise FileRefused(code[:40], message[:200], status)
+            raise FileRefused(code[:40], message[:200], Kind(kind))
         seal = b64decode(answer["seal"], validate=True) if answer["seal"] is not None else None
         texts = answer["qr"]
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
@@ -106,7 +110,7 @@ def _answer(body: bytes) -> FileSeal:
         raise _too_complex() from None
 
 
-def read_bounded(kind: Kind, data: bytes, deadline: float = READ_DEADLINE) -> FileSeal:
+def read_bounded(kind: FileKind, data: bytes, deadline: float = READ_DEADLINE) -> FileSeal:
     """Read one file in a worker of its own, under the same limits as the service (the command line's)."""
     worker = _Worker()
     try:
@@ -140,13 +144,13 @@ class UploadReaders:
         """Take a place for ``client``'s file, or raise :class:`ReadersBusy` (never blocks)."""
         with self._lock:
             if self._in_system.get(client, 0) >= PER_CLIENT:
-                raise ReadersBusy("this client has files being read already; send one at a time", 429)
+                raise ReadersBusy("this client has files being read already; send one at a time", Kind.RATE_LIMITED)
             busy = self._started - len(self._idle)
             if busy >= self.workers and len(self._waiting) >= self.queue:
                 raise ReadersBusy("every file reader is busy; try again in a moment")
             self._in_system[client] = self._in_system.get(client, 0) + 1
 
-    def read(self, client: str, kind: Kind, data: bytes) -> FileSeal:
+    def read(self, client: str, kind: FileKind, data: bytes) -> FileSeal:
         """Read a file ``client`` was admitted for (blocking: call it from a thread)."""
         try:
             worker = self._acquire(client)
@@ -243,11 +247,11 @@ def _work(kind: bytes, data: bytes) -> dict[str, Any]:
     try:
         found = read_pdf(data) if kind == b"p" else read_image(data)
     except FileRefused as exc:
-        return {"refused": [exc.code, str(exc), exc.status]}
+        return {"refused": [exc.code, str(exc), exc.kind.value]}
     except MemoryError:
-        return {"refused": ["too_complex", "the file takes too much memory or time to read", 422]}
+        return {"refused": ["too_complex", "the file takes too much memory or time to read", Kind.INVALID.value]}
     except Exception:  # noqa: BLE001 - whatever a hostile file makes a parser raise, it is a damaged file
-        return {"refused": ["damaged", "the file cannot be read", 422]}
+        return {"refused": ["damaged", "the file cannot be read", Kind.INVALID.value]}
     seal = found.seal
     return {"seal": None if seal is None else b64encode(seal).decode("ascii"), "qr": list(found.qr_texts)}
 
