@@ -3,7 +3,7 @@
     .venv/bin/python bench/credentials.py [--size 10000] [--seconds 10] [--connections 32]
     (or: make bench-credentials)
 
-First the credential's size for each reference certificate (the JWT, and the enveloped JSON). Then a
+First the credential's size for each demo certificate (the JWT, and the enveloped JSON). Then a
 registry of ``--size`` certificates on SQLite (a tenth of them revoked, so the list has bits set), one
 uvicorn worker as bench/verify_http.py serves it (uvloop, the guarded protocol, /bare answering a
 constant JSON), and wrk on /bare, on /credentials/{id} rotating over 1,000 ids, and on the issuer's
@@ -30,11 +30,11 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from verify_http import REFERENCE, bench_registry, free_port, wrk  # noqa: E402
+from verify_http import DEMO, bench_registry, free_port, wrk  # noqa: E402
 
 
 def sizes() -> list[tuple[str, int, int]]:
-    """(name, JWT bytes, enveloped JSON bytes) of each reference certificate's credential."""
+    """(name, JWT bytes, enveloped JSON bytes) of each demo certificate's credential."""
     from verifier.credentials.dcc import Issued, dcc
     from verifier.credentials.did import issuer_did, key_url
     from verifier.credentials.statuslist import entries
@@ -45,7 +45,7 @@ def sizes() -> list[tuple[str, int, int]]:
     url = "https://verify.zhejiang-made.example"
     did = issuer_did(url, "zjcert")
     made = []
-    for path in sorted(REFERENCE.glob("*.json")):
+    for path in sorted(DEMO.glob("*.json")):
         name = "Zhejiang Product Certification Centre (浙江省产品认证中心)"
         status = entries(url, "zjcert", 77_777)
         issued = Issued("5b1f0e4e-6c7a-4b8e-9c1d-2a3b4c5d6e7f", url, did, name, datetime.now(UTC), "ab" * 32, status)
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    print("credential size per reference certificate (JWT / enveloped JSON):")
+    print("credential size per demo certificate (JWT / enveloped JSON):")
     for name, jwt, envelope in sizes():
         print(f"  {name:<34} {jwt:>6,} bytes / {envelope:>6,} bytes")
     if not shutil.which("wrk"):

@@ -5,7 +5,7 @@
 
 1. stamps: the most expensive stamps under 64 KB this attacker could make that the stamp check still
    accepts (reuse up to the drawing bound, path data, text, clipping, gradients, dashes), each printed on
-   the longest reference certificate and rendered + self-tested as a render worker does it, one core;
+   the longest demo certificate and rendered + self-tested as a render worker does it, one core;
    beside the same certificate with the demo stamp. Goal: every stamp < 1 s.
 2. fairness: ``verifier serve`` with PDFs; issuer A queues ``--jobs`` jobs of 1,000; once A's first job
    renders, issuer B issues one certificate synchronously, then queues a job of one: the wait of each.
@@ -32,7 +32,7 @@ import httpx
 from verifier.paper.pool import RENEW_AFTER
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "verifier" / "demo"
+DEMO = REPO / "verifier" / "demo"
 sys.path.append(str(REPO / "tests"))
 sys.path.append(str(REPO / "bench"))
 
@@ -179,7 +179,7 @@ def _issuer(server: Any, admin: str, name: str) -> httpx.Client:
 def _certificates(prefix: str, count: int) -> list[dict[str, Any]]:
     from datetime import date
 
-    from verifier.demo.samples import dated, demo_certificates
+    from verifier.demo.certificates import dated, demo_certificates
 
     templates = [dated(data, date.today()) for _, data in demo_certificates()]  # in force today
     return [dict(templates[i % len(templates)], number=f"{prefix}-{i:05d}") for i in range(count)]

@@ -10,7 +10,7 @@ In one run, on this machine:
    names-only letterhead, its QR code as inline SVG, in the installed CJK font), plain PDF, reusing one
    FontConfiguration: no PDF/A, no font cut, no self-test, no store. The baseline issues 4 and 17 name.
 2. breakdown: each step of one certificate as the service runs it, one core, CPU time, median of
-   ``--rounds`` over the four reference certificates: seal, the QR symbol (its mask chosen by the
+   ``--rounds`` over the four demo certificates: seal, the QR symbol (its mask chosen by the
    penalty rules), HTML and the font cut, layout, PDF/A writing (subsetting, compression, the QR drawn),
    the self-test (the QR read back from pixels by two decoders).
 3. service: ``verifier serve`` (one uvicorn worker, the render pool on every core); a job of ``--job``
@@ -44,14 +44,14 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
+DEMO = REPO / "verifier" / "demo"  # the demo certificates
 
 sys.path.append(str(REPO / "tests"))  # its Server; verifier is the installed one (or PYTHONPATH's)
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 
 
 def _documents() -> list[Any]:
-    """The four reference certificates sealed (a fixed key and time) with a full letterhead and stamp."""
+    """The four demo certificates sealed (a fixed key and time) with a full letterhead and stamp."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from verifier import new_signing_key, parse_certificate, seal_certificate
@@ -66,10 +66,10 @@ def _documents() -> list[Any]:
         address_en="90 Wensan Road, Xihu District, Hangzhou, Zhejiang, China",
         contact="+86 571 8765 4321 · cert@zjcert.example", accreditation="CNAS C123-P",
         signatory="王建国 WANG Jianguo", signatory_title="主任", signatory_title_en="Director",
-        stamp=checked_stamp((REFERENCE / "stamp.svg").read_bytes()),
+        stamp=checked_stamp((DEMO / "stamp.svg").read_bytes()),
     )  # fmt: skip
     documents = []
-    for path in sorted(REFERENCE.glob("*.json")):
+    for path in sorted(DEMO.glob("*.json")):
         certificate = parse_certificate(json.loads(path.read_text()))
         sealed = seal_certificate(certificate, key, PUBLIC_URL, datetime(2026, 1, 1, tzinfo=UTC), 4242)
         documents.append(Document(certificate_json(certificate), sealed.qr_text, sealed.cose, issuer, key.kid.hex(),
@@ -79,7 +79,7 @@ def _documents() -> list[Any]:
 
 def bare_rate(count: int) -> float:
     """Documents per second: WeasyPrint alone on a simple bilingual page, one core (the baseline of issue 17:
-    the longest reference certificate under a names-only letterhead, its QR code as inline SVG)."""
+    the longest demo certificate under a names-only letterhead, its QR code as inline SVG)."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -91,7 +91,7 @@ def bare_rate(count: int) -> float:
 
     renderer = Renderer()
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
-    certificate = parse_certificate(json.loads((REFERENCE / "international-cooperation-valve.json").read_text()))
+    certificate = parse_certificate(json.loads((DEMO / "international-cooperation-valve.json").read_text()))
     sealed = seal_certificate(certificate, key, "http://127.0.0.1:8000", datetime.now(UTC))
     doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose, Letterhead("b", "基准", "Bench"),
                    key.kid.hex(), sealed.content.issued_at, "http://127.0.0.1:8000")  # fmt: skip
@@ -205,10 +205,10 @@ def service(job_size: int, during: int, seconds: int) -> dict[str, float]:
         token = made.json()["token"]
         from datetime import date
 
-        from verifier.demo.samples import dated
+        from verifier.demo.certificates import dated
 
         # In force today (an ended validity is refused at issuance), as the demo dates them.
-        templates = [dated(json.loads(p.read_text()), date.today()) for p in sorted(REFERENCE.glob("*.json"))]
+        templates = [dated(json.loads(p.read_text()), date.today()) for p in sorted(DEMO.glob("*.json"))]
         client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         # Warm the render pool (its processes start with the first job) with a small job.
         warm = [dict(templates[i % 4], number=f"W-{i}") for i in range(4)]
@@ -258,14 +258,14 @@ def main() -> None:
     parser.add_argument("--job", type=int, default=200, help="certificates in the measured job")
     parser.add_argument("--during", type=int, default=1000, help="certificates in the job scans run beside")
     parser.add_argument("--bare", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the four reference certificates")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the four demo certificates")
     parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
     parser.add_argument("--breakdown-only", action="store_true")
     args = parser.parse_args()
     import verifier
 
     print(f"code: {Path(verifier.__file__).parent}")
-    print(f"per certificate, one core, CPU ms (median of {args.rounds} × 4 reference certificates):")
+    print(f"per certificate, one core, CPU ms (median of {args.rounds} × 4 demo certificates):")
     steps = breakdown(args.rounds)
     for name, ms in steps:
         print(f"  {name:<36} {ms:6.1f}")

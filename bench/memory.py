@@ -7,7 +7,7 @@ Without ``--url``, ``verifier serve`` is started on a temporary folder (SQLite, 
 from /proc: the server process alone and with its worker processes (the PDF render pool starts on the
 first issuance). With ``--url`` (for example the container from ``make image-check``), the figure is
 the server's own ``process_resident_memory_bytes`` from its /metrics. The verifications are scans of
-the reference certificates' links, as a phone (the HTML page) or a customs system (JSON) makes them,
+the demo certificates' links, as a phone (the HTML page) or a customs system (JSON) makes them,
 with one in ten a forged code. One client sends them all, so the service under test must run without
 the per-client rate limit (``VERIFIER_RATE_LIMIT=0``; the started one does).
 """
@@ -27,7 +27,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
+DEMO = REPO / "verifier" / "demo"  # the demo certificates
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -49,7 +49,7 @@ def metrics_rss(client: httpx.Client) -> int:
 def run(
     client: httpx.Client, admin: str, verifications: int, measure: dict[str, object], idle: float | None = None
 ) -> list[tuple[str, str]]:
-    """Issue the reference certificates, then scan them; ``measure`` takes the figures at each step."""
+    """Issue the demo certificates, then scan them; ``measure`` takes the figures at each step."""
     rows: list[tuple[str, str]] = []
     measure["at rest"] = snapshot(client, measure)
     issuer_id = "bench" + secrets.token_hex(3)
@@ -58,7 +58,7 @@ def run(
     made.raise_for_status()
     headers = {"Authorization": f"Bearer {made.json()['token']}"}
     batch = []
-    for path in sorted(REFERENCE.glob("*.json")):
+    for path in sorted(DEMO.glob("*.json")):
         data = json.loads(path.read_text("utf-8"))
         data["number"] = f"{data['number']}-{secrets.token_hex(2).upper()}"[:64]
         batch.append(data)

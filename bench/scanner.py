@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from scanner_clips import clip  # noqa: E402
 
-from tests.helpers import REFERENCE  # noqa: E402
+from tests.helpers import DEMO  # noqa: E402
 from tests.helpers.browser import Browser  # noqa: E402
 from tests.helpers.server import Server  # noqa: E402
 
@@ -103,7 +103,7 @@ def prepare(home: Path) -> tuple[Server, str, bytes]:
     names = {"id": "zjcert", "name": "浙江省产品认证中心", "name_en": "Zhejiang Product Certification Centre"}
     made = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=names)
     issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-    certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE["international-cooperation-valve"],
+    certificate = httpx.post(f"{server.url}/api/v1/certificates", json=DEMO["international-cooperation-valve"],
                              headers=issuer, timeout=60).json()  # fmt: skip
     pdf = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
     warm(server.url)

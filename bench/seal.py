@@ -1,4 +1,4 @@
-"""Seal and offline-verify time per reference certificate, beside raw Ed25519 on the same bytes.
+"""Seal and offline-verify time per demo certificate, beside raw Ed25519 on the same bytes.
 
     .venv/bin/python bench/seal.py [--rounds 15] [--loops 1000]      (or: make bench)
 
@@ -24,7 +24,7 @@ from verifier.seal.cose import decode_cose
 from verifier.verdict import IssuerInfo
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
+DEMO = REPO / "verifier" / "demo"  # the demo certificates
 PUBLIC_URL = "https://verify.zhejiang-made.org.cn"
 
 
@@ -54,7 +54,7 @@ def main() -> None:
         f"{'raw verify':>10} {'verify':>9} {'ratio':>6}  QR"
     )
     worst_seal = worst_verify = 0.0
-    for path in sorted(REFERENCE.glob("*.json")):
+    for path in sorted(DEMO.glob("*.json")):
         certificate = parse_certificate(json.loads(path.read_text("utf-8")))
         sealed = seal_certificate(certificate, key, PUBLIC_URL, sealed_at)
         assert verify(sealed.qr_text, trust_list, check_at).verdict is Verdict.VALID

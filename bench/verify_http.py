@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "verifier" / "demo"  # the reference certificates
+DEMO = REPO / "verifier" / "demo"  # the demo certificates
 
 
 def free_port() -> int:
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]:
-    """A fresh registry under ``home`` with the issuer "bench": (registry, engine, issuer, reference certificates,
+    """A fresh registry under ``home`` with the issuer "bench": (registry, engine, issuer, demo certificates,
     now, public URL). Shared by the benchmarks that fill a registry before they measure."""
     from verifier.certificate.model import parse_certificate
     from verifier.config import Settings
@@ -60,7 +60,7 @@ def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]
     registry.issuers.ensure_operator_key(now)
     registry.create_issuer(Principal("bench", Role.OPERATOR), IssuerInfo("bench", "基准", "Bench"), now)
     issuer = Principal("bench", Role.ISSUER, "bench")
-    templates = [parse_certificate(json.loads(p.read_text("utf-8"))) for p in sorted(REFERENCE.glob("*.json"))]
+    templates = [parse_certificate(json.loads(p.read_text("utf-8"))) for p in sorted(DEMO.glob("*.json"))]
     return registry, engine, issuer, templates, now, settings.public_url
 
 

@@ -21,10 +21,10 @@ import pypdfium2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import REFERENCE  # noqa: E402
+from tests.helpers import DEMO  # noqa: E402
 from tests.helpers.browser import Browser  # noqa: E402
 from tests.helpers.server import Server  # noqa: E402
-from verifier.demo.samples import demo_stamp  # noqa: E402
+from verifier.demo.certificates import demo_stamp  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
 # A made-up letterhead (the stamp is the demo's SPECIMEN).
@@ -58,8 +58,8 @@ def main() -> None:
                                files={"file": ("stamp.svg", demo_stamp(), "image/svg+xml")})  # fmt: skip
             assert stamp.status_code == 200, stamp.text
             issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-            kettle = client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=issuer).json()
-            copy = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJM-2024-0318"}
+            kettle = client.post("/api/v1/certificates", json=DEMO["zhejiang-made-kettle"], headers=issuer).json()
+            copy = {**DEMO["zhejiang-made-kettle"], "number": "ZJM-2024-0318"}
             revoked = client.post("/api/v1/certificates", json=copy, headers=issuer).json()
             client.post(f"/api/v1/certificates/{revoked['id']}/revoke", json={"reason": "non_conformity"},
                         headers=issuer)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference certificates, test keys and a trust list, databases, the service in process.
+"""Shared fixtures: the demo certificates, test keys and a trust list, databases, the service in process.
 
 The suite is arranged by what a test costs (README, "Tests"): ``unit/`` (no database, no process),
 ``service/`` (the app in process, on SQLite), ``store/`` (the SQL, on SQLite and PostgreSQL) and
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.certificates import PUBLIC_URL, REFERENCE
+from tests.helpers.certificates import DEMO, PUBLIC_URL
 from tests.helpers.databases import migrated_postgres, migrated_sqlite, postgres_copy, sqlite_copy
 from tests.helpers.postgres import throwaway_cluster
 from tests.helpers.service import Service, make_settings, running_service
@@ -37,10 +37,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, tier))
 
 
-@pytest.fixture(params=sorted(REFERENCE))
-def reference(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Each reference certificate in turn (a fresh copy the test may change)."""
-    return json.loads(json.dumps(REFERENCE[request.param]))
+@pytest.fixture(params=sorted(DEMO))
+def demo_certificate(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Each demo certificate in turn (a fresh copy the test may change)."""
+    return json.loads(json.dumps(DEMO[request.param]))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
-"""What the tests share: the reference certificates, the service in process, databases, servers and browsers.
+"""What the tests share: the demo certificates, the service in process, databases, servers and browsers.
 
-``certificates`` and ``service`` are re-exported here (``from tests.helpers import REFERENCE, Service``);
+``certificates`` and ``service`` are re-exported here (``from tests.helpers import DEMO, Service``);
 the heavier helpers (``postgres``, ``server``, ``browser``, the hostile corpora) are imported by name.
 """
 
@@ -8,13 +8,13 @@ from tests.helpers.certificates import (
     CHECK_AT,
     CURRENT,
     DELETE,
+    DEMO,
+    DEMO_DIR,
     PUBLIC_URL,
-    REFERENCE,
-    REFERENCE_DIR,
     REPO,
     SEALED_AT,
     changed,
-    reference_certificates,
+    demo_certificates_by_name,
 )
 from tests.helpers.service import Clock, Service, count_certificates, make_settings, running_service
 
@@ -22,16 +22,16 @@ __all__ = [
     "CHECK_AT",
     "CURRENT",
     "DELETE",
+    "DEMO",
+    "DEMO_DIR",
     "PUBLIC_URL",
-    "REFERENCE",
-    "REFERENCE_DIR",
     "REPO",
     "SEALED_AT",
     "Clock",
     "Service",
     "changed",
     "count_certificates",
+    "demo_certificates_by_name",
     "make_settings",
-    "reference_certificates",
     "running_service",
 ]

@@ -1,4 +1,4 @@
-"""The reference certificates the tests issue and check, and the fixed moments they are sealed and checked at."""
+"""The demo certificates the tests issue and check, and the fixed moments they are sealed and checked at."""
 
 from __future__ import annotations
 
@@ -7,32 +7,32 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from verifier.demo.samples import dated
+from verifier.demo.certificates import dated
 
 REPO = Path(__file__).resolve().parents[2]
-# The reference certificates live in the repository once: the package's demo data (verifier/demo/).
-REFERENCE_DIR = REPO / "verifier" / "demo"
+# The demo certificates live in the repository once: the package's demo data (verifier/demo/).
+DEMO_DIR = REPO / "verifier" / "demo"
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 SEALED_AT = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
 CHECK_AT = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-def reference_certificates() -> dict[str, dict[str, Any]]:
-    """Every reference certificate by file stem."""
-    files = sorted(REFERENCE_DIR.glob("*.json"))
+def demo_certificates_by_name() -> dict[str, dict[str, Any]]:
+    """Every demo certificate by file stem."""
+    files = sorted(DEMO_DIR.glob("*.json"))
     if not files:
-        raise RuntimeError(f"no reference certificates in {REFERENCE_DIR}")
+        raise RuntimeError(f"no demo certificates in {DEMO_DIR}")
     return {f.stem: json.loads(f.read_text("utf-8")) for f in files}
 
 
-REFERENCE = reference_certificates()
-# The reference certificates as a test issues them at the real time: each as it is while in force, and
+DEMO = demo_certificates_by_name()
+# The demo certificates as a test issues them at the real time: each as it is while in force, and
 # dated around today once its validity has ended (an issuance is refused then; the CCC exemption's ended
 # in 2024).
 _TODAY = datetime.now(UTC).date()
 CURRENT = {
     name: data if date.fromisoformat(data["valid_until"]) >= _TODAY else dated(data, _TODAY)
-    for name, data in REFERENCE.items()
+    for name, data in DEMO.items()
 }
 
 

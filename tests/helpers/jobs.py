@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.helpers import CURRENT, REFERENCE
+from tests.helpers import CURRENT, DEMO
 
 ENDED = ("succeeded", "failed", "cancelled")
 
@@ -14,13 +14,13 @@ IN_FORCE = [CURRENT[name] for name in sorted(CURRENT)]  # in force today: jobs i
 
 
 def batch(count: int, prefix: str = "J") -> list[dict[str, Any]]:
-    """``count`` certificates: the reference ones in turn, each with a number of its own."""
+    """``count`` certificates: the demo certificates in turn, each with a number of its own."""
     return [dict(IN_FORCE[i % len(IN_FORCE)], number=f"{prefix}-{i:05d}") for i in range(count)]
 
 
 def crowded() -> dict[str, Any]:
     """A valid certificate whose ten products do not fit on one page: refused at rendering, not before."""
-    kettle = REFERENCE["zhejiang-made-kettle"]
+    kettle = DEMO["zhejiang-made-kettle"]
     product = kettle["products"][0]
     products = [{**product, "models": [f"HD-{i:04d}-{j:02d}" for j in range(2)]} for i in range(10)]
     return {**kettle, "products": products}

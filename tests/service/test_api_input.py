@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
-from tests.helpers import DELETE, REFERENCE, Service
+from tests.helpers import DELETE, DEMO, Service
 from tests.helpers import changed as change
 from verifier.api.errors import STATUS
 from verifier.certificate.days import SCHEME_TZ
@@ -18,7 +18,7 @@ from verifier.errors import Kind, VerifierError
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def counts(service: Service) -> tuple[int, int]:

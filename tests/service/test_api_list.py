@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CURRENT, REFERENCE, Service
+from tests.helpers import CURRENT, DEMO, Service
 from verifier.certificate.days import SCHEME_TZ
 from verifier.issuing.policy import NUMBER_PREFIXES
 
 
 def issue_all(service: Service, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
     made = []
-    names = sorted(REFERENCE)
+    names = sorted(DEMO)
     for i in range(count):
         data = dict(CURRENT[names[i % len(names)]])
         data.pop("number")

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests.helpers import REFERENCE, Service
+from tests.helpers import DEMO, Service
 from tests.helpers.service import audit_rows
 from verifier.store.database import normalize_url
 from verifier.store.tables import tokens
 from verifier.trust.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.trust.trustlist import TrustList
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def test_create_issuer_answers_token_once_and_stores_only_its_hash(service: Service) -> None:

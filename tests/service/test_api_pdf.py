@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
-from tests.helpers import CURRENT, REFERENCE, Service, make_settings
+from tests.helpers import CURRENT, DEMO, Service, make_settings
 from verifier.api.app import create_app
 from verifier.paper.selftest import decode_image
 from verifier.resources import TEMPLATES
@@ -19,7 +19,7 @@ from verifier.seal.cose import SEAL_ATTACHMENT
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def test_issue_stores_the_pdf_and_answers_it_byte_for_byte(pdf_service: Service) -> None:
@@ -70,7 +70,7 @@ def test_a_qr_that_does_not_scan_refuses_the_issuance(tmp_path: Path, service_da
     engine.dispose()
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_every_reference_certificate_issues_with_its_pdf(name: str, pdf_service: Service) -> None:
     issuer = pdf_service.issuer()
     made = pdf_service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer)

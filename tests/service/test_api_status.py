@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PUBLIC_URL, REFERENCE, Service
+from tests.helpers import DEMO, PUBLIC_URL, Service
 from verifier.certificate.model import parse_certificate
 from verifier.seal.claims import claims_to_cbor, sealed_content
 from verifier.seal.cose import encode_text, sign
 from verifier.trust.keys import KeyStore, new_signing_key
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 IN_FORCE = datetime(2025, 6, 1, tzinfo=UTC)
 
 
@@ -135,7 +135,7 @@ def test_every_verdict_online(service: Service, tmp_path: Any) -> None:
     service.clock.now = datetime(2024, 6, 1, tzinfo=UTC)  # the exemption in force when issued (it ended 2024-11-05)
     owner = service.issuer()
     kettle = issue(service, owner)
-    exemption = issue(service, owner, REFERENCE["ccc-exemption-samples"])
+    exemption = issue(service, owner, DEMO["ccc-exemption-samples"])
     qr = kettle["qr"]
     service.clock.now = IN_FORCE
     assert verdict(service, qr)["verdict"] == "valid"

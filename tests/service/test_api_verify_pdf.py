@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from tests.helpers import PUBLIC_URL, REFERENCE, Service
+from tests.helpers import DEMO, PUBLIC_URL, Service
 from verifier.certificate.model import parse_certificate
 from verifier.seal.claims import claims_to_cbor, sealed_content
 from verifier.seal.cose import encode_text, sign
@@ -19,7 +19,7 @@ from verifier.trust.keys import KeyStore, new_signing_key
 from verifier.trust.trustlist import TrustList
 from verifier.uploads.pdfread import MAX_PDF_BYTES
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def issued(service: Service, headers: dict[str, str]) -> tuple[dict[str, Any], bytes]:

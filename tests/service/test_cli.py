@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REFERENCE_DIR
+from tests.helpers import DEMO_DIR
 from tests.helpers.cli import Ran, run_cli
 
 PUBLIC_URL = "https://verify.example.org"
@@ -42,7 +42,7 @@ def sealed(home: Path) -> dict[str, Any]:
     out = run(
         home,
         "seal",
-        str(REFERENCE_DIR / "zhejiang-made-kettle.json"),
+        str(DEMO_DIR / "zhejiang-made-kettle.json"),
         "--issuer",
         "zjcert",
         "--json",
@@ -88,14 +88,10 @@ def test_key_rotation_keeps_old_seal_valid(tmp_path: Path) -> None:
     for owner in ("operator", "zjcert"):
         assert run(tmp_path, "keys", "create", owner).returncode == 0
     (tmp_path / "issuers.json").write_text(json.dumps([{"id": "zjcert", "name": "浙江认证", "name_en": "ZJ Cert"}]))
-    old = run(
-        tmp_path, "seal", str(REFERENCE_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert"
-    ).stdout.strip()
+    old = run(tmp_path, "seal", str(DEMO_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert").stdout.strip()
     rotated = run(tmp_path, "keys", "rotate", "zjcert")
     assert rotated.returncode == 0 and "1 retired key" in rotated.stdout
-    new = run(
-        tmp_path, "seal", str(REFERENCE_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert"
-    ).stdout.strip()
+    new = run(tmp_path, "seal", str(DEMO_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert").stdout.strip()
     assert run(tmp_path, "trust-list", "build", "--issuers", "issuers.json", "--out", "trust.json").returncode == 0
     for text in (old, new):
         assert run(tmp_path, "verify", text, "--trust-list", "trust.json").returncode == 0
@@ -103,7 +99,7 @@ def test_key_rotation_keeps_old_seal_valid(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2_without_traceback(home: Path, sealed: dict[str, Any], tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    data = json.loads((REFERENCE_DIR / "zhejiang-made-kettle.json").read_text())
+    data = json.loads((DEMO_DIR / "zhejiang-made-kettle.json").read_text())
     data["holder"]["credit_code"] = "91330100MA27XK3L0B"
     data["valid_until"] = "2020-01-01"
     bad.write_text(json.dumps(data))
@@ -114,7 +110,7 @@ def test_usage_errors_exit_2_without_traceback(home: Path, sealed: dict[str, Any
         (("seal", str(bad), "--issuer", "zjcert"), "holder.credit_code"),
         (("seal", str(bad), "--issuer", "zjcert"), "valid_until"),
         (("seal", str(deep), "--issuer", "zjcert"), "not JSON"),
-        (("seal", str(REFERENCE_DIR / "zhejiang-made-kettle.json"), "--issuer", "nobody"), "no keyring"),
+        (("seal", str(DEMO_DIR / "zhejiang-made-kettle.json"), "--issuer", "nobody"), "no keyring"),
         (("keys", "create", "zjcert"), "already has a keyring"),
     ]
     for args, words in cases:
@@ -143,11 +139,11 @@ def test_verify_without_operator_key(tmp_path: Path, home: Path, sealed: dict[st
     assert "--operator-key" in out.stderr
 
 
-def test_packaged_demo_certificates_are_the_reference_ones() -> None:
-    from verifier.demo.samples import demo_certificates
+def test_the_packaged_demo_certificates_are_the_files_in_the_repository() -> None:
+    from verifier.demo.certificates import demo_certificates
 
     shipped = dict(demo_certificates())
-    reference = {p.stem: json.loads(p.read_text("utf-8")) for p in REFERENCE_DIR.glob("*.json")}
+    reference = {p.stem: json.loads(p.read_text("utf-8")) for p in DEMO_DIR.glob("*.json")}
     assert shipped == reference
 
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 from sqlalchemy import create_engine, select
 
-from tests.helpers import CURRENT, PUBLIC_URL, REFERENCE, Service
+from tests.helpers import CURRENT, DEMO, PUBLIC_URL, Service
 from tests.helpers.cli import Ran, run_cli
 from tests.helpers.credentials import b64url_decode, fetch
 from verifier.certificate.status import LIST_SIZE
@@ -43,7 +43,7 @@ def _loader(url: str, options: Any = None) -> dict[str, Any]:
 
 
 def issue(service: Service, name: str) -> dict[str, Any]:
-    """Register the issuer and issue one reference certificate (once per test)."""
+    """Register the issuer and issue one demo certificate (once per test)."""
     issuer = service.issuer()
     made = service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer)
     assert made.status_code == 201, made.text
@@ -62,7 +62,7 @@ def verify_with_did(service: Service, jwt: str, header: dict[str, Any]) -> None:
     public.verify(b64url_decode(signature), signing_input.encode("ascii"))  # raises InvalidSignature
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_every_reference_certificate_is_a_valid_dcc(name: str, service: Service) -> None:
     made = issue(service, name)
     header, credential, jwt = fetch(service, made)
@@ -90,7 +90,7 @@ def test_every_reference_certificate_is_a_valid_dcc(name: str, service: Service)
         assert "port of entry CNNGB (Ningbo)" in subject["assessment"][0]["description"]
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_every_credential_expands_offline_with_every_term_defined(name: str, service: Service) -> None:
     """JSON-LD expansion against the bundled contexts only: every property an absolute IRI of a published
     vocabulary (none falls to VC 2.0's issuer-dependent @vocab), every type defined."""
@@ -214,7 +214,7 @@ def test_status_bits_flip_with_the_status_change(service: Service) -> None:
 
 def test_indexes_are_random_and_unique_across_1000_issuances(service: Service) -> None:
     issuer = service.issuer()
-    kettle = REFERENCE["zhejiang-made-kettle"]
+    kettle = DEMO["zhejiang-made-kettle"]
     made = []
     for start in range(0, 1000, 250):
         batch = [dict(kettle, number=f"R-{i:04d}") for i in range(start, start + 250)]
@@ -249,7 +249,7 @@ def test_indexes_are_reserved_before_sealing_and_never_reused(service: Service) 
         reserved = [i for drawn in pool.map(lambda _: registry.statuslists.reserve("zjcert", 300), range(4))
                     for i in drawn]  # fmt: skip
     assert len(set(reserved)) == 1200
-    kettle = REFERENCE["zhejiang-made-kettle"]
+    kettle = DEMO["zhejiang-made-kettle"]
     taken = dict(kettle, number="TAKEN-1")
     assert service.client.post("/api/v1/certificates", json=taken, headers=issuer).status_code == 201
     batch = [dict(kettle, number=f"B-{i}") for i in range(5)]
@@ -277,7 +277,7 @@ def test_refused_issuances_give_their_reserved_indexes_back(service: Service) ->
     """A batch refused after its indexes were drawn (a certificate too large for its QR code) leaves none taken:
     refused batches, sent again and again, must not fill the lists and open new ones."""
     issuer = service.issuer()
-    kettle = REFERENCE["zhejiang-made-kettle"]
+    kettle = DEMO["zhejiang-made-kettle"]
     huge = dict(kettle, number="HUGE", products=[
         {**kettle["products"][0], "name": "长" * 100, "name_en": "L" * 200,
          "models": [f"M-{i:03d}-{'X' * 30}" for i in range(20)]} for _ in range(4)
@@ -338,7 +338,7 @@ def test_the_migration_gives_earlier_certificates_their_places_and_bits(service:
     from verifier.store.database import MIGRATIONS, make_engine, write_transaction
 
     issuer = service.issuer()
-    made = [service.client.post("/api/v1/certificates", json=dict(REFERENCE["zhejiang-made-kettle"], number=n),
+    made = [service.client.post("/api/v1/certificates", json=dict(DEMO["zhejiang-made-kettle"], number=n),
                                 headers=issuer).json() for n in ("M-1", "M-2", "M-3")]  # fmt: skip
     service.client.post(f"/api/v1/certificates/{made[1]['id']}/revoke", json={"reason": "fraud"}, headers=issuer)
     engine = make_engine(service.settings.database)
@@ -398,7 +398,7 @@ def test_a_forged_link_has_no_credential(service: Service) -> None:
     from verifier.trust.keys import new_signing_key
 
     stranger = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
-    forged = sign(claims_to_cbor(sealed_content(parse_certificate(REFERENCE["zhejiang-made-kettle"]),
+    forged = sign(claims_to_cbor(sealed_content(parse_certificate(DEMO["zhejiang-made-kettle"]),
                                                 service.clock.now)), stranger)  # fmt: skip
     page = "/c/" + encode_text(forged, PUBLIC_URL).rsplit("/", 1)[1]
     refused = service.client.get(page, headers={"Accept": "application/vc"})

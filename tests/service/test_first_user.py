@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import PUBLIC_URL, REFERENCE, Service
+from tests.helpers import DEMO, PUBLIC_URL, Service
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def issued(service: Service, number: str = "ZJM-2024-9001") -> dict[str, str]:
@@ -105,7 +105,7 @@ def test_the_words_a_reader_meets(service: Service) -> None:
     the upload advice only where there is an upload, what an Authorization header and a body must be."""
     service.clock.now = datetime(2024, 6, 1, tzinfo=UTC)
     issuer = service.issuer()
-    made = service.client.post("/api/v1/certificates", json=REFERENCE["ccc-exemption-samples"], headers=issuer)
+    made = service.client.post("/api/v1/certificates", json=DEMO["ccc-exemption-samples"], headers=issuer)
     assert made.status_code == 201, made.text
     segment = made.json()["qr"].rsplit("/", 1)[1]
     service.clock.now = datetime(2024, 12, 1, tzinfo=UTC)  # expired
@@ -114,7 +114,7 @@ def test_the_words_a_reader_meets(service: Service) -> None:
     for language, words in (("en", "Unified social credit code"), ("fr", "crédit social"), ("es", "crédito social"),
                             ("ru", "социального кредита"), ("ar", "الموحد"), ("zh", "统一社会信用代码")):  # fmt: skip
         assert words in service.client.get(f"/c/{segment}?lang={language}").text, language
-    valve = service.client.post("/api/v1/certificates", json=REFERENCE["international-cooperation-valve"],
+    valve = service.client.post("/api/v1/certificates", json=DEMO["international-cooperation-valve"],
                                 headers=issuer).json()  # fmt: skip
     page = service.client.get(f"/c/{valve['qr'].rsplit('/', 1)[1]}?lang=en").text
     assert "<h2>International cooperation certificate</h2>" in page

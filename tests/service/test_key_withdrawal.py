@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.helpers import REFERENCE, Service
+from tests.helpers import DEMO, Service
 from tests.helpers.service import audit_rows
 from verifier.certificate.model import parse_certificate
 from verifier.issuing.recipe import seal_certificate
@@ -16,7 +16,7 @@ from verifier.trust.keys import KeyStore, load_public_key_pem, public_key_pem
 from verifier.trust.trustlist import TrustList
 from verifier.verification.check import verify
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def published(service: Service) -> TrustList:

@@ -15,11 +15,11 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.helpers import REFERENCE, Service
+from tests.helpers import DEMO, Service
 from tests.helpers.cli import Ran, run_cli
-from verifier.demo.samples import demo_stamp
+from verifier.demo.certificates import demo_stamp
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 LETTERHEAD = {
     "address": "浙江省杭州市西湖区文三路90号",
     "address_en": "90 Wensan Road, Xihu District, Hangzhou, Zhejiang, China",

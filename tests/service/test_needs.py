@@ -3,11 +3,11 @@ says when something is missing instead of answering every issuance with a 500.""
 
 from __future__ import annotations
 
-from tests.helpers import REFERENCE, Service
+from tests.helpers import DEMO, Service
 from tests.helpers.needs import ABSENT
 from verifier.needs import Readiness
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def test_healthz_and_issuance_say_what_is_missing(pdf_service: Service) -> None:

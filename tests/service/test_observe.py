@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import REFERENCE, Service, make_settings
+from tests.helpers import DEMO, Service, make_settings
 from tests.helpers.metrics import scrape, value
 from verifier.api.app import create_app
 from verifier.config import load_settings
@@ -17,7 +17,7 @@ from verifier.config import load_settings
 def test_metrics_count_issuances_verdicts_latencies_and_refusals(service: Service) -> None:
     client = service.client
     issuer = service.issuer()
-    made = [client.post("/api/v1/certificates", json=REFERENCE[name], headers=issuer).json()
+    made = [client.post("/api/v1/certificates", json=DEMO[name], headers=issuer).json()
             for name in ("zhejiang-made-kettle", "international-cooperation-valve")]  # fmt: skip
     kettle = made[0]
     client.post(f"/api/v1/certificates/{made[1]['id']}/suspend", json={"reason": "surveillance_overdue"},

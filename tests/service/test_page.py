@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PUBLIC_URL, REFERENCE, Service
+from tests.helpers import DEMO, PUBLIC_URL, Service
 from verifier.api.i18n import LANGUAGES, catalogue, choose
 from verifier.certificate.model import parse_certificate
 from verifier.seal.claims import claims_to_cbor, sealed_content
@@ -16,7 +16,7 @@ from verifier.seal.cose import encode_text, sign
 from verifier.trust.keys import KeyStore, new_signing_key
 from verifier.trust.trustlist import TrustList
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 def codes(service: Service) -> dict[str, tuple[str, datetime]]:

@@ -17,7 +17,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 
-from tests.helpers import REFERENCE, Service
+from tests.helpers import DEMO, Service
 from verifier.api.i18n import LANGUAGES, catalogue
 
 
@@ -37,11 +37,11 @@ def _rows(page: str, field: str) -> list[str]:
 
 @pytest.fixture
 def issued(service: Service) -> dict[str, str]:
-    """Each reference certificate issued, by name: its link's segment."""
-    service.clock.now = datetime(2024, 6, 1, 4, tzinfo=UTC)  # every reference certificate in force
+    """Each demo certificate issued, by name: its link's segment."""
+    service.clock.now = datetime(2024, 6, 1, 4, tzinfo=UTC)  # every demo certificate in force
     issuer = service.issuer()
     segments = {}
-    for name, data in REFERENCE.items():
+    for name, data in DEMO.items():
         made = service.client.post("/api/v1/certificates", json=data, headers=issuer)
         assert made.status_code == 201, made.text
         segments[name] = made.json()["qr"].rsplit("/", 1)[1]
@@ -52,7 +52,7 @@ def issued(service: Service) -> dict[str, str]:
 def test_every_field_of_every_scheme(service: Service, issued: dict[str, str], language: str) -> None:
     words = catalogue(language)
     cldr = Locale.parse(language)
-    for name, data in REFERENCE.items():
+    for name, data in DEMO.items():
         page = service.client.get(f"/c/{issued[name]}?lang={language}").text
         text = _text(page)
         kind = words[f"scheme_{data['scheme']}"]
@@ -141,7 +141,7 @@ def test_bidi_isolation_in_the_markup(service: Service, issued: dict[str, str]) 
 
 
 def _kinds() -> list[Any]:
-    return [(name, data["scheme"]) for name, data in sorted(REFERENCE.items())]
+    return [(name, data["scheme"]) for name, data in sorted(DEMO.items())]
 
 
 @pytest.mark.parametrize(("name", "scheme"), _kinds())
@@ -162,7 +162,7 @@ def test_one_time_zone_named_on_the_page(service: Service, issued: dict[str, str
     """A revocation at 17:30 UTC on 6 December is 7 December in China Standard Time, as every face says."""
     headers = service.issuer("tz")
     service.clock.now = datetime(2024, 12, 6, 17, 30, tzinfo=UTC)
-    made = service.client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=headers)
+    made = service.client.post("/api/v1/certificates", json=DEMO["zhejiang-made-kettle"], headers=headers)
     assert made.status_code == 201, made.text
     revoked = service.client.post(f"/api/v1/certificates/{made.json()['id']}/revoke", json={"reason": "fraud"},
                                   headers=headers)  # fmt: skip

@@ -14,12 +14,12 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
 from verifier.certificate.codes import PORTS
 from verifier.certificate.days import SCHEME_TZ
 from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.certificate.names import TITLES
-from verifier.demo.samples import demo_stamp
+from verifier.demo.certificates import demo_stamp
 from verifier.issuing.recipe import seal_certificate
 from verifier.paper import wording
 from verifier.paper.letterhead import Letterhead
@@ -54,7 +54,7 @@ def documents(renderer: Renderer) -> dict[str, tuple[Document, bytes]]:
 
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     made = {}
-    for name, data in sorted(REFERENCE.items()):
+    for name, data in sorted(DEMO.items()):
         if name == "international-cooperation-valve":
             data = {**data, "site": SITE}  # a manufacturing site apart from the holder's address
         certificate = parse_certificate(data)
@@ -73,7 +73,7 @@ def _poppler(tool: str, pdf: bytes, tmp_path: Path) -> str:
                           check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_one_a4_page_with_every_font_embedded(name: str, documents: dict[str, Any], tmp_path: Path) -> None:
     _, pdf = documents[name]
     document = pdfium.PdfDocument(pdf)
@@ -85,10 +85,10 @@ def test_one_a4_page_with_every_font_embedded(name: str, documents: dict[str, An
     assert all(line.split()[-5:-3] == ["yes", "yes"] for line in fonts), fonts  # embedded, subset
     assert any("CJK" in line for line in fonts)
     text = _poppler("pdftotext", pdf, tmp_path)
-    holder = REFERENCE[name]["holder"]
+    holder = DEMO[name]["holder"]
     assert holder["name"] in text
     assert holder["name_en"] in text.replace("\n", " ")
-    assert REFERENCE[name]["number"] in text
+    assert DEMO[name]["number"] in text
 
 
 def _squashed(text: str) -> str:
@@ -96,7 +96,7 @@ def _squashed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_the_paper_says_everything_an_officer_checks(name: str, documents: dict[str, Any], tmp_path: Path) -> None:
     """pdftotext finds every field: the letterhead, the scheme and what it attests, the holder (and site), the
     products, standards, the scheme's own part, the markets by name, the validity and the date of issue in
@@ -171,7 +171,7 @@ def test_content_that_reaches_the_seal_is_refused(documents: dict[str, Any], ren
             renderer.pdf(big)
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_the_pdf_is_light(name: str, documents: dict[str, Any]) -> None:
     """The CJK font is cut to the page's characters (verifier/paper/fonts.py): 64–73 KB with a full letterhead and an
     SVG stamp, where it weighed ~265 KB with neither."""
@@ -194,13 +194,13 @@ def test_the_cut_font_draws_the_page_as_the_whole_font_does(documents: dict[str,
     assert pages[0].tobytes() == pages[1].tobytes()
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_same_document_same_bytes(name: str, documents: dict[str, Any], renderer: Renderer) -> None:
     doc, pdf = documents[name]
     assert renderer.pdf(doc) == pdf
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_seal_travels_in_the_file(name: str, documents: dict[str, Any]) -> None:
     doc, pdf = documents[name]
     document = pdfium.PdfDocument(pdf)
@@ -226,7 +226,7 @@ def _streams(pdf: bytes) -> list[bytes]:
     return found
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_qr_decodes_from_a_150_dpi_raster_with_modules_of_055_mm(name: str, documents: dict[str, Any]) -> None:
     """Both decoders read the whole page; the symbol is at least 46 mm with its quiet zone, a module ≥ 0.55 mm."""
     doc, pdf = documents[name]
@@ -262,7 +262,7 @@ def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
     pool = RenderPool(2, idle_seconds=2.0)
     maker = PdfMaker(PUBLIC_URL, workers=2, pool=pool)
     items = []
-    for data in (REFERENCE["zhejiang-made-kettle"], REFERENCE["ccc-self-declaration-socket"]):
+    for data in (DEMO["zhejiang-made-kettle"], DEMO["ccc-self-declaration-socket"]):
         certificate = parse_certificate(data)
         items.append((certificate, seal_certificate(certificate, issuer_key, PUBLIC_URL, SEALED_AT)))
     try:

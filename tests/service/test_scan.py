@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageFilter
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
 from tests.helpers.cli import run_cli
 from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.issuing.recipe import seal_certificate
@@ -74,7 +74,7 @@ def scans() -> dict[str, tuple[str, Image.Image, bytes]]:
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     renderer = Renderer()
     made = {}
-    for name, data in sorted(REFERENCE.items()):
+    for name, data in sorted(DEMO.items()):
         certificate = parse_certificate(data)
         sealed = seal_certificate(certificate, key, PUBLIC_URL, SEALED_AT)
         doc = Document(certificate_json(certificate), sealed.qr_text, sealed.cose,
@@ -85,7 +85,7 @@ def scans() -> dict[str, tuple[str, Image.Image, bytes]]:
 
 
 @pytest.mark.parametrize("transform", sorted(TRANSFORMS), ids=str)
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(DEMO))
 def test_qr_survives(name: str, transform: str, scans: dict[str, Any]) -> None:
     text, image, _ = scans[name]
     changed = TRANSFORMS[transform](image)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import REFERENCE, Service, changed
+from tests.helpers import DEMO, Service, changed
 
 FORMAT_CHARACTERS = {
     "right-to-left override": "\u202e",
@@ -30,7 +30,7 @@ def test_format_characters_are_refused_at_issuance(name: str, service: Service) 
     issuer = service.issuer()
     char = FORMAT_CHARACTERS[name]
     for field in ("holder.name_en", "holder.name", "products.0.name_en", "products.0.models.0", "standards.0.title"):
-        data = changed(REFERENCE["zhejiang-made-kettle"], field, "Kettle" + char + "Co")
+        data = changed(DEMO["zhejiang-made-kettle"], field, "Kettle" + char + "Co")
         answer = service.client.post("/api/v1/certificates", json=data, headers=issuer)
         assert answer.status_code == 422, (field, answer.text)
         fields = [f["field"] for f in answer.json()["fields"]]

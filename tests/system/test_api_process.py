@@ -15,10 +15,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.helpers import CURRENT, REFERENCE, count_certificates
+from tests.helpers import CURRENT, DEMO, count_certificates
 from tests.helpers.server import Server
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def server(tmp_path: Path, database_url: str) -> Any:
 
 def test_200_certificates_from_8_concurrent_clients(server: Server, database_url: str) -> None:
     headers: dict[str, str] = server.issuer_headers  # type: ignore[attr-defined]
-    names = sorted(REFERENCE)
+    names = sorted(DEMO)
 
     def client(worker: int) -> list[dict[str, Any]]:
         made = []

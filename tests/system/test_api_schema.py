@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.helpers import REFERENCE, make_settings
+from tests.helpers import DEMO, make_settings
 from verifier.api.app import create_app
 
 
@@ -27,7 +27,7 @@ def app_and_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[o
         admin = {"Authorization": f"Bearer {config.admin_token}"}
         made = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"}, headers=admin)
         issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-        for data in REFERENCE.values():
+        for data in DEMO.values():
             client.post("/api/v1/certificates", json=data, headers=issuer)
         yield app, {"admin": admin["Authorization"], "issuer": issuer["Authorization"]}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import CURRENT, REFERENCE
+from tests.helpers import CURRENT, DEMO
 from tests.helpers.server import Server
 
 
@@ -53,7 +53,7 @@ def test_backup_while_serving_then_restore(tmp_path: Path) -> None:
             def keep_issuing() -> None:
                 n = 0
                 while not stop.is_set():
-                    body = {**REFERENCE["zhejiang-made-kettle"], "number": f"ZJM-2024-{n:04d}"}
+                    body = {**DEMO["zhejiang-made-kettle"], "number": f"ZJM-2024-{n:04d}"}
                     answer = client.post("/api/v1/certificates", json=body, headers=issuer)
                     assert answer.status_code == 201, answer.text
                     issued.append(answer.json())

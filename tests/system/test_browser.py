@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import DEMO
 from tests.helpers.browser import Browser
 from tests.helpers.server import Server
 from verifier.certificate.model import parse_certificate
@@ -24,7 +24,7 @@ from verifier.seal.cose import encode_text, sign
 from verifier.trust.keys import new_signing_key
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         names = {"id": "zjcert", "name": "浙江省产品认证中心", "name_en": "Zhejiang Product Certification Centre"}
         made = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=names)
         issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-        valid = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE["international-cooperation-valve"],
+        valid = httpx.post(f"{server.url}/api/v1/certificates", json=DEMO["international-cooperation-valve"],
                            headers=issuer).json()  # fmt: skip
         revoked = httpx.post(f"{server.url}/api/v1/certificates", json=KETTLE, headers=issuer).json()
         httpx.post(f"{server.url}/api/v1/certificates/{revoked['id']}/revoke", json={"reason": "non_conformity"},

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REFERENCE_DIR
+from tests.helpers import DEMO_DIR
 
 PUBLIC_URL = "https://verify.example.org"
 
@@ -36,7 +36,7 @@ def test_keys_seal_trust_list_and_verify_as_programs(tmp_path: Path) -> None:
     built = run(tmp_path, "trust-list", "build", "--issuers", "issuers.json", "--out", "trust.json")
     assert built.returncode == 0, built.stderr
     (tmp_path / "operator.pem").write_text(run(tmp_path, "keys", "public", "operator").stdout)
-    sealed = run(tmp_path, "seal", str(REFERENCE_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert")
+    sealed = run(tmp_path, "seal", str(DEMO_DIR / "ccc-self-declaration-socket.json"), "--issuer", "zjcert")
     assert sealed.returncode == 0, sealed.stderr
     text = sealed.stdout.strip()
     checked = run(tmp_path, "verify", text, "--trust-list", "trust.json", "--operator-key", "operator.pem")

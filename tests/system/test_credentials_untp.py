@@ -9,17 +9,17 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import CURRENT, PUBLIC_URL, REFERENCE, REPO, Service
+from tests.helpers import CURRENT, DEMO, PUBLIC_URL, REPO, Service
 from tests.helpers.credentials import b64url_decode, fetch
 
 
 def test_the_untp_suites_tier_1_and_2_checks_pass(pdf_service: Service, tmp_path: Path) -> None:
     """tests/untp/tiers.mjs: the UNTP conformance suite's tier 1 (jsonld.js expansion in safe mode, the W3C VC
-    2.0 schema) and tier 2 (the DCC 0.6.1 schema) on every reference credential and a status list; and the
+    2.0 schema) and tier 2 (the DCC 0.6.1 schema) on every demo certificate's credential and a status list; and the
     same checks fail where they should (a type the DCC context lacks; a required field missing)."""
     files = []
     issuer = pdf_service.issuer()
-    for name in sorted(REFERENCE):
+    for name in sorted(DEMO):
         made = pdf_service.client.post("/api/v1/certificates", json=CURRENT[name], headers=issuer).json()
         _, credential, _ = fetch(pdf_service, made)
         (tmp_path / f"{name}.json").write_text(json.dumps(credential))

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import DEMO
 from tests.helpers.server import Server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,13 +44,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                       headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
     issuer_token = made.json()["token"]
     issuer = {"Authorization": f"Bearer {issuer_token}"}
-    certificate = httpx.post(f"{server.url}/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"],
+    certificate = httpx.post(f"{server.url}/api/v1/certificates", json=DEMO["zhejiang-made-kettle"],
                              headers=issuer, timeout=60).json()  # fmt: skip
     pdf = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content
     work = home / "work"
     work.mkdir()
     (work / "certificate.pdf").write_bytes(pdf)
-    (work / "certificate.json").write_text(json.dumps(REFERENCE["ccc-self-declaration-socket"]), "utf-8")
+    (work / "certificate.json").write_text(json.dumps(DEMO["ccc-self-declaration-socket"]), "utf-8")
     command = [sys.executable, "-m", "verifier", "keys", "public", "operator"]
     operator_key = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
     (work / "operator.pub.pem").write_text(operator_key.stdout)
@@ -136,7 +136,7 @@ def test_integration_doc(served: dict[str, str]) -> None:
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
     assert len(examples) == 8
-    from verifier.demo.samples import demo_stamp
+    from verifier.demo.certificates import demo_stamp
 
     (Path(served["WORK"]) / "stamp.svg").write_bytes(demo_stamp())  # the stamp the letterhead example uploads
     printed = []

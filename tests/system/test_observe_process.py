@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import REFERENCE
+from tests.helpers import DEMO
 from tests.helpers.metrics import scrape, value
 from tests.helpers.server import Server
 
@@ -31,7 +31,7 @@ def test_live_server_logs_json_lines_and_never_a_secret(tmp_path: Path) -> None:
             first = made["token"]
             second = client.post("/api/v1/issuers/zjcert/tokens", json={"label": "erp"}, headers=operator).json()
             issuer = {"Authorization": f"Bearer {first}"}
-            certificate = client.post("/api/v1/certificates", json=REFERENCE["zhejiang-made-kettle"], headers=issuer)
+            certificate = client.post("/api/v1/certificates", json=DEMO["zhejiang-made-kettle"], headers=issuer)
             certificate_id = certificate.json()["id"]
             client.post(f"/api/v1/certificates/{certificate_id}/revoke", json={"reason": "fraud"}, headers=issuer)
             client.post(f"/api/v1/issuers/zjcert/tokens/{second['id']}/withdraw", headers=operator)

@@ -21,7 +21,7 @@ from typing import ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT, Clock, make_settings
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT, Clock, make_settings
 from verifier.api.app import create_app
 from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.errors import VerifierError
@@ -41,7 +41,7 @@ ISSUER = Letterhead("zjcert", "浙江省产品认证中心", "Zhejiang Product C
 def documents() -> list[Document]:
     key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
     made = []
-    for data in REFERENCE.values():
+    for data in DEMO.values():
         certificate = parse_certificate(data)
         sealed = seal_certificate(certificate, key, PUBLIC_URL, SEALED_AT)
         made.append(Document(certificate_json(certificate), sealed.qr_text, sealed.cose, ISSUER, key.kid.hex(),

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import CURRENT, REFERENCE, REPO
+from tests.helpers import CURRENT, DEMO, REPO
 from tests.helpers.browser import Browser
 from tests.helpers.server import Server
 from verifier.certificate.model import certificate_json, parse_certificate
@@ -91,9 +91,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                                      json={"reason": reason}, headers=issuer)  # fmt: skip
                 assert changed.status_code == 200, changed.text
         genuine = _segment_cose(served.texts["valid"])  # a genuine seal: altered, or printed under a look-alike host
-        valve = REFERENCE["international-cooperation-valve"]
+        valve = DEMO["international-cooperation-valve"]
         pdfs["forged"], served.texts["forged"] = _forged_pdf(valve, PUBLIC_URL, _altered(genuine, valve["number"]))
-        pdfs["lookalike"], served.texts["lookalike"] = _forged_pdf(REFERENCE["international-cooperation-valve"],
+        pdfs["lookalike"], served.texts["lookalike"] = _forged_pdf(DEMO["international-cooperation-valve"],
                                                                    LOOKALIKE, genuine)  # fmt: skip
         clips = home / "clips"
         clips.mkdir()

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import DEMO
 from tests.helpers.hostile_pdfs import HOSTILE, nested_forms, upload
 from tests.helpers.server import Server
 from verifier.errors import FileRefused, Kind
@@ -85,7 +85,7 @@ def live(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[Server, bytes]]:
                 headers={"Authorization": f"Bearer {admin}"},
             )  # fmt: skip
             issuer = {"Authorization": f"Bearer {made.json()['token']}"}
-            data = {**REFERENCE["zhejiang-made-kettle"], "valid_from": "2026-01-01", "valid_until": "2035-12-31"}
+            data = {**DEMO["zhejiang-made-kettle"], "valid_from": "2026-01-01", "valid_until": "2035-12-31"}
             issued = client.post("/api/v1/certificates", json=data, headers=issuer)
             assert issued.status_code == 201, issued.text
             pdf = client.get(issued.json()["pdf_url"], headers=issuer).content

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import DEMO
 from verifier.cli import main
 from verifier.cli.batches import Item, _parts, _where, column_letter, read_batch
 from verifier.cli.common import UsageError
 
-KETTLE = REFERENCE["zhejiang-made-kettle"]
+KETTLE = DEMO["zhejiang-made-kettle"]
 HEADER = ["scheme", "holder.name", "holder.name_en", "holder.credit_code", "products.0.name", "products.0.models.0"]
 
 

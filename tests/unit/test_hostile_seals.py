@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import CHECK_AT, PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import CHECK_AT, DEMO, PUBLIC_URL, SEALED_AT
 from tests.helpers.hostile_seals import corpus, shared_values
 from verifier.certificate.model import parse_certificate
 from verifier.issuing.recipe import seal_certificate
@@ -33,7 +33,7 @@ BOUND = 0.5
 
 
 def genuine(issuer_key: SigningKey) -> bytes:
-    data = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJ-2024-1"}
+    data = {**DEMO["zhejiang-made-kettle"], "number": "ZJ-2024-1"}
     return seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, SEALED_AT).cose
 
 

@@ -1,4 +1,4 @@
-"""The certificate model: every reference certificate passes, every violation names its field."""
+"""The certificate model: every demo certificate passes, every violation names its field."""
 
 from __future__ import annotations
 
@@ -7,23 +7,23 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import DELETE, REFERENCE, changed
+from tests.helpers import DELETE, DEMO, changed
 from verifier.certificate.codes import credit_code_check_character, credit_code_problem, normalize_hs_code
 from verifier.certificate.model import Scheme, certificate_json, parse_certificate
 from verifier.errors import CertificateInvalid
 
 
-def test_reference_certificates_round_trip(reference: dict[str, Any]) -> None:
-    certificate = parse_certificate(reference)
-    assert certificate_json(certificate) == reference
-    assert Scheme(certificate.scheme).value == reference["scheme"]
+def test_demo_certificates_round_trip(demo_certificate: dict[str, Any]) -> None:
+    certificate = parse_certificate(demo_certificate)
+    assert certificate_json(certificate) == demo_certificate
+    assert Scheme(certificate.scheme).value == demo_certificate["scheme"]
 
 
 KETTLE = "zhejiang-made-kettle"
 EXEMPTION = "ccc-exemption-samples"
 VALVE = "international-cooperation-valve"
 
-# (reference, path to change, new value, the field the error must name, words the message must hold)
+# (demo_certificate, path to change, new value, the field the error must name, words the message must hold)
 BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
     "credit code with a wrong check character": (
         KETTLE,
@@ -73,7 +73,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
     "holder name padded with spaces": (KETTLE, "holder.name_en", " Zhejiang Hengda", "holder.name_en", "white space"),
     "holder name too long": (KETTLE, "holder.name", "浙" * 101, "holder.name", "at most 100"),
     "no product": (KETTLE, "products", [], "products", "at least 1"),
-    "eleven products": (KETTLE, "products", [REFERENCE[KETTLE]["products"][0]] * 11, "products", "at most 10"),
+    "eleven products": (KETTLE, "products", [DEMO[KETTLE]["products"][0]] * 11, "products", "at most 10"),
     "a model repeated": (KETTLE, "products.0.models", ["HD-1701", "HD-1701"], "products.0.models", "repeat"),
     "a model with odd characters": (
         KETTLE,
@@ -86,7 +86,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
     "exemption on a scheme without one": (
         KETTLE,
         "exemption",
-        REFERENCE[EXEMPTION]["exemption"],
+        DEMO[EXEMPTION]["exemption"],
         "exemption",
         "not a field",
     ),
@@ -154,7 +154,7 @@ BAD_INPUT: dict[str, tuple[str, str, Any, str, str]] = {
 @pytest.mark.parametrize("case", sorted(BAD_INPUT), ids=str)
 def test_bad_input_names_its_field(case: str) -> None:
     name, path, value, field, words = BAD_INPUT[case]
-    data = changed(REFERENCE[name], path, value)
+    data = changed(DEMO[name], path, value)
     with pytest.raises(CertificateInvalid) as caught:
         parse_certificate(data)
     fields = {e.field: e.message for e in caught.value.errors}
@@ -170,7 +170,7 @@ def test_not_an_object(data: Any) -> None:
 
 
 def test_every_error_is_reported_at_once() -> None:
-    data = json.loads(json.dumps(REFERENCE[KETTLE]))
+    data = json.loads(json.dumps(DEMO[KETTLE]))
     data["holder"]["credit_code"] = "91330100MA27XK3L0B"
     data["markets"] = ["XX"]
     data["products"][0]["hs_code"] = "1"
@@ -180,13 +180,13 @@ def test_every_error_is_reported_at_once() -> None:
 
 
 def test_number_is_optional_until_sealing() -> None:
-    data = json.loads(json.dumps(REFERENCE[KETTLE]))
+    data = json.loads(json.dumps(DEMO[KETTLE]))
     del data["number"]
     assert parse_certificate(data).number is None
 
 
 def test_credit_code_check_characters_of_the_references() -> None:
-    for data in REFERENCE.values():
+    for data in DEMO.values():
         code = data["holder"]["credit_code"]
         assert credit_code_problem(code) is None
         assert credit_code_check_character(code[:17]) == code[17]
@@ -203,13 +203,13 @@ def test_hs_codes(text: str, canonical: str | None) -> None:
 
 
 def test_hs_code_is_stored_canonical() -> None:
-    data = json.loads(json.dumps(REFERENCE[KETTLE]))
+    data = json.loads(json.dumps(DEMO[KETTLE]))
     data["products"][0]["hs_code"] = "851679"
     assert parse_certificate(data).products[0].hs_code == "8516.79"
 
 
 def test_ten_years_to_the_day_is_allowed() -> None:
-    data = json.loads(json.dumps(REFERENCE[KETTLE]))
+    data = json.loads(json.dumps(DEMO[KETTLE]))
     data["valid_until"] = "2034-03-25"
     assert str(parse_certificate(data).valid_until) == "2034-03-25"
 

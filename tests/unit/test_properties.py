@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
 from verifier import Verdict, verify
 from verifier.certificate.codes import COUNTRIES, CREDIT_CODE_ALPHABET, CURRENCIES, credit_code_check_character
 from verifier.certificate.fields import INVISIBLE_CHARACTERS, NUMBER_PATTERN
@@ -120,7 +120,7 @@ def test_any_valid_certificate_round_trips(data: dict[str, Any], issuer_key: Sig
 def reference_texts(issuer_key: SigningKey) -> list[str]:
     return [
         seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
-        for _, data in sorted(REFERENCE.items())
+        for _, data in sorted(DEMO.items())
     ]
 
 

@@ -1,4 +1,4 @@
-"""QR images: every reference certificate fits version 15 at M and decodes from its own pixels."""
+"""QR images: every demo certificate fits version 15 at M and decodes from its own pixels."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
 from verifier.certificate.model import parse_certificate
 from verifier.errors import SealTooLarge
 from verifier.issuing.recipe import seal_certificate
@@ -25,16 +25,16 @@ from verifier.trust.keys import SigningKey
 LONG_ORIGIN = "https://verify.zhejiang-made.org.cn"
 
 
-def test_reference_certificates_fit_version_15(reference: dict[str, Any], issuer_key: SigningKey) -> None:
+def test_demo_certificates_fit_version_15(demo_certificate: dict[str, Any], issuer_key: SigningKey) -> None:
     """With the status index too (spec 1.1), at its largest: it is what issuance seals today."""
     for origin, index in itertools.product((PUBLIC_URL, LONG_ORIGIN), (None, MAX_STATUS_INDEX)):
-        sealed = seal_certificate(parse_certificate(reference), issuer_key, origin, SEALED_AT, index)
+        sealed = seal_certificate(parse_certificate(demo_certificate), issuer_key, origin, SEALED_AT, index)
         assert sealed.qr_version <= 15, (origin, index, sealed.qr_version)
         assert qr_code(sealed.qr_text).mode == "alphanumeric"
 
 
-def test_png_decodes_to_the_exact_text(reference: dict[str, Any], issuer_key: SigningKey) -> None:
-    text = seal_certificate(parse_certificate(reference), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
+def test_png_decodes_to_the_exact_text(demo_certificate: dict[str, Any], issuer_key: SigningKey) -> None:
+    text = seal_certificate(parse_certificate(demo_certificate), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
     image = Image.open(io.BytesIO(qr_png(text, scale=4)))
     found = zxingcpp.read_barcodes(image, formats=QR_FORMAT)
     assert [b.text for b in found] == [text]
@@ -44,8 +44,8 @@ def test_png_decodes_to_the_exact_text(reference: dict[str, Any], issuer_key: Si
     assert image.size == (modules * 4, modules * 4)
 
 
-def test_svg_is_one_square_path_with_quiet_zone(issuer_key: SigningKey, reference: dict[str, Any]) -> None:
-    text = seal_certificate(parse_certificate(reference), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
+def test_svg_is_one_square_path_with_quiet_zone(issuer_key: SigningKey, demo_certificate: dict[str, Any]) -> None:
+    text = seal_certificate(parse_certificate(demo_certificate), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
     root = ET.fromstring(qr_svg(text, scale=1))
     size = 17 + 4 * qr_version(text) + 2 * QUIET_ZONE
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -59,7 +59,7 @@ def test_too_large_for_any_allowed_version() -> None:
 
 
 def test_a_certificate_too_large_for_the_qr_is_refused(issuer_key: SigningKey) -> None:
-    data = json.loads(json.dumps(REFERENCE["international-cooperation-valve"]))
+    data = json.loads(json.dumps(DEMO["international-cooperation-valve"]))
     product = data["products"][0]
     data["products"] = [
         {**product, "name_en": f"{product['name_en']} {i}", "models": [f"HT-BV{i}-{m}" for m in range(30)]}

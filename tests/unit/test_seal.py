@@ -42,8 +42,8 @@ def test_envelope_equals_cbor2(issuer_key: SigningKey) -> None:
     assert decode_cose(cose).payload == payload
 
 
-def test_claims_are_deterministic_cbor(reference: dict[str, Any]) -> None:
-    content = sealed_content(parse_certificate(reference), SEALED_AT)
+def test_claims_are_deterministic_cbor(demo_certificate: dict[str, Any]) -> None:
+    content = sealed_content(parse_certificate(demo_certificate), SEALED_AT)
     claims = claims_to_cbor(content)
     assert claims == cbor2.dumps(cbor2.loads(claims), canonical=True)
 

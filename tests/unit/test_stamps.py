@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
-from verifier.demo.samples import demo_stamp
+from verifier.demo.certificates import demo_stamp
 from verifier.errors import FileRefused
 from verifier.paper.stamps import checked_stamp
 from verifier.paper.svgstamp import MAX_DRAWN

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from tests.helpers import CHECK_AT, PUBLIC_URL, REFERENCE, SEALED_AT, Service
+from tests.helpers import CHECK_AT, DEMO, PUBLIC_URL, SEALED_AT, Service
 from verifier.certificate.fields import _FORMAT
 from verifier.certificate.model import parse_certificate
 from verifier.issuing.recipe import seal_certificate
@@ -25,7 +25,7 @@ def test_a_link_must_be_ascii_before_any_case_conversion(
     name: str, issuer_key: SigningKey, trust_list: TrustList, service: Service
 ) -> None:
     ascii_letter, impostor = FOLDING[name]
-    data = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJ-2024-IKS"}
+    data = {**DEMO["zhejiang-made-kettle"], "number": "ZJ-2024-IKS"}
     text = seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, SEALED_AT).qr_text
     lower = text.lower()
     at = lower.rindex(ascii_letter.lower())

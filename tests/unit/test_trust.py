@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import PUBLIC_URL, REFERENCE, SEALED_AT
+from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
 from verifier import Verdict, verify
 from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
@@ -72,7 +72,7 @@ def test_rotated_issuer_key_keeps_old_certificates_valid() -> None:
     new = new_signing_key(datetime(2024, 3, 1, tzinfo=UTC))
     ring = Keyring("zjcert", (old.record,), old.kid).rotated(new.record, datetime(2024, 3, 1, tzinfo=UTC))
     trust_list = build_trust_list([(INFO, ring)], [PUBLIC_URL], datetime(2024, 5, 1, tzinfo=UTC))
-    certificate = parse_certificate(REFERENCE["zhejiang-made-kettle"])
+    certificate = parse_certificate(DEMO["zhejiang-made-kettle"])
     before = seal_certificate(certificate, old, PUBLIC_URL, SEALED_AT).qr_text
     after = seal_certificate(certificate, new, PUBLIC_URL, datetime(2024, 4, 1, tzinfo=UTC)).qr_text
     at = datetime(2024, 6, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PUBLIC_URL, REFERENCE
+from tests.helpers import DEMO, PUBLIC_URL
 from tests.helpers.cli import Ran, run_cli
 from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
@@ -67,7 +67,7 @@ def run(tmp_path: Path, *args: str) -> Ran:
 def test_offline_checker_refuses_expired_old_and_replayed_lists(
     tmp_path: Path, issuer_key: SigningKey, operator_key: SigningKey
 ) -> None:
-    data = {**REFERENCE["zhejiang-made-kettle"], "number": "ZJ-2026-1", "valid_until": "2027-03-25"}
+    data = {**DEMO["zhejiang-made-kettle"], "number": "ZJ-2026-1", "valid_until": "2027-03-25"}
     qr = seal_certificate(parse_certificate(data), issuer_key, PUBLIC_URL, ISSUED - timedelta(days=1)).qr_text
     (tmp_path / "operator.pem").write_bytes(public_key_pem(operator_key.record.public_key))
     for version in (4, 5):

@@ -44,7 +44,7 @@ from verifier.trust.trustlist import build_trust_list, canonical_json
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE.parents[1] / "verifier" / "demo"  # the reference certificates
+DEMO = HERE.parents[1] / "verifier" / "demo"  # the demo certificates
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 ISSUER = IssuerInfo("zjcert", "浙江省产品认证中心（测试）", "Zhejiang Product Certification Centre (TEST)")
 
@@ -92,7 +92,7 @@ def flip(data: bytes, index: int) -> bytes:
 
 
 def reference(name: str) -> Any:
-    return json.loads((REFERENCE / f"{name}.json").read_text("utf-8"))
+    return json.loads((DEMO / f"{name}.json").read_text("utf-8"))
 
 
 def claims_for(name: str, sealed_at: str = SEALED_AT, status_index: int | None = None) -> tuple[dict[str, Any], bytes]:
@@ -169,7 +169,7 @@ def sealed_case(
 
 def cases() -> list[dict[str, Any]]:
     out = []
-    for cert in sorted(p.stem for p in REFERENCE.glob("*.json")):
+    for cert in sorted(p.stem for p in DEMO.glob("*.json")):
         out.append(
             sealed_case(
                 f"valid: {cert}",
@@ -460,8 +460,8 @@ def cases() -> list[dict[str, Any]]:
         )
     )
     # Unpadded base32 of n bytes leaves 5 * ceil(8n / 5) - 8n unused bits in the last character; the
-    # encoder writes them as zero. Take the first reference certificate whose seal leaves some.
-    sealed = (sign(claims_for(c)[1], ACTIVE) for c in sorted(p.stem for p in REFERENCE.glob("*.json")))
+    # encoder writes them as zero. Take the first demo certificate whose seal leaves some.
+    sealed = (sign(claims_for(c)[1], ACTIVE) for c in sorted(p.stem for p in DEMO.glob("*.json")))
     odd = next(c for c in sealed if len(c) % 5)
     odd_text = qr_text(odd)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

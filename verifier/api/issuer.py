@@ -25,7 +25,7 @@ from verifier.certificate.fields import NUMBER_PATTERN
 from verifier.certificate.model import Certificate, certificate_json
 from verifier.certificate.status import Action
 from verifier.credentials.dcc import credential_url
-from verifier.demo.samples import demo_certificates, example
+from verifier.demo.certificates import demo_certificates, example
 from verifier.issuing.policy import refuse_ended
 from verifier.issuing.recipe import issue
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor

@@ -302,5 +302,5 @@ def describe_errors(errors: Sequence[Any], what: str = "certificate") -> list[Fi
 
 
 def certificate_json(certificate: AnyCertificate) -> dict[str, Any]:
-    """The certificate as a JSON-ready dict, in the shape of the reference files."""
+    """The certificate as a JSON-ready dict, in the shape of the demo certificates' files."""
     return certificate.model_dump(mode="json", exclude_none=True)

@@ -1,4 +1,4 @@
-"""``verifier demo``: a demo issuer with the reference certificates, their PDFs and links, then the service."""
+"""``verifier demo``: a demo issuer with the demo certificates, their PDFs and links, then the service."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     """Add ``demo`` to the command line."""
-    demo = commands.add_parser("demo", help="a demo issuer and the reference certificates, then serve")
+    demo = commands.add_parser("demo", help="a demo issuer and the demo certificates, then serve")
     listen_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="set up and print, but do not serve")
     demo.add_argument("--out", type=Path, metavar="DIR", help="where the PDFs go (default: DATA_DIR/demo)")

@@ -1,6 +1,6 @@
-"""The demo: the reference certificates shipped with the package, and the newcomer's first run.
+"""The demo: the demo certificates shipped with the package, and the newcomer's first run.
 
-:mod:`.samples` reads the demo certificates (the JSON files beside it) with their dates moved around
+:mod:`.certificates` reads the demo certificates (the JSON files beside it) with their dates moved around
 today; :mod:`.firstrun` issues them into a fresh registry with their PDFs, trust list and status lists.
 """
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from verifier.lazy import exports
 
 if TYPE_CHECKING:
-    from verifier.demo.samples import dated, demo_certificates, example
+    from verifier.demo.certificates import dated, demo_certificates, example
 
 __all__ = ["dated", "demo_certificates", "example"]
 __getattr__, __dir__ = exports(__name__, __file__)

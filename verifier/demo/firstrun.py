@@ -1,6 +1,6 @@
 """A newcomer's first run (``verifier demo``): a demo issuer, its certificates in the states worth seeing, files.
 
-The packaged reference certificates are issued by a demo issuer, dated around the day of the first run
+The packaged demo certificates are issued by a demo issuer, dated around the day of the first run
 (one of them was issued when its validity began and has ended since, so it reads "expired"), and two
 more copies are issued and then suspended and revoked, so that every status a buyer or customs officer
 can meet is one click away. Each certificate's PDF, QR code and scanned text are written to a folder
@@ -18,7 +18,7 @@ from typing import Any
 
 from verifier.certificate.model import parse_certificate
 from verifier.certificate.status import STATUS_PURPOSES, Action
-from verifier.demo.samples import dated, demo_certificates, demo_stamp
+from verifier.demo.certificates import dated, demo_certificates, demo_stamp
 from verifier.issuing.publish import signed_status_list
 from verifier.issuing.recipe import PdfMaker, issue
 from verifier.paper.qr import qr_png
@@ -47,7 +47,7 @@ DEMO_OPERATOR_TOKEN = "demo operator token"  # noqa: S105
 DEMO_METRICS_TOKEN = "demo metrics token"  # noqa: S105
 EXPIRED = "ccc-exemption-samples"  # issued when its validity began; it has ended since
 ISSUING_SINCE = timedelta(days=366)
-# Copies of two reference certificates under numbers of their own, given a status after issuance.
+# Copies of two demo certificates under numbers of their own, given a status after issuance.
 CHANGED = (
     ("zhejiang-made-kettle", "ZJM-2024-0318", "zhejiang-made-kettle-revoked", Action.REVOKE, "non_conformity"),
     ("international-cooperation-valve", "ZJM-IC-2024-0043", "valve-suspended", Action.SUSPEND, "surveillance_overdue"),

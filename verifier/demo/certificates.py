@@ -1,4 +1,4 @@
-"""The demo certificates shipped with the package: copies of the scheme's reference certificates.
+"""The demo certificates shipped with the package: copies of the certificates the scheme published as examples.
 
 The demo, the API documentation's examples and the newcomer's first run use them, with their dates
 moved around the day they are used (:func:`dated`): a certificate is issued in force, never with a
