@@ -11,13 +11,16 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test check lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-hardening bench-scanner image image-check vectors clean
+.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-issue bench-memory bench-hardening bench-scanner image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PUBLIC_URL ?=
+# The tests run over one worker process per core (pytest-xdist), a module to a worker (its fixtures built
+# once, its tests in their order); WORKERS=0 runs them in one process.
+WORKERS ?= auto
 
 run: $(BIN)/.installed node_modules/.installed
 	$(if $(PUBLIC_URL),VERIFIER_PUBLIC_URL=$(PUBLIC_URL)) $(BIN)/verifier demo --host $(HOST) --port $(PORT)
@@ -26,7 +29,7 @@ test: $(BIN)/.installed node_modules/.installed lint typecheck unit
 
 # The edit loop: lint, types, and the unit and service tests (no PostgreSQL, no servers, no browser).
 check: $(BIN)/.installed lint typecheck
-	$(BIN)/pytest -n $(WORKERS) -m "unit or service" tests/unit tests/service
+	$(BIN)/pytest -n $(WORKERS) --dist loadscope tests/unit tests/service
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check verifier tests bench scripts
@@ -36,10 +39,13 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-# The whole suite over one worker process per core (pytest-xdist); WORKERS=0 runs it in this process.
-WORKERS ?= auto
+# What the docs show that the code defines: the README's table of settings.
+docs: $(BIN)/.installed
+	$(BIN)/python scripts/docs.py
+
+# The whole suite over the workers.
 unit: $(BIN)/.installed node_modules/.installed
-	$(BIN)/pytest -n $(WORKERS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadscope
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/seal.py

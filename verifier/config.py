@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from verifier.logs import LOG_FORMATS
 from verifier.origins import check_public_url
@@ -23,33 +24,186 @@ _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "your-toke
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where the service keeps its data and keys, the database, and the public URL its QR codes point to."""
+class Setting:
+    """One ``VERIFIER_*`` variable, written once: name, field, default, reader and what it does.
 
-    public_url: str = DEFAULT_PUBLIC_URL
-    data_dir: Path = Path("data")
-    keys_dir: Path = Path("keys")
-    key_passphrase: bytes | None = None
-    database_url: str = ""
-    admin_token: str | None = field(default=None, repr=False)
+    The default is spelt as the environment would spell it and read by the same function as a value
+    set; ``field`` is the :class:`Settings` field it fills.
+    ``shown`` is the default as the docs show it, where the value alone would not say it (a generated
+    token, a file under the data folder). The README's table of settings is generated from these
+    (``make docs``; the suite holds the two equal).
+    """
+
+    name: str
+    field: str | None  # None: read by the command line itself (VERIFIER_PORT)
+    default: str
+    read: Callable[[str, str], Any]
+    doc: str
+    shown: str = ""
+
+    @property
+    def variable(self) -> str:
+        """The name in the environment."""
+        return f"VERIFIER_{self.name}"
+
+    def value(self, env: Mapping[str, str]) -> Any:
+        """The value in ``env`` (its default when unset); ValueError names the variable."""
+        return self.read(env.get(self.variable, self.default), self.variable)
+
+
+def _text(text: str, _: str) -> str:
+    return text
+
+
+def _optional(text: str, _: str) -> str | None:
+    return text.strip() or None
+
+
+def _path(text: str, _: str) -> Path:
+    return Path(text)
+
+
+def _optional_path(text: str, _: str) -> Path | None:
+    return Path(text) if text else None
+
+
+def _passphrase(text: str, _: str) -> bytes | None:
+    return text.encode("utf-8") if text else None
+
+
+def _flag(text: str, _: str) -> bool:
+    return text not in ("0", "false", "no", "off")
+
+
+def _token(text: str, name: str) -> str | None:
+    if not text:
+        return None
+    check_admin_token(text, name)
+    return text
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def read(text: str, name: str) -> str:
+        if text.lower() not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}, got {text!r}")
+        return text.lower()
+
+    return read
+
+
+def _upload_workers(text: str, name: str) -> int:
+    return _positive(text or str(max(1, min(4, os.cpu_count() or 1))), name, 64)
+
+
+def _bounded(highest: int) -> Callable[[str, str], int]:
+    return lambda text, name: _positive(text, name, highest)
+
+
+def _node_modules(text: str, _: str) -> Path:
+    """The scanner's npm packages: where set, else ``node_modules/`` beside the package (a checkout's)."""
+    return Path(text) if text else Path(__file__).resolve().parents[1] / "node_modules"
+
+
+def _port(text: str, name: str) -> int:
+    return _positive(text, name, 65535)
+
+
+SETTINGS = (
+    Setting("PUBLIC_URL", "public_url", DEFAULT_PUBLIC_URL, lambda text, _: _public_url(text),
+            "the origin the QR links point to (no path)"),
+    Setting("DATABASE_URL", "database_url", "", _text,
+            "or `postgresql://user@host:port/db` (psycopg 3)", "SQLite `data/verifier.db` (WAL)"),
+    Setting("DATA_DIR", "data_dir", "data", _path, "the database file, generated tokens, the demo's files", "`./data`"),
+    Setting("KEYS_DIR", "keys_dir", "keys", _path,
+            "private keys are files `keys/<owner>/<kid>.pem`, mode 0600", "`./keys`"),
+    Setting("KEY_PASSPHRASE", "key_passphrase", "", _passphrase, "encrypts private keys at rest", "none"),
+    Setting("ADMIN_TOKEN", "admin_token", "", _token,
+            f"the operator's token, at least {MIN_ADMIN_TOKEN} random characters",
+            "generated once into `data/admin-token`"),
+    Setting("SEAL_CACHE", "seal_cache_size", "10000", lambda text, name: _count(text, name),
+            "seals remembered as checked (0: verify Ed25519 on every scan)"),
+    Setting("RENDER_PDFS", "render_pdfs", "1", _flag, "`0`: issue QR codes without PDFs"),
+    Setting("RATE_LIMIT", "rate_limit", "600/60", lambda text, name: _rate(text, name),
+            "public checks (`/c/`, `/api/v1/verify*`, the trust list, `/metrics`) per client per window; "
+            "`0`: none (429 + Retry-After past it)"),
+    Setting("UPLOAD_RATE_LIMIT", "upload_rate_limit", "20/60", lambda text, name: _rate(text, name),
+            "uploaded files per client per window, besides the above"),
+    Setting("AUTH_FAILURE_LIMIT", "auth_failure_limit", "30/60", lambda text, name: _rate(text, name),
+            "refused tokens per client before its API requests are refused outright (429)"),
+    Setting("UPLOAD_WORKERS", "upload_workers", "", _upload_workers, "processes reading uploads",
+            "cores (at most 4)"),
+    Setting("UPLOAD_QUEUE", "upload_queue", "8", lambda text, name: _count(text, name),
+            "uploaded files that may wait for a reader (then 503)"),
+    Setting("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", "", _optional,
+            "proxies whose `X-Forwarded-For` is believed (comma-separated)", "none"),
+    Setting("MAX_CONCURRENCY", "max_concurrency", "1000", _bounded(100_000),
+            "connections at once before new requests get 503"),
+    Setting("HEADER_TIMEOUT", "header_timeout", "10", lambda text, name: _seconds(text, name),
+            "seconds a client has to send a request's headers (then 408)"),
+    Setting("TRUST_LIST_DAYS", "trust_list_days", "30", _bounded(366),
+            "the published trust list's signed `expires_at`, in days after it is issued"),
+    Setting("TEMPLATES_DIR", "templates_dir", "", _optional_path, "certificate templates",
+            "`templates/` (in a wheel: `verifier/templates/`)"),
+    Setting("RENDER_IDLE", "render_idle_seconds", "120", lambda text, name: _seconds(text, name),
+            "seconds without a certificate to render before the PDF render processes (~185 MB each) stop"),
+    Setting("JOB_LEASE", "job_lease_seconds", "30", lambda text, name: _seconds(text, name),
+            "seconds after which a job whose replica stopped renewing it (killed) is taken again by another, "
+            "or by the restarted service"),
+    Setting("METRICS_TOKEN", "metrics_token", "", _token,
+            "the bearer token `/metrics` needs (an operator token works too)",
+            "generated once into `data/metrics-token`"),
+    Setting("LOG_LEVEL", "log_level", "info", _choice(LOG_LEVELS),
+            "log lines on stderr, one per request at `info`; `warning` drops those"),
+    Setting("LOG_FORMAT", "log_format", "auto", _choice(LOG_FORMATS),
+            "`json` (a JSON object per line), `text` (readable lines), `auto`: text on a terminal, JSON otherwise"),
+    Setting("NODE_MODULES", "node_modules", "", _node_modules,
+            "the npm packages the scanner page loads (its QR decoder, an Ed25519 fallback)",
+            "`node_modules/` beside the package"),
+    Setting("PORT", None, "8000", _port,
+            "the port `verifier serve` and `demo` listen on (`--port` wins); the image's command and health "
+            "check follow it"),
+)  # fmt: skip
+_BY_FIELD = {s.field: s for s in SETTINGS if s.field}
+PORT = next(s for s in SETTINGS if s.name == "PORT")
+
+
+def _default(field_name: str) -> Any:
+    """A :class:`Settings` field's default: its setting's default, read as a value set would be."""
+    return _BY_FIELD[field_name].value({})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the service keeps its data and keys, the database, and the public URL its QR codes point to.
+
+    Each field's default is its :data:`SETTINGS` entry's; ``max_body_bytes`` is not set from outside.
+    """
+
+    public_url: str = field(default_factory=lambda: _default("public_url"))
+    data_dir: Path = field(default_factory=lambda: _default("data_dir"))
+    keys_dir: Path = field(default_factory=lambda: _default("keys_dir"))
+    key_passphrase: bytes | None = field(default_factory=lambda: _default("key_passphrase"), repr=False)
+    database_url: str = field(default_factory=lambda: _default("database_url"))
+    admin_token: str | None = field(default_factory=lambda: _default("admin_token"), repr=False)
     max_body_bytes: int = 5 * 1024 * 1024
-    seal_cache_size: int = 10_000
-    render_pdfs: bool = True
-    rate_limit: tuple[int, float] | None = (600, 60.0)
-    templates_dir: Path | None = None
-    render_idle_seconds: float = 120.0
-    metrics_token: str | None = field(default=None, repr=False)
-    log_level: str = "info"
-    log_format: str = "auto"
-    upload_rate_limit: tuple[int, float] | None = (20, 60.0)
-    auth_failure_limit: tuple[int, float] | None = (30, 60.0)
-    upload_workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
-    upload_queue: int = 8
-    forwarded_allow_ips: str | None = None
-    max_concurrency: int = 1000
-    trust_list_days: int = 30
-    header_timeout: float = 10.0
-    job_lease_seconds: float = 30.0
+    seal_cache_size: int = field(default_factory=lambda: _default("seal_cache_size"))
+    render_pdfs: bool = field(default_factory=lambda: _default("render_pdfs"))
+    rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("rate_limit"))
+    templates_dir: Path | None = field(default_factory=lambda: _default("templates_dir"))
+    render_idle_seconds: float = field(default_factory=lambda: _default("render_idle_seconds"))
+    metrics_token: str | None = field(default_factory=lambda: _default("metrics_token"), repr=False)
+    log_level: str = field(default_factory=lambda: _default("log_level"))
+    log_format: str = field(default_factory=lambda: _default("log_format"))
+    upload_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("upload_rate_limit"))
+    auth_failure_limit: tuple[int, float] | None = field(default_factory=lambda: _default("auth_failure_limit"))
+    upload_workers: int = field(default_factory=lambda: _default("upload_workers"))
+    upload_queue: int = field(default_factory=lambda: _default("upload_queue"))
+    forwarded_allow_ips: str | None = field(default_factory=lambda: _default("forwarded_allow_ips"))
+    max_concurrency: int = field(default_factory=lambda: _default("max_concurrency"))
+    trust_list_days: int = field(default_factory=lambda: _default("trust_list_days"))
+    header_timeout: float = field(default_factory=lambda: _default("header_timeout"))
+    job_lease_seconds: float = field(default_factory=lambda: _default("job_lease_seconds"))
+    node_modules: Path = field(default_factory=lambda: _default("node_modules"))
 
     @property
     def database(self) -> str:
@@ -60,80 +214,22 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``environ`` (the process environment by default); raises ValueError on a bad value.
 
-    ``VERIFIER_PUBLIC_URL`` (an origin: http(s)://host[:port]), ``VERIFIER_DATA_DIR``,
-    ``VERIFIER_KEYS_DIR``, ``VERIFIER_KEY_PASSPHRASE`` (encrypts private keys at rest),
-    ``VERIFIER_DATABASE_URL`` (default: SQLite under the data folder), ``VERIFIER_ADMIN_TOKEN`` (the
-    operator's token; at least 32 characters; when unset, one is generated once and printed),
-    ``VERIFIER_SEAL_CACHE`` (seals remembered as checked, default 10000; 0 turns the cache off),
-    ``VERIFIER_RENDER_PDFS`` (``0`` issues QR codes without PDFs, for bodies that print elsewhere),
-    ``VERIFIER_TEMPLATES_DIR`` (certificate templates; default: ``templates/``, in the package from a wheel),
-    ``VERIFIER_RATE_LIMIT`` (public requests per client: ``N/SECONDS``, default ``600/60``; ``0``: none),
-    ``VERIFIER_RENDER_IDLE`` (seconds without a certificate to render before the render processes stop, default 120),
-    ``VERIFIER_METRICS_TOKEN`` (when set, ``/metrics`` needs it as a bearer token; at least 32 characters),
-    ``VERIFIER_LOG_LEVEL`` (``debug``, ``info`` (default: a line per request), ``warning``, ``error``),
-    ``VERIFIER_LOG_FORMAT`` (``json``: a JSON object per line; ``text``: readable lines; ``auto``
-    (default): text on a terminal, JSON otherwise),
-    ``VERIFIER_UPLOAD_RATE_LIMIT`` (uploaded files per client, ``N/SECONDS``, default ``20/60``; ``0``: none),
-    ``VERIFIER_AUTH_FAILURE_LIMIT`` (refused tokens per client before it is refused outright, default
-    ``30/60``), ``VERIFIER_UPLOAD_WORKERS`` (processes that read uploads, default: the cores, at most 4),
-    ``VERIFIER_UPLOAD_QUEUE`` (uploads that may wait for one, default 8; past it 503),
-    ``VERIFIER_FORWARDED_ALLOW_IPS`` (the proxies whose ``X-Forwarded-For`` is believed, comma-separated;
-    default none), ``VERIFIER_MAX_CONCURRENCY`` (connections and requests at once before 503, default
-    1000), ``VERIFIER_TRUST_LIST_DAYS`` (how long a published trust list stays valid, default 30),
-    ``VERIFIER_HEADER_TIMEOUT`` (seconds a client has to send a request's headers, default 10),
-    ``VERIFIER_JOB_LEASE`` (seconds after which a job whose replica stopped renewing it, killed, is taken
-    again by another or by the restarted service, default 30).
+    Each variable, its default and what it does: :data:`SETTINGS` (and the README's table made from it).
     """
     env = os.environ if environ is None else environ
-    passphrase = env.get("VERIFIER_KEY_PASSPHRASE")
-    admin_token = env.get("VERIFIER_ADMIN_TOKEN") or None
-    if admin_token is not None:
-        check_admin_token(admin_token)
-    metrics_token = env.get("VERIFIER_METRICS_TOKEN") or None
-    if metrics_token is not None:
-        check_admin_token(metrics_token, "VERIFIER_METRICS_TOKEN")
-    log_level = env.get("VERIFIER_LOG_LEVEL", "info").lower()
-    if log_level not in LOG_LEVELS:
-        raise ValueError(f"VERIFIER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
-    log_format = env.get("VERIFIER_LOG_FORMAT", "auto").lower()
-    if log_format not in LOG_FORMATS:
-        raise ValueError(f"VERIFIER_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
-    return Settings(
-        public_url=_public_url(env.get("VERIFIER_PUBLIC_URL", DEFAULT_PUBLIC_URL)),
-        data_dir=Path(env.get("VERIFIER_DATA_DIR", "data")),
-        keys_dir=Path(env.get("VERIFIER_KEYS_DIR", "keys")),
-        key_passphrase=passphrase.encode("utf-8") if passphrase else None,
-        database_url=env.get("VERIFIER_DATABASE_URL", ""),
-        admin_token=admin_token,
-        seal_cache_size=_count(env.get("VERIFIER_SEAL_CACHE", "10000"), "VERIFIER_SEAL_CACHE"),
-        render_pdfs=env.get("VERIFIER_RENDER_PDFS", "1") not in ("0", "false", "no", "off"),
-        templates_dir=Path(env["VERIFIER_TEMPLATES_DIR"]) if env.get("VERIFIER_TEMPLATES_DIR") else None,
-        rate_limit=_rate(env.get("VERIFIER_RATE_LIMIT", "600/60")),
-        render_idle_seconds=_seconds(env.get("VERIFIER_RENDER_IDLE", "120"), "VERIFIER_RENDER_IDLE"),
-        metrics_token=metrics_token,
-        log_level=log_level,
-        log_format=log_format,
-        upload_rate_limit=_rate(env.get("VERIFIER_UPLOAD_RATE_LIMIT", "20/60"), "VERIFIER_UPLOAD_RATE_LIMIT"),
-        auth_failure_limit=_rate(env.get("VERIFIER_AUTH_FAILURE_LIMIT", "30/60"), "VERIFIER_AUTH_FAILURE_LIMIT"),
-        upload_workers=_positive(
-            env.get("VERIFIER_UPLOAD_WORKERS", str(Settings().upload_workers)), "VERIFIER_UPLOAD_WORKERS", 64
-        ),
-        upload_queue=_count(env.get("VERIFIER_UPLOAD_QUEUE", "8"), "VERIFIER_UPLOAD_QUEUE"),
-        forwarded_allow_ips=env.get("VERIFIER_FORWARDED_ALLOW_IPS", "").strip() or None,
-        max_concurrency=_positive(env.get("VERIFIER_MAX_CONCURRENCY", "1000"), "VERIFIER_MAX_CONCURRENCY", 100_000),
-        trust_list_days=_positive(env.get("VERIFIER_TRUST_LIST_DAYS", "30"), "VERIFIER_TRUST_LIST_DAYS", 366),
-        header_timeout=_seconds(env.get("VERIFIER_HEADER_TIMEOUT", "10"), "VERIFIER_HEADER_TIMEOUT"),
-        job_lease_seconds=_seconds(env.get("VERIFIER_JOB_LEASE", "30"), "VERIFIER_JOB_LEASE"),
-    )
+    return Settings(**{s.field: s.value(env) for s in SETTINGS if s.field})
+
+
+def settings_table() -> str:
+    """The README's table of settings, in Markdown: one row a variable, from :data:`SETTINGS`."""
+    rows = ["| variable | default | |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.variable}` | {s.shown or f'`{s.default}`'} | {s.doc} |")
+    return "\n".join(rows) + "\n"
 
 
 # Every VERIFIER_ variable the service reads, without its prefix.
-KNOWN_VARIABLES = (
-    "PUBLIC_URL", "DATA_DIR", "KEYS_DIR", "KEY_PASSPHRASE", "DATABASE_URL", "ADMIN_TOKEN", "SEAL_CACHE",
-    "RENDER_PDFS", "TEMPLATES_DIR", "RATE_LIMIT", "RENDER_IDLE", "METRICS_TOKEN", "LOG_LEVEL", "LOG_FORMAT",
-    "UPLOAD_RATE_LIMIT", "AUTH_FAILURE_LIMIT", "UPLOAD_WORKERS", "UPLOAD_QUEUE", "FORWARDED_ALLOW_IPS",
-    "MAX_CONCURRENCY", "TRUST_LIST_DAYS", "HEADER_TIMEOUT", "JOB_LEASE", "PORT",
-)  # fmt: skip
+KNOWN_VARIABLES = tuple(s.name for s in SETTINGS)
 # Names other programs own as they are: set for them, not a forgotten prefix.
 _THEIRS = frozenset({"DATABASE_URL", "PORT", "LOG_LEVEL", "DATA_DIR", "PUBLIC_URL", "RATE_LIMIT"})
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import pytest
 
-from verifier.config import KNOWN_VARIABLES, load_settings, unprefixed, warn_at_start
+from scripts.docs import with_table
+from tests.helpers import REPO
+from verifier.config import KNOWN_VARIABLES, SETTINGS, Settings, load_settings, unprefixed, warn_at_start
 
 
 def test_defaults() -> None:
@@ -43,10 +44,15 @@ def test_bad_values_name_their_variable(name: str, value: str) -> None:
         load_settings({name: value})
 
 
-def test_every_variable_the_service_reads_is_known_by_its_short_name() -> None:
-    source = (Path(__file__).resolve().parents[2] / "verifier" / "config.py").read_text()
-    read = set(re.findall(r'"VERIFIER_([A-Z_]+)"', source)) | {"PORT"}
-    assert read == set(KNOWN_VARIABLES)
+def test_every_variable_the_service_reads_is_a_setting() -> None:
+    """Whatever reads a VERIFIER_ variable by name (the command line's port) reads one SETTINGS knows."""
+    read = set()
+    for path in (REPO / "verifier").rglob("*.py"):
+        read |= set(re.findall(r'environ(?:\.get\(|\[)"VERIFIER_([A-Z_]+)"', path.read_text("utf-8")))
+    assert read, "the command line reads VERIFIER_PORT"
+    # issue-batch is a client of a service: its VERIFIER_URL and VERIFIER_TOKEN are its own (its --help)
+    assert read - {"URL", "TOKEN"} <= set(KNOWN_VARIABLES)
+    assert len(set(KNOWN_VARIABLES)) == len(SETTINGS)
 
 
 def test_an_unprefixed_variable_the_service_knows_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
@@ -63,3 +69,19 @@ def test_an_http_public_url_is_warned_of(caplog: pytest.LogCaptureFixture) -> No
     with caplog.at_level(logging.WARNING, "verifier"):
         warn_at_start(load_settings({"VERIFIER_PUBLIC_URL": "http://verify.example.org"}), {})
     assert "did:web" in caplog.text and "https" in caplog.text
+
+
+def test_the_readme_table_of_settings_is_the_codes() -> None:
+    """Each setting's default, name and words are written once (SETTINGS); `make docs` writes the table."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert with_table(readme) == readme, "run make docs"
+    for setting in SETTINGS:
+        assert f"| `{setting.variable}` |" in readme
+
+
+def test_every_default_is_read_as_a_value_set_would_be() -> None:
+    """Settings() and the environment's defaults are one: the default text read by the setting's reader."""
+    assert load_settings({}) == Settings()
+    for setting in SETTINGS:
+        if setting.field:
+            assert getattr(Settings(), setting.field) == setting.read(setting.default, setting.variable)

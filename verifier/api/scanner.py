@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).resolve().parents[1]
 # The scanner's own files and the seal verifier: inside the package (a wheel), or beside it (a checkout).
 WEB = next((p for p in (HERE / "web", HERE.parent / "web") if (p / "scan" / "app.js").is_file()), HERE / "web")
-# npm packages the page loads, each from its own folder under node_modules/ (VERIFIER_NODE_MODULES to move it).
-NODE_MODULES = Path(os.environ.get("VERIFIER_NODE_MODULES") or HERE.parent / "node_modules")
 # Each package, and the part of it the page loads (the QR reader alone of zxing-wasm's builds).
 VENDOR = {"@noble/curves": ("",), "@noble/hashes": ("",),
           "zxing-wasm": ("dist/es/reader/index.js", "dist/es/share.js", "dist/reader/zxing_reader.wasm")}  # fmt: skip
@@ -222,7 +219,7 @@ async def vendor_file(path: str, request: Request) -> Response:
     inner = path.removeprefix(f"{package}/")
     if package is None or not inner.startswith(VENDOR[package]):
         raise HTTPException(404, "no such file")
-    return await _file(request, NODE_MODULES / package, inner)
+    return await _file(request, _node_modules(request) / package, inner)
 
 
 _BUILD_LINE = 'const BUILD = { version: "dev", shell: [] };'
@@ -235,7 +232,13 @@ def shell() -> list[str]:
     return [*modules, *seal, *(f"/scan/icon-{size}.png" for size in ICON_SIZES)]
 
 
-def worker_asset() -> Asset:
+def _node_modules(request: Request) -> Path:
+    """Where the npm packages the page loads are, each in its own folder (``VERIFIER_NODE_MODULES``)."""
+    folder: Path = request.app.state.services.settings.node_modules
+    return folder
+
+
+def worker_asset(node_modules: Path) -> Asset:
     """sw.js with its build: a digest of every file it serves from its cache, and the list to fetch at install.
 
     A change to any module, or to the npm packages' versions, makes a new worker, which fetches them anew.
@@ -246,7 +249,7 @@ def worker_asset() -> Asset:
             folder = "scan" if url.startswith("/scan/app/") else "seal"
             digest.update(ASSETS.get(WEB / folder / url.rsplit("/", 1)[1]).etag.encode())
     for package in VENDOR:
-        manifest = NODE_MODULES / package / "package.json"
+        manifest = node_modules / package / "package.json"
         digest.update(manifest.read_bytes() if manifest.is_file() else b"-")
     build = json.dumps({"version": digest.hexdigest()[:16], "shell": shell()}, separators=(",", ":"))
     source = (WEB / "scan" / "sw.js").read_text("utf-8")
@@ -262,7 +265,7 @@ _worker: list[Asset] = []
 async def service_worker(request: Request) -> Response:
     """The service worker; its scope is the page itself (``/scan``), one level above the script."""
     if not _worker:
-        _worker.append(await run_in_threadpool(worker_asset))
+        _worker.append(await run_in_threadpool(worker_asset, _node_modules(request)))
     return _worker[0].response(request, {"Service-Worker-Allowed": "/scan"})
 
 

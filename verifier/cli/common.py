@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from verifier.config import Settings
+from verifier.config import PORT, Settings
 
 # What add_subparsers() returns (argparse gives it no public name): each command group adds to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -45,8 +45,8 @@ def listen_options(parser: argparse.ArgumentParser) -> None:
     """``--host`` and ``--port``, for the commands that serve."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=port, default=os.environ.get("VERIFIER_PORT", "8000"),  # a string: argparse checks it
-        help="port (default: VERIFIER_PORT, else 8000)",
+        "--port", type=port, default=os.environ.get(PORT.variable, PORT.default),  # a string: argparse checks it
+        help=f"port (default: {PORT.variable}, else {PORT.default})",
     )  # fmt: skip
 
 
