@@ -11,10 +11,11 @@ a file cut in half and bytes that only start like a PDF.
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -147,7 +148,7 @@ def garbage() -> bytes:
     return b"%PDF-1.7\n" + random.Random(7).randbytes(20_000)
 
 
-HOSTILE: dict[str, Callable[[], bytes]] = {
+BUILDERS: dict[str, Callable[[], bytes]] = {
     "nested-forms-5": lambda: nested_forms(5),
     "nested-forms-6": lambda: nested_forms(6),
     "nested-forms-7": lambda: nested_forms(7),
@@ -168,9 +169,30 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 }
 
 
+@functools.cache
+def _made(name: str) -> bytes:
+    return BUILDERS[name]()
+
+
+class _Corpus(Mapping[str, bytes]):
+    """Every hostile PDF by name, each made the first time it is asked for (a bomb takes seconds to make)."""
+
+    def __getitem__(self, name: str) -> bytes:
+        return _made(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BUILDERS)
+
+    def __len__(self) -> int:
+        return len(BUILDERS)
+
+
+HOSTILE: Mapping[str, bytes] = _Corpus()
+
+
 def corpus() -> dict[str, bytes]:
-    """Every hostile PDF by name."""
-    return {name: make() for name, make in HOSTILE.items()}
+    """Every hostile PDF by name, made."""
+    return dict(HOSTILE)
 
 
 if __name__ == "__main__":
@@ -179,9 +201,6 @@ if __name__ == "__main__":
     for name, data in corpus().items():
         (out / f"{name}.pdf").write_bytes(data)
         print(f"{out / name}.pdf  {len(data):>9,} bytes")
-
-
-HOSTILE = corpus()
 
 
 # What each file is answered: an HTTP status and, for a 200, the verdict's reason.

@@ -15,26 +15,19 @@ import pytest
 import zxingcpp
 
 from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT
+from tests.helpers.letterhead import ISSUER
 from verifier.certificate.codes import PORTS
 from verifier.certificate.days import SCHEME_TZ
 from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.certificate.names import TITLES
-from verifier.demo.certificates import demo_stamp
 from verifier.issuing.recipe import seal_certificate
 from verifier.paper import wording
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.qrpdf import drawer
 from verifier.paper.render import ATTESTATIONS, Document, Renderer, RenderError
 from verifier.paper.selftest import QR_FORMAT, decode_image_zbar
-from verifier.paper.stamps import checked_stamp
 from verifier.seal.cose import SEAL_ATTACHMENT
 
-ISSUER = Letterhead(
-    "zjcert", "浙江省产品认证中心", "Zhejiang Product Certification Centre", address="浙江省杭州市西湖区文三路90号",
-    address_en="90 Wensan Road, Xihu District, Hangzhou, Zhejiang, China",
-    contact="+86 571 8765 4321 · cert@zjcert.example", accreditation="CNAS C123-P", signatory="王建国 WANG Jianguo",
-    signatory_title="认证部主任", signatory_title_en="Head of Certification", stamp=checked_stamp(demo_stamp()),
-)  # fmt: skip
 SITE = {
     "address": "浙江省宁波市北仑区小港街道红联渡口路8号",
     "address_en": "8 Honglian Dukou Road, Xiaogang, Beilun, Ningbo",
@@ -249,51 +242,6 @@ def _version(text: str) -> int:
     from verifier.paper.qr import qr_version
 
     return qr_version(text)
-
-
-def test_render_pool_stops_when_idle(issuer_key: Any) -> None:
-    """A batch starts the worker processes; they render, then stop after the idle time and start again."""
-    import os
-    import time
-
-    from verifier.issuing.recipe import PdfMaker
-    from verifier.paper.pool import RenderPool
-
-    pool = RenderPool(2, idle_seconds=2.0)
-    maker = PdfMaker(PUBLIC_URL, workers=2, pool=pool)
-    items = []
-    for data in (DEMO["zhejiang-made-kettle"], DEMO["ccc-self-declaration-socket"]):
-        certificate = parse_certificate(data)
-        items.append((certificate, seal_certificate(certificate, issuer_key, PUBLIC_URL, SEALED_AT)))
-    try:
-        pdfs = maker(ISSUER, items)
-        assert [p[:5] for p in pdfs] == [b"%PDF-", b"%PDF-"]
-        assert maker.pool_running
-        workers = pool.pids()
-        assert len(workers) == 2
-
-        # The workers yield the CPU to the service's requests: the lowest priority (once each has started).
-        def niceness(pid: int) -> int:
-            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
-
-        started = time.monotonic() + 20
-        while any(niceness(pid) != 19 for pid in workers) and time.monotonic() < started:
-            time.sleep(0.1)
-        assert [niceness(pid) for pid in workers] == [19, 19]
-        deadline = time.monotonic() + 10
-        while maker.pool_running and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not maker.pool_running
-        while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # exited and reaped
-        assert maker(ISSUER, items) == pdfs  # a fresh pool, the same bytes
-        here = [Renderer().pdf(Document(certificate_json(c), s.qr_text, s.cose, ISSUER, s.kid, s.content.issued_at,
-                                        PUBLIC_URL)) for c, s in items]  # fmt: skip
-        assert pdfs == here  # the workers and this process: the very same bytes
-    finally:
-        pool.close()
-    assert not maker.pool_running
 
 
 def test_streams_deflated_once_give_the_very_bytes_pydyf_writes(documents: dict[str, Any], renderer: Renderer) -> None:

@@ -3,7 +3,7 @@ the certificates' rasterised PDFs (scripts/scanner_clips.py): a valid, a revoked
 look-alike host's code, some tilted or blurred, each read to its verdict on the device; the same after one visit
 with the service stopped; status lists past their age, a trust list past its age and a tampered one; a photo;
 pasted text. The page's JavaScript verdicts equal the Python library's for every published vector: that is
-tests/test_seal_js.py, on the very modules the page loads. Screenshots go to tests/artefacts/.
+tests/system/test_seal_js.py, on the very modules the page loads. Screenshots go to tests/artefacts/.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ ISO/IEC 18004 (7.8.3) has the encoder try the eight data masks and keep the one 
 module by module in Python: 15–50 ms a symbol, a tenth of a certificate's rendering. :func:`install`
 puts :func:`find_and_apply_best_mask` in its place: the same rules over whole rows at once (XOR of row
 integers, regular expressions over bytes, bit planes for the blocks), the same mask and matrix for
-every symbol (tests/test_qr.py holds it against segno's own on symbols of every version), so the same
+every symbol (tests/unit/test_qr.py holds it against segno's own on symbols of every version), so the same
 text still gives the very same QR code. Micro QR codes and a mask asked for go to segno's code.
 """
 
