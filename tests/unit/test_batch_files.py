@@ -13,7 +13,8 @@ import pytest
 
 from tests.helpers import DEMO
 from verifier.cli import main
-from verifier.cli.batches import Item, _parts, _where, column_letter, read_batch
+from verifier.cli.batches import _parts, _where
+from verifier.cli.batchfiles import Item, column_letter, read_batch
 from verifier.cli.common import UsageError
 
 KETTLE = DEMO["zhejiang-made-kettle"]

@@ -96,3 +96,9 @@ def test_every_folder_of_the_package_is_in_the_build() -> None:
         setuptools["package-data"]["verifier.web.scan"] == setuptools["package-data"]["verifier.web.seal"] == ["*.js"]
     )
     assert not (REPO / "verifier" / "templates").exists()
+
+
+def test_every_module_is_at_most_400_lines() -> None:
+    """A module past 400 lines holds more than one thing: give the other a module of its own."""
+    long = {name: n for name, path in modules().items() if (n := len(path.read_text("utf-8").splitlines())) > 400}
+    assert long == {}
