@@ -1,9 +1,9 @@
 """Shared fixtures: the demo certificates, test keys and a trust list, databases, the service in process.
 
-The suite is arranged by what a test costs (README, "Tests"): ``unit/`` (no database, no process),
-``service/`` (the app in process, on SQLite), ``store/`` (the SQL, on SQLite and PostgreSQL) and
-``system/`` (real servers, subprocesses, Chromium, Node, PostgreSQL clusters). Each folder's tests
-carry its marker, so ``pytest -m "unit or service"`` is the edit loop (``make check``).
+The suite is arranged by what a test costs (the README, under "The two commands"): ``unit/`` (no
+database, no process), ``service/`` (the app in process, on SQLite), ``store/`` (the SQL, on SQLite
+and PostgreSQL) and ``system/`` (real servers, subprocesses, Chromium, Node, PostgreSQL clusters).
+Each folder's tests carry its marker; ``make check`` runs the unit and service tests, the edit loop.
 """
 
 from __future__ import annotations
