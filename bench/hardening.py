@@ -33,7 +33,7 @@ from verifier.paper.pool import RENEW_AFTER
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "verifier" / "demo"
-sys.path.append(str(REPO / "tests"))
+sys.path.append(str(REPO))
 sys.path.append(str(REPO / "bench"))
 
 HEAD = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="200" height="200">'
@@ -160,7 +160,7 @@ def stamps(rounds: int) -> None:
 
 
 def _service(home: Path, admin: str) -> Any:
-    from server import Server
+    from tests.helpers.server import Server
 
     env = {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
            "VERIFIER_ADMIN_TOKEN": admin}  # fmt: skip

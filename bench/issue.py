@@ -46,7 +46,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "verifier" / "demo"  # the demo certificates
 
-sys.path.append(str(REPO / "tests"))  # its Server; verifier is the installed one (or PYTHONPATH's)
+sys.path.append(str(REPO))  # tests.helpers.server; verifier is the installed one (or PYTHONPATH's)
 PUBLIC_URL = "https://verify.zhejiang-made.example"
 
 
@@ -189,7 +189,7 @@ def _follow(client: httpx.Client, job_id: str, until: Any = None) -> dict[str, A
 
 def service(job_size: int, during: int, seconds: int) -> dict[str, float]:
     """The job's rate and memory, and the scan rates idle and while a job runs."""
-    from server import Server
+    from tests.helpers.server import Server
 
     home = Path(tempfile.mkdtemp(prefix="verifier-bench-issue-"))
     admin = secrets.token_urlsafe(32)

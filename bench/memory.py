@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "verifier" / "demo"  # the demo certificates
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 
@@ -115,7 +115,7 @@ def main() -> None:
         with httpx.Client(base_url=args.url, timeout=30, headers=_metrics(args.admin_token)) as client:
             rows = run(client, args.admin_token, args.verifications, measure)
     else:
-        from server import Server
+        from tests.helpers.server import Server
 
         home = Path(tempfile.mkdtemp(prefix="verifier-bench-memory-"))
         admin = secrets.token_urlsafe(32)
