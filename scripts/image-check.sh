@@ -76,7 +76,7 @@ issuer=$(curl -fsS -X POST -H "Authorization: Bearer $admin" -H 'Content-Type: a
     -d '{"id": "image-check", "name": "镜像检查", "name_en": "Image check"}' "$base/api/v1/issuers" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 # The kettle of the demo, dated around today and without a number, as the image's own package gives it.
-body=$(inside python3 -c 'import datetime, json; from verifier.demo.samples import example
+body=$(inside python3 -c 'import datetime, json; from verifier.demo.certificates import example
 print(json.dumps(example("zhejiang-made-kettle", datetime.date.today()), ensure_ascii=False))')
 answer=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $issuer" \
     -H 'Content-Type: application/json' --data-binary "$body" "$base/api/v1/certificates")
