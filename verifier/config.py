@@ -51,6 +51,54 @@ class Setting:
         return self.read(env.get(self.variable, self.default), self.variable)
 
 
+def _rate(text: str, name: str = "VERIFIER_RATE_LIMIT") -> tuple[int, float] | None:
+    if text.strip() == "0":
+        return None
+    count, _, seconds = text.partition("/")
+    if not count.strip().isdigit() or not seconds.strip().replace(".", "", 1).isdigit() or float(seconds) <= 0:
+        raise ValueError(f"{name} must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
+    return int(count), float(seconds)
+
+
+def _positive(text: str, name: str, highest: int) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= highest:
+        raise ValueError(f"{name} must be a whole number from 1 to {highest}, got {text!r}")
+    return int(text)
+
+
+def _public_url(text: str, _: str = "VERIFIER_PUBLIC_URL") -> str:
+    try:
+        return check_public_url(text)
+    except ValueError as exc:
+        raise ValueError(f"VERIFIER_PUBLIC_URL: {exc}") from None
+
+
+def _seconds(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86_400:
+        raise ValueError(f"{name} must be a number of seconds above 0 (and under a day), got {text!r}")
+    return value
+
+
+def _count(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number, got {text!r}")
+    return int(text)
+
+
+def check_admin_token(token: str, name: str = "VERIFIER_ADMIN_TOKEN") -> None:
+    """Refuse a short or placeholder secret token (ValueError)."""
+    lowered = token.lower()
+    if len(token) < MIN_ADMIN_TOKEN or len(set(token)) < 12 or any(p in lowered for p in _PLACEHOLDERS):
+        raise ValueError(
+            f"{name} must be a random secret of at least {MIN_ADMIN_TOKEN} characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
 def _text(text: str, _: str) -> str:
     return text
 
@@ -109,7 +157,7 @@ def _port(text: str, name: str) -> int:
 
 
 SETTINGS = (
-    Setting("PUBLIC_URL", "public_url", DEFAULT_PUBLIC_URL, lambda text, _: _public_url(text),
+    Setting("PUBLIC_URL", "public_url", DEFAULT_PUBLIC_URL, _public_url,
             "the origin the QR links point to (no path)"),
     Setting("DATABASE_URL", "database_url", "", _text,
             "or `postgresql://user@host:port/db` (psycopg 3)", "SQLite `data/verifier.db` (WAL)"),
@@ -120,33 +168,33 @@ SETTINGS = (
     Setting("ADMIN_TOKEN", "admin_token", "", _token,
             f"the operator's token, at least {MIN_ADMIN_TOKEN} random characters",
             "generated once into `data/admin-token`"),
-    Setting("SEAL_CACHE", "seal_cache_size", "10000", lambda text, name: _count(text, name),
+    Setting("SEAL_CACHE", "seal_cache_size", "10000", _count,
             "seals remembered as checked (0: verify Ed25519 on every scan)"),
     Setting("RENDER_PDFS", "render_pdfs", "1", _flag, "`0`: issue QR codes without PDFs"),
-    Setting("RATE_LIMIT", "rate_limit", "600/60", lambda text, name: _rate(text, name),
+    Setting("RATE_LIMIT", "rate_limit", "600/60", _rate,
             "public checks (`/c/`, `/api/v1/verify*`, the trust list, `/metrics`) per client per window; "
             "`0`: none (429 + Retry-After past it)"),
-    Setting("UPLOAD_RATE_LIMIT", "upload_rate_limit", "20/60", lambda text, name: _rate(text, name),
+    Setting("UPLOAD_RATE_LIMIT", "upload_rate_limit", "20/60", _rate,
             "uploaded files per client per window, besides the above"),
-    Setting("AUTH_FAILURE_LIMIT", "auth_failure_limit", "30/60", lambda text, name: _rate(text, name),
+    Setting("AUTH_FAILURE_LIMIT", "auth_failure_limit", "30/60", _rate,
             "refused tokens per client before its API requests are refused outright (429)"),
     Setting("UPLOAD_WORKERS", "upload_workers", "", _upload_workers, "processes reading uploads",
             "cores (at most 4)"),
-    Setting("UPLOAD_QUEUE", "upload_queue", "8", lambda text, name: _count(text, name),
+    Setting("UPLOAD_QUEUE", "upload_queue", "8", _count,
             "uploaded files that may wait for a reader (then 503)"),
     Setting("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", "", _optional,
             "proxies whose `X-Forwarded-For` is believed (comma-separated)", "none"),
     Setting("MAX_CONCURRENCY", "max_concurrency", "1000", _bounded(100_000),
             "connections at once before new requests get 503"),
-    Setting("HEADER_TIMEOUT", "header_timeout", "10", lambda text, name: _seconds(text, name),
+    Setting("HEADER_TIMEOUT", "header_timeout", "10", _seconds,
             "seconds a client has to send a request's headers (then 408)"),
     Setting("TRUST_LIST_DAYS", "trust_list_days", "30", _bounded(366),
             "the published trust list's signed `expires_at`, in days after it is issued"),
     Setting("TEMPLATES_DIR", "templates_dir", "", _optional_path, "certificate templates",
             "`templates/` (in a wheel: `verifier/templates/`)"),
-    Setting("RENDER_IDLE", "render_idle_seconds", "120", lambda text, name: _seconds(text, name),
+    Setting("RENDER_IDLE", "render_idle_seconds", "120", _seconds,
             "seconds without a certificate to render before the PDF render processes (~185 MB each) stop"),
-    Setting("JOB_LEASE", "job_lease_seconds", "30", lambda text, name: _seconds(text, name),
+    Setting("JOB_LEASE", "job_lease_seconds", "30", _seconds,
             "seconds after which a job whose replica stopped renewing it (killed) is taken again by another, "
             "or by the restarted service"),
     Setting("METRICS_TOKEN", "metrics_token", "", _token,
@@ -262,52 +310,4 @@ def warn_at_start(settings: Settings, environ: Mapping[str, str] | None = None) 
             "VERIFIER_PUBLIC_URL %s is http: phones open its QR links, but the issuers' did:web DIDs (which "
             "verify the credentials and status lists) resolve over https only; serve it as https",
             settings.public_url,
-        )
-
-
-def _rate(text: str, name: str = "VERIFIER_RATE_LIMIT") -> tuple[int, float] | None:
-    if text.strip() == "0":
-        return None
-    count, _, seconds = text.partition("/")
-    if not count.strip().isdigit() or not seconds.strip().replace(".", "", 1).isdigit() or float(seconds) <= 0:
-        raise ValueError(f"{name} must be N/SECONDS (e.g. 600/60) or 0, got {text!r}")
-    return int(count), float(seconds)
-
-
-def _positive(text: str, name: str, highest: int) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= highest:
-        raise ValueError(f"{name} must be a whole number from 1 to {highest}, got {text!r}")
-    return int(text)
-
-
-def _public_url(text: str) -> str:
-    try:
-        return check_public_url(text)
-    except ValueError as exc:
-        raise ValueError(f"VERIFIER_PUBLIC_URL: {exc}") from None
-
-
-def _seconds(text: str, name: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < 86_400:
-        raise ValueError(f"{name} must be a number of seconds above 0 (and under a day), got {text!r}")
-    return value
-
-
-def _count(text: str, name: str) -> int:
-    if not text.isdigit():
-        raise ValueError(f"{name} must be a whole number, got {text!r}")
-    return int(text)
-
-
-def check_admin_token(token: str, name: str = "VERIFIER_ADMIN_TOKEN") -> None:
-    """Refuse a short or placeholder secret token (ValueError)."""
-    lowered = token.lower()
-    if len(token) < MIN_ADMIN_TOKEN or len(set(token)) < 12 or any(p in lowered for p in _PLACEHOLDERS):
-        raise ValueError(
-            f"{name} must be a random secret of at least {MIN_ADMIN_TOKEN} characters "
-            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )

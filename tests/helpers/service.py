@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
@@ -89,3 +90,17 @@ def audit_rows(service: Service, like: str = "%") -> list[dict[str, object]]:
             return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()
+
+
+def register_issuer(
+    post: Callable[..., Any], admin_token: str, base: str = "", issuer_id: str = "zjcert"
+) -> dict[str, str]:
+    """Register an issuer through the API with the operator's token; the headers of the issuer's first token.
+
+    ``post`` is a client's (a TestClient's, an ``httpx.Client`` with its base URL) or ``httpx.post`` with
+    the server's URL as ``base``.
+    """
+    made = post(f"{base}/api/v1/issuers", json={"id": issuer_id, "name": "浙江", "name_en": "ZJ"},
+                headers={"Authorization": f"Bearer {admin_token}"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}

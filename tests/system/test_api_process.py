@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers import CURRENT, DEMO, count_certificates
 from tests.helpers.server import Server
+from tests.helpers.service import register_issuer
 
 KETTLE = DEMO["zhejiang-made-kettle"]
 
@@ -148,9 +149,7 @@ def test_100_single_issuances_at_once_with_their_pdfs(tmp_path: Path, database_u
     server = Server(tmp_path, env)
     server.start()
     try:
-        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-        headers = {"Authorization": f"Bearer {made.json()['token']}"}
+        headers = register_issuer(httpx.post, admin, server.url)
         start = threading.Barrier(100)
 
         def issue(i: int) -> int:

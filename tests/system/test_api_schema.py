@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.helpers import DEMO, make_settings
+from tests.helpers.service import register_issuer
 from verifier.api.app import create_app
 
 
@@ -25,8 +26,7 @@ def app_and_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[o
     app = create_app(config)
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {config.admin_token}"}
-        made = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"}, headers=admin)
-        issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+        issuer = register_issuer(client.post, str(config.admin_token))
         for data in DEMO.values():
             client.post("/api/v1/certificates", json=data, headers=issuer)
         yield app, {"admin": admin["Authorization"], "issuer": issuer["Authorization"]}

@@ -16,6 +16,7 @@ import httpx
 
 from tests.helpers import CURRENT, DEMO
 from tests.helpers.server import Server
+from tests.helpers.service import register_issuer
 
 
 def backup(home: Path, destination: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -45,9 +46,7 @@ def test_backup_while_serving_then_restore(tmp_path: Path) -> None:
     issued: list[dict[str, str]] = []
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
-            made = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                               headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-            issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+            issuer = register_issuer(client.post, admin)
             stop = threading.Event()
 
             def keep_issuing() -> None:
@@ -118,9 +117,7 @@ def test_postgresql_backup_as_documented(tmp_path: Path, postgres_server: str) -
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
-            made = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                               headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-            issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+            issuer = register_issuer(client.post, admin)
             issued = [client.post("/api/v1/certificates", json=data, headers=issuer).json()
                       for data in CURRENT.values()]  # fmt: skip
             revoked = issued[0]["id"]

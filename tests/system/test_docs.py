@@ -23,6 +23,7 @@ import pytest
 
 from tests.helpers import DEMO
 from tests.helpers.server import Server
+from tests.helpers.service import register_issuer
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = {"verdict", "reason", "detail", "checked_at", "signature", "validity", "certificate", "status", "registered"}
@@ -40,10 +41,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
            "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning"}  # fmt: skip
     server = Server(home, env)
     server.start()
-    made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                      headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-    issuer_token = made.json()["token"]
-    issuer = {"Authorization": f"Bearer {issuer_token}"}
+    issuer = register_issuer(httpx.post, admin, server.url)
+    issuer_token = issuer["Authorization"].removeprefix("Bearer ")
     certificate = httpx.post(f"{server.url}/api/v1/certificates", json=DEMO["zhejiang-made-kettle"],
                              headers=issuer, timeout=60).json()  # fmt: skip
     pdf = httpx.get(f"{server.url}/api/v1/certificates/{certificate['id']}/pdf", headers=issuer).content

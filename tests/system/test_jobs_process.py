@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, select
 from tests.helpers import count_certificates, make_settings
 from tests.helpers.jobs import IN_FORCE, batch, crowded, follow
 from tests.helpers.server import Server
+from tests.helpers.service import register_issuer
 from verifier.api.app import create_app
 from verifier.store.records import Principal, Role
 from verifier.store.tables import jobs
@@ -34,9 +35,7 @@ def test_a_job_left_by_a_killed_service_is_issued_once_after_restart(tmp_path: P
     server = Server(tmp_path, env)
     server.start()
     try:
-        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-        issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+        issuer = register_issuer(httpx.post, admin, server.url)
         queued = httpx.post(f"{server.url}/api/v1/jobs", json={"certificates": batch(24)}, headers=issuer).json()
         url = f"{server.url}/api/v1/jobs/{queued['id']}"
         deadline = time.monotonic() + 120
@@ -107,9 +106,7 @@ def test_a_job_queued_on_one_replica_is_run_and_seen_by_another(tmp_path: Path, 
     second = type(first)(**{**first.__dict__, "data_dir": tmp_path / "b" / "data"})
     with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
         a.app.state.services.jobs.stop()  # replica A queues; only B's runner works
-        admin = {"Authorization": f"Bearer {first.admin_token}"}
-        token = a.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"}, headers=admin)
-        issuer = {"Authorization": f"Bearer {token.json()['token']}"}
+        issuer = register_issuer(a.post, str(first.admin_token))
         queued = a.post("/api/v1/jobs", json={"certificates": batch(10)}, headers=issuer).json()
         assert b.get(f"/api/v1/jobs/{queued['id']}", headers=issuer).json()["id"] == queued["id"]
         job, _ = follow(a.get, f"/api/v1/jobs/{queued['id']}", issuer, timeout=60)
@@ -124,9 +121,7 @@ def test_issue_batch_shows_progress_and_prints_each_certificate(tmp_path: Path) 
     server = Server(tmp_path, env)
     server.start()
     try:
-        made = httpx.post(f"{server.url}/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                          headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
-        token = made.json()["token"]
+        token = register_issuer(httpx.post, admin, server.url)["Authorization"].removeprefix("Bearer ")
         (tmp_path / "batch.json").write_text(json.dumps({"certificates": batch(12)}, ensure_ascii=False))
         run = _cli(tmp_path, server.url, token, "batch.json")
         assert run.returncode == 0, run.stderr
@@ -193,9 +188,7 @@ def test_a_job_whose_token_is_withdrawn_before_it_runs_issues_nothing(tmp_path: 
     with TestClient(app) as client:
         services.jobs.stop()  # held back until the token is withdrawn
         admin = {"Authorization": f"Bearer {settings.admin_token}"}
-        token = client.post("/api/v1/issuers", json={"id": "zjcert", "name": "浙江", "name_en": "ZJ"},
-                            headers=admin).json()["token"]  # fmt: skip
-        issuer = {"Authorization": f"Bearer {token}"}
+        issuer = register_issuer(client.post, str(settings.admin_token))
         queued = client.post("/api/v1/jobs", json={"certificates": batch(3)}, headers=issuer).json()
         (listed,) = client.get("/api/v1/issuers/zjcert/tokens", headers=admin).json()
         assert client.post(f"/api/v1/issuers/zjcert/tokens/{listed['id']}/withdraw", headers=admin).status_code == 204

@@ -22,6 +22,7 @@ import pytest
 from tests.helpers import DEMO
 from tests.helpers.hostile_pdfs import HOSTILE, nested_forms, upload
 from tests.helpers.server import Server
+from tests.helpers.service import register_issuer
 from verifier.errors import FileRefused, Kind
 from verifier.uploads.readers import ReadersBusy, UploadReaders
 
@@ -80,11 +81,7 @@ def live(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[Server, bytes]]:
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
-            made = client.post(
-                "/api/v1/issuers", json={"id": "zjcert", "name": "浙江认证", "name_en": "Zhejiang Cert"},
-                headers={"Authorization": f"Bearer {admin}"},
-            )  # fmt: skip
-            issuer = {"Authorization": f"Bearer {made.json()['token']}"}
+            issuer = register_issuer(client.post, admin)
             data = {**DEMO["zhejiang-made-kettle"], "valid_from": "2026-01-01", "valid_until": "2035-12-31"}
             issued = client.post("/api/v1/certificates", json=data, headers=issuer)
             assert issued.status_code == 201, issued.text
