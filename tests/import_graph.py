@@ -30,6 +30,7 @@ FLOORS = {
     "credentials": 6,
     "issuing": 7,
     "demo": 8,
+    "reads": 8,
     "api": 9,
     "cli": 10,
 }

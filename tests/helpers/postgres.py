@@ -36,15 +36,20 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """A running server for the duration; yields the URL of its ``postgres`` database."""
+def throwaway_cluster(keep: Path | None = None) -> Iterator[str]:
+    """A running server for the duration; yields the URL of its ``postgres`` database.
+
+    With ``keep``, the cluster lives in that folder and stays there after it stops (a benchmark's filled
+    registry, measured again later); it is created the first time.
+    """
     if os.environ.get("VERIFIER_TEST_POSTGRES_URL"):
         yield os.environ["VERIFIER_TEST_POSTGRES_URL"]
         return
     bin_dir = _binaries()
-    root = Path(tempfile.mkdtemp(prefix="verifier-pg-"))
+    root = keep or Path(tempfile.mkdtemp(prefix="verifier-pg-"))
     data, sockets = root / "data", root / "run"
-    sockets.mkdir()
+    root.mkdir(parents=True, exist_ok=True)
+    sockets.mkdir(exist_ok=True)
     as_user: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -56,15 +61,17 @@ def throwaway_cluster() -> Iterator[str]:
     def run(*args: str) -> None:
         subprocess.run([*as_user, *args], check=True, capture_output=True, cwd=root, timeout=120)
 
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    if not (data / "PG_VERSION").exists():
+        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, cwd=root, timeout=60)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast" if keep else "immediate",
+                        "stop"], capture_output=True, cwd=root, timeout=120)  # fmt: skip
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def fresh_database(server_url: str, name: str) -> str:

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import itertools
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,9 @@ def _loader(url: str, options: Any = None) -> dict[str, Any]:
     if url not in CONTEXTS:
         raise jsonld.JsonLdError(f"not bundled: {url}", "loading document failed", code="loading document failed")
     return {"contextUrl": None, "documentUrl": url, "document": json.loads((STANDARDS / CONTEXTS[url]).read_text())}
+
+
+JWT = "application/vc+jwt"
 
 
 def issue(service: Service, name: str) -> dict[str, Any]:
@@ -129,22 +133,33 @@ def test_the_pdf_is_the_credentials_conformity_certificate(pdf_service: Service)
 
 
 def test_did_documents_follow_rotation_and_withdrawal(service: Service) -> None:
-    made = issue(service, "zhejiang-made-kettle")
+    """A credential is signed once, by the key that sealed its certificate: a rotation changes none of its
+    bytes (the retired key stays in the DID document); a withdrawal takes the key out, and what it signed
+    no longer verifies."""
+    issuer = service.issuer()
+    made = service.client.post("/api/v1/certificates", json=CURRENT["zhejiang-made-kettle"], headers=issuer).json()
     first = made["kid"]
+    before = service.client.get(made["credential_url"].removeprefix(PUBLIC_URL), headers={"Accept": JWT})
     service.client.post("/api/v1/issuers/zjcert/keys/rotate", headers=service.admin)
     document = service.client.get("/issuers/zjcert/did.json")
     assert document.headers["content-type"].startswith("application/did+json")
     kids = [m["publicKeyJwk"]["kid"] for m in document.json()["verificationMethod"]]
-    assert first in kids and len(kids) == 2  # the retired key still verifies older credentials
+    assert first in kids and len(kids) == 2  # the retired key still verifies the credentials it signed
     header, _, jwt = fetch(service, made)
-    assert not header["kid"].endswith(first)  # signed now with the active key
+    assert header["kid"].endswith(first) and jwt == before.text  # as issued: the same bytes, the same key
     verify_with_did(service, jwt, header)
+    assert service.client.post("/api/v1/verify", json={"qr": jwt}).json()["verdict"] == "valid"
+    again = dict(CURRENT["zhejiang-made-kettle"], number="ZJM-2024-7777")
+    later = service.client.post("/api/v1/certificates", json=again, headers=issuer).json()
+    assert fetch(service, later)[0]["kid"].endswith(later["kid"]) and later["kid"] != first  # the new key's
     withdrawn = service.client.post(f"/api/v1/issuers/zjcert/keys/{first}/withdraw", headers=service.admin)
     assert withdrawn.status_code == 200, withdrawn.text
     kids = [
         m["publicKeyJwk"]["kid"] for m in service.client.get("/issuers/zjcert/did.json").json()["verificationMethod"]
     ]
     assert first not in kids and len(kids) == 1
+    refused = service.client.post("/api/v1/verify", json={"qr": fetch(service, made)[2]}).json()
+    assert (refused["verdict"], refused["reason"]) == ("unknown_issuer", "unknown_key")
     operator = service.client.get("/.well-known/did.json").json()
     assert operator["id"] == "did:web:verify.zhejiang-made.example" and len(operator["assertionMethod"]) == 1
 
@@ -322,9 +337,14 @@ def test_two_replicas_serve_the_same_status_list(service: Service) -> None:
     token = service.client.post("/api/v1/issuers/zjcert/tokens", json={"label": "t"}, headers=service.admin).json()
     with TestClient(create_app(service.settings)) as replica:
         assert replica.get(path).content == service.client.get(path).content
+        stale = service.client.get(path).content
         changed = service.client.post(f"/api/v1/certificates/{made['id']}/suspend", json={"reason": "investigation"},
                                       headers={"Authorization": f"Bearer {token['token']}"})  # fmt: skip
         assert changed.status_code == 200
+        assert service.client.get(path).content != stale  # here at once
+        deadline = time.monotonic() + 1.0  # on another replica within a second (it polls every 0.1 s)
+        while replica.get(path).content == stale and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert replica.get(path).content == service.client.get(path).content
         assert replica.get(path).headers["etag"] == service.client.get(path).headers["etag"]
 
@@ -354,7 +374,7 @@ def test_the_migration_gives_earlier_certificates_their_places_and_bits(service:
     finally:
         engine.dispose()
     assert len(set(placed.values())) == 3
-    service.client.app.state.services.status_lists.clear()  # this process cached lists of the rows before
+    service.client.app.state.services.board.refresh()  # as its poll would: the lists' rows changed under it
     _, credential, _ = fetch(service, made[1])
     revocation = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == "revocation")
     assert _list_bits(service, revocation)[0] is True
@@ -639,12 +659,13 @@ def test_a_credential_is_the_registrys_signed_by_the_certificates_issuer(service
 
 
 def test_a_withdrawn_key_verifies_no_credential(service: Service) -> None:
-    """Gone from the DID document and the trust list, a withdrawn key signs nothing the service accepts."""
+    """Gone from the DID document and the trust list, a withdrawn key signs nothing the service accepts: the
+    credentials it signed at issuance fail too, and none is signed with it afterwards."""
     from verifier.credentials.did import issuer_did, key_url
     from verifier.credentials.vcjose import sign_credential
 
     made = issue(service, "zhejiang-made-kettle")
-    _, credential, _ = fetch(service, made)
+    _, credential, issued = fetch(service, made)
     old_key = service.client.app.state.services.registry.issuers.signing_key("zjcert")  # type: ignore[attr-defined]
     old = old_key.record
     answer = service.client.post(f"/api/v1/issuers/zjcert/keys/{old.kid_hex}/withdraw", headers=service.admin)
@@ -652,5 +673,7 @@ def test_a_withdrawn_key_verifies_no_credential(service: Service) -> None:
     stolen = sign_credential(credential, old_key, key_url(issuer_did(PUBLIC_URL, "zjcert"), old))
     refused = service.client.post("/api/v1/verify", json={"qr": stolen}).json()
     assert (refused["verdict"], refused["reason"]) == ("unknown_issuer", "unknown_key")
-    _, _, fresh = fetch(service, made)  # the registry's credential, signed anew with the active key
-    assert service.client.post("/api/v1/verify", json={"qr": fresh}).json()["verdict"] == "valid"
+    assert fetch(service, made)[2] == issued  # served as stored: what it signed is not signed anew
+    assert service.client.post("/api/v1/verify", json={"qr": issued}).json()["reason"] == "unknown_key"
+    scanned = service.client.get(made["verify_url"].removeprefix(PUBLIC_URL), headers={"Accept": "application/json"})
+    assert scanned.json()["verdict"] == "valid"  # the certificate itself: the registry issued this very seal

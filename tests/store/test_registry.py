@@ -101,6 +101,29 @@ def test_issuances_reserving_at_once_draw_distinct_indexes(registry: Registry) -
     assert not set(again) & set(every[40:])  # what is held stays held; what was given back may be drawn again
 
 
+def test_a_batch_that_fills_lists_goes_on_in_the_next_and_opens_each(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists of 64 (filled to half): batches of 70 and 45 draw 115 distinct indexes, at most 32 a list, in
+    lists 0 to 3 in turn, and every list they reach is published (its rows in ``status_lists``)."""
+    from verifier.store import statuslists
+
+    monkeypatch.setattr(statuslists, "LIST_SIZE", 64)
+    monkeypatch.setattr(statuslists, "FILL", 32)
+    _issuer(registry, "zjcert")
+    first = registry.statuslists.reserve("zjcert", 70)
+    second = registry.statuslists.reserve("zjcert", 45)
+    every = first + second
+    assert len(every) == 115 and len(set(every)) == 115
+    per_list = [sum(1 for i in every if i // 64 == n) for n in range(4)]
+    assert per_list == [32, 32, 32, 19]
+    assert max(first) < 3 * 64 <= min(second[-19:])  # the second batch went on where the first stopped
+    assert registry.statuslists.published() == [("zjcert", n) for n in range(4)]
+    assert {(p, n) for _, p, n in registry.statuslists.versions()} == {
+        (p, n) for p in ("revocation", "suspension") for n in range(4)
+    }
+
+
 def test_a_write_and_its_audit_rows_commit_together_or_not_at_all(registry: Registry) -> None:
     actor = _issuer(registry, "zjcert")
     job = registry.jobs.submit(actor, [{"n": 1}], AT)

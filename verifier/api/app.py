@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -32,6 +34,8 @@ from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
 from verifier.needs import Readiness
 from verifier.paper.stamps import checked_stamp
+from verifier.reads.lists import StatusBoard
+from verifier.reads.seals import KnownSeals
 from verifier.resources import TEMPLATES
 from verifier.store.database import make_engine, migrate
 from verifier.store.records import Role
@@ -104,6 +108,11 @@ def create_app(
         refusals=RefusalLog(registry, settings.auth_failure_limit, now, rate_clock),
         readiness=Readiness() if settings.render_pdfs else None,
     )
+    services.board = StatusBoard(
+        registry, settings.public_url, lambda issuer: credentials.signing_key(services, issuer)
+    )
+    services.board.refresh()  # before the first request: every list there is, signed
+    services.known = KnownSeals(services.board, settings.seal_cache_size)
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -118,7 +127,11 @@ def create_app(
             services.readiness.start()  # the first health check then finds the answer ready
         if services.jobs is not None:
             services.jobs.start()  # jobs a stopped service left are taken again
+        stop = asyncio.Event()
+        watching = asyncio.create_task(_keep_current(services, stop), name="public reads")  # other replicas' changes
         yield
+        stop.set()
+        await watching  # its database work done before the registry closes
         if serving:
             gc.unfreeze()
         if services.jobs is not None:
@@ -153,6 +166,7 @@ def create_app(
 
     app.router.routes[:0] = [
         *public.SCAN_ROUTES,
+        *credentials.READ_ROUTES,
         metrics_route(metrics, settings.metrics_token, may_read_metrics),
         *docs_routes(app),
     ]
@@ -174,6 +188,25 @@ def create_app(
         app.add_middleware(RateLimit, rules=rules, refused=metrics.rate_limited.inc)
     app.add_middleware(Observe, metrics=metrics, templates=route_templates(app.router.routes))
     return app
+
+
+async def _keep_current(services: Services, stop: asyncio.Event) -> None:
+    """What public reads answer from memory, kept current off the event loop until ``stop`` is set.
+
+    The status lists (polled every 0.1 s) and the trust list (rebuilt when older than its time to live).
+    """
+    await asyncio.gather(services.board.run(stop), _refresh_trust(services.trust, stop))
+
+
+async def _refresh_trust(trust: TrustCache, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+            return
+        try:
+            await asyncio.to_thread(trust.refresh_if_old)
+        except Exception:  # the list cached stays in use; the next second tries again
+            log.exception("cannot rebuild the trust list; the one cached stays in use")
 
 
 def _warn_of_refused_stamps(registry: Registry) -> None:

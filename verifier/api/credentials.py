@@ -6,58 +6,41 @@ credential's URL names the certificate's random id.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
+from verifier.api.conditional import not_modified
 from verifier.api.deps import Services, ServicesDep
 from verifier.certificate.status import STATUS_PURPOSES
-from verifier.credentials.dcc import Issued, dcc
-from verifier.credentials.did import did_document, host_did, issuer_did, key_url
-from verifier.credentials.statuslist import entries, list_url
-from verifier.credentials.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE, enveloped, sign_credential
-from verifier.issuing.publish import signed_status_list
+from verifier.credentials.did import did_document, host_did, issuer_did
+from verifier.credentials.statuslist import list_url
+from verifier.credentials.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE
+from verifier.issuing.credential import stored_credential
+from verifier.reads.lists import Representations
 from verifier.store.records import NotFound
 from verifier.trust.keys import SigningKey
 
 router = APIRouter(tags=["credentials"])
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 CACHE = {"Cache-Control": "public, max-age=60"}
+CREDENTIAL_CACHE = (
+    "public, max-age=3600"  # a credential's bytes never change; a withdrawn key shows in the DID document
+)
+MAX_ACCEPT = 1024  # of an Accept header, the part read
 CertificateId = Annotated[str, Path(description="the certificate's id (a random UUID, as the issuer API answers it)")]
 
 
-def registry_credential(svc: Services, certificate_id: str) -> tuple[dict[str, Any], str]:
-    """The certificate's DCC as the registry makes it, unsigned, and its issuer's id; raises NotFound."""
-    if not UUID.fullmatch(certificate_id):
-        raise NotFound("no such certificate")
-    source = svc.registry.certificates.credential_source(certificate_id)
-    issuer = source.issuer
-    did = issuer_did(svc.settings.public_url, issuer.id)
-    url = svc.settings.public_url
-    status = entries(url, issuer.id, source.status_index) if source.status_index is not None else None
-    issued = Issued(source.id, url, did, f"{issuer.name_en} ({issuer.name})", source.issued_at, source.pdf_sha256,
-                    status)  # fmt: skip
-    return dcc(source.record, issued), issuer.id
-
-
-def credential_jwt(svc: Services, certificate_id: str) -> str:
-    """The certificate's DCC signed by its issuer's active key (the DID document lists it)."""
-    credential, issuer_id = registry_credential(svc, certificate_id)
-    key = _signing_key(svc, issuer_id)
-    return sign_credential(credential, key, key_url(issuer_did(svc.settings.public_url, issuer_id), key.record))
-
-
-def _signing_key(svc: Services, issuer_id: str) -> SigningKey:
+def signing_key(svc: Services, issuer_id: str) -> SigningKey:
     """The issuer's active key, as the cached trust list has it (no query); the registry's when it has none.
 
-    Another replica's rotation reaches the cache within its refresh time; meanwhile the key signing is
-    the retired one, which the DID document still lists.
+    What signs the issuer's status lists. Another replica's rotation reaches the cache within its
+    refresh time; meanwhile the key signing is the retired one, which the DID document still lists.
     """
     for trusted in svc.trust.get().issuers:
         if trusted.info.id == issuer_id:
@@ -67,31 +50,54 @@ def _signing_key(svc: Services, issuer_id: str) -> SigningKey:
     return svc.registry.issuers.signing_key(issuer_id)
 
 
-def _json(document: object, media_type: str) -> Response:
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, media_type=media_type, headers=CACHE)
+def conditional(request: Request, served: Representations, cache_control: str) -> Response:
+    """The representation ``Accept`` asks for (the JWT, or enveloped JSON), or a 304 when the client has it."""
+    if JWT_MEDIA_TYPE in request.headers.get("accept", "")[:MAX_ACCEPT]:
+        body, tag, media_type = served.jwt, served.jwt_etag, JWT_MEDIA_TYPE
+    else:
+        body, tag, media_type = served.enveloped, served.enveloped_etag, MEDIA_TYPE
+    headers = {"Cache-Control": cache_control, "ETag": tag, "Vary": "Accept"}
+    if not_modified(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def credential_of(svc: Services, certificate_id: str) -> Representations:
+    """The certificate's credential as stored (signed once); from memory when it was asked for lately."""
+    if not UUID.fullmatch(certificate_id):
+        raise NotFound("no such certificate")
+    served = svc.credentials.get(certificate_id)
+    if served is None:
+        jwt = await run_in_threadpool(stored_credential, svc.registry, svc.settings.public_url, certificate_id,
+                                      svc.clock())  # fmt: skip
+        served = Representations.of(jwt)
+        svc.credentials.put(certificate_id, served)
+    return served
+
+
+async def credential_read(request: Request) -> Response:
+    """``GET /credentials/{id}``, served by a plain Starlette route (see :data:`READ_ROUTES`)."""
+    svc: Services = request.app.state.services
+    served = await credential_of(svc, request.path_params["certificate_id"])
+    return conditional(request, served, CREDENTIAL_CACHE)
 
 
 @router.get(
     "/credentials/{certificate_id}",
     summary="The certificate as a UNTP Digital Conformity Credential (VC 2.0, VC-JOSE)",
-    responses={200: {"content": {MEDIA_TYPE: {}, JWT_MEDIA_TYPE: {}}}, 404: {"description": "No such certificate"}},
-)
-async def credential(certificate_id: CertificateId, request: Request, svc: ServicesDep) -> Response:
+    responses={200: {"content": {MEDIA_TYPE: {}, JWT_MEDIA_TYPE: {}}}, 304: {"description": "Not modified"},
+               404: {"description": "No such certificate"}},
+)  # fmt: skip
+async def credential(certificate_id: CertificateId, request: Request) -> Response:
     """The enveloped credential (``application/vc``), or the bare JWT with ``Accept: application/vc+jwt``.
 
-    Signed with the issuer's active key; verify it with the key its header's ``kid`` names in the
-    issuer's DID document. The mapping is in docs/credentials.md.
+    Signed once, when the certificate was issued, by the key that sealed it (a certificate issued
+    before credentials were stored gets its own on the first read); verify it with the key its header's
+    ``kid`` names in the issuer's DID document. The bytes never change, so each representation has a
+    strong ``ETag`` (``If-None-Match`` gives a 304). The mapping is in docs/credentials.md. (Documents the
+    route; requests reach :func:`credential_read` first.)
     """
-    return await credential_answer(svc, certificate_id, request.headers.get("accept", ""))
-
-
-async def credential_answer(svc: Services, certificate_id: str, accept: str) -> Response:
-    """The credential in the representation ``accept`` asks for (the JWT, or enveloped JSON)."""
-    jwt = await run_in_threadpool(credential_jwt, svc, certificate_id)
-    if JWT_MEDIA_TYPE in accept:
-        return Response(jwt, media_type=JWT_MEDIA_TYPE, headers=CACHE)
-    return _json(enveloped(jwt), MEDIA_TYPE)
+    return await credential_read(request)
 
 
 LINKSET_MEDIA_TYPE = "application/linkset+json"
@@ -137,15 +143,19 @@ async def credential_pdf(certificate_id: CertificateId, svc: ServicesDep) -> Res
 
 
 def _did_json(svc: Services, issuer_id: str | None) -> bytes:
-    """The DID document of an issuer (or, for None, the operator's): keys that verify, none withdrawn."""
+    """The DID document of an issuer (or, for None, the operator's): keys that verify, none withdrawn.
+
+    An issuer's keys are the cached trust list's (no query): active and retired ones, the keys that
+    signed credentials still in force; a withdrawn key is left out, and what it signed no longer verifies.
+    """
     url = svc.settings.public_url
     if issuer_id is None:
         return json.dumps(did_document(host_did(url), [svc.registry.issuers.operator_key().record])).encode()
-    listed = svc.registry.issuers.trust_list((url,), svc.clock())
-    found = [i for i in listed.issuers if i.info.id == issuer_id]
+    found = [i for i in svc.trust.get().issuers if i.info.id == issuer_id]
     if not found:
         raise NotFound(f"no issuer {issuer_id}")
-    return json.dumps(did_document(issuer_did(url, issuer_id), found[0].keys)).encode()
+    keys = [k for k in found[0].keys if k.withdrawn_at is None]
+    return json.dumps(did_document(issuer_did(url, issuer_id), keys)).encode()
 
 
 @router.get(
@@ -157,7 +167,7 @@ async def issuer_did_document(
     issuer_id: Annotated[str, Path(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")], svc: ServicesDep
 ) -> Response:
     """Every key that may verify the issuer's credentials (active and retired), as JsonWebKeys."""
-    body = await run_in_threadpool(_did_json, svc, issuer_id)
+    body = _did_json(svc, issuer_id)
     return Response(body, media_type="application/did+json", headers=CACHE)
 
 
@@ -173,26 +183,7 @@ async def operator_did_document(svc: ServicesDep) -> Response:
 
 
 STATUS_MAX_AGE = 30  # seconds a verifier may keep a status list: a revocation shows within half a minute
-
-
-def status_list_jwt(svc: Services, issuer_id: str, purpose: str, number: int) -> tuple[str, str]:
-    """One of the issuer's status lists as a signed ``BitstringStatusListCredential``: (JWT, ETag).
-
-    Its ``validFrom`` is when the list last changed (the issuer's registration for one never changed), so
-    every replica signs the very same bytes. Rebuilt only when the list or the signing key changes.
-    """
-    changed = svc.registry.statuslists.version(issuer_id, purpose, number)
-    if changed is None and not svc.registry.statuslists.exists(issuer_id, number):
-        raise NotFound(f"no {purpose} list {number} for issuer {issuer_id}")
-    key = _signing_key(svc, issuer_id)
-    version = (changed, key.kid)
-    cached = svc.status_lists.get((issuer_id, purpose, number))
-    if cached is not None and cached[0] == version:
-        return cached[1], cached[2]
-    jwt = signed_status_list(svc.registry, svc.settings.public_url, issuer_id, purpose, number, key)
-    etag = f'"{hashlib.sha256(jwt.encode()).hexdigest()[:32]}"'
-    svc.status_lists[(issuer_id, purpose, number)] = (version, jwt, etag)  # one dict store: atomic
-    return jwt, etag
+STATUS_CACHE = f"public, max-age={STATUS_MAX_AGE}"
 
 
 @router.get(
@@ -204,18 +195,33 @@ async def status_index(svc: ServicesDep) -> Response:
 
     A verifier that downloads them all learns nothing of the certificates it will check (herd privacy).
     """
-    now = time.monotonic()
+    published = svc.board.published()
     cached = svc.status_index
-    if cached and now - cached[0] < STATUS_MAX_AGE:  # one query per half minute, however many ask
+    if cached is not None and cached[0] == published:
         body = cached[1]
     else:
         url = svc.settings.public_url
-        published = await run_in_threadpool(svc.registry.statuslists.published)
         lists = [{"issuer": issuer, "purpose": purpose, "number": number, "url": list_url(url, issuer, purpose, number)}
                  for issuer, number in published for purpose in STATUS_PURPOSES]  # fmt: skip
         body = json.dumps({"lists": lists}, separators=(",", ":")).encode()
-        svc.status_index = (now, body)
-    return Response(body, media_type="application/json", headers={"Cache-Control": f"public, max-age={STATUS_MAX_AGE}"})
+        svc.status_index = (published, body)
+    return Response(body, media_type="application/json", headers={"Cache-Control": STATUS_CACHE})
+
+
+ISSUER_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+LIST_NUMBER = re.compile(r"0|[1-9][0-9]{0,6}")
+
+
+async def status_list_read(request: Request) -> Response:
+    """``GET /status/{issuer}/{purpose}/{number}`` from memory, by a plain Starlette route (:data:`READ_ROUTES`)."""
+    svc: Services = request.app.state.services
+    issuer_id, purpose, number = (request.path_params[n] for n in ("issuer_id", "purpose", "number"))
+    served = None
+    if ISSUER_ID.fullmatch(issuer_id) and purpose in STATUS_PURPOSES and LIST_NUMBER.fullmatch(number):
+        served = svc.board.get(issuer_id, purpose, int(number))
+    if served is None:
+        raise NotFound("no such status list: /status/{issuer}/{revocation|suspension}/{number}, as a credential names")
+    return conditional(request, served, STATUS_CACHE)
 
 
 @router.get(
@@ -229,21 +235,19 @@ async def status_list(
     purpose: Literal["revocation", "suspension"],
     number: Annotated[int, Path(ge=0, le=1_000_000)],
     request: Request,
-    svc: ServicesDep,
 ) -> Response:
     """The list a credential's ``credentialStatus`` names: ≥ 131,072 bits, GZIP + base64url (multibase ``u``).
 
     Enveloped (``application/vc``), or the JWT with ``Accept: application/vc+jwt``; with an ``ETag``
-    (``If-None-Match`` gives a 304) and a max-age of 30 seconds.
+    (``If-None-Match`` gives a 304) and a max-age of 30 seconds. Served from memory: each replica
+    rebuilds a list within a tenth of a second of its change. (Documents the route; requests reach
+    :func:`status_list_read` first.)
     """
-    jwt, etag = await run_in_threadpool(status_list_jwt, svc, issuer_id, purpose, number)
-    bare = JWT_MEDIA_TYPE in request.headers.get("accept", "")
-    if bare:
-        etag = etag[:-1] + '-jwt"'  # each representation its own tag
-    headers = {"Cache-Control": f"public, max-age={STATUS_MAX_AGE}", "ETag": etag, "Vary": "Accept"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    if bare:
-        return Response(jwt, media_type=JWT_MEDIA_TYPE, headers=headers)
-    body = json.dumps(enveloped(jwt), separators=(",", ":")).encode()
-    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+    return await status_list_read(request)
+
+
+# Placed ahead of every other route by create_app: no dependency injection, no validation layer.
+READ_ROUTES = [
+    Route("/credentials/{certificate_id}", credential_read, methods=["GET", "HEAD"]),
+    Route("/status/{issuer_id}/{purpose}/{number}", status_list_read, methods=["GET", "HEAD"]),
+]

@@ -24,6 +24,9 @@ from verifier.config import Settings
 from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
 from verifier.needs import Readiness
+from verifier.reads.credentials import CredentialCache
+from verifier.reads.lists import StatusBoard
+from verifier.reads.seals import KnownSeals
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
 from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustList
@@ -37,7 +40,7 @@ log = logging.getLogger("verifier.auth")
 
 @dataclass
 class TrustCache:
-    """The trust list for online checks, rebuilt every ``ttl`` seconds or on demand (another replica's key).
+    """The trust list for online checks, rebuilt every ``ttl`` seconds (in the background) or on demand.
 
     It keeps withdrawn keys: online, only a seal the registry issued can be valid.
     """
@@ -54,11 +57,18 @@ class TrustCache:
     _document_slot: int = -1
 
     def get(self) -> TrustList:
-        """The cached trust list, rebuilt when older than ``ttl``."""
+        """The cached trust list (no query, once there is one: the event loop's).
+
+        It is rebuilt by the service's background task every ``ttl`` (:meth:`refresh_if_old`), and at once
+        after a change made here or a seal signed by a key it does not know.
+        """
         current = self._list
-        if current is None or time.monotonic() - self._built > self.ttl:
-            return self.refresh()
-        return current
+        return current if current is not None else self.refresh()
+
+    def refresh_if_old(self) -> None:
+        """Rebuild when older than ``ttl`` (blocking: a worker thread's work)."""
+        if self._list is None or time.monotonic() - self._built > self.ttl:
+            self.refresh()
 
     def refresh(self, min_age: float = 0.0) -> TrustList:
         """Rebuild now, unless the list is younger than ``min_age`` seconds (to bound the rebuilds)."""
@@ -104,10 +114,13 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     refusals: RefusalLog | None = None
     readiness: Readiness | None = None  # what issuance needs from the system (only where PDFs are made)
-    # Signed status lists by (issuer, purpose, number): (their version, JWT, ETag), rebuilt when they change.
-    status_lists: dict[tuple[str, str, int], tuple[tuple[object, ...], str, str]] = field(default_factory=dict)
-    # /status/index.json's last answer: (when, on the monotonic clock; its body).
-    status_index: tuple[float, bytes] | None = None
+    # The public reads from memory (made by create_app): the signed status lists, the registry's word on
+    # seals scanned before, the credentials asked for lately.
+    board: StatusBoard = field(init=False)
+    known: KnownSeals = field(init=False)
+    credentials: CredentialCache = field(default_factory=CredentialCache)
+    # /status/index.json's last answer: (the lists it names; its body).
+    status_index: tuple[list[tuple[str, int]], bytes] | None = None
 
 
 async def services(request: Request) -> Services:

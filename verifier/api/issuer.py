@@ -61,7 +61,9 @@ QUEUED: dict[int | str, dict[str, object]] = {
 
 
 def issued(svc: Services, principal: Principal, records: list[CertificateRecord]) -> None:
-    """Count and log certificates just issued (one line for a batch)."""
+    """Count and log certificates just issued (one line for a batch); a list they opened is published at once."""
+    if records:
+        svc.board.refresh()
     for record in records:
         svc.metrics.issued.labels(record.record["scheme"]).inc()
     fields = {"issuer": principal.issuer_id, "count": len(records), "first": records[0].id if records else None}
@@ -243,6 +245,7 @@ def _status_route(action: Action) -> None:
         record = svc.registry.certificates.change_status(
             principal, certificate_id, action, body.reason, body.note, svc.clock()
         )
+        svc.board.refresh()  # this replica's lists and scans say so before the answer does
         svc.metrics.status_changes.labels(action.value).inc()
         fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": body.reason}
         log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})

@@ -141,6 +141,7 @@ def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyO
     """A new signing key; certificates sealed with the old one stay verifiable."""
     record = svc.registry.issuers.rotate_key(principal, issuer_id, svc.clock())
     svc.trust.refresh()
+    svc.board.refresh()  # the lists are signed by the new key
     log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
     return KeyOut(issuer=issuer_id, kid=record.kid_hex, not_before=record.not_before)
 
@@ -166,6 +167,7 @@ def withdraw_key(
     at = svc.clock()
     replacement = svc.registry.issuers.withdraw_key(principal, issuer_id, kid, at)
     svc.trust.refresh()
+    svc.board.refresh()
     active = replacement.kid_hex if replacement else svc.registry.issuers.signing_key(issuer_id).record.kid_hex
     fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
     log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})

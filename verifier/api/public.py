@@ -13,7 +13,14 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
-from verifier.api.credentials import LINKSET_MEDIA_TYPE, credential_answer, linkset, registry_credential
+from verifier.api.credentials import (
+    CREDENTIAL_CACHE,
+    LINKSET_MEDIA_TYPE,
+    UUID,
+    conditional,
+    credential_of,
+    linkset,
+)
 from verifier.api.deps import TRUST_DOCUMENT_TTL, Services, ServicesDep
 from verifier.api.errors import STATUS
 from verifier.api.i18n import LANGUAGES, Messages, catalogue, choose
@@ -22,13 +29,15 @@ from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
 from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
-from verifier.credentials.vcjose import MEDIA_TYPE
+from verifier.credentials.vcjose import MEDIA_TYPE, payload_of
 from verifier.errors import FileRefused, Kind
+from verifier.issuing.credential import stored_credential
 from verifier.needs import describe
+from verifier.reads.seals import NeedLookup
 from verifier.store.records import NotFound
 from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.verdict import Reason
-from verifier.verification.check import nothing_found, verify, verify_cose, verify_segment
+from verifier.verification.check import Lookup, nothing_found, verify, verify_cose, verify_segment
 from verifier.verification.result import VerificationResult
 
 router = APIRouter()
@@ -41,28 +50,35 @@ def verdict_response(result: VerificationResult) -> Response:
     return Response(orjson.dumps(result.to_json()), media_type="application/json", headers=NO_STORE)
 
 
-def check_online(
+async def check_online(
     svc: Services, scope: Scope, via: str, text: str | None = None, segment: str | None = None
 ) -> VerificationResult:
     """A scanned text (or a link's last segment) checked against the trust list and the registry, now.
 
-    The verdict is counted under ``via`` in the metrics and noted for the request's access log line.
+    A seal scanned before is answered from memory (:class:`~verifier.reads.seals.KnownSeals`, current
+    with the status lists); any other is looked up in the database by a worker thread, never on the
+    event loop. The verdict is counted under ``via`` in the metrics and noted for the access log line.
     """
     start = time.perf_counter()
     at: datetime = svc.clock()
-    lookup = svc.registry.seals.lookup
 
-    def run() -> VerificationResult:
+    def run(lookup: Lookup) -> VerificationResult:
         trust_list = svc.trust.get()
         if segment is not None:
             return verify_segment(segment, trust_list, at, lookup, svc.seals)
         return verify(text or "", trust_list, at, lookup, svc.seals)
 
-    result = run()
+    async def checked() -> VerificationResult:
+        try:
+            return run(svc.known.lookup)
+        except NeedLookup:
+            return await run_in_threadpool(run, svc.known.looking_up(svc.registry.seals))
+
+    result = await checked()
     if result.reason is Reason.UNKNOWN_KEY:
         # A key another replica added since the trust list was cached: look again, at most once a second.
-        svc.trust.refresh(min_age=1.0)
-        result = run()
+        await run_in_threadpool(svc.trust.refresh, 1.0)
+        result = await checked()
     note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
     return result
 
@@ -109,7 +125,7 @@ async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Res
     if is_credential(given):
         result = await run_in_threadpool(check_credential, svc, request.scope, given)
         return verdict_response(result)
-    return verdict_response(check_online(svc, request.scope, "api", text=str(given).strip()))
+    return verdict_response(await check_online(svc, request.scope, "api", text=str(given).strip()))
 
 
 def check_credential(svc: Services, scope: Scope, given: object) -> VerificationResult:
@@ -118,12 +134,14 @@ def check_credential(svc: Services, scope: Scope, given: object) -> Verification
     at: datetime = svc.clock()
 
     def registered(certificate_id: str) -> RegisteredCredential | None:
+        if not UUID.fullmatch(certificate_id):
+            return None
         try:
             record = svc.registry.certificates.published(certificate_id)
-            expected, issuer_id = registry_credential(svc, certificate_id)
+            jwt = stored_credential(svc.registry, svc.settings.public_url, certificate_id, at)
         except NotFound:
             return None
-        return RegisteredCredential(record.qr_text, issuer_id, expected)
+        return RegisteredCredential(record.qr_text, record.issuer_id, payload_of(jwt))
 
     def scan(qr_text: str) -> VerificationResult:
         return verify(qr_text, svc.trust.get(), at, svc.registry.seals.lookup, svc.seals)
@@ -154,10 +172,14 @@ async def verify_pdf(
     """The verdict for a certificate PDF, and whether it is byte-identical to the one issued."""
     data = await file.read(MAX_PDF_BYTES + 1)
     found = await read_upload(svc, request, data)
-    result, source = check_file(svc, request.scope, found)
+    result, source = await run_in_threadpool(check_file, svc, request.scope, found)
     payload = result.to_json()
     digest = hashlib.sha256(data).digest()
-    issued = svc.registry.certificates.pdf_digest(result.registered.certificate_id) if result.registered else None
+    issued = (
+        await run_in_threadpool(svc.registry.certificates.pdf_digest, result.registered.certificate_id)
+        if result.registered
+        else None
+    )
     payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
     return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
 
@@ -198,7 +220,7 @@ async def check_pasted(request: Request, qr: str = "") -> Response:
     """The landing page's text form: the verdict page for a pasted QR text (no lookup by number)."""
     svc: Services = request.app.state.services
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
-    result = check_online(svc, request.scope, "link", text=qr.strip()[:4096])
+    result = await check_online(svc, request.scope, "link", text=qr.strip()[:4096])
     return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
 
 
@@ -212,7 +234,7 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
         found = await read_upload(svc, request, data)
     except FileRefused as exc:
         found, status = FileSeal(None, ()), STATUS[exc.kind]
-    result, _ = check_file(svc, request.scope, found)
+    result, _ = await run_in_threadpool(check_file, svc, request.scope, found)
     identical = None
     if result.registered is not None:
         issued = await run_in_threadpool(svc.registry.certificates.pdf_digest, result.registered.certificate_id)
@@ -222,7 +244,7 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
 
 
 def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:
-    """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was."""
+    """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was (blocking)."""
     start = time.perf_counter()
     at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.seals.lookup
     if found.seal is not None:
@@ -242,7 +264,7 @@ async def scan(request: Request) -> Response:
     no dependency injection, no validation layer; the code is checked by the seal decoder itself.
     """
     svc: Services = request.app.state.services
-    result = check_online(svc, request.scope, "link", segment=request.path_params["code"])
+    result = await check_online(svc, request.scope, "link", segment=request.path_params["code"])
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return verdict_response(result)
@@ -257,7 +279,7 @@ async def scan(request: Request) -> Response:
     if MEDIA_TYPE in accept:  # application/vc or application/vc+jwt: the scanned certificate's credential
         if result.registered is None or not result.signature.valid:
             raise NotFound("the registry issued no certificate with this seal, so it has no credential")
-        return await credential_answer(svc, result.registered.certificate_id, accept)
+        return conditional(request, await credential_of(svc, result.registered.certificate_id), CREDENTIAL_CACHE)
     language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
     return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
 

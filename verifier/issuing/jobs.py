@@ -204,7 +204,7 @@ class JobRunner:
 
         if self.registry.tokens.withdrawn(job.actor.token_id):  # withdrawn while its PDFs were made
             return [_whole("token_withdrawn", _WITHDRAWN)]
-        records = store(self.registry, job.actor, items, pdfs, at, then=finish)
+        records = store(self.registry, job.actor, items, pdfs, at, then=finish, public_url=self.public_url)
         if self.on_issued is not None:
             self.on_issued(job, records)
         return []

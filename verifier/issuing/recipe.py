@@ -7,16 +7,18 @@ when the certificate is sealed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
 from verifier.certificate.model import AnyCertificate, certificate_json
+from verifier.credentials.signed import signed_dcc
 from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
 from verifier.issuing.policy import new_number, refuse_ended
 from verifier.paper.letterhead import Letterhead
@@ -154,9 +156,26 @@ def store(
     pdfs: Sequence[bytes | None],
     at: datetime,
     then: Callable[[Change, list[CertificateRecord]], None] | None = None,
+    *,
+    public_url: str,
 ) -> list[CertificateRecord]:
-    """Register sealed (and rendered) certificates, all or none; ``then`` commits with them (a job's end)."""
-    stored = [_to_store(c, s, pdf) for (c, s), pdf in zip(items, pdfs, strict=True)]
+    """Register sealed (and rendered) certificates, all or none; ``then`` commits with them (a job's end).
+
+    Each gets its credential (its DCC) signed here by the key that sealed it, for the service at
+    ``public_url``, and stored with it: served as stored from then on.
+    """
+    issuer_id = issuer_of(actor)
+    issuer = registry.issuers.get(issuer_id)
+    keys: dict[str, SigningKey] = {}
+    stored = []
+    for (certificate, sealed), pdf in zip(items, pdfs, strict=True):
+        if sealed.kid not in keys:
+            keys[sealed.kid] = registry.issuers.sealing_key(issuer_id, bytes.fromhex(sealed.kid))
+        new = _to_store(certificate, sealed, pdf)
+        digest = hashlib.sha256(pdf).hexdigest() if pdf else None
+        credential = signed_dcc(public_url, issuer, keys[sealed.kid], new.id, new.record, new.issued_at, digest,
+                                new.status_index)  # fmt: skip
+        stored.append(replace(new, credential=credential))
     return registry.certificates.add(actor, stored, at, then)
 
 
@@ -185,7 +204,7 @@ def issue(
         pdfs: Sequence[bytes | None] = (
             render(registry.issuers.letterhead(prepared.issuer_id), items) if render else [None] * len(items)
         )
-        return store(registry, actor, items, pdfs, at)
+        return store(registry, actor, items, pdfs, at, public_url=public_url)
     except BaseException:
         prepared.give_back(registry)
         raise

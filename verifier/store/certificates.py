@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from verifier.certificate.status import REASONS, Action, TransitionRefused, next_state
 from verifier.errors import FieldRefused
 from verifier.store.audit import Change, audited
+from verifier.store.credentials import insert_credentials
 from verifier.store.records import (
     CertificateRecord,
     Conflict,
@@ -200,6 +201,11 @@ class Certificates:
                         ],
                     )
                     records = [replace(r, pdf_sha256=digests[r.id].hex()) if r.id in digests else r for r in records]
+                insert_credentials(
+                    change.conn,
+                    [(seqs[row["id"]], new.credential) for row, new in zip(rows, batch, strict=True) if new.credential],
+                    at,
+                )
                 change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
                 if then is not None:
                     then(change, records)

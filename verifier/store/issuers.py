@@ -251,6 +251,21 @@ class Issuers:
             raise NotFound(f"no issuer {issuer_id}")
         return self._cached(issuer_id, _key_record(row))
 
+    def sealing_key(self, issuer_id: str, kid: bytes) -> SigningKey:
+        """The issuer's key ``kid`` (active, retired or withdrawn) with its private half; raises :class:`NotFound`.
+
+        What signs a certificate's credential: the key that sealed the certificate.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.kid == kid)
+            ).first()
+        if row is None:
+            raise NotFound(f"no key {kid.hex()} of issuer {issuer_id}")
+        record = _key_record(row)  # as it is now: withdrawn, perhaps, since its private half was cached
+        key = self._cached(issuer_id, record)
+        return key if key.record == record else SigningKey(key.private_key, record)
+
     def private_half(self, owner: str, record: KeyRecord) -> SigningKey:
         """The private half of a key the caller knows to be the owner's (cached after the first read)."""
         return self._cached(owner, record)

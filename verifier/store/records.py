@@ -131,6 +131,7 @@ class NewCertificate:
     qr_text: str
     pdf: bytes | None = None
     status_index: int | None = None  # reserved before sealing (the seal carries it); None: drawn when stored
+    credential: str | None = None  # its DCC, signed at issuance (None: signed on its first read)
 
 
 @dataclass(frozen=True)

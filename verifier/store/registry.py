@@ -1,11 +1,12 @@
 """The registry: one object over the database, the keys folder and the stores of each kind of record.
 
 ``registry.tokens`` (authentication), ``registry.issuers`` (issuers, keys, the trust list),
-``registry.certificates`` (certificates, PDFs, status events), ``registry.seals`` (the scan's lookup),
-``registry.statuslists``, ``registry.jobs`` (batches waiting to be issued) and ``registry.audit`` (the
-log). What needs more than one of them is composed here. Time is an argument everywhere: the HTTP and
-command-line layers read the clock. Issuing (seal, render, store) is :func:`verifier.issuing.recipe.issue`,
-one floor up; jobs are run by :class:`verifier.issuing.jobs.JobRunner`.
+``registry.certificates`` (certificates, PDFs, status events), ``registry.credentials`` (each one's DCC
+as signed), ``registry.seals`` (the scan's lookup), ``registry.statuslists``, ``registry.jobs`` (batches
+waiting to be issued) and ``registry.audit`` (the log). What needs more than one of them is composed
+here. Time is an argument everywhere: the HTTP and command-line layers read the clock. Issuing (seal,
+render, store) is :func:`verifier.issuing.recipe.issue`, one floor up; jobs are run by
+:class:`verifier.issuing.jobs.JobRunner`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from verifier.store.audit import AuditLog, audited
 from verifier.store.certificates import Certificates
+from verifier.store.credentials import Credentials
 from verifier.store.issuers import Issuers
 from verifier.store.jobs import Jobs
 from verifier.store.records import OPERATOR, Conflict, Principal, Role
@@ -47,6 +49,7 @@ class Registry:
         self.tokens = Tokens(engine, admin_token)
         self.issuers = Issuers(engine, keys)
         self.certificates = Certificates(engine)
+        self.credentials = Credentials(engine)
         self.seals = Seals(engine)
         self.statuslists = StatusLists(engine)
         self.jobs = Jobs(engine)

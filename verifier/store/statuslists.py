@@ -11,12 +11,13 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from verifier.certificate.status import LIST_SIZE, STATUS_PURPOSES
 from verifier.store.database import write_transaction
-from verifier.store.tables import status_bits, status_entries, status_lists
+from verifier.store.tables import issuers, status_bits, status_entries, status_lists
 from verifier.verdict import StatusState
 
 # A new list opens once the current one is half full: a verifier's index stays one among many.
@@ -25,29 +26,59 @@ _RESERVE_ATTEMPTS = 5
 
 
 def _draw(conn: Connection, issuer_id: str, count: int) -> list[int]:
-    """``count`` random indexes the issuer has never used (nor reserved), in the list now being filled."""
+    """``count`` random indexes the issuer has never used (nor reserved), in the list now being filled.
+
+    Candidates are drawn for a whole batch at once and checked in a few queries (the lists are at most
+    half full, so most are free); a batch that fills the current list goes on in the next.
+    """
     used = conn.execute(select(func.count()).select_from(status_entries).where(status_entries.c.issuer_id == issuer_id))
     filled = int(used.scalar_one())
     chosen: list[int] = []
-    taken: set[int] = set()
-    for _ in range(count):
+    while len(chosen) < count:
         base = (filled // FILL) * LIST_SIZE
-        while True:  # a few draws at a time; the first not used yet (the lists are at most half full)
-            candidates = [base + secrets.randbelow(LIST_SIZE) for _ in range(4)]
-            clash = set(
+        wanted = min(count - len(chosen), FILL - filled % FILL)
+        candidates = list({base + secrets.randbelow(LIST_SIZE) for _ in range(wanted + wanted // 2 + 4)})
+        clash: set[int] = set()
+        for start in range(0, len(candidates), 500):
+            part = candidates[start : start + 500]
+            clash.update(
                 conn.execute(
                     select(status_entries.c.status_index).where(
-                        status_entries.c.issuer_id == issuer_id, status_entries.c.status_index.in_(candidates)
+                        status_entries.c.issuer_id == issuer_id, status_entries.c.status_index.in_(part)
                     )
                 ).scalars()
             )
-            free = [c for c in candidates if c not in clash and c not in taken]
-            if free:
-                break
-        taken.add(free[0])
-        chosen.append(free[0])
-        filled += 1
+        taken = set(chosen)  # drawn for this batch already: not in the table yet
+        free = [c for c in candidates if c not in clash and c not in taken][:wanted]
+        chosen.extend(free)
+        filled += len(free)
+    _open(conn, issuer_id, {index // LIST_SIZE for index in chosen})
     return chosen
+
+
+def _open(conn: Connection, issuer_id: str, numbers: set[int]) -> None:
+    """Give each list ``numbers`` names its rows in ``status_lists`` (no change yet), unless it has them.
+
+    Every list a certificate's index is in has its rows, so the lists there are (and their versions)
+    are read from that small table alone.
+    """
+    if not numbers:
+        return
+    present = set(
+        conn.execute(
+            select(status_lists.c.list_number).where(
+                status_lists.c.issuer_id == issuer_id, status_lists.c.list_number.in_(sorted(numbers))
+            )
+        ).scalars()
+    )
+    missing = sorted(numbers - present)
+    if not missing:
+        return
+    since = conn.execute(select(issuers.c.created_at).where(issuers.c.id == issuer_id)).scalar_one()
+    rows = [{"issuer_id": issuer_id, "purpose": purpose, "list_number": number, "updated_at": since, "changes": 0}
+            for number in missing for purpose in STATUS_PURPOSES]  # fmt: skip
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    conn.execute(dialect.insert(status_lists).on_conflict_do_nothing(), rows)  # another issuance opened it meanwhile
 
 
 def allocate(conn: Connection, issuer_id: str, certificate_seqs: Sequence[int]) -> dict[int, int]:
@@ -67,15 +98,28 @@ def bind(conn: Connection, issuer_id: str, reserved: dict[int, int]) -> None:
     Raises ValueError for an index that is not a free reservation of the issuer (nothing is then bound:
     the caller's transaction rolls back).
     """
-    for seq, index in reserved.items():
-        bound = conn.execute(
-            update(status_entries)
-            .where(status_entries.c.issuer_id == issuer_id, status_entries.c.status_index == index,
-                   status_entries.c.certificate_seq.is_(None))
-            .values(certificate_seq=seq)
+    if not reserved:
+        return
+    conn.execute(
+        update(status_entries)
+        .where(status_entries.c.issuer_id == issuer_id, status_entries.c.status_index == bindparam("reserved"),
+               status_entries.c.certificate_seq.is_(None))
+        .values(certificate_seq=bindparam("seq")),
+        [{"reserved": index, "seq": seq} for seq, index in reserved.items()],
+    )  # fmt: skip
+    seqs = list(reserved)
+    bound = 0
+    for start in range(0, len(seqs), 500):  # an executemany's row count is not reliable on every driver
+        bound += int(
+            conn.execute(
+                select(func.count()).select_from(status_entries).where(
+                    status_entries.c.issuer_id == issuer_id,
+                    status_entries.c.certificate_seq.in_(seqs[start : start + 500]),
+                )
+            ).scalar_one()
         )  # fmt: skip
-        if bound.rowcount != 1:
-            raise ValueError(f"status index {index} is not reserved for a certificate of {issuer_id}")
+    if bound != len(seqs):
+        raise ValueError(f"a status index of {issuer_id} given is not reserved for a certificate of it")
 
 
 def record_state(conn: Connection, issuer_id: str, certificate_seq: int, state: StatusState, at: datetime) -> None:
@@ -152,10 +196,23 @@ class StatusLists:
 
     def published(self) -> list[tuple[str, int]]:
         """Every (issuer, list number) that holds an index: the lists a verifier may download, in order."""
-        number = (status_entries.c.status_index // LIST_SIZE).label("number")
         with self.engine.connect() as conn:
-            rows = conn.execute(select(status_entries.c.issuer_id, number).distinct().order_by("issuer_id", "number"))
+            rows = conn.execute(
+                select(status_lists.c.issuer_id, status_lists.c.list_number).distinct()
+                .order_by(status_lists.c.issuer_id, status_lists.c.list_number)
+            )  # fmt: skip
             return [(str(issuer), int(n)) for issuer, n in rows.all()]
+
+    def versions(self) -> dict[tuple[str, str, int], tuple[datetime, int]]:
+        """Every list there is, by (issuer, purpose, number): when it last changed and how many times.
+
+        One read of a small table (a row per list, not per certificate): what a replica polls to learn
+        of a change made by another.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(status_lists.c.issuer_id, status_lists.c.purpose, status_lists.c.list_number,
+                                       status_lists.c.updated_at, status_lists.c.changes)).all()  # fmt: skip
+        return {(str(r.issuer_id), str(r.purpose), int(r.list_number)): (r.updated_at, int(r.changes)) for r in rows}
 
     def index_of(self, certificate_seq: int) -> int | None:
         """The certificate's status index (None for one stored before the lists existed and not given one)."""
@@ -178,18 +235,12 @@ class StatusLists:
     def exists(self, issuer_id: str, number: int) -> bool:
         """Whether the issuer has a certificate in list ``number``."""
         with self.engine.connect() as conn:
-            return (
-                conn.execute(
-                    select(status_entries.c.status_index)
-                    .where(
-                        status_entries.c.issuer_id == issuer_id,
-                        status_entries.c.status_index >= number * LIST_SIZE,
-                        status_entries.c.status_index < (number + 1) * LIST_SIZE,
-                    )
-                    .limit(1)
-                ).first()
-                is not None
-            )
+            found = conn.execute(
+                select(status_lists.c.list_number).where(
+                    status_lists.c.issuer_id == issuer_id, status_lists.c.list_number == number
+                ).limit(1)
+            ).first()  # fmt: skip
+        return found is not None
 
     def bits(self, issuer_id: str, purpose: str, number: int) -> list[int]:
         """The set bits of one list, as indexes within it."""

@@ -189,6 +189,17 @@ certificate_pdfs = Table(
     Index("ix_certificate_pdfs_sha256", "sha256"),
 )
 
+# Each certificate's credential (its UNTP DCC as a VC-JOSE JWT), signed once: at issuance with the key that
+# sealed the certificate, or on its first read for one issued before credentials were stored. Served as
+# stored, so its bytes (and ETag) never change with a key rotation.
+certificate_credentials = Table(
+    "certificate_credentials",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True, autoincrement=False),
+    Column("jwt", Text, nullable=False),
+    Column("signed_at", UTCDateTime(), nullable=False),
+)
+
 status_events = Table(
     "status_events",
     metadata,

@@ -1,0 +1,48 @@
+"""The credentials asked for lately, as served: stored bytes and their ETags, bounded in memory.
+
+A credential never changes once stored (:mod:`verifier.issuing.credential`), so what is held here is
+never stale; the least recently asked for go first once :data:`BUDGET` bytes are held.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from verifier.reads.lists import Representations
+
+BUDGET = 32 * 1024 * 1024  # bytes: some 3,000 credentials (each ~5 KB as a JWT, as much again enveloped)
+
+
+class CredentialCache:
+    """Credentials by certificate id, up to ``budget`` bytes."""
+
+    def __init__(self, budget: int = BUDGET) -> None:
+        self.budget = budget
+        self.held = 0
+        self._entries: OrderedDict[str, Representations] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, certificate_id: str) -> Representations | None:
+        """The credential as served, when held (no I/O)."""
+        found = self._entries.get(certificate_id)
+        if found is not None:
+            self._entries.move_to_end(certificate_id)  # under the GIL: at worst a race to the end
+        return found
+
+    def put(self, certificate_id: str, served: Representations) -> None:
+        """Hold a credential, letting the least recently asked for go past the budget."""
+        if served.size > self.budget:
+            return
+        with self._lock:
+            previous = self._entries.pop(certificate_id, None)
+            if previous is not None:
+                self.held -= previous.size
+            self._entries[certificate_id] = served
+            self.held += served.size
+            while self.held > self.budget:
+                _, gone = self._entries.popitem(last=False)
+                self.held -= gone.size
