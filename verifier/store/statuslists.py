@@ -28,15 +28,28 @@ _RESERVE_ATTEMPTS = 5
 def _draw(conn: Connection, issuer_id: str, count: int) -> list[int]:
     """``count`` random indexes the issuer has never used (nor reserved), in the list now being filled.
 
-    Candidates are drawn for a whole batch at once and checked in a few queries (the lists are at most
-    half full, so most are free); a batch that fills the current list goes on in the next.
+    The list being filled is the issuer's highest; a batch that fills it to half goes on in the next.
+    Candidates are drawn for a whole batch at once and checked in a few queries (a list is at most half
+    full, so most are free). What this reads is bounded by a list's size, never the registry's.
     """
-    used = conn.execute(select(func.count()).select_from(status_entries).where(status_entries.c.issuer_id == issuer_id))
-    filled = int(used.scalar_one())
+    top = conn.execute(select(func.max(status_entries.c.status_index)).where(status_entries.c.issuer_id == issuer_id))
+    highest = top.scalar()
+    number = 0 if highest is None else int(highest) // LIST_SIZE
+    filled = int(
+        conn.execute(
+            select(func.count()).select_from(status_entries).where(
+                status_entries.c.issuer_id == issuer_id,
+                status_entries.c.status_index >= number * LIST_SIZE,
+                status_entries.c.status_index < (number + 1) * LIST_SIZE,
+            )
+        ).scalar_one()
+    )  # fmt: skip
     chosen: list[int] = []
     while len(chosen) < count:
-        base = (filled // FILL) * LIST_SIZE
-        wanted = min(count - len(chosen), FILL - filled % FILL)
+        if filled >= FILL:
+            number, filled = number + 1, 0
+        base = number * LIST_SIZE
+        wanted = min(count - len(chosen), FILL - filled)
         candidates = list({base + secrets.randbelow(LIST_SIZE) for _ in range(wanted + wanted // 2 + 4)})
         clash: set[int] = set()
         for start in range(0, len(candidates), 500):
