@@ -12,7 +12,7 @@ this script with ``PYTHONPATH=<that tree>``). Then ``--replicas`` servers (one u
 each, wrk (``--connections``, loopback) measures in turn:
 
 - bare: the constant JSON, the baseline every ratio is to;
-- scan cold: ``GET /c/{code}`` as JSON for codes never asked for before (at random among up to 20,000);
+- scan cold: ``GET /c/{code}`` as JSON for codes this replica was never asked for (each once, 3 s);
 - scan warm: the same for 1,000 codes asked for already;
 - credential cold and warm: ``GET /credentials/{id}`` the same way;
 - status list: ``GET /status/bench/revocation/N`` over the issuer's lists;
@@ -55,6 +55,7 @@ PUBLIC_URL = "https://verify.bench.example"
 PICKS = 20_000  # the certificates the runs ask for (the cold runs ask for each at most once or twice)
 WARM = 1_000
 LIGHT = 4  # connections of the latency runs
+COLD_SECONDS = 3  # at ~3,000/s, fewer requests than a replica's 10,000 picks: each asked for once
 
 
 def fill(home: Path, database_url: str, size: int) -> dict[str, object]:
@@ -105,15 +106,15 @@ def fill(home: Path, database_url: str, size: int) -> dict[str, object]:
             "fill_seconds": round(time.monotonic() - started)}  # fmt: skip
 
 
-def lua(paths: list[str], randomly: bool) -> str:
-    """A wrk script asking for ``paths`` at random, or in turn (each thread from its own place)."""
+def lua(paths: list[str], cold: bool) -> str:
+    """A wrk script asking for ``paths`` in turn; cold: each of wrk's two threads walks its own half once."""
     listed = ",\n".join(json.dumps(p) for p in paths)
-    pick = "math.random(#paths)" if randomly else "(i % #paths) + 1"
+    start = "(thread - 1) * math.floor(#paths / 2)" if cold else "math.random(#paths)"
     return (
         f"local paths = {{\n{listed}\n}}\nlocal i = 0\nlocal threads = 0\n"
-        "function setup(thread)\n  threads = threads + 1\n  thread:set('seed', threads * 7919)\nend\n"
-        "function init(args)\n  math.randomseed(seed)\n  i = math.random(#paths)\nend\n"
-        f"request = function()\n  i = i + 1\n  return wrk.format('GET', paths[{pick}])\nend\n"
+        "function setup(t)\n  threads = threads + 1\n  t:set('thread', threads)\nend\n"
+        f"function init(args)\n  math.randomseed(thread * 7919)\n  i = {start}\nend\n"
+        "request = function()\n  i = i + 1\n  return wrk.format('GET', paths[(i - 1) % #paths + 1])\nend\n"
     )
 
 
@@ -180,7 +181,11 @@ def staleness(home: Path, database_url: str, picks: dict[str, object], bases: li
     codes, ids = picks["codes"], picks["ids"]
     assert isinstance(codes, list)
     assert isinstance(ids, list)
-    code, certificate_id = codes.pop(), ids.pop()  # never asked for again
+    place = len(codes) // 2 - WARM - 1  # before the first replica's warm ones, counting down: one still valid
+    accept = {"Accept": "application/json"}
+    while httpx.get(f"{bases[0]}/c/{codes[place]}", headers=accept).json()["verdict"] != "valid":
+        place -= 1  # revoked by an earlier run on this registry
+    code, certificate_id = codes[place], ids[place]
     index = registry.certificates.credential_source(certificate_id).status_index
     assert index is not None
     for base in bases:  # each replica has seen it valid, so a cache would hold it
@@ -204,27 +209,31 @@ def staleness(home: Path, database_url: str, picks: dict[str, object], bases: li
 
 
 def measure(
-    base: str, home: Path, picks: dict[str, object], seconds: int, connections: int
+    base: str, home: Path, picks: dict[str, object], place: int, seconds: int, connections: int
 ) -> list[tuple[str, float, float]]:
-    """wrk on one replica: (name, requests per second, p99 ms) of bare, the scans, credentials, lists."""
+    """wrk on one replica: (name, requests per second, p99 ms) of bare, the scans, credentials, lists.
+
+    The cold runs ask for this replica's own share of the picks (``place``), each once, for COLD_SECONDS
+    (fewer requests than the share holds); the warm ones for 1,000 asked for before, round and round.
+    """
     codes, ids, lists = picks["codes"], picks["ids"], picks["lists"]
     assert isinstance(codes, list)
     assert isinstance(ids, list)
     assert isinstance(lists, list)
-    half = len(codes) // 2  # this replica's cold ones: the other half is the next replica's
+    share = len(codes) // 2
+    mine = slice(place * share, (place + 1) * share)
     name = base.rsplit(":", 1)[1]
     scripts = {}
-    for label, paths, randomly in (
-        ("scan cold", [f"/c/{c}" for c in codes[:half] or codes], True),
-        ("scan warm", [f"/c/{c}" for c in codes[-WARM:]], False),
-        ("credential cold", [f"/credentials/{i}" for i in ids[:half] or ids], True),
-        ("credential warm", [f"/credentials/{i}" for i in ids[-WARM:]], False),
+    for label, paths, cold in (
+        ("scan cold", [f"/c/{c}" for c in codes[mine]], True),
+        ("scan warm", [f"/c/{c}" for c in codes[mine][-WARM:]], False),
+        ("credential cold", [f"/credentials/{i}" for i in ids[mine]], True),
+        ("credential warm", [f"/credentials/{i}" for i in ids[mine][-WARM:]], False),
         ("status list", [f"/status/bench/revocation/{n}" for n in lists], False),
     ):
         script = home / f"{name}-{label.replace(' ', '-')}.lua"
-        script.write_text(lua(paths, randomly))
+        script.write_text(lua(paths, cold))
         scripts[label] = script
-    del codes[:half], ids[:half]
     results = []
     wrk(f"{base}/bare", 2, connections, None)  # warm up
     rate, p99 = wrk(f"{base}/bare", seconds, connections, None)
@@ -232,7 +241,7 @@ def measure(
     for label, script in scripts.items():
         if label.endswith("warm"):
             wrk(base, 2, connections, script)  # every one asked for once
-        rate, p99 = wrk(base, seconds, connections, script)
+        rate, p99 = wrk(base, COLD_SECONDS if label.endswith("cold") else seconds, connections, script)
         results.append((label, rate, p99))
     # The latency a lone client sees (the rate runs' p99 is mostly queueing behind 32 connections on 2 cores).
     for label, script in (("bare", None), *((k, v) for k, v in scripts.items() if not k.endswith("cold"))):
@@ -285,8 +294,8 @@ def main() -> None:
             at_rest = [rss_mib(p.pid) for _, p in running]
             print(f"{args.database}, {args.size:,} certificates, {count} replica(s), wrk -c{args.connections} "
                   f"{args.seconds} s per run")  # fmt: skip
-            for (base, process), rest in zip(running, at_rest, strict=True):
-                results = measure(base, home, picks, args.seconds, args.connections)
+            for place, ((base, process), rest) in enumerate(zip(running, at_rest, strict=True)):
+                results = measure(base, home, picks, place, args.seconds, args.connections)
                 bare = {c: rate for label, rate, _ in results if label.startswith("bare") for c in [label[4:]]}
                 print(f"replica {base}: memory at rest {rest:.0f} MiB, after the runs {rss_mib(process.pid):.0f} MiB")
                 for label, rate, p99 in results:
@@ -295,7 +304,6 @@ def main() -> None:
             delays = staleness(home, database_url, picks, [base for base, _ in running])
             print("staleness after a revocation (scan and list): "
                   + ", ".join(f"{d * 1000:.0f} ms" for d in delays))  # fmt: skip
-        kept.write_text(json.dumps(picks))  # without the codes asked for (cold no more)
     if not args.home:
         shutil.rmtree(home, ignore_errors=True)
     print(

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import psycopg
 
-from verifier.store.database import make_engine, migrate
+from verifier.store.database import MIGRATIONS, make_engine, migrate
 
 TEMPLATE_NAME = "verifier_template"
+# The newest schema revision (what `verifier migrate` reports on a current database).
+HEAD_REVISION = sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py"))[-1]
 
 
 def migrated_sqlite(folder: Path) -> Path:

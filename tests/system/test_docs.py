@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.helpers import DEMO
+from tests.helpers.databases import HEAD_REVISION
 from tests.helpers.server import Server
 from tests.helpers.service import register_issuer
 
@@ -174,7 +175,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     ).stdout  # fmt: skip
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
-    assert migrate == "schema 0008 (already current)\n"
+    assert migrate == f"schema {HEAD_REVISION} (already current)\n"
 
 
 def test_every_reason_is_documented() -> None:

@@ -6,6 +6,7 @@ never stale; the least recently asked for go first once :data:`BUDGET` bytes are
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 
@@ -30,7 +31,8 @@ class CredentialCache:
         """The credential as served, when held (no I/O)."""
         found = self._entries.get(certificate_id)
         if found is not None:
-            self._entries.move_to_end(certificate_id)  # under the GIL: at worst a race to the end
+            with contextlib.suppress(KeyError):  # let go by another thread's put meanwhile: still served
+                self._entries.move_to_end(certificate_id)
         return found
 
     def put(self, certificate_id: str, served: Representations) -> None:
