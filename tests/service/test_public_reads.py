@@ -206,3 +206,13 @@ def test_a_database_that_does_not_answer_a_new_seal_is_a_503_not_a_500(service: 
     answer = service.client.get(path_of(made["verify_url"]), headers={"Accept": "application/json"})
     assert answer.status_code == 503 and answer.json()["error"] == "registry_unavailable"
     assert answer.headers["retry-after"] == "1"
+
+
+def test_scans_of_new_seals_hand_their_connections_back(service: Service, services: Any) -> None:
+    """Each lookup borrows a pooled connection and gives it back: worker threads that scanned hold none (they
+    once kept one each, and 40 of them starved the pool, the credentials and the lists' poll)."""
+    token = service.issuer()
+    scans = [path_of(issued(service, f"ZJM-P-{i}", token)["verify_url"]) for i in range(12)]
+    for scan in scans:
+        assert service.client.get(scan, headers={"Accept": "application/json"}).json()["verdict"] == "valid"
+    assert services.registry.engine.pool.checkedout() == 0

@@ -1,19 +1,20 @@
-"""The hot path of every online check: what the registry knows of one seal, in one prepared query.
+"""What the registry knows of one seal, in one query: the lookup behind every scan it has not seen before.
 
-Each thread keeps its own DBAPI connection (autocommit on PostgreSQL) with the lookup compiled for its
-dialect, past the pool and the statement machinery.
+Asked by worker threads (never the event loop: :mod:`verifier.reads.seals` answers the seals seen
+before from memory), each lookup borrows a connection from the engine's pool and gives it back, so
+the threads that scan never hold more connections than the pool lends. On PostgreSQL the lookup runs
+under a statement timeout: a slow database makes a scan fail fast (503), not hold a thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from verifier.errors import Kind, VerifierError
 from verifier.store.tables import certificates, status_entries, status_events
@@ -43,52 +44,12 @@ class RegistryUnavailable(VerifierError):
     retry_after = 1
 
 
-class _SealReader:
-    """One thread's own DBAPI connection (autocommit) with the seal lookup compiled for its dialect."""
-
-    def __init__(self, engine: Engine) -> None:
-        compiled = _SEAL_LOOKUP.compile(dialect=engine.dialect)
-        self.sql = str(compiled)
-        self.positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
-        self.connection = engine.raw_connection()
-        self.autocommit = engine.dialect.name == "postgresql"
-        if self.autocommit:
-            self.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
-            cursor = self.connection.cursor()
-            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
-            cursor.close()
-
-    def close(self, broken: bool = False) -> None:
-        """Hand the connection back: as it was lent (not in autocommit), or thrown away when broken."""
-        with contextlib.suppress(Exception):  # already broken: nothing more to do
-            if broken:
-                self.connection.invalidate()
-                return
-            if self.autocommit:
-                cursor = self.connection.cursor()
-                cursor.execute("RESET statement_timeout")
-                cursor.close()
-                self.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
-            self.connection.close()
-
-    def lookup(self, digest: bytes) -> tuple[Any, ...] | None:
-        cursor = self.connection.cursor()
-        try:
-            cursor.execute(self.sql, (digest,) if self.positional else {"digest": digest})
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        return tuple(row) if row is not None else None
-
-
 class Seals:
-    """Seal lookups on one database; :meth:`close` hands every thread's connection back."""
+    """Seal lookups on one database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._local = threading.local()
-        self._readers: list[_SealReader] = []
-        self._lock = threading.Lock()
+        self._timeout = engine.dialect.name == "postgresql"
 
     def lookup(self, cose: bytes) -> RegistryEntry | None:
         """What the registry knows of exactly this seal, or None when it never issued it.
@@ -103,13 +64,8 @@ class Seals:
         digest = hashlib.sha256(cose).digest()
         try:
             row = self._ask(digest)
-        except Exception as exc:  # noqa: BLE001 - a broken connection (server restart): drop it, ask once more
-            self._drop()
-            try:
-                row = self._ask(digest)
-            except Exception:  # noqa: BLE001 - twice: the database is down, or too slow
-                self._drop()
-                raise RegistryUnavailable("the registry did not answer in time; try again") from exc
+        except OperationalError as exc:  # down, restarted (the pool checks connections first) or too slow
+            raise RegistryUnavailable("the registry did not answer in time; try again") from exc
         if row is None:
             return None
         certificate_id, record, state, reason, at, issuer_id, status_index = row
@@ -123,28 +79,11 @@ class Seals:
         return entry, str(issuer_id), None if status_index is None else int(status_index)
 
     def _ask(self, digest: bytes) -> tuple[Any, ...] | None:
-        return self._reader().lookup(digest)
-
-    def _drop(self) -> None:
-        broken = self._local.__dict__.pop("reader", None)
-        if broken is not None:
-            with self._lock:
-                if broken in self._readers:
-                    self._readers.remove(broken)
-            broken.close(broken=True)
-
-    def _reader(self) -> _SealReader:
-        reader: _SealReader | None = getattr(self._local, "reader", None)
-        if reader is None:
-            reader = _SealReader(self.engine)
-            self._local.reader = reader
-            with self._lock:
-                self._readers.append(reader)
-        return reader
+        with self.engine.connect() as conn:
+            if self._timeout:  # for this transaction only: the connection goes back to the pool as it came
+                conn.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
+            row = conn.execute(_SEAL_LOOKUP, {"digest": digest}).first()
+        return tuple(row) if row is not None else None
 
     def close(self) -> None:
-        """Close every thread's connection (the service is stopping)."""
-        with self._lock:
-            readers, self._readers = self._readers, []
-        for reader in readers:
-            reader.close()
+        """Nothing to hand back: every lookup returns its connection to the pool."""
