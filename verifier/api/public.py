@@ -71,8 +71,10 @@ async def check_online(
     async def checked() -> VerificationResult:
         try:
             return run(svc.known.lookup)
-        except NeedLookup:
-            return await run_in_threadpool(run, svc.known.looking_up(svc.registry.seals))
+        except NeedLookup as unknown:  # only the query goes to a thread; the check runs again here, its seal cached
+            asked = unknown.cose
+        entry = await run_in_threadpool(svc.known.fetch, svc.registry.seals, asked)
+        return run(lambda cose: entry if cose == asked else svc.known.lookup(cose))
 
     result = await checked()
     if result.reason is Reason.UNKNOWN_KEY:

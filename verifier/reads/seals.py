@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from verifier.reads.lists import StatusBoard
 from verifier.store.seals import Seals
 from verifier.verdict import RegistryEntry
-from verifier.verification.check import Lookup
 
 
-class NeedLookup(Exception):
+class NeedLookup(Exception):  # not an error: the caller's cue to look the seal up off the loop
     """The seal is not known here (or its lists changed since): it must be looked up in the database."""
+
+    def __init__(self, cose: bytes) -> None:
+        super().__init__("look the seal up")
+        self.cose = cose
 
 
 @dataclass(frozen=True)
@@ -47,24 +50,20 @@ class KnownSeals:
         """The entry of a seal known here and current (no I/O: the event loop's); raises :class:`NeedLookup`."""
         found = self._entries.get(cose)
         if found is None or self.board.version_of(found.issuer_id, found.status_index) != found.versions:
-            raise NeedLookup
+            raise NeedLookup(cose)
         return found.entry
 
-    def looking_up(self, seals: Seals) -> Lookup:
-        """A lookup that asks the database and remembers what it learns (blocking: for a worker thread)."""
-
-        def lookup(cose: bytes) -> RegistryEntry | None:
-            before = self.board.versions()  # before the database: see the module's note
-            placed = seals.placed(cose)
-            if placed is None:
-                return None  # not issued here: nothing to remember (a forged seal never gets this far)
-            entry, issuer_id, status_index = placed
-            if status_index is not None and self.size:
-                versions = self.board.version_of(issuer_id, status_index, before)
-                self._remember(cose, _Known(entry, issuer_id, status_index, versions))
-            return entry
-
-        return lookup
+    def fetch(self, seals: Seals, cose: bytes) -> RegistryEntry | None:
+        """Ask the database what it knows of ``cose`` and remember it (blocking: for a worker thread)."""
+        before = self.board.versions()  # before the database: see the module's note
+        placed = seals.placed(cose)
+        if placed is None:
+            return None  # not issued here: nothing to remember (a forged seal never gets this far)
+        entry, issuer_id, status_index = placed
+        if status_index is not None and self.size:
+            versions = self.board.version_of(issuer_id, status_index, before)
+            self._remember(cose, _Known(entry, issuer_id, status_index, versions))
+        return entry
 
     def _remember(self, cose: bytes, known: _Known) -> None:
         with self._lock:

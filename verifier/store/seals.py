@@ -1,20 +1,23 @@
 """What the registry knows of one seal, in one query: the lookup behind every scan it has not seen before.
 
 Asked by worker threads (never the event loop: :mod:`verifier.reads.seals` answers the seals seen
-before from memory), each lookup borrows a connection from the engine's pool and gives it back, so
-the threads that scan never hold more connections than the pool lends. On PostgreSQL the lookup runs
-under a statement timeout: a slow database makes a scan fail fast (503), not hold a thread.
+before from memory). A few DBAPI connections (autocommit on PostgreSQL, with a statement timeout) are
+kept for it with the query compiled for their dialect, past the statement machinery: one round trip a
+lookup. A thread borrows one and gives it back, so the threads that scan never hold more connections
+than :data:`READERS`; a slow database makes a scan fail fast (503), not hold a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, bindparam, func, select
 
 from verifier.errors import Kind, VerifierError
 from verifier.store.tables import certificates, status_entries, status_events
@@ -34,6 +37,7 @@ _SEAL_LOOKUP = (
 )  # fmt: skip
 # A lookup that takes longer fails (PostgreSQL): a slow database must not hold every worker thread.
 STATEMENT_TIMEOUT_MS = 2000
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement the timeout cancelled
 
 
 class RegistryUnavailable(VerifierError):
@@ -44,12 +48,59 @@ class RegistryUnavailable(VerifierError):
     retry_after = 1
 
 
-class Seals:
-    """Seal lookups on one database."""
+READERS = 8  # connections kept for seal lookups (taken from the engine's pool, which lends more)
+
+
+class _SealReader:
+    """One DBAPI connection (autocommit, with the statement timeout) and the lookup compiled for its dialect."""
 
     def __init__(self, engine: Engine) -> None:
+        self.sql = str(_SEAL_LOOKUP.compile(dialect=engine.dialect))
+        self.positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
+        self.connection = engine.raw_connection()
+        self.postgresql = engine.dialect.name == "postgresql"
+        if self.postgresql:
+            self.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._run(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+    def _run(self, sql: str) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    def lookup(self, digest: bytes) -> tuple[Any, ...] | None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self.sql, (digest,) if self.positional else {"digest": digest})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
+
+    def close(self, broken: bool = False) -> None:
+        """Hand the connection back to the engine's pool as it was lent, or throw it away when broken."""
+        with contextlib.suppress(Exception):  # already broken: nothing more to do
+            if broken:
+                self.connection.invalidate()
+                return
+            if self.postgresql:
+                self._run("RESET statement_timeout")
+                self.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+            self.connection.close()
+
+
+class Seals:
+    """Seal lookups on one database, on at most ``readers`` connections of its own."""
+
+    def __init__(self, engine: Engine, readers: int = READERS) -> None:
         self.engine = engine
-        self._timeout = engine.dialect.name == "postgresql"
+        self.readers = readers
+        self._idle: queue.LifoQueue[_SealReader] = queue.LifoQueue()
+        self._made = 0
+        self._lock = threading.Lock()
+        self._closed = False
 
     def lookup(self, cose: bytes) -> RegistryEntry | None:
         """What the registry knows of exactly this seal, or None when it never issued it.
@@ -64,8 +115,17 @@ class Seals:
         digest = hashlib.sha256(cose).digest()
         try:
             row = self._ask(digest)
-        except OperationalError as exc:  # down, restarted (the pool checks connections first) or too slow
-            raise RegistryUnavailable("the registry did not answer in time; try again") from exc
+        except RegistryUnavailable:
+            raise
+        except Exception as exc:  # a broken connection (a server restart): once more, on a fresh one
+            if getattr(exc, "sqlstate", None) == QUERY_CANCELED:  # too slow: asking again would wait as long
+                raise RegistryUnavailable("the registry did not answer in time; try again") from exc
+            try:
+                row = self._ask(digest)
+            except RegistryUnavailable:
+                raise
+            except Exception as again:  # twice: the database is down
+                raise RegistryUnavailable("the registry did not answer in time; try again") from again
         if row is None:
             return None
         certificate_id, record, state, reason, at, issuer_id, status_index = row
@@ -79,11 +139,52 @@ class Seals:
         return entry, str(issuer_id), None if status_index is None else int(status_index)
 
     def _ask(self, digest: bytes) -> tuple[Any, ...] | None:
-        with self.engine.connect() as conn:
-            if self._timeout:  # for this transaction only: the connection goes back to the pool as it came
-                conn.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
-            row = conn.execute(_SEAL_LOOKUP, {"digest": digest}).first()
-        return tuple(row) if row is not None else None
+        reader = self._borrow()
+        try:
+            row = reader.lookup(digest)
+        except Exception:
+            self._discard(reader)  # broken (a server restart) or timed out: a fresh one next time
+            raise
+        self._give_back(reader)
+        return row
+
+    def _borrow(self) -> _SealReader:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            make = self._made < self.readers
+            if make:
+                self._made += 1
+        if make:
+            try:
+                return _SealReader(self.engine)
+            except Exception:
+                with self._lock:
+                    self._made -= 1
+                raise
+        try:  # every reader busy: wait for one, no longer than a lookup may take
+            return self._idle.get(timeout=STATEMENT_TIMEOUT_MS / 1000)
+        except queue.Empty:
+            raise RegistryUnavailable("every connection for lookups is busy; try again") from None
+
+    def _give_back(self, reader: _SealReader) -> None:
+        if self._closed:
+            reader.close()
+        else:
+            self._idle.put(reader)
+
+    def _discard(self, reader: _SealReader) -> None:
+        reader.close(broken=True)
+        with self._lock:
+            self._made -= 1
 
     def close(self) -> None:
-        """Nothing to hand back: every lookup returns its connection to the pool."""
+        """Hand every idle reader's connection back (the service is stopping)."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
