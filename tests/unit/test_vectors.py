@@ -150,7 +150,17 @@ def test_status_list_vector(name: str, vector_trust_list: TrustList) -> None:
 
 
 def _spec_rules() -> set[str]:
-    return set(re.findall(r"^- \*\*([A-Z0-9]+-[0-9]+)\*\*", SPEC.read_text("utf-8"), re.M))
+    """The spec's rule ids, but those of a section still marked a draft in its heading (its vectors come with
+    the second implementation, and the section stops being a draft then)."""
+    sections = re.split(r"^(?=## )", SPEC.read_text("utf-8"), flags=re.M)
+    final = "".join(s for s in sections if not re.match(r"## [^\n]*\(draft", s))
+    return set(re.findall(r"^- \*\*([A-Z0-9]+-[0-9]+)\*\*", final, re.M))
+
+
+def test_only_the_recognitions_are_a_draft() -> None:
+    """What the draft exemption leaves out is section 11 alone (issue 28): nothing else escapes its vectors."""
+    drafts = re.findall(r"^## ([^\n]*\(draft[^\n]*)", SPEC.read_text("utf-8"), re.M)
+    assert drafts == ["11. Recognitions (draft for 1.3)"]
 
 
 def test_every_rule_of_the_spec_has_a_vector() -> None:

@@ -1,0 +1,138 @@
+"""A recognition seal: a partner body's own signature that it recognises one exact certificate for markets.
+
+The same envelope as a certificate's seal (a tagged COSE_Sign1, EdDSA, the signer's 8-byte kid; section
+4 of docs/spec/seal.md), signed by the recognising body's key, over a claims set of its own (section 11):
+
+    {4: exp, 5: nbf, 6: iat, -65538: [base, number, markets, basis, ?status-index]}
+
+``base`` is the SHA-256 of the recognised seal's exact COSE bytes: the recognition names that one seal,
+so it cannot be moved onto another certificate, nor onto an altered one. ``number`` is the recogniser's
+own certificate number, ``markets`` the countries it recognises the certificate for (ISO 3166-1 alpha-2
+run together, as the certificate's own markets), ``basis`` what it assessed (standards, national
+deviations), and the status index its place in the recogniser's own status lists. The validity (``nbf``,
+``exp``) lies within the recognised certificate's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import cbor2
+
+from verifier.certificate.codes import COUNTRIES
+from verifier.certificate.fields import NUMBER_PATTERN
+from verifier.seal import cborread
+from verifier.seal.claims import (
+    CLAIM_EXP,
+    CLAIM_IAT,
+    CLAIM_NBF,
+    DAY,
+    MAX_STATUS_INDEX,
+    ClaimsError,
+    day_start,
+)
+from verifier.seal.claims import _array as array
+from verifier.seal.claims import _day as start_of_day
+from verifier.seal.claims import _int as integer
+from verifier.seal.claims import _keys as exact_keys
+from verifier.seal.claims import _text as text
+from verifier.seal.claims import _texts as texts
+from verifier.seal.cose import sign
+from verifier.trust.keys import SigningKey
+
+CLAIM_RECOGNITION = -65538  # beside the certificate's -65537: a private CWT claim
+_KEYS = [CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_RECOGNITION]
+_LAST_SECOND = 4_200_000_000
+_NUMBER = re.compile(NUMBER_PATTERN)
+_TWO_LETTERS = re.compile(r"[A-Z]{2}")
+DIGEST_LENGTH = 32
+
+
+def base_digest(base_cose: bytes) -> bytes:
+    """What a recognition names: the SHA-256 of the recognised seal's exact COSE bytes."""
+    return hashlib.sha256(base_cose).digest()
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a recognition seal says (its claims), as signed."""
+
+    base: bytes  # base_digest() of the recognised seal
+    number: str  # the recogniser's own certificate number
+    markets: tuple[str, ...]
+    basis: tuple[str, ...]
+    valid_from: date
+    valid_until: date
+    issued_at: datetime
+    status_index: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """As a verdict shows it."""
+        out: dict[str, Any] = {
+            "base_sha256": self.base.hex(),
+            "number": self.number,
+            "markets": list(self.markets),
+            "basis": list(self.basis),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "issued_at": self.issued_at.isoformat().replace("+00:00", "Z"),
+        }
+        if self.status_index is not None:
+            out["status_index"] = self.status_index
+        return out
+
+
+def recognition_to_cbor(content: Recognition) -> bytes:
+    """The claims set as deterministic CBOR (integer keys inserted in their deterministic order)."""
+    item: list[Any] = [content.base, content.number, "".join(content.markets), list(content.basis)]
+    if content.status_index is not None:
+        item.append(content.status_index)
+    return cbor2.dumps(
+        {
+            CLAIM_EXP: day_start(content.valid_until) + DAY,
+            CLAIM_NBF: day_start(content.valid_from),
+            CLAIM_IAT: int(content.issued_at.timestamp()),
+            CLAIM_RECOGNITION: item,
+        }
+    )
+
+
+def recognition_from_cbor(data: bytes) -> Recognition:
+    """Parse a recognition's claims (REC-4 of the spec); raises :class:`ClaimsError` for anything else."""
+    try:
+        claims: Any = cborread.loads(data)
+    except cborread.CborError as exc:
+        raise ClaimsError(f"not CBOR of the allowed shape: {exc}") from None
+    exact_keys(claims, _KEYS, "recognition claims")
+    exp = integer(claims[CLAIM_EXP], "exp", 0, _LAST_SECOND)
+    nbf = integer(claims[CLAIM_NBF], "nbf", 0, _LAST_SECOND)
+    iat = integer(claims[CLAIM_IAT], "iat", 0, _LAST_SECOND)
+    valid_from, valid_until = start_of_day(nbf, "nbf"), start_of_day(exp - DAY, "exp")
+    if valid_until < valid_from:
+        raise ClaimsError("exp is not after nbf")
+    item = array(claims[CLAIM_RECOGNITION], "recognition", 4, 5)
+    base = item[0]
+    if type(base) is not bytes or len(base) != DIGEST_LENGTH:
+        raise ClaimsError("the recognised seal's digest is not 32 bytes")
+    number = text(item[1], "number", 40)
+    if not _NUMBER.fullmatch(number):
+        raise ClaimsError("number has characters outside A-Z 0-9 . / -")
+    markets_text = text(item[2], "markets", 120)
+    markets = tuple(_TWO_LETTERS.findall(markets_text))
+    if 2 * len(markets) != len(markets_text) or not set(markets) <= COUNTRIES or len(set(markets)) != len(markets):
+        raise ClaimsError("markets are not distinct ISO 3166-1 alpha-2 codes")
+    basis = texts(array(item[3], "basis", 1, 10), "basis", 60)
+    status_index = integer(item[4], "status index", 0, MAX_STATUS_INDEX) if len(item) == 5 else None
+    return Recognition(base, number, markets, basis, valid_from, valid_until, datetime.fromtimestamp(iat, UTC),
+                       status_index)  # fmt: skip
+
+
+def seal_recognition(content: Recognition, key: SigningKey) -> bytes:
+    """The recognition signed by the recogniser's ``key``: a COSE_Sign1 as a certificate's seal is."""
+    if not key.record.signs_at(content.issued_at):
+        raise ClaimsError(f"key {key.record.kid_hex} may not sign at {content.issued_at.isoformat()}")
+    return sign(recognition_to_cbor(content), key)

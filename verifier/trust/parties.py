@@ -1,0 +1,40 @@
+"""The scheme's parties beside the issuers: bodies that recognise certificates, each within its remit.
+
+A recognising body (a partner certification body of the alliance, SGS among them) signs its own
+recognitions of certificates with its own Ed25519 keys, which rotate and are withdrawn as issuers' keys
+are. Its remit bounds what it may recognise: the markets (ISO 3166-1 alpha-2) it speaks for and the
+schemes whose certificates it may recognise. A body may issue certificates too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from verifier.trust.keys import KeyRecord
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """A body that may recognise certificates: who it is, its keys, and its remit."""
+
+    id: str
+    name: str  # in Chinese, as the pages show it beside the English
+    name_en: str
+    country: str  # ISO 3166-1 alpha-2: where the body is (shown beside its name: "SGS (CH)")
+    keys: tuple[KeyRecord, ...]
+    markets: frozenset[str]  # the markets it may recognise for
+    schemes: frozenset[str]  # the schemes (their codes, as verifier.certificate.model.Scheme values)
+
+    def key(self, kid: bytes) -> KeyRecord | None:
+        """The body's key with this kid, or None."""
+        return next((k for k in self.keys if k.kid == kid), None)
+
+
+def recogniser_of(recognisers: Iterable[Recogniser], kid: bytes) -> tuple[Recogniser, KeyRecord] | None:
+    """The body holding the key ``kid``, with the key; None when no body holds it."""
+    for body in recognisers:
+        key = body.key(kid)
+        if key is not None:
+            return body, key
+    return None

@@ -1,0 +1,183 @@
+"""A recognition seal → its verdict (section 11 of docs/spec/seal.md).
+
+Genuine when signed by a body that holds the key, for this exact certificate, within the body's remit
+and the certificate's validity; valid when, besides, the certificate is valid and the recognition in
+force now. The steps run in the spec's order and the first that fails gives the verdict (REC-ORDER): the envelope,
+the recogniser's key, the signature, the claims, the key's window, the binding to the recognised seal,
+the remit, the span of validity, then the recognised certificate's own verdict (a recognition of a
+certificate that is not valid has lapsed, whatever its own dates), and last the recognition's dates.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from verifier.errors import CheckFailed
+from verifier.seal.claims import ClaimsError, SealedCertificate
+from verifier.seal.cose import decode_cose
+from verifier.seal.recognition import Recognition, base_digest, recognition_from_cbor
+from verifier.trust.parties import Recogniser, recogniser_of
+from verifier.verdict import ValidityState, Verdict
+from verifier.verification.check import validity_state
+
+
+class RecognitionReason(enum.Enum):
+    """Why a recognition has the verdict it has; each reason belongs to one verdict (:data:`RECOGNITION_VERDICT`)."""
+
+    IN_FORCE = "in_force"
+    BASE_NOT_VALID = "base_not_valid"  # lapsed: the certificate it recognises is not valid (revoked, expired, ...)
+    PAST_VALIDITY = "past_validity"
+    BEFORE_VALIDITY = "before_validity"
+    BAD_SIGNATURE = "bad_signature"
+    NOT_THIS_CERTIFICATE = "not_this_certificate"  # names another seal: replayed, or the certificate altered
+    OUTSIDE_REMIT = "outside_remit"  # a market or a scheme the body may not recognise for
+    EXCEEDS_BASE_VALIDITY = "exceeds_base_validity"
+    UNKNOWN_KEY = "unknown_key"
+    KEY_NOT_VALID_AT_SIGNING = "key_not_valid_at_signing"
+    TOO_LARGE = "too_large"
+    BAD_CBOR = "bad_cbor"
+    BAD_COSE = "bad_cose"
+    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
+    BAD_CLAIMS = "bad_claims"
+
+
+class RecognitionVerdict(enum.Enum):
+    """A recognition's verdict."""
+
+    VALID = "valid"
+    LAPSED = "lapsed"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    INVALID = "invalid"
+    UNKNOWN_RECOGNISER = "unknown_recogniser"
+    MALFORMED = "malformed"
+
+
+R, V = RecognitionReason, RecognitionVerdict
+RECOGNITION_VERDICT = {
+    R.IN_FORCE: V.VALID, R.BASE_NOT_VALID: V.LAPSED, R.PAST_VALIDITY: V.EXPIRED, R.BEFORE_VALIDITY: V.NOT_YET_VALID,
+    R.BAD_SIGNATURE: V.INVALID, R.NOT_THIS_CERTIFICATE: V.INVALID, R.OUTSIDE_REMIT: V.INVALID,
+    R.EXCEEDS_BASE_VALIDITY: V.INVALID, R.UNKNOWN_KEY: V.UNKNOWN_RECOGNISER, R.KEY_NOT_VALID_AT_SIGNING:
+    V.UNKNOWN_RECOGNISER, R.TOO_LARGE: V.MALFORMED, R.BAD_CBOR: V.MALFORMED, R.BAD_COSE: V.MALFORMED,
+    R.UNSUPPORTED_ALGORITHM: V.MALFORMED, R.BAD_CLAIMS: V.MALFORMED,
+}  # fmt: skip
+
+
+class _Refused(Exception):
+    def __init__(self, reason: RecognitionReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    """A recognition's verdict, who signed it (once the key is known), and what it says (once it verified)."""
+
+    verdict: RecognitionVerdict
+    reason: RecognitionReason
+    detail: str
+    recogniser: Recogniser | None
+    signature_valid: bool | None
+    recognition: Recognition | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As the verdict JSON lists it."""
+        body = self.recogniser
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "recogniser": {"id": body.id, "name": body.name, "name_en": body.name_en, "country": body.country}
+            if body is not None
+            else None,
+            "signature_valid": self.signature_valid,
+            "recognition": self.recognition.to_json() if self.recognition is not None else None,
+        }
+
+
+def check_recognition(
+    cose: bytes,
+    base_cose: bytes,
+    base: SealedCertificate,
+    base_verdict: Verdict,
+    recognisers: Iterable[Recogniser],
+    at: datetime,
+) -> RecognitionResult:
+    """The verdict on a recognition seal of the certificate sealed as ``base_cose``, by one of ``recognisers``.
+
+    ``base`` is that certificate's content and ``base_verdict`` its verdict at ``at``. Never raises for any
+    bytes.
+    """
+    found: dict[str, Any] = {"recogniser": None, "signature_valid": None, "recognition": None}
+    try:
+        _check(cose, base_cose, base, base_verdict, recognisers, at, found)
+        reason, detail = RecognitionReason.IN_FORCE, ""
+    except _Refused as refused:
+        reason, detail = refused.reason, str(refused)
+    recognition = found["recognition"] if found["signature_valid"] else None
+    return RecognitionResult(RECOGNITION_VERDICT[reason], reason, detail, found["recogniser"],
+                             found["signature_valid"], recognition)  # fmt: skip
+
+
+def _check(
+    cose: bytes,
+    base_cose: bytes,
+    base: SealedCertificate,
+    base_verdict: Verdict,
+    recognisers: Iterable[Recogniser],
+    at: datetime,
+    found: dict[str, Any],
+) -> None:
+    # REC-1 the envelope, by the certificate seal's rules (COSE-1 to COSE-7).
+    try:
+        message = decode_cose(cose)
+    except CheckFailed as failed:
+        raise _Refused(RecognitionReason(failed.reason.value), failed.detail) from None
+    # REC-2 the key: a recognising body's, from the trust list, never from the seal; not withdrawn.
+    held = recogniser_of(recognisers, message.kid)
+    if held is None or held[1].withdrawn_at is not None:
+        raise _Refused(RecognitionReason.UNKNOWN_KEY, "no recognising body holds this key (or it was withdrawn)")
+    body, key = held
+    found["recogniser"] = body
+    # REC-3 the signature.
+    try:
+        key.public_key.verify(message.signature, message.to_be_signed())
+    except InvalidSignature:
+        found["signature_valid"] = False
+        raise _Refused(RecognitionReason.BAD_SIGNATURE, "the signature does not verify") from None
+    found["signature_valid"] = True
+    # REC-4 the claims, strictly.
+    try:
+        content = recognition_from_cbor(message.payload)
+    except ClaimsError as exc:
+        raise _Refused(RecognitionReason.BAD_CLAIMS, str(exc)) from None
+    found["recognition"] = content
+    # REC-5 the key's window at signing.
+    if not key.signs_at(content.issued_at):
+        raise _Refused(RecognitionReason.KEY_NOT_VALID_AT_SIGNING, "signed outside its key's validity window")
+    # REC-6 this exact certificate: the digest of its seal's bytes.
+    if content.base != base_digest(base_cose):
+        raise _Refused(RecognitionReason.NOT_THIS_CERTIFICATE, "it recognises another seal than this one")
+    # REC-7 the remit: every market, and the certificate's scheme.
+    outside = sorted(set(content.markets) - body.markets)
+    if outside or base.scheme.value not in body.schemes:
+        what = f"markets {', '.join(outside)}" if outside else f"the scheme {base.scheme.value}"
+        raise _Refused(RecognitionReason.OUTSIDE_REMIT, f"{body.name_en} may not recognise for {what}")
+    # REC-8 within the certificate's validity.
+    if content.valid_from < base.valid_from or content.valid_until > base.valid_until:
+        raise _Refused(RecognitionReason.EXCEEDS_BASE_VALIDITY, "its validity reaches past the certificate's")
+    # REC-9 the certificate first: a recognition of one that is not valid has lapsed.
+    if base_verdict is not Verdict.VALID:
+        raise _Refused(RecognitionReason.BASE_NOT_VALID, f"the certificate it recognises is {base_verdict.value}")
+    # REC-10 the recognition's own dates.
+    state = validity_state(content.valid_from, content.valid_until, at)
+    if state is ValidityState.EXPIRED:
+        raise _Refused(RecognitionReason.PAST_VALIDITY, "the recognition's validity has ended")
+    if state is ValidityState.NOT_YET_VALID:
+        raise _Refused(RecognitionReason.BEFORE_VALIDITY, "the recognition's validity has not begun")
