@@ -28,13 +28,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from verifier.cli import batches, conformance, demo, issuers, keys, serve, trustlists, verify
+from verifier.cli import batches, conformance, demo, issuers, keys, recognise, serve, trustlists, verify
 from verifier.cli.common import BROKEN_PIPE, INTERRUPTED, UNEXPECTED, UsageError
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 
 # The command groups, in the order --help lists them; each adds its commands with register().
-GROUPS = (verify, keys, trustlists, serve, demo, issuers, batches, conformance)
+GROUPS = (verify, keys, trustlists, serve, demo, issuers, batches, conformance, recognise)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
