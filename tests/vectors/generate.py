@@ -1688,6 +1688,12 @@ def trust_list_document() -> bytes:
     return trust_list.to_document(OPERATOR)
 
 
+def _recognition_cases() -> list[dict[str, Any]]:
+    from recognitions import recognition_cases  # type: ignore[import-not-found]  # beside this script
+
+    return list(recognition_cases())
+
+
 def write(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
@@ -1701,6 +1707,7 @@ def write(out_dir: Path) -> list[Path]:
                     "online_cases": online_cases(),
                     "trust_lists": trust_list_cases(),
                     "status_list_cases": status_list_cases(),
+                    "recognition_cases": _recognition_cases(),
                 },
                 ensure_ascii=False,
                 indent=2,

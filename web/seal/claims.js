@@ -139,14 +139,14 @@ function readExemption(value) {
   return exemption;
 }
 
-function int(value, where, low, high) {
+export function int(value, where, low, high) {
   if (typeof value !== "number" || !Number.isInteger(value) || value < low || value > high) {
     refuse(`${where} is not an integer in range`);
   }
   return value;
 }
 
-function text(value, where, maxLength) {
+export function text(value, where, maxLength) {
   // Lengths count code points, as the reference implementation does.
   if (typeof value !== "string" || [...value].length < 1 || [...value].length > maxLength || CONTROL.test(value)) {
     refuse(`${where} is not one line of 1..${maxLength} characters`);
@@ -154,7 +154,7 @@ function text(value, where, maxLength) {
   return value;
 }
 
-function array(value, where, low, high) {
+export function array(value, where, low, high) {
   if (!Array.isArray(value) || value.length < low || value.length > high) {
     refuse(`${where} is not an array of ${low}..${high} items`);
   }
@@ -166,7 +166,7 @@ function code(value, table, where) {
   return table.get(value);
 }
 
-function day(moment, where) {
+export function day(moment, where) {
   const shifted = moment + TZ_OFFSET;
   if (shifted % DAY !== 0) refuse(`${where} is not the start of a day in China Standard Time`);
   const iso = new Date(shifted * 1000).toISOString().slice(0, 10);

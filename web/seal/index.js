@@ -9,3 +9,4 @@ export { canonicalJson, publicKeyFromPem, readTrustList, staleness, TrustListErr
 export { STAGES, validityState, verify, verifyCose } from "./verify.js";
 export { hostDid, isSet, LIST_BITS, listUrl, readStatusList, StatusListError, withStatusLists } from "./statuslist.js";
 export { default as tables } from "./tables.js";
+export { checkRecognition, RECOGNITION_VERDICT, recognitionFromCbor } from "./recognition.js";

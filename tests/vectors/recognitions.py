@@ -1,0 +1,96 @@
+"""The recognition vectors (section 11 of the seal spec): a case per rule, both implementations held to them.
+
+Each case carries what a verifier is given: the recognised certificate's seal (hex) with its scheme and
+validity and its own verdict, the recognising bodies (each key's kid, raw public key in base64url,
+window and whether it was withdrawn; the markets and schemes of its remit), the recognition's bytes
+(hex) and the check time; and what it must answer (``verdict``, ``reason``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from generate import ACTIVE, SEALED_AT, STRANGER, claims_for, flip, signed_with, utc, vector_key  # type: ignore[import-not-found]
+
+from verifier.seal.claims import claims_from_cbor
+from verifier.seal.recognition import Recognition, base_digest, recognition_to_cbor
+from verifier.trust.keys import SigningKey, b64url
+
+SGS = vector_key("recogniser sgs", "2024-01-01T00:00:00Z")
+TUV = vector_key("recogniser tuv", "2024-01-01T00:00:00Z")
+AT = "2024-06-01T00:00:00Z"
+
+
+def _body(ident: str, name: str, name_en: str, country: str, key: SigningKey, markets: list[str],
+          withdrawn: bool = False) -> dict[str, Any]:  # fmt: skip
+    record = key.record
+    return {"id": ident, "name": name, "name_en": name_en, "country": country, "markets": markets,
+            "schemes": ["international-cooperation", "zhejiang-made"],
+            "keys": [{"kid": record.kid_hex, "x": b64url(key.private_key.public_key().public_bytes_raw()),
+                      "not_before": record.not_before.isoformat().replace("+00:00", "Z"), "not_after": None,
+                      "withdrawn": withdrawn}]}  # fmt: skip
+
+
+def recognition_cases() -> list[dict[str, Any]]:
+    _, base_claims = claims_for("international-cooperation-valve", SEALED_AT, 4242)
+    base_cose = signed_with(ACTIVE, base_claims)
+    base = claims_from_cbor(base_claims)
+    shown = {"scheme": base.scheme.value, "valid_from": base.valid_from.isoformat(),
+             "valid_until": base.valid_until.isoformat()}  # fmt: skip
+    bodies = [_body("sgs", "通标标准技术服务", "SGS", "CH", SGS, ["DE", "FR", "GB"]),
+              _body("tuv", "南德意志集团", "TÜV SÜD", "DE", TUV, ["DE"])]  # fmt: skip
+    signed_at = utc("2024-02-01T08:00:00Z")
+    good = Recognition(base_digest(base_cose), "SGS-DE-2024-0001", ("DE", "FR"), ("EN 12266-1:2012",),
+                       base.valid_from, base.valid_until - timedelta(days=100), signed_at, 7)  # fmt: skip
+
+    def case(name: str, rule: str, description: str, cose: bytes, verdict: str, reason: str,
+             base_verdict: str = "valid", at: str = AT, recognisers: list[dict[str, Any]] | None = None,
+             recognised: bytes = base_cose) -> dict[str, Any]:  # fmt: skip
+        return {"name": name, "rule": rule, "description": description, "at": at, "base_cose": recognised.hex(),
+                "base": shown, "base_verdict": base_verdict, "recognisers": recognisers or bodies,
+                "recognition": cose.hex(), "expected": {"verdict": verdict, "reason": reason}}  # fmt: skip
+
+    def sealed(content: Recognition, key: SigningKey = SGS) -> bytes:
+        return signed_with(key, recognition_to_cbor(content))
+
+    cose = sealed(good)
+    other_base = signed_with(ACTIVE, claims_for("international-cooperation-valve", SEALED_AT, 4243)[1])
+    withdrawn = [_body("sgs", "通标标准技术服务", "SGS", "CH", SGS, ["DE", "FR", "GB"], withdrawn=True)]
+    return [
+        case("recognition-valid", "REC-10", "signed by SGS for DE and FR, within remit and validity", cose,
+             "valid", "in_force"),
+        case("recognition-bad-cbor", "REC-1", "not a COSE_Sign1", bytes.fromhex("d284"), "malformed", "bad_cbor"),
+        case("recognition-unknown-key", "REC-2", "a key no body holds", sealed(good, STRANGER),
+             "unknown_recogniser", "unknown_key"),
+        case("recognition-withdrawn-key", "REC-2", "the body's key was withdrawn", cose, "unknown_recogniser",
+             "unknown_key", recognisers=withdrawn),
+        case("recognition-certificate-seal", "REC-2", "a certificate's seal is no recognition", base_cose,
+             "unknown_recogniser", "unknown_key"),
+        case("recognition-bad-signature", "REC-3", "one bit of the signature flipped", flip(cose, len(cose) - 1),
+             "invalid", "bad_signature"),
+        case("recognition-certificate-claims", "REC-4", "a certificate's claims signed by the body's key",
+             signed_with(SGS, base_claims), "malformed", "bad_claims"),
+        case("recognition-short-digest", "REC-4", "the recognised seal's digest is 31 bytes",
+             signed_with(SGS, recognition_to_cbor(good).replace(b"\x58\x20" + good.base, b"\x58\x1f" + good.base[:31])),
+             "malformed", "bad_claims"),
+        case("recognition-before-key", "REC-5", "signed before the body's key could sign",
+             sealed(replace(good, issued_at=utc("2023-12-01T00:00:00Z"))), "unknown_recogniser",
+             "key_not_valid_at_signing"),
+        case("recognition-replayed", "REC-6", "a recognition of another seal of the same certificate", cose,
+             "invalid", "not_this_certificate", recognised=other_base),
+        case("recognition-outside-remit", "REC-7", "SGS may not recognise for the United States",
+             sealed(replace(good, markets=("DE", "US"))), "invalid", "outside_remit"),
+        case("recognition-other-body", "REC-7", "TÜV SÜD signs for France, outside its remit",
+             sealed(replace(good, markets=("FR",)), TUV), "invalid", "outside_remit"),
+        case("recognition-too-long", "REC-8", "valid a day past the certificate",
+             sealed(replace(good, valid_until=base.valid_until + timedelta(days=1))), "invalid",
+             "exceeds_base_validity"),
+        case("recognition-base-revoked", "REC-9", "the certificate was revoked: the recognition lapses", cose,
+             "lapsed", "base_not_valid", base_verdict="revoked"),
+        case("recognition-expired", "REC-10", "checked after the recognition's validity (before the certificate's end)",
+             cose, "expired", "past_validity", at="2026-11-01T00:00:00Z"),
+        case("recognition-order", "REC-ORDER", "replayed and outside the remit: the binding is checked first",
+             sealed(replace(good, markets=("US",))), "invalid", "not_this_certificate", recognised=other_base),
+    ]  # fmt: skip
