@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(1, str(REPO))
 
-from verify_http import DEMO, free_port, wrk  # noqa: E402
+from verify_http import bench_registry, free_port, wrk  # noqa: E402
 
 PUBLIC_URL = "https://verify.bench.example"
 PICKS = 20_000  # the certificates the runs ask for: half to each of two replicas, 1,000 of each half warm
@@ -60,26 +60,10 @@ COLD_SECONDS = 3  # at ~3,000/s, fewer requests than a replica's 10,000 picks: e
 
 def fill(home: Path, database_url: str, size: int) -> dict[str, object]:
     """Register ``size`` certificates (one in a hundred revoked); returns the picks (codes, ids) to ask for."""
-    from verifier.certificate.model import parse_certificate
     from verifier.certificate.status import Action
-    from verifier.config import Settings
     from verifier.issuing.recipe import issue
-    from verifier.store.database import make_engine, migrate
-    from verifier.store.records import Principal, Role
-    from verifier.store.registry import Registry
-    from verifier.trust.keys import KeyStore
-    from verifier.verdict import IssuerInfo
 
-    settings = Settings(data_dir=home / "data", keys_dir=home / "keys", public_url=PUBLIC_URL,
-                        database_url=database_url)  # fmt: skip
-    engine = make_engine(settings.database)
-    migrate(engine)
-    registry = Registry(engine, KeyStore(settings.keys_dir))
-    now = datetime.now(UTC)
-    registry.issuers.ensure_operator_key(now)
-    registry.create_issuer(Principal("bench", Role.OPERATOR), IssuerInfo("bench", "基准", "Bench"), now)
-    issuer = Principal("bench", Role.ISSUER, "bench")
-    templates = [parse_certificate(json.loads(p.read_text("utf-8"))) for p in sorted(DEMO.glob("*.json"))]
+    registry, engine, issuer, templates, now, _ = bench_registry(home, database_url, PUBLIC_URL)
     templates = [t for t in templates if t.valid_until.year >= 2028]  # in force while the bench is kept
     picked = set(random.Random(7).sample(range(size), min(PICKS, size)))
     codes, ids, revoked = [], [], []
@@ -181,9 +165,9 @@ def staleness(home: Path, database_url: str, picks: dict[str, object], bases: li
     codes, ids = picks["codes"], picks["ids"]
     assert isinstance(codes, list)
     assert isinstance(ids, list)
-    place = len(codes) // 2 - WARM - 1  # before the first replica's warm ones, counting down: one still valid
     accept = {"Accept": "application/json"}
-    while httpx.get(f"{bases[0]}/c/{codes[place]}", headers=accept).json()["verdict"] != "valid":
+    place = max(0, len(codes) // 2 - WARM - 1)  # before the first replica's warm ones, counting down: one still valid
+    while place > 0 and httpx.get(f"{bases[0]}/c/{codes[place]}", headers=accept).json()["verdict"] != "valid":
         place -= 1  # revoked by an earlier run on this registry
     code, certificate_id = codes[place], ids[place]
     index = registry.certificates.credential_source(certificate_id).status_index

@@ -41,9 +41,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]:
-    """A fresh registry under ``home`` with the issuer "bench": (registry, engine, issuer, demo certificates,
-    now, public URL). Shared by the benchmarks that fill a registry before they measure."""
+def bench_registry(
+    home: Path, database_url: str = "", public_url: str | None = None
+) -> tuple[Any, Any, Any, list[Any], datetime, str]:
+    """A fresh registry under ``home`` (SQLite there, or ``database_url``) with the issuer "bench": (registry,
+    engine, issuer, demo certificates, now, public URL: ``public_url``, else $VERIFIER_PUBLIC_URL). Shared by
+    the benchmarks that fill a registry before they measure."""
     from verifier.certificate.model import parse_certificate
     from verifier.config import Settings
     from verifier.store.database import make_engine, migrate
@@ -52,7 +55,8 @@ def bench_registry(home: Path) -> tuple[Any, Any, Any, list[Any], datetime, str]
     from verifier.trust.keys import KeyStore
     from verifier.verdict import IssuerInfo
 
-    settings = Settings(data_dir=home / "data", keys_dir=home / "keys", public_url=os.environ["VERIFIER_PUBLIC_URL"])
+    settings = Settings(data_dir=home / "data", keys_dir=home / "keys", database_url=database_url,
+                        public_url=public_url or os.environ["VERIFIER_PUBLIC_URL"])  # fmt: skip
     engine = make_engine(settings.database)
     migrate(engine)
     registry = Registry(engine, KeyStore(settings.keys_dir))

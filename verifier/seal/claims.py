@@ -220,35 +220,17 @@ def claims_to_cbor(content: SealedCertificate) -> bytes:
 
 def claims_from_cbor(data: bytes) -> SealedCertificate:
     """Parse claims written by :func:`claims_to_cbor`; raises :class:`ClaimsError` on anything else."""
-    try:
-        # The strict reader accepts only deterministic encoding (shortest heads, definite lengths,
-        # ordered keys, nothing trailing) and no tags: the general decoder never sees these bytes.
-        claims: Any = cborread.loads(data)
-    except cborread.CborError as exc:
-        raise ClaimsError(f"not CBOR of the allowed shape: {exc}") from None
-    _keys(claims, _CLAIM_KEYS, "claims")
-    exp = _int(claims[CLAIM_EXP], "exp", 0, _LAST_SECOND)
-    nbf = _int(claims[CLAIM_NBF], "nbf", 0, _LAST_SECOND)
-    iat = _int(claims[CLAIM_IAT], "iat", 0, _LAST_SECOND)
-    valid_from, valid_until = _day(nbf, "nbf"), _day(exp - DAY, "exp")
-    if valid_until < valid_from:
-        raise ClaimsError("exp is not after nbf")
+    claims, valid_from, valid_until, iat = read_claims(data, _CLAIM_KEYS, "claims")
     cert = _array(claims[CLAIM_CERTIFICATE], "certificate", 6, 8)
     scheme = _code(cert[0], _SCHEMES, "scheme")
-    number = _text(cert[1], "number", 40)
-    if not _NUMBER.fullmatch(number):
-        raise ClaimsError("number has characters outside A-Z 0-9 . / -")
+    number = read_number(cert[1])
     holder = _array(cert[2], "holder", 2, 2)
     name_en, credit_code = _text(holder[0], "holder name", 200), _text(holder[1], "credit code", 18)
     if credit_code_problem(credit_code):
         raise ClaimsError("credit code fails its check")
     products = tuple(_product(p) for p in _array(cert[3], "products", 1, 10))
     standards = _texts(_array(cert[4], "standards", 1, 10), "standard", 60)
-    markets_text = _text(cert[5], "markets", 120)
-    markets = tuple(_TWO_LETTERS.findall(markets_text))
-    distinct = set(markets)
-    if 2 * len(markets) != len(markets_text) or not distinct <= COUNTRIES or len(distinct) != len(markets):
-        raise ClaimsError("markets are not distinct ISO 3166-1 alpha-2 codes")
+    markets = read_markets(cert[5])
     # After the markets: the exemption exactly when the scheme is ccc-exemption, then perhaps the status index.
     fields = 7 if scheme is Scheme.CCC_EXEMPTION else 6
     if len(cert) < fields:
@@ -261,6 +243,55 @@ def claims_from_cbor(data: bytes) -> SealedCertificate:
         scheme, number, name_en, credit_code, products, standards, valid_from, valid_until, markets,
         datetime.fromtimestamp(iat, UTC), exemption, status_index,
     )  # fmt: skip
+
+
+def read_claims(data: bytes, keys: list[int], where: str) -> tuple[dict[int, Any], date, date, int]:
+    """A claims map of exactly ``keys`` (in order) and its times: (claims, valid_from, valid_until, iat).
+
+    CLAIM-1 to CLAIM-3, shared by a certificate's claims and a recognition's (REC-4).
+    """
+    try:
+        # The strict reader accepts only deterministic encoding (shortest heads, definite lengths,
+        # ordered keys, nothing trailing) and no tags: the general decoder never sees these bytes.
+        claims: Any = cborread.loads(data)
+    except cborread.CborError as exc:
+        raise ClaimsError(f"not CBOR of the allowed shape: {exc}") from None
+    _keys(claims, keys, where)
+    exp = _int(claims[CLAIM_EXP], "exp", 0, _LAST_SECOND)
+    nbf = _int(claims[CLAIM_NBF], "nbf", 0, _LAST_SECOND)
+    iat = _int(claims[CLAIM_IAT], "iat", 0, _LAST_SECOND)
+    valid_from, valid_until = _day(nbf, "nbf"), _day(exp - DAY, "exp")
+    if valid_until < valid_from:
+        raise ClaimsError("exp is not after nbf")
+    return claims, valid_from, valid_until, iat
+
+
+def read_number(value: object) -> str:
+    """A certificate number (CLAIM-5)."""
+    number = _text(value, "number", 40)
+    if not _NUMBER.fullmatch(number):
+        raise ClaimsError("number has characters outside A-Z 0-9 . / -")
+    return number
+
+
+def read_markets(value: object) -> tuple[str, ...]:
+    """Markets: distinct ISO 3166-1 alpha-2 codes run together (CLAIM-12)."""
+    markets_text = _text(value, "markets", 120)
+    markets = tuple(_TWO_LETTERS.findall(markets_text))
+    distinct = set(markets)
+    if 2 * len(markets) != len(markets_text) or not distinct <= COUNTRIES or len(distinct) != len(markets):
+        raise ClaimsError("markets are not distinct ISO 3166-1 alpha-2 codes")
+    return markets
+
+
+def read_texts(value: object, where: str, high: int, max_length: int) -> tuple[str, ...]:
+    """An array of 1..``high`` one-line texts of 1..``max_length`` characters (CLAIM-6, CLAIM-11)."""
+    return _texts(_array(value, where, 1, high), where, max_length)
+
+
+def read_int(value: object, where: str, low: int, high: int) -> int:
+    """An integer from ``low`` to ``high``."""
+    return _int(value, where, low, high)
 
 
 def _product(value: object) -> SealedProduct:

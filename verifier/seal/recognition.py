@@ -16,16 +16,12 @@ deviations), and the status index its place in the recogniser's own status lists
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import cbor2
 
-from verifier.certificate.codes import COUNTRIES
-from verifier.certificate.fields import NUMBER_PATTERN
-from verifier.seal import cborread
 from verifier.seal.claims import (
     CLAIM_EXP,
     CLAIM_IAT,
@@ -34,21 +30,17 @@ from verifier.seal.claims import (
     MAX_STATUS_INDEX,
     ClaimsError,
     day_start,
+    read_claims,
+    read_int,
+    read_markets,
+    read_number,
+    read_texts,
 )
-from verifier.seal.claims import _array as array
-from verifier.seal.claims import _day as start_of_day
-from verifier.seal.claims import _int as integer
-from verifier.seal.claims import _keys as exact_keys
-from verifier.seal.claims import _text as text
-from verifier.seal.claims import _texts as texts
 from verifier.seal.cose import sign
 from verifier.trust.keys import SigningKey
 
 CLAIM_RECOGNITION = -65538  # beside the certificate's -65537: a private CWT claim
 _KEYS = [CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_RECOGNITION]
-_LAST_SECOND = 4_200_000_000
-_NUMBER = re.compile(NUMBER_PATTERN)
-_TWO_LETTERS = re.compile(r"[A-Z]{2}")
 DIGEST_LENGTH = 32
 
 
@@ -103,30 +95,15 @@ def recognition_to_cbor(content: Recognition) -> bytes:
 
 def recognition_from_cbor(data: bytes) -> Recognition:
     """Parse a recognition's claims (REC-4 of the spec); raises :class:`ClaimsError` for anything else."""
-    try:
-        claims: Any = cborread.loads(data)
-    except cborread.CborError as exc:
-        raise ClaimsError(f"not CBOR of the allowed shape: {exc}") from None
-    exact_keys(claims, _KEYS, "recognition claims")
-    exp = integer(claims[CLAIM_EXP], "exp", 0, _LAST_SECOND)
-    nbf = integer(claims[CLAIM_NBF], "nbf", 0, _LAST_SECOND)
-    iat = integer(claims[CLAIM_IAT], "iat", 0, _LAST_SECOND)
-    valid_from, valid_until = start_of_day(nbf, "nbf"), start_of_day(exp - DAY, "exp")
-    if valid_until < valid_from:
-        raise ClaimsError("exp is not after nbf")
-    item = array(claims[CLAIM_RECOGNITION], "recognition", 4, 5)
+    claims, valid_from, valid_until, iat = read_claims(data, _KEYS, "recognition claims")
+    item = claims[CLAIM_RECOGNITION]
+    if type(item) is not list or not 4 <= len(item) <= 5:
+        raise ClaimsError("recognition is not an array of 4..5 items")
     base = item[0]
     if type(base) is not bytes or len(base) != DIGEST_LENGTH:
         raise ClaimsError("the recognised seal's digest is not 32 bytes")
-    number = text(item[1], "number", 40)
-    if not _NUMBER.fullmatch(number):
-        raise ClaimsError("number has characters outside A-Z 0-9 . / -")
-    markets_text = text(item[2], "markets", 120)
-    markets = tuple(_TWO_LETTERS.findall(markets_text))
-    if 2 * len(markets) != len(markets_text) or not set(markets) <= COUNTRIES or len(set(markets)) != len(markets):
-        raise ClaimsError("markets are not distinct ISO 3166-1 alpha-2 codes")
-    basis = texts(array(item[3], "basis", 1, 10), "basis", 60)
-    status_index = integer(item[4], "status index", 0, MAX_STATUS_INDEX) if len(item) == 5 else None
+    number, markets, basis = read_number(item[1]), read_markets(item[2]), read_texts(item[3], "basis", 10, 60)
+    status_index = read_int(item[4], "status index", 0, MAX_STATUS_INDEX) if len(item) == 5 else None
     return Recognition(base, number, markets, basis, valid_from, valid_until, datetime.fromtimestamp(iat, UTC),
                        status_index)  # fmt: skip
 

@@ -116,7 +116,7 @@ def check_recognition(
     """
     found: dict[str, Any] = {"recogniser": None, "signature_valid": None, "recognition": None}
     try:
-        _check(cose, base_cose, base, base_verdict, recognisers, at, found)
+        _check(cose, base_cose, base, base_verdict, tuple(recognisers), at, found)
         reason, detail = RecognitionReason.IN_FORCE, ""
     except _Refused as refused:
         reason, detail = refused.reason, str(refused)
@@ -126,14 +126,9 @@ def check_recognition(
 
 
 def _check(
-    cose: bytes,
-    base_cose: bytes,
-    base: SealedCertificate,
-    base_verdict: Verdict,
-    recognisers: Iterable[Recogniser],
-    at: datetime,
-    found: dict[str, Any],
-) -> None:
+    cose: bytes, base_cose: bytes, base: SealedCertificate, base_verdict: Verdict,
+    recognisers: tuple[Recogniser, ...], at: datetime, found: dict[str, Any],
+) -> None:  # fmt: skip
     # REC-1 the envelope, by the certificate seal's rules (COSE-1 to COSE-7).
     try:
         message = decode_cose(cose)

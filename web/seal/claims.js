@@ -34,7 +34,8 @@ export function dayStart(day) {
 }
 
 /** The essential content of a claims set written by the issuer; throws ClaimsError on anything else. */
-export function claimsFromCbor(data) {
+/** A claims map of exactly ``keys`` (in order) and its times (CLAIM-1 to CLAIM-3; a recognition's too, REC-4). */
+export function readClaims(data, keys, where) {
   let claims;
   try {
     claims = loads(data);
@@ -42,10 +43,10 @@ export function claimsFromCbor(data) {
     if (error instanceof CborError) refuse(`not CBOR of the allowed shape: ${error.message}`);
     throw error;
   }
-  if (!(claims instanceof Map)) refuse("claims is not a map");
-  const keys = [...claims.keys()];
-  if (keys.length !== KEYS.length || keys.some((k, i) => k !== KEYS[i])) {
-    refuse("claims has unexpected, missing or unordered keys");
+  if (!(claims instanceof Map)) refuse(`${where} is not a map`);
+  const found = [...claims.keys()];
+  if (found.length !== keys.length || found.some((k, i) => k !== keys[i])) {
+    refuse(`${where} has unexpected, missing or unordered keys`);
   }
   const exp = int(claims.get(4), "exp", 0, LAST_SECOND);
   const nbf = int(claims.get(5), "nbf", 0, LAST_SECOND);
@@ -53,10 +54,31 @@ export function claimsFromCbor(data) {
   const validFrom = day(nbf, "nbf");
   const validUntil = day(exp - DAY, "exp");
   if (validUntil < validFrom) refuse("exp is not after nbf");
+  return { claims, exp, nbf, iat, validFrom, validUntil };
+}
+
+/** A certificate number (CLAIM-5). */
+export function readNumber(value) {
+  const number = text(value, "number", tables.limits.number);
+  if (!NUMBER.test(number)) refuse("number has characters outside A-Z 0-9 . / -");
+  return number;
+}
+
+/** Markets: distinct ISO 3166-1 alpha-2 codes run together (CLAIM-12). */
+export function readMarkets(value) {
+  const marketsText = text(value, "markets", 2 * tables.limits.markets[1]);
+  const markets = marketsText.match(/[A-Z]{2}/g) ?? [];
+  if (2 * markets.length !== marketsText.length || new Set(markets).size !== markets.length || !markets.every((m) => COUNTRIES.has(m))) {
+    refuse("markets are not distinct ISO 3166-1 alpha-2 codes");
+  }
+  return markets;
+}
+
+export function claimsFromCbor(data) {
+  const { claims, exp, nbf, iat, validFrom, validUntil } = readClaims(data, KEYS, "claims");
   const cert = array(claims.get(-65537), "certificate", 6, 8);
   const scheme = code(cert[0], SCHEMES, "scheme");
-  const number = text(cert[1], "number", tables.limits.number);
-  if (!NUMBER.test(number)) refuse("number has characters outside A-Z 0-9 . / -");
+  const number = readNumber(cert[1]);
   const holder = array(cert[2], "holder", 2, 2);
   const nameEn = text(holder[0], "holder name", tables.limits.holder_name_en);
   const creditCode = text(holder[1], "credit code", tables.limits.credit_code);
@@ -65,11 +87,7 @@ export function claimsFromCbor(data) {
   const standards = array(cert[4], "standards", ...tables.limits.standards).map((s) =>
     text(s, "standard", tables.limits.standard),
   );
-  const marketsText = text(cert[5], "markets", 2 * tables.limits.markets[1]);
-  const markets = marketsText.match(/[A-Z]{2}/g) ?? [];
-  if (2 * markets.length !== marketsText.length || new Set(markets).size !== markets.length || !markets.every((m) => COUNTRIES.has(m))) {
-    refuse("markets are not distinct ISO 3166-1 alpha-2 codes");
-  }
+  const markets = readMarkets(cert[5]);
   // After the markets: the exemption exactly when the scheme is ccc-exemption, then perhaps the status index.
   const fields = scheme === "ccc-exemption" ? 7 : 6;
   if (cert.length < fields) refuse("an exemption is sealed exactly when the scheme is ccc-exemption");
@@ -166,7 +184,7 @@ function code(value, table, where) {
   return table.get(value);
 }
 
-export function day(moment, where) {
+function day(moment, where) {
   const shifted = moment + TZ_OFFSET;
   if (shifted % DAY !== 0) refuse(`${where} is not the start of a day in China Standard Time`);
   const iso = new Date(shifted * 1000).toISOString().slice(0, 10);

@@ -1,8 +1,7 @@
 // Recognition seals (spec section 11): a partner body's own signature on one exact certificate, checked in
 // the order REC-ORDER gives; the first rule that fails gives the verdict.
 
-import { CborError, loads } from "./cbor.js";
-import { array, ClaimsError, day, DAY, int, text } from "./claims.js";
+import { array, ClaimsError, int, readClaims, readMarkets, readNumber, text } from "./claims.js";
 import { verifyEd25519 } from "./ed25519.js";
 import { CheckFailed, decodeCose, toBeSigned } from "./seal.js";
 import tables from "./tables.js";
@@ -10,9 +9,6 @@ import { toHex } from "./trust.js";
 import { validityState } from "./verify.js";
 
 const KEYS = [4, 5, 6, -65538];
-const LAST_SECOND = tables.limits.epoch_seconds[1];
-const NUMBER = new RegExp(`^(?:${tables.patterns.number})$`, "u");
-const COUNTRIES = new Set(tables.countries.codes);
 
 export const RECOGNITION_VERDICT = {
   in_force: "valid", base_not_valid: "lapsed", past_validity: "expired", before_validity: "not_yet_valid",
@@ -29,39 +25,13 @@ class Refused extends Error {
   }
 }
 
-const refuse = (message) => {
-  throw new ClaimsError(message);
-};
-
 /** REC-4: a recognition's claims, strictly; throws ClaimsError. */
 export function recognitionFromCbor(data) {
-  let claims;
-  try {
-    claims = loads(data);
-  } catch (error) {
-    if (error instanceof CborError) refuse(`not CBOR of the allowed shape: ${error.message}`);
-    throw error;
-  }
-  if (!(claims instanceof Map)) refuse("recognition claims is not a map");
-  const keys = [...claims.keys()];
-  if (keys.length !== KEYS.length || keys.some((k, i) => k !== KEYS[i])) {
-    refuse("recognition claims has unexpected, missing or unordered keys");
-  }
-  const exp = int(claims.get(4), "exp", 0, LAST_SECOND);
-  const nbf = int(claims.get(5), "nbf", 0, LAST_SECOND);
-  const iat = int(claims.get(6), "iat", 0, LAST_SECOND);
-  const validFrom = day(nbf, "nbf");
-  const validUntil = day(exp - DAY, "exp");
-  if (validUntil < validFrom) refuse("exp is not after nbf");
+  const { claims, iat, validFrom, validUntil } = readClaims(data, KEYS, "recognition claims");
   const item = array(claims.get(-65538), "recognition", 4, 5);
-  if (!(item[0] instanceof Uint8Array) || item[0].length !== 32) refuse("the recognised seal's digest is not 32 bytes");
-  const number = text(item[1], "number", tables.limits.number);
-  if (!NUMBER.test(number)) refuse("number has characters outside A-Z 0-9 . / -");
-  const marketsText = text(item[2], "markets", 2 * tables.limits.markets[1]);
-  const markets = marketsText.match(/[A-Z]{2}/g) ?? [];
-  if (2 * markets.length !== marketsText.length || new Set(markets).size !== markets.length || !markets.every((m) => COUNTRIES.has(m))) {
-    refuse("markets are not distinct ISO 3166-1 alpha-2 codes");
-  }
+  if (!(item[0] instanceof Uint8Array) || item[0].length !== 32) throw new ClaimsError("the recognised seal's digest is not 32 bytes");
+  const number = readNumber(item[1]);
+  const markets = readMarkets(item[2]);
   const basis = array(item[3], "basis", 1, 10).map((b) => text(b, "basis", 60));
   const statusIndex = item.length === 5 ? int(item[4], "status index", ...tables.limits.status_index) : null;
   return { base: item[0], number, markets, basis, valid_from: validFrom, valid_until: validUntil, iat, status_index: statusIndex };
