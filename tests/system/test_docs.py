@@ -16,6 +16,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,7 @@ from tests.helpers import DEMO
 from tests.helpers.databases import HEAD_REVISION
 from tests.helpers.server import Server
 from tests.helpers.service import register_issuer
+from verifier.trust.keys import new_signing_key, private_key_pem, public_key_pem
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = {"verdict", "reason", "detail", "checked_at", "signature", "validity", "certificate", "status", "registered"}
@@ -51,6 +53,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     work.mkdir()
     (work / "certificate.pdf").write_bytes(pdf)
     (work / "certificate.json").write_text(json.dumps(DEMO["ccc-self-declaration-socket"]), "utf-8")
+    # Two partner bodies for the recognition examples: SGS (the service keeps its key), TÜV SÜD (keeps its own).
+    remit = {"markets": ["DE", "FR", "GB"], "schemes": ["international-cooperation", "zhejiang-made"]}
+    sgs = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"},
+                     json={"id": "sgs", "name": "通标", "name_en": "SGS", "country": "CH", "roles": ["recognise"],
+                           "remit": remit}).json()  # fmt: skip
+    tuv_key = new_signing_key(datetime.now(UTC) - timedelta(minutes=1))
+    (work / "tuv.pem").write_bytes(private_key_pem(tuv_key.private_key))
+    public = public_key_pem(tuv_key.record.public_key).decode()
+    tuv = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"},
+                     json={"id": "tuv", "name": "南德", "name_en": "TÜV SÜD", "country": "DE", "roles": ["recognise"],
+                           "remit": remit, "public_key": public}).json()  # fmt: skip
     command = [sys.executable, "-m", "verifier", "keys", "public", "operator"]
     operator_key = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
     (work / "operator.pub.pem").write_text(operator_key.stdout)
@@ -62,6 +75,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "CODE": certificate["qr"].rsplit("/", 1)[1],
         "ADMIN_TOKEN": admin,
         "ISSUER_TOKEN": issuer_token,
+        "ID": certificate["id"],
+        "NUMBER": certificate["number"],
+        "HOLDER": DEMO["zhejiang-made-kettle"]["holder"]["credit_code"],
+        "SGS_TOKEN": sgs["token"],
+        "TUV_TOKEN": tuv["token"],
         "VECTORS": str(REPO / "tests" / "vectors"),
         "PDF_SHA256": certificate["pdf_sha256"],
         "WORK": str(work),
@@ -108,8 +126,10 @@ def test_verdict_doc(served: dict[str, str]) -> None:
 
 def test_integration_doc(served: dict[str, str]) -> None:
     examples = blocks(REPO / "docs" / "integration.md")
-    assert len(examples) == 8
-    link, text, pdf, offline, remembered, vectors, issuing, jobs = (run(example, served) for example in examples)
+    assert len(examples) == 11
+    link, text, pdf, offline, remembered, vectors, issuing, jobs, asked, uploaded, listed = (
+        run(example, served) for example in examples
+    )
     for printed in (link, text, pdf):
         assert json.loads(printed)["verdict"] == "valid"
     assert json.loads(offline)["verdict"] == "valid"  # the last command prints the offline verdict
@@ -131,11 +151,20 @@ def test_integration_doc(served: dict[str, str]) -> None:
     assert len(numbers) == 3 and all(
         n.startswith(("ZJM-ZJCERT-", "CCCE-ZJCERT-", "CCCSD-ZJCERT-", "ZJM-IC-ZJCERT-")) for n in numbers
     )  # generated numbers
+    pending, signed, declined = values(asked)  # type: ignore[misc]
+    assert [(r["recogniser"], r["markets"]) for r in pending] == [("sgs", ["DE", "FR"])]
+    assert signed["signed_here"] is True and signed["status"]["state"] == "active"
+    assert declined["state"] == "declined" and declined["reason"].startswith("the EN 60335-2-15")
+    found, offline, stored = values(uploaded)  # type: ignore[misc]
+    assert [c["certificate_id"] for c in found] == [served["ID"]]
+    assert offline["recognition"]["markets"] == ["DE"]  # what `verifier recognise` signed
+    assert stored["recogniser"] == "tuv" and stored["signed_here"] is False
+    assert sorted(r["recogniser"] for r in json.loads(listed)) == ["sgs", "tuv"]
 
 
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
-    assert len(examples) == 8
+    assert len(examples) == 9
     from verifier.demo.certificates import demo_stamp
 
     (Path(served["WORK"]) / "stamp.svg").write_bytes(demo_stamp())  # the stamp the letterhead example uploads
@@ -143,12 +172,24 @@ def test_operator_doc(served: dict[str, str]) -> None:
     for example in examples:
         if "$KID" in example:  # the key the rotation retired, as an operator would read it off the trust list
             listed = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]
-            (zjqc,) = [i for i in listed["issuers"] if i["id"] == "zjqc"]
+            (zjqc,) = [i for i in listed["parties"] if i["id"] == "zjqc"]
             retired = next(k["kid"] for k in zjqc["keys"] if k["not_after"] is not None)
             printed.append(run(example, {**served, "KID": retired}))
             continue
         printed.append(run(example, served))
-    issuers, operator_tokens, letterhead, rotation, withdrawal, metrics, backup, migrate = printed
+    issuers, operator_tokens, letterhead, bodies, rotation, withdrawal, metrics, backup, migrate = printed
+    made, end = json.JSONDecoder().raw_decode(bodies)  # the API's answer, the command's lines, the API's answer
+    said, _, rest = bodies[end:].partition("{")
+    narrowed = json.loads("{" + rest)
+    assert made["id"] == "bv" and made["token"].startswith("vrf_")
+    assert re.search(r"^recognise dekra: key [0-9a-f]{16} \(its private key stays with it\)$", said, flags=re.M)
+    remit = {"markets": ["BE", "FR", "LU"], "schemes": ["international-cooperation", "zhejiang-made"]}
+    assert narrowed["remit"] == remit
+    parties = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]["parties"]
+    assert {p["id"]: p["roles"] for p in parties if p["id"] in ("bv", "dekra")} == {
+        "bv": ["recognise"],
+        "dekra": ["recognise"],
+    }
     patched, stamped, shown = values(letterhead)  # type: ignore[misc]
     assert patched["accreditation"] == "CNAS C123-P" and patched["stamp"] is None
     assert stamped["stamp"]["media_type"] == "image/svg+xml" and shown == stamped
@@ -157,7 +198,7 @@ def test_operator_doc(served: dict[str, str]) -> None:
     assert clerk["id"] in [t["id"] for t in listed_tokens]
     assert json.loads(withdrawal)["withdrawn_kid"] == retired
     listed = json.loads(httpx.get(f"{served['BASE']}/api/v1/trust-list").content)["trust_list"]
-    assert retired not in [k["kid"] for i in listed["issuers"] for k in i["keys"]]
+    assert retired not in [k["kid"] for i in listed["parties"] for k in i["keys"]]
     first, token, tokens = values(issuers)  # type: ignore[misc]
     assert first["id"] == "zjqc" and first["token"].startswith("vrf_")
     assert token["token"].startswith("vrf_") and len(tokens) == 2

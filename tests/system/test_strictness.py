@@ -34,9 +34,11 @@ MUTATED = {
                         "_code", "_day"},
     "verifier.certificate.codes": {"credit_code_problem", "hs_code_from_int", "locode_problem"},
     "verifier.verification.check": {"_verify", "_check_seal", "_check_validity", "_check_registry", "validity_state"},
-    "verifier.trust.trustlist": {
-        "from_document", "to_record", "to_trust_list", "check_current", "__post_init__", "_moment"
-    },
+    "verifier.trust.trustlist": {"from_document", "check_current", "__post_init__"},
+    "verifier.trust.listwire": {"parse_document", "to_record", "content", "listed", "check", "_once", "_exact_origin",
+                                "_moment"},
+    "verifier.seal.recognition": {"recognition_from_cbor"},
+    "verifier.verification.recognition": {"_check"},
     "verifier.trust.keys": {"from_b64url", "public_from_raw", "signs_at"},
     "verifier.origins": {"check_public_url"},
 }  # fmt: skip
@@ -72,6 +74,12 @@ EQUIVALENT = {
     "verifier.certificate.codes:credit_code_problem: if len(code) != 18": SAME_VERDICT_LATER
         + " (the shape is 18 characters)",
     "verifier.trust.trustlist:from_document: if len(data) > MAX_DOCUMENT_BYTES": RESOURCE_BOUND,
+    "verifier.verification.recognition:_check: if held is None or held[1].withdrawn_at is not None": "its second "
+        "operand: the published trust list leaves a withdrawn key out (the withdrawn-key vector); the service's own "
+        "list keeps it, marked, for its online checks",
+    "verifier.trust.trustlist:__post_init__: if both is not None and (both.keys != body.keys or "
+    "both.info.name_en != body.name_en)": "a party with both roles is read from one entry, one name and one set of "
+        "keys: the check guards lists built in code",
     "verifier.trust.keys:public_from_raw: if len(raw) != 32": SAME_VERDICT_LATER + " (x is 43 characters: 32 bytes)",
     "verifier.trust.keys:from_b64url: if not re.fullmatch('[A-Za-z0-9_-]*', text)": SAME_VERDICT_LATER
         + " (the round trip refuses padding and other alphabets)",
@@ -133,7 +141,7 @@ def mutants(module: str) -> Iterator[tuple[str, ast.Module]]:
             yield name, ast.fix_missing_locations(mutated)
 
 
-def _run_vectors(check: Any, trust: Any, keys: Any) -> list[str]:
+def _run_vectors(check: Any, trust: Any, keys: Any, recognition: Any = None) -> list[str]:
     """The names of the vectors the (possibly mutated) library gets wrong."""
     verdict = sys.modules["verifier.verdict"]
     operator = keys.load_public_key_pem((VECTORS / "operator.pub.pem").read_bytes())
@@ -178,6 +186,29 @@ def _run_vectors(check: Any, trust: Any, keys: Any) -> list[str]:
             answer = "refused"
         if answer != case["expected"]:
             wrong.append(case["name"])
+    if recognition is not None:
+        wrong += _run_recognition_vectors(recognition, trust, operator, verdict)
+    return wrong
+
+
+def _run_recognition_vectors(recognition: Any, trust: Any, operator: Any, verdict: Any) -> list[str]:
+    claims = sys.modules["verifier.seal.claims"]
+    cose = sys.modules["verifier.seal.cose"]
+    wrong = []
+    for case in DOCUMENT["recognition_cases"]:
+        try:
+            listed = trust.TrustList.from_document(case["trust_list"].encode("utf-8"), [operator])
+            base_cose = bytes.fromhex(case["base_cose"])
+            base = claims.claims_from_cbor(cose.decode_cose(base_cose).payload)
+            status = verdict.StatusState(case["status"]) if case["status"] else None
+            result = recognition.check_recognition(bytes.fromhex(case["recognition"]), base_cose, base,
+                                                   verdict.Verdict(case["base_verdict"]), listed.recognisers,
+                                                   datetime.fromisoformat(case["at"]), status)  # fmt: skip
+            got = (result.verdict.value, result.reason.value)
+        except Exception as exc:  # noqa: BLE001 - a mutant that crashes is noticed
+            got = ("crashed", type(exc).__name__)
+        if got != (case["expected"]["verdict"], case["expected"]["reason"]):
+            wrong.append(case["name"])
     return wrong
 
 
@@ -197,7 +228,8 @@ def _with_mutant(module: str, tree: ast.Module) -> list[str]:
         check = __import__("verifier.verification.check", fromlist=["verify"])
         trust = __import__("verifier.trust.trustlist", fromlist=["TrustList"])
         keys = __import__("verifier.trust.keys", fromlist=["load_public_key_pem"])
-        return _run_vectors(check, trust, keys)
+        recognition = __import__("verifier.verification.recognition", fromlist=["check_recognition"])
+        return _run_vectors(check, trust, keys, recognition)
     finally:
         for name in dependents:
             sys.modules.pop(name, None)
@@ -216,8 +248,10 @@ def test_the_vectors_pass_unmutated() -> None:
     import verifier.trust.keys
     import verifier.trust.trustlist
     import verifier.verification.check
+    import verifier.verification.recognition
 
-    assert _run_vectors(verifier.verification.check, verifier.trust.trustlist, verifier.trust.keys) == []
+    assert _run_vectors(verifier.verification.check, verifier.trust.trustlist, verifier.trust.keys,
+                        verifier.verification.recognition) == []  # fmt: skip
 
 
 @pytest.mark.parametrize("module", MUTATED)

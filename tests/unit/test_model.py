@@ -221,3 +221,10 @@ def test_hs_code_packing_round_trips() -> None:
         assert hs_code_from_int(hs_code_to_int(code)) == code
     for value in (0, 5, 99, 9901, 980000, 10**10):
         assert hs_code_from_int(value) is None
+
+
+def test_the_scheme_ids_the_store_knows_are_the_models() -> None:
+    from verifier.certificate.codes import SCHEME_IDS
+    from verifier.certificate.model import Scheme
+
+    assert tuple(s.value for s in Scheme) == SCHEME_IDS

@@ -13,11 +13,11 @@ from pathlib import Path
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import CURRENT
-from tests.helpers.credentials import b64url_decode
 from verifier.certificate.model import parse_certificate
 from verifier.seal.claims import claims_from_cbor, claims_to_cbor, sealed_content
 from verifier.seal.cose import decode_cose, sign
@@ -28,9 +28,10 @@ from verifier.seal.recognition import (
     recognition_to_cbor,
     seal_recognition,
 )
-from verifier.trust.keys import KeyRecord, new_signing_key
+from verifier.trust.keys import new_signing_key
 from verifier.trust.parties import Recogniser
-from verifier.verdict import Verdict
+from verifier.trust.trustlist import TrustList
+from verifier.verdict import StatusState, Verdict
 from verifier.verification.recognition import RecognitionReason, RecognitionVerdict, check_recognition
 
 SEALED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -195,18 +196,13 @@ def test_no_bytes_raise_or_pass(data: bytes) -> None:
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "vectors.json").read_text("utf-8"))
 
 
-def _bodies(listed: list[dict[str, object]]) -> tuple[Recogniser, ...]:
-    made = []
-    for body in listed:
-        keys = []
-        for key in body["keys"]:  # type: ignore[attr-defined]
-            public = Ed25519PublicKey.from_public_bytes(b64url_decode(key["x"]))
-            at = datetime.fromisoformat(key["not_before"].replace("Z", "+00:00"))
-            withdrawn = at if key["withdrawn"] else None
-            keys.append(KeyRecord(bytes.fromhex(key["kid"]), public, at, None, withdrawn))
-        made.append(Recogniser(str(body["id"]), str(body["name"]), str(body["name_en"]), str(body["country"]),
-                               tuple(keys), frozenset(body["markets"]), frozenset(body["schemes"])))  # type: ignore[arg-type]  # fmt: skip
-    return tuple(made)
+OPERATOR_KEY = load_pem_public_key((Path(__file__).resolve().parents[1] / "vectors" / "operator.pub.pem").read_bytes())
+
+
+def _bodies(document: str) -> tuple[Recogniser, ...]:
+    """The recognising bodies of a case's trust list, read as a verifier reads it (signature first)."""
+    assert isinstance(OPERATOR_KEY, Ed25519PublicKey)
+    return TrustList.from_document(document.encode(), [OPERATOR_KEY]).recognisers
 
 
 @pytest.mark.parametrize("case", VECTORS["recognition_cases"], ids=lambda c: c["name"])
@@ -216,7 +212,8 @@ def test_recognition_vector(case: dict[str, object]) -> None:
     base = claims_from_cbor(decode_cose(base_cose).payload)
     at = datetime.fromisoformat(str(case["at"]).replace("Z", "+00:00"))
     result = check_recognition(bytes.fromhex(str(case["recognition"])), base_cose, base,
-                               Verdict(case["base_verdict"]), _bodies(case["recognisers"]), at)  # type: ignore[arg-type]  # fmt: skip
+                               Verdict(case["base_verdict"]), _bodies(str(case["trust_list"])), at,
+                               StatusState(case["status"]) if case["status"] else None)  # type: ignore[arg-type]  # fmt: skip
     expected = case["expected"]
     assert (result.verdict.value, result.reason.value) == (expected["verdict"], expected["reason"]), result.detail  # type: ignore[index]
 
@@ -224,5 +221,5 @@ def test_recognition_vector(case: dict[str, object]) -> None:
 def test_every_recognition_rule_has_a_vector() -> None:
     spec = (Path(__file__).resolve().parents[2] / "docs" / "spec" / "seal.md").read_text("utf-8")
     rules = set(re.findall(r"^- \*\*(REC-[0-9A-Z]+)\*\*", spec, re.M))
-    assert rules == {f"REC-{n}" for n in range(1, 11)} | {"REC-ORDER"}
+    assert rules == {f"REC-{n}" for n in range(1, 12)} | {"REC-ORDER"}
     assert rules == {c["rule"] for c in VECTORS["recognition_cases"]}

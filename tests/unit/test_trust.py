@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
 from verifier.issuing.recipe import seal_certificate
 from verifier.trust.keys import Keyring, SigningKey, new_signing_key
+from verifier.trust.parties import Recogniser
 from verifier.trust.trustlist import MAX_DOCUMENT_BYTES, TrustList, build_trust_list
 from verifier.verdict import IssuerInfo
 
@@ -28,7 +30,7 @@ def test_round_trip(trust_list: TrustList, operator_key: SigningKey) -> None:
 
 def test_tampered_content_is_refused(trust_list: TrustList, operator_key: SigningKey) -> None:
     data = json.loads(trust_list.to_document(operator_key))
-    data["trust_list"]["issuers"][0]["name_en"] = "Someone Else"
+    data["trust_list"]["parties"][0]["name_en"] = "Someone Else"
     with pytest.raises(TrustListError, match="does not verify"):
         TrustList.from_document(json.dumps(data).encode(), [operator_key.record.public_key])
 
@@ -59,12 +61,53 @@ def test_unknown_format_is_refused(trust_list: TrustList, operator_key: SigningK
     from verifier.trust.trustlist import canonical_json
 
     data = json.loads(trust_list.to_document(operator_key))
-    data["trust_list"]["format"] = 3
+    data["trust_list"]["format"] = 4
     from verifier.trust.keys import b64url
 
     data["signature"]["value"] = b64url(operator_key.private_key.sign(canonical_json(data["trust_list"])))
-    with pytest.raises(TrustListError, match="format 3"):
+    with pytest.raises(TrustListError, match="unsupported trust list format 4: this verifier reads formats 2 and 3"):
         TrustList.from_document(json.dumps(data).encode(), [operator_key.record.public_key])
+
+
+def test_parties_with_roles_and_remits_round_trip(trust_list: TrustList, operator_key: SigningKey) -> None:
+    """Format 3: a recognising body, and an issuer that recognises too, keep their roles, remits and keys."""
+    body_key = new_signing_key(datetime(2024, 1, 1, tzinfo=UTC))
+    (issuer,) = trust_list.issuers
+    both = Recogniser(issuer.info.id, issuer.info.name, issuer.info.name_en, "CN", issuer.keys, frozenset({"DE"}),
+                      frozenset({"zhejiang-made"}))  # fmt: skip
+    sgs = Recogniser("sgs", "通标", "SGS", "CH", (body_key.record,), frozenset({"DE", "FR"}),
+                     frozenset({"international-cooperation"}))  # fmt: skip
+    listed = replace(trust_list, recognisers=(sgs, both))  # in the order of their ids, as the list writes them
+    document = listed.to_document(operator_key)
+    parties = json.loads(document)["trust_list"]["parties"]
+    assert [(p["id"], p["roles"], p["remit"]) for p in parties] == [
+        ("sgs", ["recognise"], {"markets": ["DE", "FR"], "schemes": ["international-cooperation"]}),
+        ("zjcert", ["issue", "recognise"], {"markets": ["DE"], "schemes": ["zhejiang-made"]}),
+    ]
+    again = TrustList.from_document(document, [operator_key.record.public_key])
+    assert again == listed
+    assert again.key(body_key.kid) is None  # a recogniser's key seals no certificate
+    assert again.recogniser("sgs") == sgs and again.recogniser("zjcert") == both
+
+
+def test_format_2_is_still_read_and_written(trust_list: TrustList, operator_key: SigningKey) -> None:
+    """For verifiers of format 2 the service still publishes it (issuers only); this reader reads both."""
+    sgs = Recogniser("sgs", "通标", "SGS", "CH", (new_signing_key(datetime(2024, 1, 1, tzinfo=UTC)).record,),
+                     frozenset({"DE"}), frozenset({"international-cooperation"}))  # fmt: skip
+    document = replace(trust_list, recognisers=(sgs,)).to_document(operator_key, 2)
+    content = json.loads(document)["trust_list"]
+    assert content["format"] == 2 and [i["id"] for i in content["issuers"]] == ["zjcert"]
+    assert set(content) == {"format", "version", "issued_at", "expires_at", "public_urls", "issuers"}
+    assert TrustList.from_document(document, [operator_key.record.public_key]) == trust_list
+
+
+def test_a_party_listed_with_two_key_sets_is_refused(trust_list: TrustList) -> None:
+    (issuer,) = trust_list.issuers
+    other = Recogniser(issuer.info.id, issuer.info.name, issuer.info.name_en, "CN",
+                       (new_signing_key(datetime(2024, 1, 1, tzinfo=UTC)).record,), frozenset({"DE"}),
+                       frozenset({"zhejiang-made"}))  # fmt: skip
+    with pytest.raises(TrustListError, match="two sets of keys"):
+        replace(trust_list, recognisers=(other,))
 
 
 def test_rotated_issuer_key_keeps_old_certificates_valid() -> None:

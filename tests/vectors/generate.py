@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from verifier.seal.cose import (
     to_be_signed,
 )
 from verifier.trust.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
-from verifier.trust.trustlist import build_trust_list, canonical_json
+from verifier.trust.parties import Recogniser
+from verifier.trust.trustlist import TrustList, build_trust_list, canonical_json
 from verifier.verdict import IssuerInfo
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +70,13 @@ ACTIVE = vector_key("issuer active", "2024-01-01T00:00:00Z")
 RETIRED = vector_key("issuer retired", "2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z")
 STRANGER = vector_key("not on the trust list", "2024-01-01T00:00:00Z")
 OPERATOR = vector_key("operator", "2024-01-01T00:00:00Z")
+# Recognising bodies (section 11): on the trust list, but not to seal certificates.
+SGS = vector_key("recogniser sgs", "2024-01-01T00:00:00Z")
+TUV = vector_key("recogniser tuv", "2024-01-01T00:00:00Z")
+SGS_BODY = Recogniser("sgs", "通标标准技术服务", "SGS", "CH", (SGS.record,), frozenset({"DE", "FR", "GB"}),
+                      frozenset({"international-cooperation", "zhejiang-made"}))  # fmt: skip
+TUV_BODY = Recogniser("tuv", "南德意志集团", "TÜV SÜD", "DE", (TUV.record,), frozenset({"DE"}),
+                      frozenset({"international-cooperation", "zhejiang-made"}))  # fmt: skip
 SEALED_AT = "2024-01-10T08:00:00Z"
 CHECK_AT = "2024-06-01T00:00:00Z"
 
@@ -332,6 +341,19 @@ def cases() -> list[dict[str, Any]]:
             "unknown_key",
             claims=claims,
             cose=stranger,
+        )
+    )
+    by_recogniser = sign(claims, SGS)
+    out.append(
+        case(
+            "unknown issuer: a recognising body's key",
+            "KEY-1",
+            "a certificate sealed by the key of a party that only recognises (TRUST-9): no issuer's key",
+            qr_text(by_recogniser),
+            "unknown_issuer",
+            "unknown_key",
+            claims=claims,
+            cose=by_recogniser,
         )
     )
     out.append(
@@ -1042,6 +1064,15 @@ def _signed_document(content: dict[str, Any], key: SigningKey = OPERATOR, signed
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
+def _zj(content: dict[str, Any]) -> dict[str, Any]:
+    """The issuer's entry of a trust list's content."""
+    return next(p for p in content["parties"] if p["id"] == ISSUER.id)
+
+
+def _party(content: dict[str, Any], party_id: str) -> dict[str, Any]:
+    return next(p for p in content["parties"] if p["id"] == party_id)
+
+
 def trust_list_cases() -> list[dict[str, Any]]:
     """Section 9 of the spec: each case a document, when and how it is read, and whether it is accepted."""
     base = json.loads(trust_list_document())["trust_list"]
@@ -1075,7 +1106,7 @@ def trust_list_cases() -> list[dict[str, Any]]:
         change(content)
         return content
 
-    names = changed(lambda c: c["issuers"][0].update(name='引号" 反斜杠\\ 换行\n \u0001 é \u2028 中'))
+    names = changed(lambda c: _zj(c).update(name='引号" 反斜杠\\ 换行\n \u0001 é \u2028 中'))
     listed(
         "accepted: names JSON must escape",
         "TRUST-4",
@@ -1100,15 +1131,29 @@ def trust_list_cases() -> list[dict[str, Any]]:
     listed(
         "refused: another format",
         "TRUST-1",
-        "format 3 is not defined",
-        _signed_document(changed(lambda c: c.update(format=3))),
+        "format 4 is not defined",
+        _signed_document(changed(lambda c: c.update(format=4))),
+        "refused",
+    )
+    listed(
+        "accepted: format 2",
+        "TRUST-1",
+        "the format before 1.3: issuers only, no roles or remits (the recognising bodies left out)",
+        trust_list_document(2).decode(),
+        "accepted",
+    )
+    listed(
+        "refused: format 2 with parties",
+        "TRUST-1",
+        "format 2 names its members issuers",
+        _signed_document(changed(lambda c: c.update(format=2))),
         "refused",
     )
     listed(
         "refused: an extra member",
         "TRUST-1",
         "a key with a JWK 'use' member",
-        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(use="sig"))),
+        _signed_document(changed(lambda c: _zj(c)["keys"][0].update(use="sig"))),
         "refused",
     )
     other_kid = hashlib.sha256(b"no such key").hexdigest()[:16]
@@ -1116,20 +1161,20 @@ def trust_list_cases() -> list[dict[str, Any]]:
         "refused: a kid that is not its key's",
         "TRUST-2",
         "the first key named by a kid no key has",
-        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(kid=other_kid))),
+        _signed_document(changed(lambda c: _zj(c)["keys"][0].update(kid=other_kid))),
         "refused",
     )
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    x = base["issuers"][0]["keys"][0]["x"]
+    x = _zj(base)["keys"][0]["x"]
     stray = x[:-1] + alphabet[alphabet.index(x[-1]) | 1]
     listed(
         "refused: x with stray bits",
         "TRUST-3",
         "the last base64url character carries a bit beyond 32 bytes",
-        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(x=stray))),
+        _signed_document(changed(lambda c: _zj(c)["keys"][0].update(x=stray))),
         "refused",
     )
-    naive = changed(lambda c: c["issuers"][0]["keys"][0].update(not_before="2023-01-01T00:00:00"))
+    naive = changed(lambda c: _zj(c)["keys"][0].update(not_before="2023-01-01T00:00:00"))
     listed("refused: a time without a zone", "TRUST-5", "not_before with no Z", _signed_document(naive), "refused")
     listed(
         "refused: a public URL with a path",
@@ -1142,7 +1187,7 @@ def trust_list_cases() -> list[dict[str, Any]]:
         "refused: a kid twice",
         "TRUST-5",
         "the active key listed twice",
-        _signed_document(changed(lambda c: c["issuers"][0]["keys"].append(c["issuers"][0]["keys"][-1]))),
+        _signed_document(changed(lambda c: _zj(c)["keys"].append(_zj(c)["keys"][-1]))),
         "refused",
     )
     listed(
@@ -1208,7 +1253,7 @@ def trust_list_cases() -> list[dict[str, Any]]:
         "accepted: an offset of +08:00",
         "TRUST-5",
         "a key's not_before in China Standard Time: the same instant",
-        _signed_document(changed(lambda c: c["issuers"][0]["keys"][0].update(not_before="2023-01-01T08:00:00+08:00"))),
+        _signed_document(changed(lambda c: _zj(c)["keys"][0].update(not_before="2023-01-01T08:00:00+08:00"))),
         "accepted",
     )
     for name, text in (
@@ -1266,23 +1311,54 @@ def trust_list_cases() -> list[dict[str, Any]]:
         "refused: an issuer listed twice",
         "TRUST-8",
         "two entries with one id, each with its own key",
-        _signed_document(changed(lambda c: c["issuers"].append({**c["issuers"][0], "keys": []}))),
+        _signed_document(changed(lambda c: c["parties"].append({**_zj(c), "keys": []}))),
         "refused",
     )
     listed(
         "accepted: a name of 200 characters outside the BMP",
         "TRUST-8",
         "lengths count characters (code points): 200 emoji, 800 bytes, 400 UTF-16 units",
-        _signed_document(changed(lambda c: c["issuers"][0].update(name="\U0001f3ed" * 200))),
+        _signed_document(changed(lambda c: _zj(c).update(name="\U0001f3ed" * 200))),
         "accepted",
     )
     listed(
         "refused: a name of 201 characters",
         "TRUST-8",
         "one character over the limit",
-        _signed_document(changed(lambda c: c["issuers"][0].update(name="名" * 201))),
+        _signed_document(changed(lambda c: _zj(c).update(name="名" * 201))),
         "refused",
     )
+    party_cases: list[tuple[str, str, Any, str]] = [
+        ("accepted: a party with both roles", "an issuer that recognises certificates too",
+         lambda c: _zj(c).update(roles=["issue", "recognise"], remit={"markets": ["DE"], "schemes": ["zhejiang-made"]}),
+         "accepted"),
+        ("refused: an unknown role", "a role this format does not define",
+         lambda c: _party(c, "sgs").update(roles=["recognise", "accredit"]), "refused"),
+        ("refused: roles out of order", "issue comes before recognise",
+         lambda c: _zj(c).update(roles=["recognise", "issue"], remit={"markets": ["DE"], "schemes": ["zhejiang-made"]}),
+         "refused"),
+        ("refused: no role", "an empty roles array", lambda c: _zj(c).update(roles=[]), "refused"),
+        ("refused: recognising without a remit", "the role recognise and a null remit",
+         lambda c: _party(c, "sgs").update(remit=None), "refused"),
+        ("refused: a remit without the role", "an issuer only, with a remit",
+         lambda c: _zj(c).update(remit={"markets": ["DE"], "schemes": ["zhejiang-made"]}), "refused"),
+        ("refused: a market in lower case", "remit markets are ISO 3166-1 alpha-2 codes as written",
+         lambda c: _party(c, "sgs")["remit"].update(markets=["de"]), "refused"),
+        ("refused: a market twice", "remit markets are distinct",
+         lambda c: _party(c, "sgs")["remit"].update(markets=["DE", "DE"]), "refused"),
+        ("refused: an empty remit", "a remit names at least one market",
+         lambda c: _party(c, "sgs")["remit"].update(markets=[]), "refused"),
+        ("refused: a country of three letters", "a party's country is ISO 3166-1 alpha-2",
+         lambda c: _party(c, "sgs").update(country="CHE"), "refused"),
+        ("refused: a recogniser's key listed for the issuer too", "a kid appears once in the whole list",
+         lambda c: _zj(c)["keys"].append(_party(c, "sgs")["keys"][0]), "refused"),
+        ("refused: one key for two recognising bodies", "a kid appears once in the whole list",
+         lambda c: _party(c, "tuv")["keys"].append(_party(c, "sgs")["keys"][0]), "refused"),
+        ("refused: a recognising body's key listed twice", "a kid appears once, in one party too",
+         lambda c: _party(c, "sgs")["keys"].append(_party(c, "sgs")["keys"][0]), "refused"),
+    ]  # fmt: skip
+    for name, description, change, expected in party_cases:
+        listed(name, "TRUST-9", description, _signed_document(changed(change)), expected)
     return out  # fmt: skip
 
 
@@ -1678,14 +1754,19 @@ def online_cases() -> list[dict[str, Any]]:
     return out
 
 
-def trust_list_document() -> bytes:
+def vector_trust_list(recognisers: tuple[Recogniser, ...] = (SGS_BODY, TUV_BODY)) -> TrustList:
+    """The issuer (its retired and active keys) and the recognising bodies: the list every case is checked with."""
     ring = Keyring(ISSUER.id, (RETIRED.record, ACTIVE.record), ACTIVE.kid)
     # Issued before the earliest check time of any case and valid past the latest, so that every case
     # is checked against this one list (a verifier still needs --max-age to accept a list this old).
-    trust_list = build_trust_list(
+    listed = build_trust_list(
         [(ISSUER, ring)], [PUBLIC_URL], utc("2024-03-01T00:00:00Z"), validity=timedelta(days=3650)
     )
-    return trust_list.to_document(OPERATOR)
+    return replace(listed, recognisers=recognisers, version=listed.version + len(recognisers))
+
+
+def trust_list_document(format: int = 3) -> bytes:
+    return vector_trust_list().to_document(OPERATOR, format)
 
 
 def _recognition_cases() -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from verifier.api import credentials, issuer, jobs, operator, public, scanner
+from verifier.api import credentials, issuer, jobs, operator, public, recognitions, scanner
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
 from verifier.api.errors import error_body, refusal
@@ -177,6 +177,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(operator.router)
     app.include_router(operator.tokens)
+    app.include_router(recognitions.router)
     _handle_errors(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     rules: list[tuple[tuple[str, ...], RateLimiter]] = [

@@ -29,7 +29,7 @@ from verifier.reads.lists import StatusBoard
 from verifier.reads.seals import KnownSeals
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
-from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustList
+from verifier.trust.trustlist import DEFAULT_VALIDITY, FORMAT, TrustList
 from verifier.uploads.readers import UploadReaders
 from verifier.verification.check import SealCache
 
@@ -53,7 +53,7 @@ class TrustCache:
     _list: TrustList | None = None
     _built: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _document: tuple[bytes, str] | None = None
+    _document: dict[int, tuple[bytes, str]] | None = None
     _document_slot: int = -1
 
     def get(self) -> TrustList:
@@ -80,8 +80,8 @@ class TrustCache:
             self._document = None  # a change (a key, a withdrawal) shows in the published list at once
             return self._list
 
-    def document(self) -> tuple[bytes, str]:
-        """The published, signed trust list and its ETag, made at most once per minute.
+    def document(self, format: int = FORMAT) -> tuple[bytes, str]:
+        """The published, signed trust list and its ETag, in ``format`` (2: issuers only), made at most once per minute.
 
         Its ``issued_at`` is the start of the minute, so every replica signs the very same bytes in a
         minute (Ed25519 is deterministic) and answers the same ETag.
@@ -89,13 +89,14 @@ class TrustCache:
         now = self.clock()
         slot = int(now.timestamp() // TRUST_DOCUMENT_TTL)
         cached = self._document
-        if cached is not None and slot == self._document_slot:
-            return cached
+        if cached is not None and slot == self._document_slot and format in cached:
+            return cached[format]
         issued_at = datetime.fromtimestamp(slot * TRUST_DOCUMENT_TTL, UTC)
         listed = self.registry.issuers.trust_list(self.public_urls, issued_at, validity=self.validity)
-        document = listed.to_document(self.registry.issuers.operator_key())
+        document = listed.to_document(self.registry.issuers.operator_key(), format)
         made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
-        self._document, self._document_slot = made, slot
+        kept = cached if cached is not None and slot == self._document_slot else {}
+        self._document, self._document_slot = {**kept, format: made}, slot
         return made
 
 

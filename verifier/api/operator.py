@@ -1,10 +1,12 @@
-"""The operator face: issuers, their tokens and keys."""
+"""The operator face: the parties (issuers, recognising bodies), their terms, tokens and keys."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, File, Path, UploadFile, status
 
 from verifier.api.deps import OperatorDep, ServicesDep
@@ -13,17 +15,24 @@ from verifier.api.schemas import (
     ErrorOut,
     IssuerIn,
     IssuerOut,
+    KeyIn,
     KeyOut,
     KeyWithdrawnOut,
     LetterheadIn,
     LetterheadOut,
+    PartyOut,
+    RemitIn,
     StampOut,
+    TermsIn,
     TokenIn,
     TokenInfo,
     TokenOut,
 )
+from verifier.errors import KeyStoreError
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.stamps import MAX_SIDE, MAX_STAMP_BYTES, MIN_SIDE, checked_stamp
+from verifier.store.parties import PartyTerms, TermsRefused
+from verifier.trust.keys import load_public_key_pem
 from verifier.verdict import IssuerInfo
 
 log = logging.getLogger("verifier.operator")
@@ -31,15 +40,60 @@ router = APIRouter(prefix="/api/v1/issuers", tags=["operator"])
 tokens = APIRouter(prefix="/api/v1/operator/tokens", tags=["operator"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Register an issuer")
+@router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS | CONFLICT, summary="Register a party")
 def create_issuer(body: IssuerIn, principal: OperatorDep, svc: ServicesDep) -> IssuerOut:
-    """Register a certification body; the service makes its Ed25519 key and answers its first token once."""
+    """Register a certification body (an issuer, a partner body that recognises certificates, or both).
+
+    The service makes its Ed25519 key and keeps it, unless ``public_key`` is given (the body then signs
+    elsewhere); it answers the body's first token once.
+    """
+    terms = _terms(body.country, body.roles, body.remit)
+    public = _public_key(body.public_key)
     record, token_id, token = svc.registry.create_issuer(
-        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock(), body.details()
+        principal, IssuerInfo(body.id, body.name, body.name_en), svc.clock(), body.details(), terms, public
     )
     svc.trust.refresh()
-    log.info("issuer %s registered", body.id, extra={"fields": {"issuer": body.id, "kid": record.kid_hex}})
+    fields = {"issuer": body.id, "kid": record.kid_hex, "roles": ",".join(terms.roles)}
+    log.info("party %s registered", body.id, extra={"fields": fields})
     return IssuerOut(id=body.id, kid=record.kid_hex, token_id=token_id, token=token)
+
+
+def _terms(country: str, roles: Sequence[str], remit: RemitIn | None) -> PartyTerms:
+    markets, schemes = (tuple(remit.markets), tuple(remit.schemes)) if remit else ((), ())
+    return PartyTerms(country, tuple(roles), markets, schemes).checked()
+
+
+def _public_key(pem: str | None) -> Ed25519PublicKey | None:
+    if pem is None:
+        return None
+    try:
+        return load_public_key_pem(pem.encode("utf-8"))
+    except (KeyStoreError, ValueError):
+        raise TermsRefused("public_key is not an Ed25519 public key in PEM (SubjectPublicKeyInfo)") from None
+
+
+@router.get("/{issuer_id}/terms", responses=ERRORS | NOT_FOUND, summary="The party's country, roles and remit")
+def get_terms(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> PartyOut:
+    """What the trust list says the party does."""
+    return PartyOut(**svc.registry.parties.get(issuer_id).shown())
+
+
+@router.patch("/{issuer_id}/terms", responses=ERRORS | NOT_FOUND, summary="Change the party's roles or remit")
+def change_terms(issuer_id: str, body: TermsIn, principal: OperatorDep, svc: ServicesDep) -> PartyOut:
+    """Change the party's country, roles or remit (what is left out stays); the trust list says so at once.
+
+    Its version goes up, so a verifier that saw the new list refuses the old one. A recognition outside a
+    narrowed remit stops verifying (``outside_remit``); an issuer keeps the role ``issue``.
+    """
+    remit = body.remit
+    party = svc.registry.parties.change(
+        principal, issuer_id, svc.clock(), country=body.country,
+        roles=tuple(body.roles) if body.roles is not None else None,
+        markets=tuple(remit.markets) if remit else None, schemes=tuple(remit.schemes) if remit else None,
+    )  # fmt: skip
+    svc.trust.refresh()
+    log.info("party %s: terms changed", issuer_id, extra={"fields": {"issuer": issuer_id}})
+    return PartyOut(**party.shown())
 
 
 STAMP_REFUSALS: dict[int | str, dict[str, object]] = {
@@ -136,10 +190,14 @@ def withdraw_token(issuer_id: str, token_id: str, principal: OperatorDep, svc: S
     log.info("token %s withdrawn", token_id, extra={"fields": {"issuer": issuer_id, "token_id": token_id}})
 
 
-@router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND, summary="Rotate the issuer's key")
-def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep) -> KeyOut:
-    """A new signing key; certificates sealed with the old one stay verifiable."""
-    record = svc.registry.issuers.rotate_key(principal, issuer_id, svc.clock())
+@router.post("/{issuer_id}/keys/rotate", responses=ERRORS | NOT_FOUND | CONFLICT, summary="Rotate the party's key")
+def rotate_key(issuer_id: str, principal: OperatorDep, svc: ServicesDep, body: KeyIn | None = None) -> KeyOut:
+    """A new signing key; what the old one signed stays verifiable.
+
+    The service makes it, or, for a body that keeps its keys itself, ``public_key`` is its new key.
+    """
+    public = _public_key(body.public_key if body else None)
+    record = svc.registry.issuers.rotate_key(principal, issuer_id, svc.clock(), public)
     svc.trust.refresh()
     svc.board.refresh()  # the lists are signed by the new key
     log.info("issuer %s: new key %s", issuer_id, record.kid_hex, extra={"fields": {"issuer": issuer_id}})
@@ -168,7 +226,7 @@ def withdraw_key(
     replacement = svc.registry.issuers.withdraw_key(principal, issuer_id, kid, at)
     svc.trust.refresh()
     svc.board.refresh()
-    active = replacement.kid_hex if replacement else svc.registry.issuers.signing_key(issuer_id).record.kid_hex
+    active = replacement.kid_hex if replacement else svc.registry.issuers.active_kid(issuer_id)
     fields = {"issuer": issuer_id, "kid": kid, "active_kid": active}
     log.warning("issuer %s: key %s withdrawn as compromised", issuer_id, kid, extra={"fields": fields})
     return KeyWithdrawnOut(issuer=issuer_id, withdrawn_kid=kid, withdrawn_at=at, active_kid=active)

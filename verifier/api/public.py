@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, File, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
@@ -308,16 +308,23 @@ async def certificate_page(
 @router.get(
     "/api/v1/trust-list",
     tags=["public"],
-    summary="Issuers, keys and windows, signed by the operator",
+    summary="The scheme's parties (issuers, recognising bodies), keys and windows, signed by the operator",
     responses={304: {"description": "Not modified (If-None-Match)"}},
 )
-def trust_list(request: Request, svc: ServicesDep) -> Response:
+def trust_list(
+    request: Request,
+    svc: ServicesDep,
+    format: Annotated[
+        int,
+        Query(ge=2, le=3, description="3: parties with roles and remits; 2 (spec 1.2's verifiers): the issuers alone"),
+    ] = 3,
+) -> Response:
     """The signed trust list document (JSON), without the keys the operator withdrew.
 
     Built at most once a minute and answered with an ``ETag``: a download with ``If-None-Match`` of a
     list that has not changed is a 304 with no body.
     """
-    document, etag = svc.trust.document()
+    document, etag = svc.trust.document(format)
     headers = {"Cache-Control": f"public, max-age={int(TRUST_DOCUMENT_TTL)}", "ETag": etag}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -99,16 +99,71 @@ class LetterheadIn(_In):
         return {name: value or "" for name, value in self.model_dump(exclude_unset=True).items()}
 
 
+Role = Literal["issue", "recognise"]
+PUBLIC_KEY = Field(
+    max_length=400,
+    description="An Ed25519 public key in PEM (SubjectPublicKeyInfo), when the body keeps its private key itself "
+    "and signs elsewhere (`verifier recognise --key`); left out, the service makes the key and keeps it.",
+    examples=["-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA...\n-----END PUBLIC KEY-----\n"],
+)
+
+
+class RemitIn(_In):
+    """What a recognising body may recognise: markets (ISO 3166-1 alpha-2) and schemes (their ids).
+
+    For example ``{"markets": ["DE", "FR"], "schemes": ["international-cooperation"]}``.
+    """
+
+    markets: Annotated[list[Annotated[str, Field(max_length=2)]], Field(min_length=1, max_length=249)]
+    schemes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=20)]
+
+
+class TermsIn(_In):
+    """A party's country, roles and remit; in a change, what is left out stays as it is."""
+
+    country: Annotated[str | None, Field(pattern=r"^[A-Z]{2}$", examples=["CH"])] = None
+    roles: Annotated[list[Role] | None, Field(min_length=1, max_length=2, examples=[["recognise"]])] = None
+    remit: RemitIn | None = None
+
+
 class IssuerIn(LetterheadIn):
-    """A certification body to register: its names (as the trust list carries them) and its letterhead."""
+    """A party to register: its names (as the trust list carries them), its letterhead, and what it does.
+
+    An issuer in China by default; a partner body that recognises certificates gives ``roles`` with
+    ``recognise``, its ``country`` and its ``remit``, and ``public_key`` when it keeps its own key.
+    """
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", examples=["zjcert"])]
     name: Annotated[Text(200), Field(examples=["浙江省产品认证中心"])]  # type: ignore[valid-type]
     name_en: Annotated[Text(200), Field(examples=["Zhejiang Product Certification Centre"])]  # type: ignore[valid-type]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "CN"
+    roles: Annotated[list[Role], Field(min_length=1, max_length=2)] = ["issue"]
+    remit: RemitIn | None = None
+    public_key: Annotated[str | None, PUBLIC_KEY] = None
 
     def details(self) -> dict[str, str]:
         """The letterhead fields given."""
-        return {k: v for k, v in super().details().items() if k not in ("id", "name", "name_en")}
+        party = ("id", "name", "name_en", "country", "roles", "remit", "public_key")
+        return {k: v for k, v in super().details().items() if k not in party}
+
+
+class KeyIn(_In):
+    """A party's new key: nothing (the service makes it), or the public half of one the party keeps."""
+
+    public_key: Annotated[str | None, PUBLIC_KEY] = None
+
+
+class PartyOut(BaseModel):
+    """A party as registered: names, country, roles, remit, and whether the service keeps its keys."""
+
+    id: str
+    name: str
+    name_en: str
+    country: str
+    roles: list[Role]
+    accreditation: str
+    keys_kept: bool
+    remit: dict[str, list[str]] | None
 
 
 class StampOut(BaseModel):
@@ -255,7 +310,7 @@ class KeyWithdrawnOut(BaseModel):
     issuer: str
     withdrawn_kid: str
     withdrawn_at: datetime
-    active_kid: str
+    active_kid: str | None  # None: a party that keeps its keys itself, until it gives a new one
 
 
 class IssuerInfoOut(BaseModel):

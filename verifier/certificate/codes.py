@@ -9,6 +9,9 @@ import operator
 import re
 from functools import lru_cache
 
+# The schemes' ids (verifier.certificate.model.Scheme's values), for what names a scheme without the model.
+SCHEME_IDS = ("zhejiang-made", "international-cooperation", "ccc-exemption", "ccc-self-declaration")
+
 # ISO 3166-1 alpha-2, officially assigned codes.
 COUNTRIES = frozenset(
     """

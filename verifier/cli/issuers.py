@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from verifier.cli.common import OPERATOR, Commands, UsageError, open_registry
+from verifier.cli.common import OPERATOR, Commands, UsageError, open_registry, read_bytes
 from verifier.config import Settings
 from verifier.verdict import IssuerInfo
 
@@ -44,6 +44,23 @@ def _given(args: argparse.Namespace) -> dict[str, str]:
     return given
 
 
+def _terms_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--country", help="ISO 3166-1 alpha-2 code of where the body is (default CN)")
+    parser.add_argument("--roles", help="issue, recognise, or issue,recognise (default issue)")
+    parser.add_argument("--markets", help="a recognising body's remit: the markets, comma-separated (DE,FR)")
+    parser.add_argument("--schemes", help="a recognising body's remit: the schemes, comma-separated")
+
+
+def _codes(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def _public_key(path: Path | None) -> Any:
+    from verifier.trust.keys import load_public_key_pem
+
+    return None if path is None else load_public_key_pem(read_bytes(path))
+
+
 def register(commands: Commands) -> None:
     """Add ``issuer`` and ``token`` to the command line."""
     from verifier.paper.stamps import MAX_STAMP_BYTES
@@ -56,7 +73,14 @@ def register(commands: Commands) -> None:
     create_issuer.add_argument("--name", required=True, help="the name in Chinese")
     create_issuer.add_argument("--name-en", required=True, help="the name in English")
     _letterhead_options(create_issuer, clearing=False)
+    _terms_options(create_issuer)
+    create_issuer.add_argument("--public-key", type=Path, metavar="PEM",
+                               help="the body keeps its private key and signs elsewhere: its public key")  # fmt: skip
     create_issuer.set_defaults(run=_issuer_create)
+    terms = issuer.add_parser("terms", help="show or change a party's country, roles and remit")
+    terms.add_argument("id")
+    _terms_options(terms)
+    terms.set_defaults(run=_issuer_terms)
     show_issuer = issuer.add_parser("show", help="what the issuer's certificates print of it")
     show_issuer.add_argument("id")
     show_issuer.set_defaults(run=_issuer_show)
@@ -72,6 +96,8 @@ def register(commands: Commands) -> None:
     stamp.set_defaults(run=_issuer_stamp)
     rotate_issuer = issuer.add_parser("rotate-key", help="a new signing key; old certificates stay valid")
     rotate_issuer.add_argument("id")
+    rotate_issuer.add_argument("--public-key", type=Path, metavar="PEM",
+                               help="for a body that keeps its keys: its new key's public half")  # fmt: skip
     rotate_issuer.set_defaults(run=_issuer_rotate)
     withdraw_key = issuer.add_parser("withdraw-key", help="take a compromised key out of the published trust list")
     withdraw_key.add_argument("id")
@@ -96,12 +122,37 @@ def register(commands: Commands) -> None:
 
 
 def _issuer_create(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.parties import PartyTerms
     from verifier.store.records import CLI_ACTOR
 
+    terms = PartyTerms(args.country or "CN", _codes(args.roles) or ("issue",), _codes(args.markets) or (),
+                       _codes(args.schemes) or ())  # fmt: skip
     record, token_id, token = open_registry(settings).create_issuer(
-        CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC), _given(args)
-    )
-    print(f"issuer {args.id}: key {record.kid_hex}\ntoken {token_id} (shown once): {token}")
+        CLI_ACTOR, IssuerInfo(args.id, args.name, args.name_en), datetime.now(UTC), _given(args), terms,
+        _public_key(args.public_key),
+    )  # fmt: skip
+    kept = "" if args.public_key is None else " (its private key stays with it)"
+    roles = "/".join(terms.checked().roles)
+    print(f"{roles} {args.id}: key {record.kid_hex}{kept}\ntoken {token_id} (shown once): {token}")
+    return 0
+
+
+def _issuer_terms(args: argparse.Namespace, settings: Settings) -> int:
+    from verifier.store.records import CLI_ACTOR
+
+    registry = open_registry(settings)
+    given = {"country": args.country, "roles": _codes(args.roles), "markets": _codes(args.markets),
+             "schemes": _codes(args.schemes)}  # fmt: skip
+    if all(v is None for v in given.values()):
+        party = registry.parties.get(args.id)
+    else:
+        party = registry.parties.change(CLI_ACTOR, args.id, datetime.now(UTC), **given)
+        print("the published trust list says so from now on (its version went up)")
+    for name, value in party.shown().items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        if isinstance(value, dict):
+            shown = "; ".join(f"{k} {', '.join(v)}" for k, v in value.items())
+        print(f"{name:<14} {shown}")
     return 0
 
 
@@ -157,7 +208,8 @@ def _issuer_stamp(args: argparse.Namespace, settings: Settings) -> int:
 def _issuer_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from verifier.store.records import CLI_ACTOR
 
-    record = open_registry(settings).issuers.rotate_key(CLI_ACTOR, args.id, datetime.now(UTC))
+    public = _public_key(args.public_key)
+    record = open_registry(settings).issuers.rotate_key(CLI_ACTOR, args.id, datetime.now(UTC), public)
     print(f"issuer {args.id}: new active key {record.kid_hex}; the old one stays, verify-only")
     return 0
 

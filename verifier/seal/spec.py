@@ -18,9 +18,9 @@ from verifier.certificate.names import EXEMPTION_PURPOSES, TITLES, UNITS
 from verifier.certificate.status import LIST_SIZE
 from verifier.seal import claims
 from verifier.seal.cose import MAX_COSE_BYTES, MAX_TEXT_LENGTH
-from verifier.verdict import REASON_VERDICT
+from verifier.verdict import REASON_VERDICT, RECOGNITION_VERDICT
 
-SPEC_VERSION = "1.1"
+SPEC_VERSION = "1.3"
 SEAL_FORMAT = 1
 
 
@@ -89,6 +89,8 @@ def tables() -> dict[str, Any]:
             "amount": 15,
         },
         "reasons": {reason.value: verdict.value for reason, verdict in REASON_VERDICT.items()},
+        "recognition_reasons": {reason.value: verdict.value for reason, verdict in RECOGNITION_VERDICT.items()},
+        "roles": ["issue", "recognise"],
     }
 
 

@@ -20,6 +20,7 @@ from verifier.certificate.status import REASONS, Action, TransitionRefused, next
 from verifier.errors import FieldRefused
 from verifier.store.audit import Change, audited
 from verifier.store.credentials import insert_credentials
+from verifier.store.recognitions import audit_lapses
 from verifier.store.records import (
     CertificateRecord,
     Conflict,
@@ -387,6 +388,7 @@ class Certificates:
                 )
             )  # fmt: skip
             record_state(change.conn, issuer_id, row.seq, state, at)  # the status lists, in the same transaction
+            audit_lapses(change, row.seq, state)  # its recognitions lapse (or stand again) with it
             change.audit(
                 f"certificate.{action.value}", f"certificate:{certificate_id}",
                 {"reason": reason, "from": current.state.value, "to": state.value},

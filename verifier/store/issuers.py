@@ -11,23 +11,27 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from verifier.paper.letterhead import DETAILS, Letterhead
 from verifier.paper.stamps import Stamp
 from verifier.store.audit import Change, audited
-from verifier.store.records import OPERATOR, Conflict, NotFound, Principal, issuer_row
+from verifier.store.parties import PartyTerms, party_of_row, terms_values
+from verifier.store.records import ISSUE, OPERATOR, Conflict, NotFound, Principal, issuer_row
 from verifier.store.tables import issuer_keys, issuer_stamps, issuers
 from verifier.trust.keys import (
     KeyRecord,
     KeyStore,
     SigningKey,
+    kid_for,
     new_signing_key,
     public_from_raw,
     public_raw,
     whole_second,
 )
-from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustedIssuer, TrustList
+from verifier.trust.parties import Recogniser, TrustedIssuer
+from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustList
 from verifier.verdict import IssuerInfo
 
 
@@ -77,18 +81,31 @@ class Issuers:
         """The operator's active key with its private half (cached after the first read)."""
         return self._cached(OPERATOR, self.keys.keyring(OPERATOR).active)
 
-    def add(self, change: Change, info: IssuerInfo, key: SigningKey, details: dict[str, str] | None = None) -> None:
-        """Register an issuer with its first key in the open ``change``; the private half is the caller's to save.
+    def add(
+        self,
+        change: Change,
+        info: IssuerInfo,
+        key: KeyRecord,
+        details: dict[str, str] | None = None,
+        terms: PartyTerms | None = None,
+        keys_kept: bool = True,
+    ) -> None:
+        """Register a party with its first key in the open ``change`` (a kept key's private half: the caller saves it).
 
-        ``details`` are letterhead fields (:data:`~verifier.paper.letterhead.DETAILS`) set at once.
+        ``details`` are letterhead fields (:data:`~verifier.paper.letterhead.DETAILS`) set at once; ``terms``
+        its country, roles and remit (an issuer in China by default); ``keys_kept`` False registers a party
+        that keeps its private keys itself (``key`` is then only its public key).
         """
+        values = terms_values(terms or PartyTerms())
         change.conn.execute(
             insert(issuers).values(
-                id=info.id, name=info.name, name_en=info.name_en, created_at=change.at, **_details(details or {})
+                id=info.id, name=info.name, name_en=info.name_en, created_at=change.at, keys_kept=keys_kept,
+                **values, **_details(details or {}),
             )
-        )
-        _insert_key(change.conn, info.id, key.record, active=True)
-        change.audit("issuer.create", f"issuer:{info.id}", {"kid": key.kid.hex(), **(details or {})})
+        )  # fmt: skip
+        _insert_key(change.conn, info.id, key, active=True)
+        change.audit("issuer.create", f"issuer:{info.id}",
+                     {"kid": key.kid_hex, **values, "keys_kept": keys_kept, **(details or {})})  # fmt: skip
 
     def letterhead(self, issuer_id: str) -> Letterhead:
         """What the issuer's certificates print of it, stamp included; raises :class:`NotFound`."""
@@ -135,22 +152,38 @@ class Issuers:
             change.audit("issuer.stamp.set", f"issuer:{issuer_id}", {"type": stamp.media_type,
                          "bytes": len(stamp.data), "sha256": stamp.sha256.hex()})  # fmt: skip
 
-    def rotate_key(self, actor: Principal, issuer_id: str, at: datetime) -> KeyRecord:
-        """A new active key for the issuer; the old one turns verify-only, its window closed at ``at``."""
+    def rotate_key(
+        self, actor: Principal, issuer_id: str, at: datetime, public_key: Ed25519PublicKey | None = None
+    ) -> KeyRecord:
+        """A new active key for the party; the old one (if any) turns verify-only, its window closed at ``at``.
+
+        The service makes the key, unless the party keeps its keys itself: then ``public_key`` is its new
+        key's public half (and it must be given). Raises :class:`Conflict` for the wrong one of those.
+        """
         with audited(self.engine, actor.token_id, at) as change:
-            issuer_row(change.conn, issuer_id)
+            kept = bool(issuer_row(change.conn, issuer_id).keys_kept)
+            if kept == (public_key is not None):
+                raise Conflict(
+                    f"the service keeps {issuer_id}'s keys: it makes the new one" if kept
+                    else f"{issuer_id} keeps its keys itself: give its new public key"
+                )  # fmt: skip
             old = change.conn.execute(
                 select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
-            ).one()
-            key = new_signing_key(at)
-            change.conn.execute(
-                update(issuer_keys).where(issuer_keys.c.kid == old.kid).values(active=False, not_after=_closing(at))
-            )
-            _insert_key(change.conn, issuer_id, key.record, active=True)
-            change.audit("key.rotate", f"issuer:{issuer_id}", {"old_kid": old.kid.hex(), "new_kid": key.kid.hex()})
-            self.keys.save_private(issuer_id, key)
-        self._signing[key.kid] = key
-        return key.record
+            ).first()
+            key = new_signing_key(at) if public_key is None else None
+            record = key.record if key else KeyRecord(kid_for(public_key), public_key, whole_second(at))  # type: ignore[arg-type]
+            if old is not None:
+                change.conn.execute(
+                    update(issuer_keys).where(issuer_keys.c.kid == old.kid).values(active=False, not_after=_closing(at))
+                )
+            _insert_key(change.conn, issuer_id, record, active=True)
+            change.audit("key.rotate", f"issuer:{issuer_id}",
+                         {"old_kid": old.kid.hex() if old else None, "new_kid": record.kid_hex})  # fmt: skip
+            if key is not None:
+                self.keys.save_private(issuer_id, key)
+        if key is not None:
+            self._signing[key.kid] = key
+        return record
 
     def withdraw_key(self, actor: Principal, issuer_id: str, kid_hex: str, at: datetime) -> KeyRecord | None:
         """Withdraw a compromised key: the published trust list no longer carries it, from now on.
@@ -172,7 +205,7 @@ class Issuers:
             if row.withdrawn_at is not None:
                 raise Conflict(f"key {kid_hex} was withdrawn on {row.withdrawn_at.isoformat()}")
             closes = _closing(at)
-            if row.active:
+            if row.active and issuer_row(change.conn, issuer_id).keys_kept:  # one kept elsewhere: the party's to make
                 replacement = new_signing_key(at)
                 _insert_key(change.conn, issuer_id, replacement.record, active=True)
             change.conn.execute(
@@ -220,26 +253,35 @@ class Issuers:
         if not withdrawn:
             query = query.where(issuer_keys.c.withdrawn_at.is_(None))
         with self.engine.connect() as conn:
-            issuer_rows = conn.execute(
-                select(issuers.c.id, issuers.c.name, issuers.c.name_en).order_by(issuers.c.id)
-            ).all()
+            parties = [party_of_row(r) for r in conn.execute(select(issuers).order_by(issuers.c.id)).all()]
             key_rows = conn.execute(query).all()
-            version = conn.execute(
-                select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)
-            ).scalar_one()
-        by_issuer: dict[str, list[KeyRecord]] = {}
+            version = (
+                conn.execute(
+                    select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)
+                ).scalar_one()
+                + conn.execute(select(func.coalesce(func.sum(issuers.c.revision), 0))).scalar_one()
+            )
+        by_party: dict[str, tuple[KeyRecord, ...]] = {}
         for row in key_rows:
-            by_issuer.setdefault(row.issuer_id, []).append(_key_record(row))
+            by_party[row.issuer_id] = (*by_party.get(row.issuer_id, ()), _key_record(row))
         issued_at = at.replace(microsecond=0)
         return TrustList(
             issued_at=issued_at,
             public_urls=tuple(public_urls),
             issuers=tuple(
-                TrustedIssuer(IssuerInfo(r.id, r.name, r.name_en), tuple(by_issuer.get(r.id, ()))) for r in issuer_rows
+                TrustedIssuer(IssuerInfo(p.id, p.name, p.name_en), by_party.get(p.id, ()), p.terms.country)
+                for p in parties
+                if ISSUE in p.terms.roles
             ),
             version=int(version),
             expires_at=issued_at + validity,
-        )
+            recognisers=tuple(
+                Recogniser(p.id, p.name, p.name_en, p.terms.country, by_party.get(p.id, ()),
+                           frozenset(p.terms.markets), frozenset(p.terms.schemes))
+                for p in parties
+                if p.terms.recognises
+            ),
+        )  # fmt: skip
 
     def signing_key(self, issuer_id: str) -> SigningKey:
         """The issuer's active key with its private half (cached after the first read)."""
@@ -250,6 +292,14 @@ class Issuers:
         if row is None:
             raise NotFound(f"no issuer {issuer_id}")
         return self._cached(issuer_id, _key_record(row))
+
+    def active_kid(self, issuer_id: str) -> str | None:
+        """The kid (hex) of the party's active key; None when it has none (all withdrawn, kept elsewhere)."""
+        with self.engine.connect() as conn:
+            kid = conn.execute(
+                select(issuer_keys.c.kid).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
+            ).scalar()
+        return bytes(kid).hex() if kid is not None else None
 
     def sealing_key(self, issuer_id: str, kid: bytes) -> SigningKey:
         """The issuer's key ``kid`` (active, retired or withdrawn) with its private half; raises :class:`NotFound`.

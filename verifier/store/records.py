@@ -28,13 +28,17 @@ class Role(enum.Enum):
     METRICS = "metrics"  # reads /metrics, nothing else
 
 
+ISSUE, RECOGNISE = "issue", "recognise"  # what a party does (the trust list's roles)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: the token's id (as the audit log names it), its role and issuer."""
+    """An authenticated caller: the token's id (as the audit log names it), its role, its party and its roles."""
 
     token_id: str
     role: Role
-    issuer_id: str | None = None
+    issuer_id: str | None = None  # the party an issuer token speaks for (an issuer, a recognising body, or both)
+    party_roles: frozenset[str] = frozenset({ISSUE})
 
 
 CLI_ACTOR = Principal("cli", Role.OPERATOR)  # the command line, as the audit log names it
@@ -149,6 +153,17 @@ def issuer_of(actor: Principal) -> str:
     """The issuer an issuer token speaks for; raises :class:`Forbidden` for any other token."""
     if actor.role is not Role.ISSUER or actor.issuer_id is None:
         raise Forbidden("only an issuer token can do this")
+    if ISSUE not in actor.party_roles:
+        raise Forbidden(f"{actor.issuer_id} is registered to recognise certificates, not to issue them")
+    return actor.issuer_id
+
+
+def body_of(actor: Principal) -> str:
+    """The recognising body a party's token speaks for; raises :class:`Forbidden` for any other token."""
+    if actor.role is not Role.ISSUER or actor.issuer_id is None:
+        raise Forbidden("only a recognising body's token can do this")
+    if RECOGNISE not in actor.party_roles:
+        raise Forbidden(f"{actor.issuer_id} is not registered to recognise certificates")
     return actor.issuer_id
 
 

@@ -1,6 +1,8 @@
 """The registry: one object over the database, the keys folder and the stores of each kind of record.
 
 ``registry.tokens`` (authentication), ``registry.issuers`` (issuers, keys, the trust list),
+``registry.parties`` (every party's country, roles and remit), ``registry.recognitions`` (the bodies'
+recognitions of certificates, their status), ``registry.requests`` (issuers' requests for them),
 ``registry.certificates`` (certificates, PDFs, status events), ``registry.credentials`` (each one's DCC
 as signed), ``registry.seals`` (the scan's lookup), ``registry.statuslists``, ``registry.jobs`` (batches
 waiting to be issued) and ``registry.audit`` (the log). What needs more than one of them is composed
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, literal, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +24,9 @@ from verifier.store.certificates import Certificates
 from verifier.store.credentials import Credentials
 from verifier.store.issuers import Issuers
 from verifier.store.jobs import Jobs
+from verifier.store.parties import Parties, PartyTerms
+from verifier.store.recognitionrequests import RecognitionRequests
+from verifier.store.recognitions import Recognitions
 from verifier.store.records import OPERATOR, Conflict, Principal, Role
 from verifier.store.seals import Seals
 from verifier.store.statuslists import StatusLists
@@ -33,7 +39,7 @@ from verifier.store.tokens import (
     insert_token,
     new_issuer_token_id,
 )
-from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key
+from verifier.trust.keys import KeyRecord, KeyStore, kid_for, new_signing_key, whole_second
 from verifier.verdict import IssuerInfo
 
 # Names the service uses for itself (the operator's keyring, audit actors, token ids): never an issuer id.
@@ -48,6 +54,9 @@ class Registry:
         self.keys = keys
         self.tokens = Tokens(engine, admin_token)
         self.issuers = Issuers(engine, keys)
+        self.parties = Parties(engine)
+        self.recognitions = Recognitions(engine)
+        self.requests = RecognitionRequests(engine)
         self.certificates = Certificates(engine)
         self.credentials = Credentials(engine)
         self.seals = Seals(engine)
@@ -61,26 +70,38 @@ class Registry:
             conn.execute(select(literal(1)))
 
     def create_issuer(
-        self, actor: Principal, info: IssuerInfo, at: datetime, details: dict[str, str] | None = None
+        self,
+        actor: Principal,
+        info: IssuerInfo,
+        at: datetime,
+        details: dict[str, str] | None = None,
+        terms: PartyTerms | None = None,
+        public_key: Ed25519PublicKey | None = None,
     ) -> tuple[KeyRecord, str, str]:
-        """Register an issuer with a fresh Ed25519 key and a first token: (key, token id, token text).
+        """Register a party (an issuer by default) with an Ed25519 key and a first token: (key, token id, token text).
 
-        ``details`` are letterhead fields (address, contact, ...: :data:`verifier.paper.letterhead.DETAILS`).
+        ``details`` are letterhead fields (address, contact, ...: :data:`verifier.paper.letterhead.DETAILS`);
+        ``terms`` its country, roles and remit (:class:`~verifier.store.parties.PartyTerms`: an issuer in
+        China unless given). The service makes the key and keeps its private half, unless ``public_key``
+        is given: the party then keeps its keys itself and signs elsewhere.
 
-        Raises :class:`Conflict` for an id taken already or one the service keeps for itself.
+        Raises :class:`Conflict` for an id taken already or one the service keeps for itself, and
+        :class:`~verifier.store.parties.TermsRefused` for terms that cannot be registered.
         """
         if info.id in RESERVED_IDS:
             raise Conflict(f"{info.id!r} is a name the service uses itself; choose another issuer id")
-        key = new_signing_key(at)
+        key = new_signing_key(at) if public_key is None else None
+        record = key.record if key else KeyRecord(kid_for(public_key), public_key, whole_second(at))  # type: ignore[arg-type]
         try:
             with audited(self.engine, actor.token_id, at) as change:
-                self.issuers.add(change, info, key, details)
+                self.issuers.add(change, info, record, details, terms, keys_kept=key is not None)
                 token_id = new_issuer_token_id()
                 token = insert_token(change.conn, token_id, Role.ISSUER, info.id, FIRST_TOKEN, at)
-                self.keys.save_private(info.id, key)  # last: a refused issuer leaves no key file
+                if key is not None:
+                    self.keys.save_private(info.id, key)  # last: a refused issuer leaves no key file
         except IntegrityError:
             raise Conflict(f"issuer {info.id} exists already") from None
-        return key.record, token_id, token
+        return record, token_id, token
 
     def close(self) -> None:
         """Close every connection the registry holds (the service is stopping)."""

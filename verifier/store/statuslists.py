@@ -140,8 +140,12 @@ def record_state(conn: Connection, issuer_id: str, certificate_seq: int, state: 
     index = conn.execute(
         select(status_entries.c.status_index).where(status_entries.c.certificate_seq == certificate_seq)
     ).scalar()
-    if index is None:
-        return
+    if index is not None:
+        set_bits(conn, issuer_id, int(index), state, at)
+
+
+def set_bits(conn: Connection, issuer_id: str, index: int, state: StatusState, at: datetime) -> None:
+    """Set the bits of ``index`` in the party's lists for a new ``state`` (a certificate's, or a recognition's)."""
     wanted = {"revocation": state is StatusState.REVOKED, "suspension": state is StatusState.SUSPENDED}
     where = and_(status_bits.c.issuer_id == issuer_id, status_bits.c.status_index == index)
     present = set(conn.execute(select(status_bits.c.purpose).where(where)).scalars())

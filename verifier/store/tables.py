@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import true
 from sqlalchemy.types import TypeDecorator
 
 
@@ -79,6 +80,13 @@ issuers = Table(
     Column("signatory", String(100), nullable=False, server_default=""),
     Column("signatory_title", String(100), nullable=False, server_default=""),
     Column("signatory_title_en", String(100), nullable=False, server_default=""),
+    # A party of the scheme: an issuer, a recognising body, or both (migration 0010).
+    Column("country", String(2), nullable=False, server_default="CN"),  # ISO 3166-1 alpha-2
+    Column("roles", String(40), nullable=False, server_default="issue"),  # "issue", "recognise", comma-separated
+    Column("markets", Text, nullable=False, server_default=""),  # the remit: codes run together ("DEFR")
+    Column("schemes", Text, nullable=False, server_default=""),  # the remit: scheme ids, comma-separated
+    Column("revision", Integer, nullable=False, server_default="0"),  # raised at every change of roles or remit
+    Column("keys_kept", Boolean, nullable=False, server_default=true()),  # False: the party signs elsewhere
 )
 
 # An issuer's stamp (a PNG or a checked SVG), drawn in the stamp area of its certificates' paper.
@@ -139,6 +147,7 @@ certificates = Table(
     UniqueConstraint("issuer_id", "number", name="uq_certificates_issuer_number"),
     Index("ix_certificates_issuer_seq", "issuer_id", "seq"),
     Index("ix_certificates_issuer_credit_code", "issuer_id", "credit_code"),
+    Index("ix_certificates_number", "number"),  # a partner body finds a certificate by number, any issuer's
 )
 
 # Each certificate's place in its issuer's Bitstring Status Lists (one index, the same in the revocation
@@ -225,7 +234,81 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
 )
 
-APPEND_ONLY = ("certificates", "certificate_pdfs", "status_events", "audit_log")
+# A recognising body's recognition of one certificate (its seal over the SHA-256 of the certificate's seal),
+# signed here with a key kept for the body or elsewhere and uploaded. Its status is its latest event.
+recognitions = Table(
+    "recognitions",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), nullable=False),
+    Column("party_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("number", String(40), nullable=False),  # the body's own number
+    Column("markets", String(120), nullable=False),  # codes run together, as the seal has them
+    Column("basis", JSON, nullable=False),
+    Column("valid_from", Date, nullable=False),  # calendar days, as the seal has them
+    Column("valid_until", Date, nullable=False),
+    Column("signed_at", UTCDateTime(), nullable=False),
+    Column("kid", LargeBinary(8), ForeignKey("issuer_keys.kid"), nullable=False),
+    Column("cose", LargeBinary, nullable=False),
+    Column("seal_sha256", LargeBinary(32), nullable=False, unique=True),
+    Column("status_index", BigInteger),  # in the body's status lists (signed here only)
+    Column("request_id", String(36)),
+    Column("signed_here", Boolean, nullable=False),  # with a key the service keeps for the body
+    Column("actor", String(40), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("party_id", "number", name="uq_recognitions_party_number"),
+    Index("ix_recognitions_certificate_seq", "certificate_seq"),
+    Index("ix_recognitions_party_seq", "party_id", "seq"),
+)
+
+recognition_events = Table(
+    "recognition_events",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("recognition_seq", Serial, ForeignKey("recognitions.seq"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_recognition_events_recognition_seq", "recognition_seq", "seq"),
+)
+
+# A body recognises a certificate for a market once while that recognition stands: its row goes when the
+# recognition is revoked.
+recognition_markets = Table(
+    "recognition_markets",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True, autoincrement=False),
+    Column("party_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("market", String(2), primary_key=True),
+    Column("recognition_seq", Serial, ForeignKey("recognitions.seq"), nullable=False, index=True),
+)
+
+# An issuer's request that a body recognise one of its certificates for markets, and the body's answer.
+recognition_requests = Table(
+    "recognition_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), nullable=False),
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("party_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("markets", String(120), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("state", String(12), nullable=False),  # pending, accepted, declined, withdrawn
+    Column("asked_by", String(40), nullable=False),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("answered_by", String(40)),
+    Column("answered_at", UTCDateTime()),
+    Column("reason", Text),
+    Column("recognition_id", String(36)),
+    Index("ix_recognition_requests_party_state", "party_id", "state", "asked_at"),
+    Index("ix_recognition_requests_issuer_asked", "issuer_id", "asked_at"),
+)
+
+APPEND_ONLY = ("certificates", "certificate_pdfs", "status_events", "audit_log", "recognitions", "recognition_events")
 
 # Batch issuance as jobs: the validated request waits here until a runner (in any replica) takes it.
 # A runner holds a job by its lease (renewed while it works); a job whose lease ran out is taken

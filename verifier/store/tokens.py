@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from verifier.store.audit import audited
 from verifier.store.records import NotFound, Principal, Role, issuer_row
-from verifier.store.tables import tokens
+from verifier.store.tables import issuers, tokens
 
 TOKEN_PREFIX = "vrf_"  # noqa: S105 - a prefix, not a secret
 ADMIN_TOKEN_ID = "admin"  # noqa: S105 - a token id, not a secret
@@ -71,11 +71,14 @@ class Tokens:
             return Principal(ENV_ADMIN_ID, Role.OPERATOR)
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(tokens.c.id, tokens.c.role, tokens.c.issuer_id).where(
-                    tokens.c.token_sha256 == digest, tokens.c.withdrawn_at.is_(None)
-                )
+                select(tokens.c.id, tokens.c.role, tokens.c.issuer_id, issuers.c.roles)
+                .select_from(tokens.outerjoin(issuers, issuers.c.id == tokens.c.issuer_id))
+                .where(tokens.c.token_sha256 == digest, tokens.c.withdrawn_at.is_(None))
             ).first()
-        return Principal(row.id, Role(row.role), row.issuer_id) if row else None
+        if row is None:
+            return None
+        roles = frozenset(row.roles.split(",")) if row.roles else frozenset()
+        return Principal(row.id, Role(row.role), row.issuer_id, roles)
 
     def withdrawn(self, token_id: str) -> bool:
         """Whether ``token_id`` names a token that has been withdrawn (an actor that is no token: False)."""

@@ -12,12 +12,14 @@ from verifier.lazy import exports
 
 if TYPE_CHECKING:
     from verifier.trust.keys import KeyRecord, Keyring, KeyStore, SigningKey, kid_for, new_signing_key
-    from verifier.trust.trustlist import TrustedIssuer, TrustedKey, TrustList, build_trust_list
+    from verifier.trust.parties import Recogniser, TrustedIssuer, TrustedKey
+    from verifier.trust.trustlist import TrustList, build_trust_list
 
 __all__ = [
     "KeyRecord",
     "KeyStore",
     "Keyring",
+    "Recogniser",
     "SigningKey",
     "TrustList",
     "TrustedIssuer",

@@ -1,19 +1,26 @@
-"""The trust list: which issuers, keys and key windows a verifier accepts, signed by the operator key.
+"""The trust list: the scheme's parties (issuers, recognising bodies), keys and key windows, signed by the operator.
 
-The document is JSON::
+The document is JSON (format 3, since spec 1.3)::
 
-    {"trust_list": {"format": 2, "version": ..., "issued_at": ..., "expires_at": ..., "public_urls": [...],
-                    "issuers": [{"id", "name", "name_en",
+    {"trust_list": {"format": 3, "version": ..., "issued_at": ..., "expires_at": ..., "public_urls": [...],
+                    "parties": [{"id", "name", "name_en", "country", "roles": ["issue", "recognise"],
+                                 "remit": {"markets": [...], "schemes": [...]} or null,
                                  "keys": [{"kid", "alg": "EdDSA", "crv": "Ed25519", "x",
                                            "not_before", "not_after"}]}]},
      "signature": {"alg": "EdDSA", "kid": <operator kid>, "value": <base64url Ed25519 signature>}}
+
+A party's ``roles`` say what its keys may sign: certificates (``issue``), recognitions of certificates
+(``recognise``, within its ``remit``: the markets it may recognise for and the schemes whose
+certificates it may recognise). Format 2 had ``issuers`` (``id``, ``name``, ``name_en``, ``keys``) in
+place of ``parties``, every one an issuer: this module still reads it, and the service still publishes
+it at ``?format=2`` (issuers only) for verifiers of that format, which refuse format 3 by its number.
 
 The signature covers the canonical JSON of ``trust_list`` (keys sorted, no white space, UTF-8; for these
 contents the same bytes as RFC 8785). A verifier pins the operator's public key out of band and reads a
 trust list only through :meth:`TrustList.from_document`, which checks that signature first.
 ``public_urls`` are the services whose certificate links the verifier accepts.
 
-``version`` only goes up: every change to the issuers or their keys raises it, and lists issued
+``version`` only goes up: every change to the parties, their keys or remits raises it, and lists issued
 between changes share it. ``expires_at`` is when the operator stops vouching for the list. A verifier
 refuses a list past its ``expires_at``, one older than its own age limit, and one of a lower version
 than a list it has seen (a replay of an old list that still carries a withdrawn key): see
@@ -30,12 +37,10 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from verifier.errors import KeyStoreError, TrustListError
+from verifier.errors import TrustListError
 from verifier.jsonstrict import StrictJsonError, strict_loads
 from verifier.origins import check_public_url
-from verifier.times import parse_time
 from verifier.trust.keys import (
     KeyRecord,
     Keyring,
@@ -43,42 +48,34 @@ from verifier.trust.keys import (
     b64url,
     from_b64url,
     kid_for,
-    public_from_raw,
     public_raw,
 )
+from verifier.trust.listwire import parse_document
+from verifier.trust.parties import ISSUE, RECOGNISE, Recogniser, TrustedIssuer, TrustedKey
 from verifier.verdict import IssuerInfo
 
-FORMAT = 2
+FORMAT = 3
+READS = (2, 3)  # the formats this module reads
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 DEFAULT_VALIDITY = timedelta(days=30)
 DEFAULT_MAX_AGE = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class TrustedKey:
-    """A key the trust list vouches for, with its owner."""
-
-    issuer: IssuerInfo
-    record: KeyRecord
-
-
-@dataclass(frozen=True)
-class TrustedIssuer:
-    """An issuer and all its keys (the active one and the retired, verify-only ones)."""
-
-    info: IssuerInfo
-    keys: tuple[KeyRecord, ...]
-
-
-@dataclass(frozen=True)
 class TrustList:
-    """Issuers and keys a verifier accepts, as of ``issued_at`` until ``expires_at``; look keys up with :meth:`key`."""
+    """The parties and keys a verifier accepts, as of ``issued_at`` until ``expires_at``.
+
+    ``issuers`` are the parties that issue certificates (look their keys up with :meth:`key`),
+    ``recognisers`` those that recognise them (:attr:`recognisers`, as the recognition check takes them);
+    a party with both roles is in both, with the same keys.
+    """
 
     issued_at: datetime
     public_urls: tuple[str, ...]
     issuers: tuple[TrustedIssuer, ...]
     version: int = 0
     expires_at: datetime | None = None
+    recognisers: tuple[Recogniser, ...] = ()
     origins: frozenset[str] = field(init=False)
     _by_kid: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
 
@@ -89,49 +86,64 @@ class TrustList:
                 if record.kid in by_kid:
                     raise TrustListError(f"key {record.kid_hex} appears twice")
                 by_kid[record.kid] = TrustedKey(issuer.info, record)
+        issuing = {i.info.id: i for i in self.issuers}
+        recognising: dict[bytes, str] = {}
+        for body in self.recognisers:
+            both = issuing.get(body.id)
+            if both is not None and (both.keys != body.keys or both.info.name_en != body.name_en):
+                raise TrustListError(f"party {body.id} is listed with two sets of keys")
+            if len({k.kid for k in body.keys}) != len(body.keys):
+                raise TrustListError(f"a key of {body.id} appears twice")
+            for record in body.keys:
+                owner = recognising.setdefault(record.kid, body.id)
+                held = by_kid.get(record.kid)
+                if owner != body.id or (held is not None and held.issuer.id != body.id):
+                    raise TrustListError(f"key {record.kid_hex} appears twice")
         object.__setattr__(self, "_by_kid", by_kid)
         object.__setattr__(self, "origins", frozenset(check_public_url(u) for u in self.public_urls))
 
     def key(self, kid: bytes) -> TrustedKey | None:
-        """The trusted key with this id, or None."""
+        """The key of an issuing party with this id, or None (a key only a recogniser holds seals no certificate)."""
         return self._by_kid.get(kid)
+
+    def recogniser(self, party_id: str) -> Recogniser | None:
+        """The recognising party with this id, or None."""
+        return next((r for r in self.recognisers if r.id == party_id), None)
 
     def age_seconds(self, at: datetime) -> int:
         """Whole seconds between the list's issue and ``at``."""
         return int((at - self.issued_at).total_seconds())
 
-    def content_json(self) -> dict[str, Any]:
-        """The signed part of the document."""
-        return {
-            "format": FORMAT,
+    def content_json(self, format: int = FORMAT) -> dict[str, Any]:
+        """The signed part of the document, in ``format`` (2: the issuers only, for verifiers of that format)."""
+        head = {
+            "format": format,
             "version": self.version,
             "issued_at": _iso(self.issued_at),
             "expires_at": _iso(self.expires_at or self.issued_at + DEFAULT_VALIDITY),
             "public_urls": list(self.public_urls),
-            "issuers": [
-                {
-                    "id": i.info.id,
-                    "name": i.info.name,
-                    "name_en": i.info.name_en,
-                    "keys": [
-                        {
-                            "kid": k.kid_hex,
-                            "alg": "EdDSA",
-                            "crv": "Ed25519",
-                            "x": b64url(public_raw(k.public_key)),
-                            "not_before": _iso(k.not_before),
-                            "not_after": _iso(k.not_after) if k.not_after else None,
-                        }
-                        for k in i.keys
-                    ],
-                }
-                for i in self.issuers
-            ],
         }
+        if format == 2:
+            return head | {"issuers": [_party_json(i.info, "", (), None, i.keys, format) for i in self.issuers]}
+        if format != FORMAT:
+            raise ValueError(f"no trust list format {format}")
+        issuing = {i.info.id: i for i in self.issuers}
+        recognising = {r.id: r for r in self.recognisers}
+        parties = []
+        for party_id in sorted(issuing.keys() | recognising.keys()):
+            issuer, body = issuing.get(party_id), recognising.get(party_id)
+            roles = tuple(role for role, held in ((ISSUE, issuer), (RECOGNISE, body)) if held is not None)
+            if body is not None:
+                info, country, keys = IssuerInfo(body.id, body.name, body.name_en), body.country, body.keys
+            else:
+                assert issuer is not None
+                info, country, keys = issuer.info, issuer.country, issuer.keys
+            parties.append(_party_json(info, country, roles, body, keys, format))
+        return head | {"parties": parties}
 
-    def to_document(self, operator: SigningKey) -> bytes:
-        """The signed JSON document, signed with the operator's key."""
-        content = self.content_json()
+    def to_document(self, operator: SigningKey, format: int = FORMAT) -> bytes:
+        """The signed JSON document, signed with the operator's key, in ``format`` (see :meth:`content_json`)."""
+        content = self.content_json(format)
         signature = operator.private_key.sign(canonical_json(content))
         document = {
             "trust_list": content,
@@ -151,24 +163,54 @@ class TrustList:
         try:
             raw = strict_loads(data)
             declared = raw.get("trust_list", {}).get("format") if isinstance(raw, dict) else None
-            if isinstance(raw, dict) and isinstance(raw.get("trust_list"), dict) and declared != FORMAT:
-                raise TrustListError(f"unsupported trust list format {declared!r}: this verifier reads format {FORMAT}")
-            document = _Document.model_validate(raw)
-        except ValidationError as exc:
-            where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise TrustListError(f"not a trust list: {where}: {exc.errors()[0]['msg']}") from None
+            if isinstance(raw, dict) and isinstance(raw.get("trust_list"), dict) and declared not in READS:
+                raise TrustListError(
+                    f"unsupported trust list format {declared!r}: this verifier reads formats 2 and {FORMAT}"
+                )
+            document = parse_document(raw, declared)
+        except TrustListError:
+            raise
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError too
             why = str(exc) if isinstance(exc, StrictJsonError) else "not JSON, or nested too deeply"
             raise TrustListError(f"not a trust list: {why}") from None
         pinned = {kid_for(k): k for k in operator_keys}
         try:
-            operator = pinned[bytes.fromhex(document.signature.kid)]
-            operator.verify(from_b64url(document.signature.value), canonical_json(raw["trust_list"]))
+            operator = pinned[bytes.fromhex(document.signature_kid)]
+            operator.verify(from_b64url(document.signature_value), canonical_json(raw["trust_list"]))
         except (KeyError, ValueError):
             raise TrustListError("trust list is signed by a key that is not a pinned operator key") from None
         except InvalidSignature:
             raise TrustListError("trust list signature does not verify") from None
-        return document.trust_list.to_trust_list()
+        read = document.content()
+        return TrustList(
+            read.issued_at, read.public_urls, read.issuers, read.version, read.expires_at, read.recognisers
+        )
+
+
+def _party_json(
+    info: IssuerInfo,
+    country: str,
+    roles: tuple[str, ...],
+    body: Recogniser | None,
+    keys: Sequence[KeyRecord],
+    format: int,
+) -> dict[str, Any]:
+    listed = [
+        {
+            "kid": k.kid_hex,
+            "alg": "EdDSA",
+            "crv": "Ed25519",
+            "x": b64url(public_raw(k.public_key)),
+            "not_before": _iso(k.not_before),
+            "not_after": _iso(k.not_after) if k.not_after else None,
+        }
+        for k in keys
+    ]
+    if format == 2:
+        return {"id": info.id, "name": info.name, "name_en": info.name_en, "keys": listed}
+    remit = {"markets": sorted(body.markets), "schemes": sorted(body.schemes)} if body is not None else None
+    return {"id": info.id, "name": info.name, "name_en": info.name_en, "country": country, "roles": list(roles),
+            "remit": remit, "keys": listed}  # fmt: skip
 
 
 def build_trust_list(
@@ -234,90 +276,3 @@ def canonical_json(value: Any) -> bytes:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class _Key(_Wire):
-    kid: str = Field(pattern=r"^[0-9a-f]{16}$")
-    alg: str = Field(pattern=r"^EdDSA$")
-    crv: str = Field(pattern=r"^Ed25519$")
-    x: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$")
-    not_before: str
-    not_after: str | None
-
-    def to_record(self) -> KeyRecord:
-        try:
-            public = public_from_raw(from_b64url(self.x))
-            record = KeyRecord(
-                bytes.fromhex(self.kid),
-                public,
-                _moment(self.not_before),
-                _moment(self.not_after) if self.not_after else None,
-            )
-        except (KeyStoreError, ValueError) as exc:
-            raise TrustListError(f"key {self.kid}: {exc}") from None
-        if kid_for(public) != record.kid:
-            raise TrustListError(f"key {self.kid}: kid does not match the public key")
-        return record
-
-
-class _Issuer(_Wire):
-    id: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-    name: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    keys: list[_Key] = Field(max_length=100)
-
-
-class _Content(_Wire):
-    format: int
-    version: int = Field(ge=0)
-    issued_at: str
-    expires_at: str
-    public_urls: list[str] = Field(min_length=1, max_length=20)
-    issuers: list[_Issuer] = Field(max_length=10_000)
-
-    def to_trust_list(self) -> TrustList:
-        seen: set[str] = set()
-        for issuer in self.issuers:
-            if issuer.id in seen:
-                raise TrustListError(f"not a trust list: issuer {issuer.id} is listed twice")
-            seen.add(issuer.id)
-        try:  # the format was checked first, in from_document
-            return TrustList(
-                issued_at=_moment(self.issued_at),
-                public_urls=tuple(_exact_origin(u) for u in self.public_urls),
-                issuers=tuple(
-                    TrustedIssuer(IssuerInfo(i.id, i.name, i.name_en), tuple(k.to_record() for k in i.keys))
-                    for i in self.issuers
-                ),
-                version=self.version,
-                expires_at=_moment(self.expires_at),
-            )
-        except ValueError as exc:
-            raise TrustListError(f"not a trust list: {exc}") from None
-
-
-class _Signature(_Wire):
-    alg: str = Field(pattern=r"^EdDSA$")
-    kid: str = Field(pattern=r"^[0-9a-f]{16}$")
-    value: str
-
-
-class _Document(_Wire):
-    trust_list: _Content
-    signature: _Signature
-
-
-def _exact_origin(url: str) -> str:
-    """A listed public URL, which must be written exactly as its origin (TRUST-5): lower case, no default port."""
-    origin = check_public_url(url)
-    if origin != url:
-        raise ValueError(f"public URL {url[:100]!r} is not written as its origin {origin!r}")
-    return origin
-
-
-def _moment(text: str) -> datetime:
-    return parse_time(text, repr(text)[:40])

@@ -17,7 +17,8 @@ from cryptography.exceptions import InvalidSignature
 from verifier.errors import CheckFailed
 from verifier.seal.claims import ClaimsError, SealedCertificate, claims_from_cbor, day_start
 from verifier.seal.cose import decode_cose, decode_segment, decode_text
-from verifier.trust.trustlist import TrustedKey, TrustList
+from verifier.trust.parties import TrustedKey
+from verifier.trust.trustlist import TrustList
 from verifier.verdict import REASON_VERDICT, Reason, RegistryEntry, StatusState, ValidityState
 from verifier.verification.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
 

@@ -10,7 +10,6 @@ certificate that is not valid has lapsed, whatever its own dates), and last the 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,50 +22,17 @@ from verifier.seal.claims import ClaimsError, SealedCertificate
 from verifier.seal.cose import decode_cose
 from verifier.seal.recognition import Recognition, base_digest, recognition_from_cbor
 from verifier.trust.parties import Recogniser, recogniser_of
-from verifier.verdict import ValidityState, Verdict
+from verifier.verdict import (
+    RECOGNITION_VERDICT,
+    RecognitionReason,
+    RecognitionVerdict,
+    StatusState,
+    ValidityState,
+    Verdict,
+)
 from verifier.verification.check import validity_state
 
-
-class RecognitionReason(enum.Enum):
-    """Why a recognition has the verdict it has; each reason belongs to one verdict (:data:`RECOGNITION_VERDICT`)."""
-
-    IN_FORCE = "in_force"
-    BASE_NOT_VALID = "base_not_valid"  # lapsed: the certificate it recognises is not valid (revoked, expired, ...)
-    PAST_VALIDITY = "past_validity"
-    BEFORE_VALIDITY = "before_validity"
-    BAD_SIGNATURE = "bad_signature"
-    NOT_THIS_CERTIFICATE = "not_this_certificate"  # names another seal: replayed, or the certificate altered
-    OUTSIDE_REMIT = "outside_remit"  # a market or a scheme the body may not recognise for
-    EXCEEDS_BASE_VALIDITY = "exceeds_base_validity"
-    UNKNOWN_KEY = "unknown_key"
-    KEY_NOT_VALID_AT_SIGNING = "key_not_valid_at_signing"
-    TOO_LARGE = "too_large"
-    BAD_CBOR = "bad_cbor"
-    BAD_COSE = "bad_cose"
-    UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
-    BAD_CLAIMS = "bad_claims"
-
-
-class RecognitionVerdict(enum.Enum):
-    """A recognition's verdict."""
-
-    VALID = "valid"
-    LAPSED = "lapsed"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    INVALID = "invalid"
-    UNKNOWN_RECOGNISER = "unknown_recogniser"
-    MALFORMED = "malformed"
-
-
 R, V = RecognitionReason, RecognitionVerdict
-RECOGNITION_VERDICT = {
-    R.IN_FORCE: V.VALID, R.BASE_NOT_VALID: V.LAPSED, R.PAST_VALIDITY: V.EXPIRED, R.BEFORE_VALIDITY: V.NOT_YET_VALID,
-    R.BAD_SIGNATURE: V.INVALID, R.NOT_THIS_CERTIFICATE: V.INVALID, R.OUTSIDE_REMIT: V.INVALID,
-    R.EXCEEDS_BASE_VALIDITY: V.INVALID, R.UNKNOWN_KEY: V.UNKNOWN_RECOGNISER, R.KEY_NOT_VALID_AT_SIGNING:
-    V.UNKNOWN_RECOGNISER, R.TOO_LARGE: V.MALFORMED, R.BAD_CBOR: V.MALFORMED, R.BAD_COSE: V.MALFORMED,
-    R.UNSUPPORTED_ALGORITHM: V.MALFORMED, R.BAD_CLAIMS: V.MALFORMED,
-}  # fmt: skip
 
 
 class _Refused(Exception):
@@ -108,15 +74,17 @@ def check_recognition(
     base_verdict: Verdict,
     recognisers: Iterable[Recogniser],
     at: datetime,
+    status: StatusState | None = None,
 ) -> RecognitionResult:
     """The verdict on a recognition seal of the certificate sealed as ``base_cose``, by one of ``recognisers``.
 
-    ``base`` is that certificate's content and ``base_verdict`` its verdict at ``at``. Never raises for any
-    bytes.
+    ``base`` is that certificate's content and ``base_verdict`` its verdict at ``at``; ``status`` the
+    recognition's own status where the caller knows it (the registry, the body's status lists; None:
+    not known, or active). Never raises for any bytes.
     """
     found: dict[str, Any] = {"recogniser": None, "signature_valid": None, "recognition": None}
     try:
-        _check(cose, base_cose, base, base_verdict, tuple(recognisers), at, found)
+        _check(cose, base_cose, base, base_verdict, tuple(recognisers), at, found, status)
         reason, detail = RecognitionReason.IN_FORCE, ""
     except _Refused as refused:
         reason, detail = refused.reason, str(refused)
@@ -127,7 +95,7 @@ def check_recognition(
 
 def _check(
     cose: bytes, base_cose: bytes, base: SealedCertificate, base_verdict: Verdict,
-    recognisers: tuple[Recogniser, ...], at: datetime, found: dict[str, Any],
+    recognisers: tuple[Recogniser, ...], at: datetime, found: dict[str, Any], status: StatusState | None,
 ) -> None:  # fmt: skip
     # REC-1 the envelope, by the certificate seal's rules (COSE-1 to COSE-7).
     try:
@@ -170,6 +138,11 @@ def _check(
     # REC-9 the certificate first: a recognition of one that is not valid has lapsed.
     if base_verdict is not Verdict.VALID:
         raise _Refused(RecognitionReason.BASE_NOT_VALID, f"the certificate it recognises is {base_verdict.value}")
+    # REC-11 its own status, where known: revoked or suspended by its body.
+    if status is StatusState.REVOKED:
+        raise _Refused(RecognitionReason.REVOKED_BY_BODY, f"{body.name_en} revoked this recognition")
+    if status is StatusState.SUSPENDED:
+        raise _Refused(RecognitionReason.SUSPENDED_BY_BODY, f"{body.name_en} suspended this recognition")
     # REC-10 the recognition's own dates.
     state = validity_state(content.valid_from, content.valid_until, at)
     if state is ValidityState.EXPIRED:

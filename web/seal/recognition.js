@@ -10,13 +10,7 @@ import { validityState } from "./verify.js";
 
 const KEYS = [4, 5, 6, -65538];
 
-export const RECOGNITION_VERDICT = {
-  in_force: "valid", base_not_valid: "lapsed", past_validity: "expired", before_validity: "not_yet_valid",
-  bad_signature: "invalid", not_this_certificate: "invalid", outside_remit: "invalid",
-  exceeds_base_validity: "invalid", unknown_key: "unknown_recogniser", key_not_valid_at_signing: "unknown_recogniser",
-  too_large: "malformed", bad_cbor: "malformed", bad_cose: "malformed", unsupported_algorithm: "malformed",
-  bad_claims: "malformed",
-};
+export const RECOGNITION_VERDICT = tables.recognition_reasons;
 
 class Refused extends Error {
   constructor(reason, detail) {
@@ -41,14 +35,15 @@ export function recognitionFromCbor(data) {
  * The verdict on a recognition seal (bytes) of the certificate whose seal is ``baseCose`` (bytes), whose content
  * is ``base`` ({scheme, valid_from, valid_until}) and whose verdict is ``baseVerdict``, by one of ``recognisers``
  * ([{id, name, name_en, country, markets: Set, schemes: Set, keys: Map(kidHex -> {publicKey, notBefore,
- * notAfter, withdrawn})}]), at ``at`` (a Date). Never throws for any bytes.
+ * notAfter, withdrawn})}]), at ``at`` (a Date); ``status`` is the recognition's own status where known ("revoked",
+ * "suspended"; null: not known, or active). Never throws for any bytes.
  */
-export async function checkRecognition(cose, baseCose, base, baseVerdict, recognisers, at, { prefer } = {}) {
+export async function checkRecognition(cose, baseCose, base, baseVerdict, recognisers, at, { prefer, status = null } = {}) {
   const found = { recogniser: null, signatureValid: null, recognition: null };
   let reason = "in_force";
   let detail = "";
   try {
-    await check(cose, baseCose, base, baseVerdict, recognisers, at.getTime() / 1000, found, prefer);
+    await check(cose, baseCose, base, baseVerdict, recognisers, at.getTime() / 1000, found, prefer, status);
   } catch (error) {
     if (error instanceof Refused) [reason, detail] = [error.reason, error.message];
     else if (error instanceof CheckFailed) [reason, detail] = [error.reason, error.detail];
@@ -64,7 +59,7 @@ export async function checkRecognition(cose, baseCose, base, baseVerdict, recogn
   };
 }
 
-async function check(cose, baseCose, base, baseVerdict, recognisers, now, found, prefer) {
+async function check(cose, baseCose, base, baseVerdict, recognisers, now, found, prefer, status) {
   const message = decodeCose(cose); // REC-1: CheckFailed with COSE's reason
   const kid = toHex(message.kid);
   const body = recognisers.find((r) => r.keys.has(kid)); // REC-2
@@ -95,6 +90,8 @@ async function check(cose, baseCose, base, baseVerdict, recognisers, now, found,
     throw new Refused("exceeds_base_validity", "its validity reaches past the certificate's"); // REC-8
   }
   if (baseVerdict !== "valid") throw new Refused("base_not_valid", `the certificate it recognises is ${baseVerdict}`); // REC-9
+  if (status === "revoked") throw new Refused("revoked_by_body", `${body.name_en} revoked this recognition`); // REC-11
+  if (status === "suspended") throw new Refused("suspended_by_body", `${body.name_en} suspended this recognition`);
   const state = validityState(content.valid_from, content.valid_until, now); // REC-10
   if (state === "expired") throw new Refused("past_validity", "the recognition's validity has ended");
   if (state === "not_yet_valid") throw new Refused("before_validity", "the recognition's validity has not begun");

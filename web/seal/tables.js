@@ -1,6 +1,6 @@
 // Generated from verifier/seal/spec.py by `make vectors`; the suite holds it equal to docs/spec/tables.json.
 export default {
-  "spec_version": "1.1",
+  "spec_version": "1.3",
   "seal_format": 1,
   "schemes": [
     {
@@ -637,5 +637,28 @@ export default {
     "bad_cose": "malformed",
     "unsupported_algorithm": "malformed",
     "bad_claims": "malformed"
-  }
+  },
+  "recognition_reasons": {
+    "in_force": "valid",
+    "base_not_valid": "lapsed",
+    "revoked_by_body": "revoked",
+    "suspended_by_body": "suspended",
+    "past_validity": "expired",
+    "before_validity": "not_yet_valid",
+    "bad_signature": "invalid",
+    "not_this_certificate": "invalid",
+    "outside_remit": "invalid",
+    "exceeds_base_validity": "invalid",
+    "unknown_key": "unknown_recogniser",
+    "key_not_valid_at_signing": "unknown_recogniser",
+    "too_large": "malformed",
+    "bad_cbor": "malformed",
+    "bad_cose": "malformed",
+    "unsupported_algorithm": "malformed",
+    "bad_claims": "malformed"
+  },
+  "roles": [
+    "issue",
+    "recognise"
+  ]
 };

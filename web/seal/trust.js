@@ -1,9 +1,12 @@
-// The trust list (spec section 9): an operator-signed JSON document of issuers, keys and key windows.
+// The trust list (spec section 9): an operator-signed JSON document of the scheme's parties (issuers and
+// recognising bodies, with their remits), their keys and key windows. Format 3; format 2 (issuers only) is read too.
 
 import { checkPublicUrl } from "./seal.js";
 import { kidFor, verifyEd25519 } from "./ed25519.js";
 
-export const FORMAT = 2;
+export const FORMAT = 3;
+export const READS = [2, 3];
+const ROLES = ["issue", "recognise"];
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 export class TrustListError extends Error {}
@@ -132,7 +135,10 @@ const string = (value, pattern, where) => {
 
 /**
  * Read a signed trust list (bytes), checking its signature against the pinned ``operatorKeys`` (raw
- * 32-byte keys): ``{issuedAt, expiresAt, version, origins, keys: Map(kidHex -> {issuer, publicKey, notBefore, notAfter})}``.
+ * 32-byte keys): ``{issuedAt, expiresAt, version, origins, keys: Map(kidHex -> {issuer, publicKey, notBefore,
+ * notAfter}), recognisers: [{id, name, name_en, country, markets: Set, schemes: Set, keys: Map(kidHex -> {publicKey,
+ * notBefore, notAfter})}]}``: ``keys`` are the issuing parties' (they seal certificates), ``recognisers`` the
+ * parties that recognise certificates (section 11).
  */
 export async function readTrustList(bytes, operatorKeys, prefer) {
   if (bytes.length > MAX_DOCUMENT_BYTES) refuse(`trust list larger than ${MAX_DOCUMENT_BYTES} bytes`);
@@ -143,8 +149,10 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
     refuse(`not a trust list: ${error instanceof StrictJsonError ? error.message : "not JSON"}`);
   }
   const document = only(raw, ["trust_list", "signature"], "document");
-  const content = only(document.trust_list, ["format", "version", "issued_at", "expires_at", "public_urls", "issuers"], "trust_list");
-  if (content.format !== FORMAT) refuse(`unsupported trust list format ${JSON.stringify(content.format)}: this verifier reads format ${FORMAT}`);
+  const declared = document.trust_list !== null && typeof document.trust_list === "object" ? document.trust_list.format : undefined;
+  if (!READS.includes(declared)) refuse(`unsupported trust list format ${JSON.stringify(declared) ?? "none"}: this verifier reads formats 2 and ${FORMAT}`);
+  const members = declared === 2 ? "issuers" : "parties";
+  const content = only(document.trust_list, ["format", "version", "issued_at", "expires_at", "public_urls", members], "trust_list");
   const signature = only(document.signature, ["alg", "kid", "value"], "signature");
   string(signature.alg, /^EdDSA$/, "signature.alg");
   string(signature.kid, /^[0-9a-f]{16}$/, "signature.kid");
@@ -171,20 +179,24 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
   for (const url of content.public_urls) {
     if (!origins.has(url)) refuse(`public URL ${JSON.stringify(String(url).slice(0, 100))} is not written as its origin`);
   }
-  if (!Array.isArray(content.issuers) || content.issuers.length > 10000) refuse("trust_list.issuers is not a list");
+  const parties = content[members];
+  if (!Array.isArray(parties) || parties.length > 10000) refuse(`trust_list.${members} is not a list`);
   const keys = new Map();
+  const recognisers = [];
   const ids = new Set();
-  for (const entry of content.issuers) {
-    const issuer = only(entry, ["id", "name", "name_en", "keys"], "issuer");
-    string(issuer.id, /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "issuer.id");
-    if (ids.has(issuer.id)) refuse(`issuer ${issuer.id} is listed twice`);
-    ids.add(issuer.id);
+  const seen = new Set();
+  for (const entry of parties) {
+    const party = declared === 2 ? { ...only(entry, ["id", "name", "name_en", "keys"], "issuer"), roles: ["issue"], remit: null } : readParty(entry);
+    string(party.id, /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "party.id");
+    if (ids.has(party.id)) refuse(`party ${party.id} is listed twice`);
+    ids.add(party.id);
     for (const name of ["name", "name_en"]) {
       // Lengths are characters (code points), not UTF-16 units: an emoji is one.
-      if (typeof issuer[name] !== "string" || [...issuer[name]].length < 1 || [...issuer[name]].length > 200) refuse(`issuer.${name}`);
+      if (typeof party[name] !== "string" || [...party[name]].length < 1 || [...party[name]].length > 200) refuse(`party.${name}`);
     }
-    if (!Array.isArray(issuer.keys) || issuer.keys.length > 100) refuse("issuer.keys is not a list");
-    for (const item of issuer.keys) {
+    if (!Array.isArray(party.keys) || party.keys.length > 100) refuse("party.keys is not a list");
+    const held = new Map();
+    for (const item of party.keys) {
       const key = only(item, ["kid", "alg", "crv", "x", "not_before", "not_after"], "key");
       string(key.kid, /^[0-9a-f]{16}$/, "key.kid");
       string(key.alg, /^EdDSA$/, "key.alg");
@@ -197,14 +209,15 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
         refuse(`key ${key.kid}: x is not base64url`);
       }
       if (toHex(await kidFor(publicKey)) !== key.kid) refuse(`key ${key.kid}: kid does not match the public key`);
-      if (keys.has(key.kid)) refuse(`key ${key.kid} appears twice`);
+      if (seen.has(key.kid)) refuse(`key ${key.kid} appears twice`);
+      seen.add(key.kid);
       const notAfter = key.not_after === null ? null : moment(key.not_after, "key.not_after");
-      keys.set(key.kid, {
-        issuer: { id: issuer.id, name: issuer.name, name_en: issuer.name_en },
-        publicKey,
-        notBefore: moment(key.not_before, "key.not_before"),
-        notAfter,
-      });
+      held.set(key.kid, { publicKey, notBefore: moment(key.not_before, "key.not_before"), notAfter });
+    }
+    const issuer = { id: party.id, name: party.name, name_en: party.name_en };
+    if (party.roles.includes("issue")) for (const [kid, key] of held) keys.set(kid, { issuer, ...key });
+    if (party.remit !== null) {
+      recognisers.push({ ...issuer, country: party.country, markets: new Set(party.remit.markets), schemes: new Set(party.remit.schemes), keys: held });
     }
   }
   return {
@@ -213,7 +226,29 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
     version: content.version,
     origins,
     keys,
+    recognisers,
   };
+}
+
+/** A party of format 3 (TRUST-9): its members, roles known and in order, a remit exactly when it recognises. */
+function readParty(entry) {
+  const party = only(entry, ["id", "name", "name_en", "country", "roles", "remit", "keys"], "party");
+  string(party.country, /^[A-Z]{2}$/, "party.country");
+  const roles = party.roles;
+  if (!Array.isArray(roles) || roles.length < 1 || roles.some((r) => !ROLES.includes(r))) refuse(`party ${party.id}: roles must be issue and/or recognise`);
+  const ordered = ROLES.filter((r) => roles.includes(r));
+  if (ordered.length !== roles.length || ordered.some((r, i) => roles[i] !== r)) refuse(`party ${party.id}: roles must be distinct, in order`);
+  if ((party.remit !== null) !== roles.includes("recognise")) refuse(`party ${party.id}: a remit goes with the role recognise, and only`);
+  if (party.remit !== null) {
+    const remit = only(party.remit, ["markets", "schemes"], "remit");
+    for (const [name, form, most] of [["markets", /^[A-Z]{2}$/, 249], ["schemes", /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 20]]) {
+      const codes = remit[name];
+      if (!Array.isArray(codes) || codes.length < 1 || codes.length > most || new Set(codes).size !== codes.length || codes.some((c) => typeof c !== "string" || !form.test(c))) {
+        refuse(`party ${party.id}: remit ${name} must be distinct codes`);
+      }
+    }
+  }
+  return party;
 }
 
 /** Refuse a list the check time ``at`` (epoch seconds) may not use (TRUST-6, TRUST-7); returns a reason or null. */

@@ -4,23 +4,16 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { checkRecognition, claimsFromCbor, decodeCose } from "../index.js";
-import { fromBase64url } from "../trust.js";
+import { publicKeyFromPem, readTrustList } from "../trust.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../tests/vectors/vectors.json", import.meta.url)));
 const hex = (text) => Uint8Array.from(Buffer.from(text, "hex"));
 
-function bodies(listed) {
-  return listed.map((body) => ({
-    ...body,
-    markets: new Set(body.markets),
-    schemes: new Set(body.schemes),
-    keys: new Map(
-      body.keys.map((k) => [
-        k.kid,
-        { publicKey: fromBase64url(k.x), notBefore: Date.parse(k.not_before) / 1000, notAfter: k.not_after ? Date.parse(k.not_after) / 1000 : null, withdrawn: k.withdrawn },
-      ]),
-    ),
-  }));
+const operator = publicKeyFromPem(readFileSync(new URL("../../../tests/vectors/operator.pub.pem", import.meta.url), "utf-8"));
+
+/** The recognising bodies of a case's trust list, read as a verifier reads it (the operator's signature first). */
+async function bodies(document) {
+  return (await readTrustList(new TextEncoder().encode(document), [operator])).recognisers;
 }
 
 for (const prefer of ["webcrypto", "noble"]) {
@@ -29,7 +22,7 @@ for (const prefer of ["webcrypto", "noble"]) {
     for (const c of vectors.recognition_cases) {
       const baseCose = hex(c.base_cose);
       assert.equal(claimsFromCbor(decodeCose(baseCose).payload).content.scheme, c.base.scheme);
-      const result = await checkRecognition(hex(c.recognition), baseCose, c.base, c.base_verdict, bodies(c.recognisers), new Date(c.at), { prefer });
+      const result = await checkRecognition(hex(c.recognition), baseCose, c.base, c.base_verdict, await bodies(c.trust_list), new Date(c.at), { prefer, status: c.status });
       assert.deepEqual([result.verdict, result.reason], [c.expected.verdict, c.expected.reason], `${c.name}: ${result.detail}`);
       if (result.verdict === "valid") assert.equal(result.recogniser.id, "sgs");
     }
@@ -42,7 +35,7 @@ test("no bytes throw or pass", async () => {
     const bytes = hex(c.recognition);
     const at = n % bytes.length;
     bytes[at] ^= 1 << (n % 8);
-    const result = await checkRecognition(bytes, hex(c.base_cose), c.base, "valid", bodies(c.recognisers), new Date(c.at));
+    const result = await checkRecognition(bytes, hex(c.base_cose), c.base, "valid", await bodies(c.trust_list), new Date(c.at));
     assert.notEqual(result.verdict, "valid", `byte ${at} bit ${n % 8}`);
   }
 });
