@@ -5,6 +5,7 @@ issue is refused with a clear 4xx, and every step is audited."""
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +17,14 @@ import pytest
 from tests.helpers import CURRENT, Service
 from tests.helpers.cli import run_cli
 from tests.helpers.service import audit_rows
+from verifier.api.i18n import LANGUAGES, catalogue
 from verifier.seal.claims import claims_from_cbor
 from verifier.seal.cose import decode_cose, decode_segment, sign
 from verifier.seal.recognition import Recognition, base_digest, seal_recognition
 from verifier.trust.keys import SigningKey, new_signing_key, private_key_pem, public_key_pem
+from verifier.trust.trustlist import TrustList
+from verifier.verdict import RecognitionVerdict, Verdict
+from verifier.verification.recognition import check_recognition
 
 VALVE = CURRENT["international-cooperation-valve"]
 SGS = {
@@ -357,3 +362,83 @@ def test_terms_the_service_cannot_sign(scene: Scene) -> None:
         json={"certificate_id": "nope", "number": "N-1", "markets": ["DE"], "basis": ["X"]},
     )
     assert missing.status_code == 404
+
+
+def test_the_verdict_lists_each_recognition_with_its_own_verdict(scene: Scene) -> None:
+    client, cid = scene.client, scene.certificate["id"]
+    code = scene.certificate["qr"].rsplit("/", 1)[1]
+    made = client.post(
+        "/api/v1/recognitions",
+        headers=scene.sgs,
+        json={
+            "certificate_id": cid,
+            "number": "SGS-DE-2026-0001",
+            "markets": ["DE", "FR"],
+            "basis": ["EN 12266-1:2012"],
+        },
+    )
+    assert made.status_code == 201
+    uploaded = client.post(
+        "/api/v1/recognitions",
+        headers=scene.tuv,
+        json={"certificate_id": cid, "seal": scene.signed_by(scene.tuv_key, scene.certificate)},
+    )
+    assert uploaded.status_code == 201
+
+    def listed() -> list[dict[str, Any]]:
+        answer = client.get(f"/c/{code}", headers={"Accept": "application/json"}).json()
+        assert answer == client.post("/api/v1/verify", json={"qr": scene.certificate["qr"]}).json() | {
+            "checked_at": answer["checked_at"]
+        }
+        return answer["recognitions"]  # type: ignore[no-any-return]
+
+    signed, offline, *declared = listed()
+    assert (signed["verdict"], signed["reason"], signed["signature_valid"]) == ("valid", "in_force", True)
+    assert signed["recogniser"] == {"id": "sgs", "name": SGS["name"], "name_en": "SGS", "country": "CH"}
+    assert (signed["number"], signed["markets"]) == ("SGS-DE-2026-0001", ["DE", "FR"])
+    assert (offline["recogniser"]["id"], offline["verdict"]) == ("tuv", "valid")
+    # What the issuer only declared is never valid: declared, not signed by the body.
+    assert [(d["verdict"], d["signed"], d["recogniser"]["name_en"]) for d in declared] == [
+        ("declared", False, r["body"]) for r in VALVE["recognitions"]
+    ]
+    # The seal the answer carries checks offline, against the published trust list.
+    operator = scene.service.client.app.state.services.registry.issuers.operator_key()  # type: ignore[attr-defined]
+    trust = TrustList.from_document(client.get("/api/v1/trust-list").content, [operator.record.public_key])
+    base_cose = scene.seal_of(scene.certificate)
+    base = claims_from_cbor(decode_cose(base_cose).payload)
+    again = check_recognition(
+        base64.b64decode(signed["seal"]), base_cose, base, Verdict.VALID, trust.recognisers, datetime.now(UTC)
+    )
+    assert again.verdict is RecognitionVerdict.VALID
+    # Its own status, at once; then the certificate's, which comes first.
+    client.post(f"/api/v1/recognitions/{signed['id']}/suspend", json={"reason": "investigation"}, headers=scene.sgs)
+    assert [(r["verdict"], r["reason"]) for r in listed()[:2]] == [
+        ("suspended", "suspended_by_body"),
+        ("valid", "in_force"),
+    ]
+    client.post(f"/api/v1/certificates/{cid}/revoke", json={"reason": "fraud"}, headers=scene.issuer)
+    assert {r["verdict"] for r in listed()[:2]} == {"lapsed"}
+    other = scene.other["qr"].rsplit("/", 1)[1]
+    answer = client.get(f"/c/{other}", headers={"Accept": "application/json"}).json()
+    assert [r["verdict"] for r in answer["recognitions"]] == ["declared", "declared"]  # no body signed it
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_page_says_who_recognised_it_in_every_language(scene: Scene, language: str) -> None:
+    client, cid = scene.client, scene.certificate["id"]
+    made = client.post(
+        "/api/v1/recognitions",
+        headers=scene.sgs,
+        json={"certificate_id": cid, "number": "SGS-DE-2026-0001", "markets": ["DE"], "basis": ["EN 12266-1:2012"]},
+    )
+    assert made.status_code == 201
+    code = scene.certificate["qr"].rsplit("/", 1)[1]
+    page = client.get(f"/c/{code}?lang={language}").text
+    words = catalogue(language)
+    (valid,) = re.findall(r'data-field="recognition-valid"><dt>(.*?)</dt><dd>(.*?)</dd>', page, re.S)
+    assert "SGS (CH)" in valid[0] and "SGS-DE-2026-0001" in valid[1]
+    assert re.sub(r"<[^>]+>", "", valid[1]).startswith(words["rec_valid"].split("{")[0])
+    declared = re.findall(r'data-field="recognition-declared"><dt>(.*?)</dt><dd>(.*?)</dd>', page, re.S)
+    assert [d[0] for d in declared] == [
+        f'<bdi dir="ltr" class="latin">{r["body"]} ({r["country"]})</bdi>' for r in VALVE["recognitions"]
+    ]

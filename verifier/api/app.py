@@ -35,6 +35,7 @@ from verifier.issuing.recipe import PdfMaker
 from verifier.needs import Readiness
 from verifier.paper.stamps import checked_stamp
 from verifier.reads.lists import StatusBoard
+from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
 from verifier.resources import TEMPLATES
 from verifier.store.database import make_engine, migrate
@@ -113,6 +114,8 @@ def create_app(
     )
     services.board.refresh()  # before the first request: every list there is, signed
     services.known = KnownSeals(services.board, settings.seal_cache_size)
+    services.recognised = RecognitionBoard(registry.recognitions)
+    services.recognised.refresh()
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -194,9 +197,10 @@ def create_app(
 async def _keep_current(services: Services, stop: asyncio.Event) -> None:
     """What public reads answer from memory, kept current off the event loop until ``stop`` is set.
 
-    The status lists (polled every 0.1 s) and the trust list (rebuilt when older than its time to live).
+    The status lists and the recognitions' version (each polled every 0.1 s) and the trust list (rebuilt
+    when older than its time to live).
     """
-    await asyncio.gather(services.board.run(stop), _refresh_trust(services.trust, stop))
+    await asyncio.gather(services.board.run(stop), services.recognised.run(stop), _refresh_trust(services.trust, stop))
 
 
 async def _refresh_trust(trust: TrustCache, stop: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ from verifier.issuing.recipe import PdfMaker
 from verifier.needs import Readiness
 from verifier.reads.credentials import CredentialCache
 from verifier.reads.lists import StatusBoard
+from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
@@ -119,6 +120,7 @@ class Services:
     # seals scanned before, the credentials asked for lately.
     board: StatusBoard = field(init=False)
     known: KnownSeals = field(init=False)
+    recognised: RecognitionBoard = field(init=False)  # the recognitions of certificates scanned lately
     credentials: CredentialCache = field(default_factory=CredentialCache)
     # /status/index.json's last answer: (the lists it names; its body).
     status_index: tuple[list[tuple[str, int]], bytes] | None = None

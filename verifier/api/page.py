@@ -227,16 +227,36 @@ def content_sections(
             Row("port_of_entry", m("port_of_entry"), mark.signed(_port(exemption["port_of_entry"], language))),
         ]  # fmt: skip
         sections.append(goods)
-    if record and record.get("recognitions"):
-        recognised = Section("recognitions", m("recognitions"))
-        for r in record["recognitions"]:
-            text = Markup("{}<br>{} · {} {}").format(
-                latin(r["body"]), isolated(wording.country(r["country"], language)), m("their_number"),
-                ltr(r["certificate_number"], "mono"),
-            )  # fmt: skip
-            recognised.rows.append(Row("recognition", m("body"), mark.registry(text)))
-        sections.append(recognised)
     return sections
+
+
+REC_TONES = {"valid": "rec-good", "lapsed": "rec-warn", "suspended": "rec-warn", "expired": "rec-warn",
+             "not_yet_valid": "rec-warn", "declared": "rec-warn"}  # fmt: skip  # anything else: rec-bad
+
+
+def recognition_section(m: Messages, recognitions: tuple[dict[str, Any], ...]) -> Section | None:
+    """The certificate's recognitions, each in a sentence of its verdict: signed by the body, or only declared.
+
+    The body's name comes from the trust list for a recognition whose key it holds (and from the issuer's
+    record for one only declared, which says so); a recognition that does not verify names nobody.
+    """
+    if not recognitions:
+        return None
+    language = m.language
+    section = Section("recognitions", m("recognitions"))
+    for r in recognitions:
+        body = r["recogniser"]
+        name = body["name_en"] or body["id"] or "?"
+        shown = f"{name} ({body['country']})" if body["country"] else name
+        markets = format_list([wording.country(code, language) for code in r["markets"]], locale=language)
+        fields = {"body": latin(shown), "markets": isolated(markets), "number": ltr(r["number"], "mono")}
+        for edge in ("from", "until"):
+            if r[f"valid_{edge}"]:
+                fields[edge] = day(date.fromisoformat(r[f"valid_{edge}"]), language)
+        text = trusted(m(f"rec_{r['verdict']}", **{k: str(v) for k, v in fields.items()}))
+        marked = Markup('<span class="rec {}">{}</span>').format(REC_TONES.get(r["verdict"], "rec-bad"), text)
+        section.rows.append(Row(f"recognition-{r['verdict']}", latin(shown), marked))
+    return section
 
 
 def sentence(m: Messages, result: VerificationResult) -> Markup:
@@ -266,12 +286,13 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
     record = result.registered.record if result.registered else None
     genuine = result.signature.valid is True
     as_of = scheme_time(result.status.as_of or result.checked_at)
+    recognised = [s for s in [recognition_section(m, result.recognitions)] if s is not None]
     return JINJA.get_template("page.html.j2").render(
         m=m,
         tone=TONES[result.verdict],
         sentence=sentence(m, result),
         next_step=_next_step(m, result),
-        sections=content_sections(m, c, record, genuine, result.checked_at) if c else [],
+        sections=[*content_sections(m, c, record, genuine, result.checked_at), *recognised] if c else [],
         issuer=result.signature.issuer,
         kid=result.signature.kid,
         claimed=_claimed(m, result) if result.verdict is Verdict.INVALID and result.signature.issuer else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -27,16 +28,19 @@ from verifier.api.i18n import LANGUAGES, Messages, catalogue, choose
 from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
-from verifier.api.schemas import ErrorOut, VerdictOut, VerdictPdfOut, VerifyIn
+from verifier.api.schemas import ErrorOut, VerifyIn
+from verifier.api.verdictout import VerdictOut, VerdictPdfOut
 from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
 from verifier.credentials.vcjose import MEDIA_TYPE, payload_of
 from verifier.errors import FileRefused, Kind
 from verifier.issuing.credential import stored_credential
 from verifier.needs import describe
+from verifier.reads.recognitions import shown as recognitions_shown
 from verifier.reads.seals import NeedLookup
+from verifier.store.recognitions import RecognitionRecord
 from verifier.store.records import NotFound
 from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
-from verifier.verdict import Reason
+from verifier.verdict import Reason, RegistryEntry
 from verifier.verification.check import Lookup, nothing_found, verify, verify_cose, verify_segment
 from verifier.verification.result import VerificationResult
 
@@ -61,12 +65,18 @@ async def check_online(
     """
     start = time.perf_counter()
     at: datetime = svc.clock()
+    asked: list[bytes] = []  # the seal the registry was asked about: what the recognitions name
 
     def run(lookup: Lookup) -> VerificationResult:
         trust_list = svc.trust.get()
+
+        def remembered(cose: bytes) -> RegistryEntry | None:
+            asked.append(cose)
+            return lookup(cose)
+
         if segment is not None:
-            return verify_segment(segment, trust_list, at, lookup, svc.seals)
-        return verify(text or "", trust_list, at, lookup, svc.seals)
+            return verify_segment(segment, trust_list, at, remembered, svc.seals)
+        return verify(text or "", trust_list, at, remembered, svc.seals)
 
     async def checked() -> VerificationResult:
         try:
@@ -81,8 +91,34 @@ async def check_online(
         # A key another replica added since the trust list was cached: look again, at most once a second.
         await run_in_threadpool(svc.trust.refresh, 1.0)
         result = await checked()
+    if result.registered is not None and asked:
+        held = svc.recognised.cached(result.registered.certificate_id)
+        if held is None:
+            held = await run_in_threadpool(svc.recognised.fetch, result.registered.certificate_id)
+        result = with_recognitions(svc, result, asked[-1], held)
     note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
     return result
+
+
+def with_recognitions(
+    svc: Services, result: VerificationResult, cose: bytes, held: tuple[RecognitionRecord, ...] | None = None
+) -> VerificationResult:
+    """The result with the certificate's recognitions, each with its verdict (``held``: read now if None).
+
+    Only for a certificate the registry issued whose seal verified: the recognitions name its very bytes.
+    """
+    entry, content = result.registered, result.certificate
+    if entry is None or content is None or result.signature.valid is not True:
+        return result
+    if held is None:
+        held = svc.recognised.cached(entry.certificate_id)
+    if held is None:
+        held = svc.recognised.fetch(entry.certificate_id)
+    if not held and not entry.record.get("recognitions"):
+        return result
+    listed = recognitions_shown(held, entry.record.get("recognitions"), cose, content, result.verdict,
+                                svc.trust.get().recognisers, result.checked_at)  # fmt: skip
+    return replace(result, recognitions=tuple(listed))
 
 
 @router.get(
@@ -146,7 +182,14 @@ def check_credential(svc: Services, scope: Scope, given: object) -> Verification
         return RegisteredCredential(record.qr_text, record.issuer_id, payload_of(jwt))
 
     def scan(qr_text: str) -> VerificationResult:
-        return verify(qr_text, svc.trust.get(), at, svc.registry.seals.lookup, svc.seals)
+        asked: list[bytes] = []
+
+        def lookup(cose: bytes) -> RegistryEntry | None:
+            asked.append(cose)
+            return svc.registry.seals.lookup(cose)
+
+        found = verify(qr_text, svc.trust.get(), at, lookup, svc.seals)
+        return with_recognitions(svc, found, asked[-1]) if asked else found
 
     result = verify_credential(given, svc.trust.get(), at, registered, scan)
     note_verdict(scope, svc.metrics, result, "credential", time.perf_counter() - start)
@@ -249,12 +292,20 @@ def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[Verificati
     """The verdict for what a file carries: its embedded seal, else its QR code; and which one it was (blocking)."""
     start = time.perf_counter()
     at, trust_list, lookup = svc.clock(), svc.trust.get(), svc.registry.seals.lookup
+    asked: list[bytes] = []
+
+    def remembered(cose: bytes) -> RegistryEntry | None:
+        asked.append(cose)
+        return lookup(cose)
+
     if found.seal is not None:
-        result, source = verify_cose(found.seal, trust_list, at, lookup, svc.seals), "embedded"
+        result, source = verify_cose(found.seal, trust_list, at, remembered, svc.seals), "embedded"
     elif found.qr_texts:
-        result, source = verify(found.qr_texts[0], trust_list, at, lookup, svc.seals), "pixels"
+        result, source = verify(found.qr_texts[0], trust_list, at, remembered, svc.seals), "pixels"
     else:
         result, source = nothing_found(trust_list, at), "none"
+    if asked:
+        result = with_recognitions(svc, result, asked[-1])
     note_verdict(scope, svc.metrics, result, "pdf", time.perf_counter() - start)
     return result, source
 

@@ -155,6 +155,7 @@ def _record(
         record = sign_here(svc.registry, trust, principal, certificate_id, terms, at, request_id)
     if record.status_index is not None:
         svc.board.refresh()  # a list it opened is published at once
+    svc.recognised.refresh()  # this replica's scans show it before the answer does
     fields = {"recogniser": record.party_id, "certificate": certificate_id, "markets": "".join(record.markets)}
     log.info("recognition %s stored", record.id, extra={"fields": fields})
     return record
@@ -259,6 +260,7 @@ def _status_route(action: Action) -> None:
                                                          svc.clock())  # fmt: skip
         if record.status_index is not None:
             svc.board.refresh()
+        svc.recognised.refresh()
         log.info("recognition %s: %s", recognition_id, action.value,
                  extra={"fields": {"recogniser": principal.issuer_id, "reason": body.reason}})  # fmt: skip
         return _out(record)

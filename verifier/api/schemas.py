@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
@@ -311,79 +311,6 @@ class KeyWithdrawnOut(BaseModel):
     withdrawn_kid: str
     withdrawn_at: datetime
     active_kid: str | None  # None: a party that keeps its keys itself, until it gives a new one
-
-
-class IssuerInfoOut(BaseModel):
-    """An issuer as the verdict names it."""
-
-    id: str
-    name: str
-    name_en: str
-
-
-class SignatureOut(BaseModel):
-    """The signature step: valid (null when not reached), the kid the seal names, the key's issuer."""
-
-    valid: bool | None
-    kid: str | None
-    issuer: IssuerInfoOut | None
-
-
-class ValidityOut(BaseModel):
-    """The validity period (calendar days, China Standard Time) and where the check time falls."""
-
-    state: Literal["in_force", "expired", "not_yet_valid"]
-    valid_from: date
-    valid_until: date
-
-
-class VerdictStatusOut(BaseModel):
-    """The registry status as of the check (``unknown`` when the registry has no entry)."""
-
-    state: Literal["unknown", "active", "suspended", "revoked"]
-    reason: str | None
-    since: datetime | None
-    as_of: datetime | None
-    trust_list_issued_at: datetime | None
-    trust_list_age_seconds: int | None
-
-
-class RegisteredOut(BaseModel):
-    """The registry's full record of the certificate."""
-
-    id: str
-    record: dict[str, Any]
-
-
-class VerdictOut(BaseModel):
-    """The verdict of one check. ``certificate`` is the signed content, present once the signature verified."""
-
-    verdict: Literal[
-        "valid", "suspended", "revoked", "expired", "not_yet_valid", "invalid", "unknown_issuer", "unregistered",
-        "malformed",
-    ]  # fmt: skip
-    reason: str
-    detail: str
-    checked_at: datetime
-    signature: SignatureOut
-    validity: ValidityOut | None
-    certificate: dict[str, Any] | None
-    status: VerdictStatusOut
-    registered: RegisteredOut | None
-
-
-class DocumentOut(BaseModel):
-    """The uploaded file: its SHA-256, whether those bytes are the issued PDF's, and where the seal came from."""
-
-    identical: bool
-    sha256: str
-    source: Literal["embedded", "pixels", "none"]
-
-
-class VerdictPdfOut(VerdictOut):
-    """The verdict for an uploaded PDF, with what the file itself is."""
-
-    document: DocumentOut
 
 
 class ErrorOut(BaseModel):

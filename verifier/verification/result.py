@@ -70,6 +70,9 @@ class VerificationResult:
     certificate: SealedCertificate | None = None
     detail: str = ""
     registered: RegistryEntry | None = None
+    # Online, the certificate's recognitions, each with its own verdict (as docs/verdict.md lists them):
+    # those its recognising bodies signed, then those its issuer only declared.
+    recognitions: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The JSON verdict shape of PRODUCT.md (fields may be added, never renamed)."""
@@ -104,6 +107,7 @@ class VerificationResult:
                 "trust_list_issued_at": _iso(self.status.trust_list_issued_at),
                 "trust_list_age_seconds": self.status.trust_list_age_seconds,
             },
+            "recognitions": list(self.recognitions),
         }
 
 
