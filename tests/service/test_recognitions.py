@@ -18,6 +18,8 @@ from tests.helpers import CURRENT, Service
 from tests.helpers.cli import run_cli
 from tests.helpers.service import audit_rows
 from verifier.api.i18n import LANGUAGES, catalogue
+from verifier.credentials.check import read_status_list
+from verifier.credentials.statuslist import is_set
 from verifier.seal.claims import claims_from_cbor
 from verifier.seal.cose import decode_cose, decode_segment, sign
 from verifier.seal.recognition import Recognition, base_digest, seal_recognition
@@ -440,5 +442,30 @@ def test_the_page_says_who_recognised_it_in_every_language(scene: Scene, languag
     assert re.sub(r"<[^>]+>", "", valid[1]).startswith(words["rec_valid"].split("{")[0])
     declared = re.findall(r'data-field="recognition-declared"><dt>(.*?)</dt><dd>(.*?)</dd>', page, re.S)
     assert [d[0] for d in declared] == [
-        f'<bdi dir="ltr" class="latin">{r["body"]} ({r["country"]})</bdi>' for r in VALVE["recognitions"]
+        f'<bdi dir="ltr">{r["body"]} ({r["country"]})</bdi>' for r in VALVE["recognitions"]
     ]
+
+
+def test_a_bodys_status_lists_and_did_document_read_as_an_issuers(scene: Scene) -> None:
+    """The lists holding recognitions signed here are signed by the body's key, named by its did:web document and
+    the trust list; a verifier reads them as it reads an issuer's (and a revocation shows in them)."""
+    client = scene.client
+    made = client.post(
+        "/api/v1/recognitions",
+        headers=scene.sgs,
+        json={
+            "certificate_id": scene.certificate["id"],
+            "number": "SGS-DE-2026-0001",
+            "markets": ["DE"],
+            "basis": ["X"],
+        },
+    ).json()
+    client.post(f"/api/v1/recognitions/{made['id']}/revoke", json={"reason": "fraud"}, headers=scene.sgs)
+    did = client.get("/issuers/sgs/did.json")
+    assert did.status_code == 200 and did.json()["id"].endswith(":issuers:sgs")
+    operator = scene.service.client.app.state.services.registry.issuers.operator_key()  # type: ignore[attr-defined]
+    trust = TrustList.from_document(client.get("/api/v1/trust-list").content, [operator.record.public_key])
+    index = made["status_index"]
+    jwt = client.get(f"/status/sgs/revocation/{index // 131072}", headers={"Accept": "application/vc+jwt"}).text
+    _, issuer, purpose, bits, _, _ = read_status_list(jwt, trust)
+    assert (issuer, purpose) == ("sgs", "revocation") and is_set(bits, index % 131072)

@@ -500,3 +500,56 @@ def test_a_certificate_its_lists_do_not_cover_is_never_green(served: Served) -> 
     text = state["text"]
     assert "status not checked" in text.lower() and "do not cover this certificate" in text, text
     assert "genuine and in force" not in text, text
+
+
+def test_recognitions_are_checked_on_the_device_and_kept_for_offline(served: Served) -> None:
+    """A partner body's recognition of the valid certificate: the registry's answer carries its seal, the page
+    checks it on the device against the trust list (and says so), and checks it again with registry checking off;
+    what the issuer only declared is said to be declared, not signed."""
+    url, admin = served.server.url, {"Authorization": f"Bearer {served.admin}"}
+    body = {"id": "sgs", "name": "通标标准技术服务有限公司", "name_en": "SGS", "country": "CH", "roles": ["recognise"],
+            "remit": {"markets": ["DE", "FR"], "schemes": ["international-cooperation"]}}  # fmt: skip
+    sgs = {"Authorization": f"Bearer {httpx.post(f'{url}/api/v1/issuers', json=body, headers=admin).json()['token']}"}
+    certificate = httpx.post(f"{url}/api/v1/verify", json={"qr": served.texts["valid"]}).json()["registered"]["id"]
+    made = httpx.post(
+        f"{url}/api/v1/recognitions",
+        headers=sgs,
+        json={
+            "certificate_id": certificate,
+            "number": "SGS-DE-2026-0001",
+            "markets": ["DE"],
+            "basis": ["EN 12266-1:2012"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    seen = "window.scanner && window.scanner.recognitions.length && window.scanner.recognitions"
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{url}/scan")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await _paste(call, served.texts["valid"])
+        online = await _until(call, "window.scanner && window.scanner.recognitions.some(r => r.onDevice) && "
+                                    "window.scanner.recognitions")  # fmt: skip
+        await call("Runtime.evaluate", expression="document.getElementById('recognised').scrollIntoView()")
+        await _shot(call, "recognitions")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false; "
+                                                  "window.scanner.recognitions = []")  # fmt: skip
+        await _paste(call, served.texts["valid"])
+        offline = await _until(call, seen)
+        state = (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+        return online, offline, state["text"], state["verdicts"]
+
+    online, offline, text, verdicts = _drive(script)
+    # The body's own status lists (its recognitions') are signed by its key, which the DID document and the
+    # trust list name: the page reads them with the issuers' and still checks the certificate's status.
+    assert verdicts[0]["verdict"] == "valid" and verdicts[0]["unchecked"] is False, verdicts
+    assert any("/status/sgs/" in entry["url"] for entry in httpx.get(f"{url}/status/index.json").json()["lists"])
+    expected = [{"body": "sgs", "verdict": "valid", "reason": "in_force", "onDevice": True}] + [
+        {"body": None, "verdict": "declared", "reason": "not_signed", "onDevice": False}
+        for _ in DEMO["international-cooperation-valve"]["recognitions"]
+    ]
+    strip = [{**r, "body": r["body"] if r["onDevice"] else None} for r in online]
+    assert strip == expected, online
+    assert [r["verdict"] for r in offline] == [r["verdict"] for r in expected], offline
+    assert "Recognised for Germany by SGS (CH), their number SGS-DE-2026-0001" in text, text
+    assert "(checked on this device)" in text and "not signed by" in text, text

@@ -32,7 +32,12 @@ from verifier.trust.keys import new_signing_key
 from verifier.trust.parties import Recogniser
 from verifier.trust.trustlist import TrustList
 from verifier.verdict import StatusState, Verdict
-from verifier.verification.recognition import RecognitionReason, RecognitionVerdict, check_recognition
+from verifier.verification.recognition import (
+    RecognitionReason,
+    RecognitionSeals,
+    RecognitionVerdict,
+    check_recognition,
+)
 
 SEALED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -223,3 +228,30 @@ def test_every_recognition_rule_has_a_vector() -> None:
     rules = set(re.findall(r"^- \*\*(REC-[0-9A-Z]+)\*\*", spec, re.M))
     assert rules == {f"REC-{n}" for n in range(1, 12)} | {"REC-ORDER"}
     assert rules == {c["rule"] for c in VECTORS["recognition_cases"]}
+
+
+def test_a_seal_verified_once_skips_only_its_signature() -> None:
+    """The cache of verified recognitions (a scan shows them again and again): every other rule still runs."""
+    cache = RecognitionSeals(size=2)
+    cose = seal_recognition(_recognition(), SGS_KEY)
+    first = check_recognition(cose, BASE_COSE, BASE, Verdict.VALID, BODIES, NOW, cache=cache)  # type: ignore[arg-type]
+    assert first.verdict is RecognitionVerdict.VALID and cache.get(cose) == first.recognition
+    withdrawn = replace(SGS, keys=(replace(SGS_KEY.record, withdrawn_at=NOW),))
+    later = [
+        check_recognition(cose, BASE_COSE, BASE, Verdict.VALID, (withdrawn,), NOW, cache=cache),
+        check_recognition(cose, BASE_COSE, BASE, Verdict.VALID, (), NOW, cache=cache),
+        check_recognition(cose, BASE_COSE, BASE, Verdict.REVOKED, BODIES, NOW, cache=cache),
+        check_recognition(cose, BASE_COSE, BASE, Verdict.VALID, BODIES, NOW, StatusState.REVOKED, cache),
+        check_recognition(cose, flip_byte(BASE_COSE), BASE, Verdict.VALID, BODIES, NOW, cache=cache),
+        check_recognition(cose, BASE_COSE, BASE, Verdict.VALID, BODIES, NOW + timedelta(days=3650), cache=cache),
+    ]  # type: ignore[arg-type]
+    assert [r.reason.value for r in later] == ["unknown_key", "unknown_key", "base_not_valid", "revoked_by_body",
+                                               "not_this_certificate", "past_validity"]  # fmt: skip
+    for n in range(3):  # bounded
+        check_recognition(seal_recognition(_recognition(number=f"N-{n}"), SGS_KEY), BASE_COSE, BASE, Verdict.VALID,
+                          BODIES, NOW, cache=cache)  # type: ignore[arg-type]  # fmt: skip
+    assert cache.get(cose) is None and len(cache._entries) == 2
+
+
+def flip_byte(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 1])

@@ -143,7 +143,7 @@ async def credential_pdf(certificate_id: CertificateId, svc: ServicesDep) -> Res
 
 
 def _did_json(svc: Services, issuer_id: str | None) -> bytes:
-    """The DID document of an issuer (or, for None, the operator's): keys that verify, none withdrawn.
+    """The DID document of a party (or, for None, the operator's): keys that verify, none withdrawn.
 
     An issuer's keys are the cached trust list's (no query): active and retired ones, the keys that
     signed credentials still in force; a withdrawn key is left out, and what it signed no longer verifies.
@@ -151,10 +151,12 @@ def _did_json(svc: Services, issuer_id: str | None) -> bytes:
     url = svc.settings.public_url
     if issuer_id is None:
         return json.dumps(did_document(host_did(url), [svc.registry.issuers.operator_key().record])).encode()
-    found = [i for i in svc.trust.get().issuers if i.info.id == issuer_id]
-    if not found:
+    listed = svc.trust.get()
+    found = [i.keys for i in listed.issuers if i.info.id == issuer_id]
+    body = listed.recogniser(issuer_id)  # a body that only recognises signs its recognitions' status lists
+    if not found and body is None:
         raise NotFound(f"no issuer {issuer_id}")
-    keys = [k for k in found[0].keys if k.withdrawn_at is None]
+    keys = [k for k in (found[0] if found else body.keys if body else ()) if k.withdrawn_at is None]
     return json.dumps(did_document(issuer_did(url, issuer_id), keys)).encode()
 
 

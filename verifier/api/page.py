@@ -255,7 +255,7 @@ def recognition_section(m: Messages, recognitions: tuple[dict[str, Any], ...]) -
                 fields[edge] = day(date.fromisoformat(r[f"valid_{edge}"]), language)
         text = trusted(m(f"rec_{r['verdict']}", **{k: str(v) for k, v in fields.items()}))
         marked = Markup('<span class="rec {}">{}</span>').format(REC_TONES.get(r["verdict"], "rec-bad"), text)
-        section.rows.append(Row(f"recognition-{r['verdict']}", latin(shown), marked))
+        section.rows.append(Row(f"recognition-{r['verdict']}", ltr(shown), marked))
     return section
 
 

@@ -117,7 +117,7 @@ def with_recognitions(
     if not held and not entry.record.get("recognitions"):
         return result
     listed = recognitions_shown(held, entry.record.get("recognitions"), cose, content, result.verdict,
-                                svc.trust.get().recognisers, result.checked_at)  # fmt: skip
+                                svc.trust.get().recognisers, result.checked_at, svc.recognised.seals)  # fmt: skip
     return replace(result, recognitions=tuple(listed))
 
 

@@ -153,9 +153,10 @@ def strings(language: str) -> dict[str, str]:
     verdicts = {"valid", "expired", "revoked", "suspended", "invalid", "malformed", "unknown_issuer", "unregistered",
                 "not_yet_valid"}  # fmt: skip
     fields = {"holder", "products", "models", "hs_code", "standards", "markets", "number", "issuer", "quantity",
-              "purpose", "port_of_entry", "declared_value", "validity", "validity_range", "key_withdrawn"}  # fmt: skip
+              "purpose", "port_of_entry", "declared_value", "validity", "validity_range", "key_withdrawn",
+              "recognitions"}  # fmt: skip
     wanted = verdicts | fields
-    prefixes = ("scan_", "scheme_", "reason_", "purpose_", "next_", "unit_")
+    prefixes = ("scan_", "scheme_", "reason_", "purpose_", "next_", "unit_", "rec_")
     return {k: v for k, v in words.items() if k in wanted or k.startswith(prefixes)}
 
 

@@ -149,8 +149,14 @@ def _genuine(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Sign
     return credential, genuine, issuer_id, did_host
 
 
-def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], SignatureCheck, str, str]:
-    """Any credential signed by one of this service's issuers: its payload, signature findings, issuer, host."""
+def _signed(
+    given: object, trust_list: TrustList, any_party: bool = False
+) -> tuple[dict[str, Any], SignatureCheck, str, str]:
+    """Any credential signed by one of this service's issuers: its payload, signature findings, issuer, host.
+
+    ``any_party``: by any party of the trust list (a recognising body signs the status lists of its
+    recognitions too); otherwise by an issuer only (a certificate's credential).
+    """
     jwt = _jwt_of(given)
     header_part, payload_part, signature_part = jwt.split(".")
     header = _json_object(_b64(header_part), "header")
@@ -164,7 +170,7 @@ def _signed(given: object, trust_list: TrustList) -> tuple[dict[str, Any], Signa
     if named is None or named.group(1) not in ours:
         raise _Refused(Reason.UNKNOWN_KEY, "the JWT's kid is not a key of this service's issuers (did:web)")
     did_host, issuer_id, kid_hex = named.groups()
-    key = trust_list.key(bytes.fromhex(kid_hex))
+    key = (trust_list.party_key if any_party else trust_list.key)(bytes.fromhex(kid_hex))
     if key is None or key.issuer.id != issuer_id:
         raise _Refused(Reason.UNKNOWN_KEY, "the issuer has no such key", SignatureCheck(None, kid_hex))
     if key.record.withdrawn_at is not None:  # gone from the DID documents and the published trust list
@@ -206,7 +212,7 @@ def read_status_list(given: object, trust_list: TrustList) -> _ListRead:
     Returns its URL, issuer id, purpose, bits and validFrom; raises :class:`StatusListRefused` saying why not.
     """
     try:
-        listed, _, issuer_id, did_host = _signed(given, trust_list)
+        listed, _, issuer_id, did_host = _signed(given, trust_list, any_party=True)
     except _Refused as refused:
         raise StatusListRefused(f"not a status list signed by a trusted issuer: {refused.detail}") from None
     named = listed.get("issuer")

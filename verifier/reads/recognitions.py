@@ -29,7 +29,7 @@ from verifier.seal.claims import SealedCertificate
 from verifier.store.recognitions import RecognitionRecord, Recognitions
 from verifier.trust.parties import Recogniser
 from verifier.verdict import StatusState, Verdict
-from verifier.verification.recognition import check_recognition
+from verifier.verification.recognition import RecognitionSeals, check_recognition
 
 log = logging.getLogger("verifier.reads")
 POLL_SECONDS = 0.1
@@ -45,6 +45,7 @@ class RecognitionBoard:
         self._held: OrderedDict[str, tuple[tuple[int, int] | None, tuple[RecognitionRecord, ...]]] = OrderedDict()
         self._lock = threading.Lock()
         self._failing = False
+        self.seals = RecognitionSeals(size)  # recognition seals verified once: scans skip their Ed25519 after
 
     def cached(self, certificate_id: str) -> tuple[RecognitionRecord, ...] | None:
         """The certificate's recognitions if known here and current (no I/O: the event loop's), else None."""
@@ -94,13 +95,14 @@ def shown(
     base_verdict: Verdict,
     recognisers: Iterable[Recogniser],
     at: datetime,
+    cache: RecognitionSeals | None = None,
 ) -> list[dict[str, Any]]:
     """Each recognition as the verdict JSON lists it: signed ones checked, then those only declared."""
     bodies = tuple(recognisers)
     out = []
     for record in records:
         status = record.state if record.state is not StatusState.ACTIVE else None
-        result = check_recognition(record.cose, base_cose, base, base_verdict, bodies, at, status)
+        result = check_recognition(record.cose, base_cose, base, base_verdict, bodies, at, status, cache)
         body = result.recogniser
         out.append({
             "id": record.id,

@@ -78,6 +78,7 @@ class TrustList:
     recognisers: tuple[Recogniser, ...] = ()
     origins: frozenset[str] = field(init=False)
     _by_kid: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
+    _any_party: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_kid: dict[bytes, TrustedKey] = {}
@@ -99,12 +100,21 @@ class TrustList:
                 held = by_kid.get(record.kid)
                 if owner != body.id or (held is not None and held.issuer.id != body.id):
                     raise TrustListError(f"key {record.kid_hex} appears twice")
+        any_party = dict(by_kid)
+        for body in self.recognisers:
+            for record in body.keys:
+                any_party.setdefault(record.kid, TrustedKey(IssuerInfo(body.id, body.name, body.name_en), record))
         object.__setattr__(self, "_by_kid", by_kid)
+        object.__setattr__(self, "_any_party", any_party)
         object.__setattr__(self, "origins", frozenset(check_public_url(u) for u in self.public_urls))
 
     def key(self, kid: bytes) -> TrustedKey | None:
         """The key of an issuing party with this id, or None (a key only a recogniser holds seals no certificate)."""
         return self._by_kid.get(kid)
+
+    def party_key(self, kid: bytes) -> TrustedKey | None:
+        """The key of any party (issuing or recognising) with this id, or None: what may sign its status lists."""
+        return self._any_party.get(kid)
 
     def recogniser(self, party_id: str) -> Recogniser | None:
         """The recognising party with this id, or None."""

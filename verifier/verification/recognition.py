@@ -10,6 +10,8 @@ certificate that is not valid has lapsed, whatever its own dates), and last the 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +69,30 @@ class RecognitionResult:
         }
 
 
+class RecognitionSeals:
+    """Recognition seals whose signature and claims checked out, by their exact bytes (bounded, oldest out).
+
+    As :class:`~verifier.verification.check.SealCache` for certificates: a hit skips the signature and the
+    claims (REC-3, REC-4) only; the key is looked up in the trust list given, and every other rule runs.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, Recognition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, cose: bytes) -> Recognition | None:
+        """The content of a seal that checked out before, or None."""
+        return self._entries.get(cose)
+
+    def put(self, cose: bytes, content: Recognition) -> None:
+        """Remember a seal that checked out."""
+        with self._lock:
+            self._entries[cose] = content
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 def check_recognition(
     cose: bytes,
     base_cose: bytes,
@@ -75,6 +101,7 @@ def check_recognition(
     recognisers: Iterable[Recogniser],
     at: datetime,
     status: StatusState | None = None,
+    cache: RecognitionSeals | None = None,
 ) -> RecognitionResult:
     """The verdict on a recognition seal of the certificate sealed as ``base_cose``, by one of ``recognisers``.
 
@@ -84,7 +111,7 @@ def check_recognition(
     """
     found: dict[str, Any] = {"recogniser": None, "signature_valid": None, "recognition": None}
     try:
-        _check(cose, base_cose, base, base_verdict, tuple(recognisers), at, found, status)
+        _check(cose, base_cose, base, base_verdict, tuple(recognisers), at, found, status, cache)
         reason, detail = RecognitionReason.IN_FORCE, ""
     except _Refused as refused:
         reason, detail = refused.reason, str(refused)
@@ -96,6 +123,7 @@ def check_recognition(
 def _check(
     cose: bytes, base_cose: bytes, base: SealedCertificate, base_verdict: Verdict,
     recognisers: tuple[Recogniser, ...], at: datetime, found: dict[str, Any], status: StatusState | None,
+    cache: RecognitionSeals | None,
 ) -> None:  # fmt: skip
     # REC-1 the envelope, by the certificate seal's rules (COSE-1 to COSE-7).
     try:
@@ -108,19 +136,25 @@ def _check(
         raise _Refused(RecognitionReason.UNKNOWN_KEY, "no recognising body holds this key (or it was withdrawn)")
     body, key = held
     found["recogniser"] = body
-    # REC-3 the signature.
-    try:
-        key.public_key.verify(message.signature, message.to_be_signed())
-    except InvalidSignature:
-        found["signature_valid"] = False
-        raise _Refused(RecognitionReason.BAD_SIGNATURE, "the signature does not verify") from None
-    found["signature_valid"] = True
-    # REC-4 the claims, strictly.
-    try:
-        content = recognition_from_cbor(message.payload)
-    except ClaimsError as exc:
-        raise _Refused(RecognitionReason.BAD_CLAIMS, str(exc)) from None
-    found["recognition"] = content
+    known = cache.get(cose) if cache is not None else None
+    if known is not None:  # verified before, with this very key (a kid is its key's digest)
+        found["signature_valid"], found["recognition"], content = True, known, known
+    else:
+        # REC-3 the signature.
+        try:
+            key.public_key.verify(message.signature, message.to_be_signed())
+        except InvalidSignature:
+            found["signature_valid"] = False
+            raise _Refused(RecognitionReason.BAD_SIGNATURE, "the signature does not verify") from None
+        found["signature_valid"] = True
+        # REC-4 the claims, strictly.
+        try:
+            content = recognition_from_cbor(message.payload)
+        except ClaimsError as exc:
+            raise _Refused(RecognitionReason.BAD_CLAIMS, str(exc)) from None
+        found["recognition"] = content
+        if cache is not None:
+            cache.put(cose, content)
     # REC-5 the key's window at signing.
     if not key.signs_at(content.issued_at):
         raise _Refused(RecognitionReason.KEY_NOT_VALID_AT_SIGNING, "signed outside its key's validity window")

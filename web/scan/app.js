@@ -3,7 +3,7 @@
 // status lists; online (and only if the officer leaves it on) it also asks the registry. The service
 // worker (sw.js) keeps the page, its modules, the decoder and the lists for offline use.
 
-import { backend, publicKeyFromPem, readStatusList, readTrustList, staleness, verify, withStatusLists } from "/scan/seal/index.js";
+import { backend, checkRecognition, decodeText, publicKeyFromPem, readStatusList, readTrustList, staleness, verify, withStatusLists } from "/scan/seal/index.js";
 import { verifyEd25519 } from "/scan/seal/ed25519.js";
 import { classify } from "./lookalike.js";
 
@@ -16,7 +16,7 @@ const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}(\.?)/g, (
 const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 
 // What the page measured, for the officer's trust and for the test suite.
-const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [] };
+const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [], recognitions: [] };
 window.scanner = stats;
 
 const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null };
@@ -61,6 +61,7 @@ async function loadStatusLists() {
         return { list: await readStatusList(new TextDecoder().decode(body), state.trustList), fetchedAt };
       }),
     );
+    // (Any list refused refuses the download: the page then says the status was not checked, never a guess.)
     state.lists = read.map((r) => r.list);
     state.listsFetchedAt = read.length ? Math.min(...read.map((r) => r.fetchedAt)) : null;
   } catch (error) {
@@ -228,10 +229,16 @@ async function check(text, source) {
   const next = words[`next_${result.verdict}`];
   if (next) note(next);
   showFields(result.verdict === "invalid" ? null : certificate);
+  const before = kept()[text];
+  await showRecognitions(text, certificate, result.verdict, result.signature.valid ? before?.recognitions ?? [] : []);
   record(result.verdict, source, { reason: result.reason, status: result.status.state, unchecked: Boolean(why) });
   if ($("online").checked && navigator.onLine !== false) {
     try {
       const answer = await askRegistry(text);
+      if (answer.registered && answer.signature?.valid) {
+        keep(text, answer.recognitions ?? []);
+        await showRecognitions(text, answer.certificate, answer.verdict, answer.recognitions ?? []);
+      }
       if (answer.registered && answer.verdict !== result.verdict) {
         // The registry issued this certificate: its answer leads (one verdict on the page), and what
         // this device found follows it, or what happened to the key when that is why they differ.
@@ -248,6 +255,80 @@ async function check(text, source) {
       note(t("scan_registry_unreachable"));
       record("registry:unreachable", source);
     }
+  }
+}
+
+// ---------------------------------------------------------------- recognitions
+
+// What the registry's answers carried (spec section 11: each a partner body's seal on this very certificate),
+// kept on the device by the certificate's link, so that a scan offline checks them too. The newest 200.
+const KEPT = "scan.recognitions";
+const KEPT_MAX = 200;
+
+function kept() {
+  try {
+    return JSON.parse(localStorage.getItem(KEPT) ?? "{}");
+  } catch {
+    return {};
+  }
+}
+
+function keep(text, recognitions) {
+  const all = kept();
+  delete all[text];
+  all[text] = { at: Date.now(), recognitions };
+  const names = Object.keys(all);
+  for (const name of names.slice(0, Math.max(0, names.length - KEPT_MAX))) delete all[name];
+  try {
+    localStorage.setItem(KEPT, JSON.stringify(all));
+  } catch {
+    // a full store keeps what it had
+  }
+}
+
+const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/**
+ * Each recognition of the certificate ``text`` names, checked on this device (section 11): its body's key from the
+ * trust list, this very seal, the remit, the span of validity, after the certificate's ``verdict``; its status
+ * as the registry said. Those only declared by the issuer are said to be so: never signed by the body.
+ */
+async function showRecognitions(text, certificate, verdict, recognitions) {
+  $("recognitions").replaceChildren();
+  $("recognised").hidden = !recognitions.length;
+  stats.recognitions = [];
+  if (!recognitions.length || !certificate) return;
+  let baseCose;
+  try {
+    baseCose = decodeText(text, state.trustList.origins);
+  } catch {
+    return;
+  }
+  const regions = new Intl.DisplayNames([config.language], { type: "region" });
+  const base = { scheme: certificate.scheme, valid_from: certificate.valid_from, valid_until: certificate.valid_until };
+  for (const given of recognitions) {
+    let checked = { verdict: "declared", reason: "not_signed", recogniser: given.recogniser };
+    if (given.seal) {
+      const status = given.status && given.status.state !== "active" ? given.status.state : null;
+      checked = await checkRecognition(fromBase64(given.seal), baseCose, base, verdict, state.trustList.recognisers, new Date(), { status });
+    }
+    const body = checked.recogniser ?? given.recogniser ?? {};
+    const name = body.name_en ?? body.id ?? "?";
+    const shown = body.country ? `${name} (${body.country})` : name;
+    const markets = new Intl.ListFormat(config.language).format((checked.recognition?.markets ?? given.markets ?? []).map((m) => regions.of(m) ?? m));
+    const fields = { body: shown, markets, number: checked.recognition?.number ?? given.number ?? "" };
+    if (given.valid_until) fields.until = day(given.valid_until);
+    if (given.valid_from) fields.from = day(given.valid_from);
+    const wrapper = document.createElement("div");
+    wrapper.className = `rec ${checked.verdict === "valid" ? "rec-good" : ["lapsed", "suspended", "expired", "not_yet_valid", "declared"].includes(checked.verdict) ? "rec-warn" : "rec-bad"}`;
+    wrapper.dataset.verdict = checked.verdict;
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = shown;
+    dd.textContent = t(`rec_${checked.verdict}`, fields) + (given.seal ? ` ${t("scan_rec_checked_here")}` : "");
+    wrapper.append(dt, dd);
+    $("recognitions").append(wrapper);
+    stats.recognitions.push({ body: body.id ?? name, verdict: checked.verdict, reason: checked.reason, onDevice: Boolean(given.seal) });
   }
 }
 

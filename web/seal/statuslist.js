@@ -101,7 +101,7 @@ export async function readStatusList(given, trustList, prefer) {
   const ours = new Set([...trustList.origins].map(hostDid));
   if (!named || !ours.has(named[1])) refuse("the list's kid is not a key of this service's issuers (did:web)");
   const [, didHost, issuer, kid] = named;
-  const key = trustList.keys.get(kid);
+  const key = (trustList.listKeys ?? trustList.keys).get(kid); // any party's: a body signs its recognitions' lists
   if (!key || key.issuer.id !== issuer) refuse("the issuer has no such key");
   const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
   if (!(await verifyEd25519(key.publicKey, base64urlBytes(signaturePart, "signature"), signed, prefer))) {

@@ -182,6 +182,7 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
   const parties = content[members];
   if (!Array.isArray(parties) || parties.length > 10000) refuse(`trust_list.${members} is not a list`);
   const keys = new Map();
+  const listKeys = new Map(); // every party's keys: what may sign a status list (a body's, for its recognitions)
   const recognisers = [];
   const ids = new Set();
   const seen = new Set();
@@ -216,6 +217,7 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
     }
     const issuer = { id: party.id, name: party.name, name_en: party.name_en };
     if (party.roles.includes("issue")) for (const [kid, key] of held) keys.set(kid, { issuer, ...key });
+    for (const [kid, key] of held) listKeys.set(kid, { issuer, ...key });
     if (party.remit !== null) {
       recognisers.push({ ...issuer, country: party.country, markets: new Set(party.remit.markets), schemes: new Set(party.remit.schemes), keys: held });
     }
@@ -226,6 +228,7 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
     version: content.version,
     origins,
     keys,
+    listKeys,
     recognisers,
   };
 }
