@@ -14,14 +14,14 @@ from typing import Any
 import cbor2
 import pytest
 
-from tests.helpers import CURRENT, Service
+from tests.helpers import CURRENT, PUBLIC_URL, Service
 from tests.helpers.cli import run_cli
 from tests.helpers.service import audit_rows
 from verifier.api.i18n import LANGUAGES, catalogue
 from verifier.credentials.check import read_status_list
 from verifier.credentials.statuslist import is_set
 from verifier.seal.claims import claims_from_cbor
-from verifier.seal.cose import decode_cose, decode_segment, sign
+from verifier.seal.cose import decode_cose, decode_segment, encode_segment, sign
 from verifier.seal.recognition import Recognition, base_digest, seal_recognition
 from verifier.trust.keys import SigningKey, new_signing_key, private_key_pem, public_key_pem
 from verifier.trust.trustlist import TrustList
@@ -469,3 +469,36 @@ def test_a_bodys_status_lists_and_did_document_read_as_an_issuers(scene: Scene) 
     jwt = client.get(f"/status/sgs/revocation/{index // 131072}", headers={"Accept": "application/vc+jwt"}).text
     _, issuer, purpose, bits, _, _ = read_status_list(jwt, trust)
     assert (issuer, purpose) == ("sgs", "revocation") and is_set(bits, index % 131072)
+
+
+def test_a_recognitions_own_link_opens_the_certificate_it_recognises(scene: Scene) -> None:
+    """The link a body prints on its own certificate (/r/1...): the page of the certificate, that recognition
+    first; a seal the registry does not hold, or no seal, is a 404 (alone it proves nothing)."""
+    client, cid = scene.client, scene.certificate["id"]
+    client.post(
+        "/api/v1/recognitions",
+        headers=scene.sgs,
+        json={"certificate_id": cid, "number": "SGS-DE-2026-0001", "markets": ["DE"], "basis": ["X"]},
+    )
+    made = client.post(
+        "/api/v1/recognitions",
+        headers=scene.tuv,
+        json={"certificate_id": cid, "seal": scene.signed_by(scene.tuv_key, scene.certificate)},
+    ).json()
+    link = made["link"]
+    assert link.startswith(PUBLIC_URL.upper() + "/R/1")
+    path = link.removeprefix(PUBLIC_URL.upper())
+    answer = client.get(path, headers={"Accept": "application/json"}).json()
+    assert answer["scanned_recognition"] == made["id"] and answer["verdict"] == "valid"
+    assert [(r["recogniser"]["id"], r["verdict"]) for r in answer["recognitions"][:2]] == [
+        ("tuv", "valid"),
+        ("sgs", "valid"),
+    ]
+    page = client.get(path.lower().replace("/r/", "/r/") + "?lang=en").text
+    assert page.index("TUV-DE-2026-0001") < page.index("SGS-DE-2026-0001")
+    assert "genuine and in force" in page
+    other = scene.signed_by(scene.tuv_key, scene.other)  # genuine, but never given to the registry
+    unknown = "/r/1" + encode_segment(base64.b64decode(other))[1:]
+    assert client.get(unknown).status_code == 404
+    assert client.get("/r/1NOTBASE32!").status_code == 404
+    assert client.get("/r/" + "A" * 5000).status_code in (404, 414)

@@ -553,3 +553,20 @@ def test_recognitions_are_checked_on_the_device_and_kept_for_offline(served: Ser
     assert [r["verdict"] for r in offline] == [r["verdict"] for r in expected], offline
     assert "Recognised for Germany by SGS (CH), their number SGS-DE-2026-0001" in text, text
     assert "(checked on this device)" in text and "not signed by" in text, text
+
+    # The recognition's own link, as SGS prints it on its certificate: checked against the certificate before.
+    link = made.json()["link"]
+
+    async def links(call: Any) -> Any:
+        await _open(call, f"{url}/scan")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false")
+        for text in (link, served.texts["valid"], link, served.texts["exemption"], link):
+            await _paste(call, text)
+            await asyncio.sleep(0.5)
+        state = (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]
+        return [v["verdict"] for v in state["verdicts"]], state["text"]
+
+    seen, text = _drive(links)
+    assert seen == ["recognition:no_certificate", "valid", "recognition:valid", "valid", "recognition:invalid"], seen
+    assert "is NOT of the certificate scanned before" in text, text

@@ -55,7 +55,7 @@ EQUIVALENT = {
     "verifier.seal.cborread:item: if end > len(data)": SAME_VERDICT_LATER + " (nothing may follow the item)",
     "verifier.seal.cborread:item: if start < len(data) and data[start] >> 5 not in (0, 1, 3)":
         SAME_VERDICT_LATER + " (claims keys and header labels are compared with exact sets)",
-    "verifier.seal.cose:decode_text: if not separator or kind not in ('c', 'C') or (not slash) or "
+    "verifier.seal.cose:decode_text: if not separator or kind.upper() != link_path or (not slash) or "
     "(f'{scheme}://{authority}' not in origins)": SAME_VERDICT_LATER + " (the other operands: not_a_certificate_url)",
     "verifier.seal.cose:decode_segment: if len(segment) > MAX_TEXT_LENGTH": "the /c/{code} path's own cap; a text is "
         "capped before its segment is cut out",

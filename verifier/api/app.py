@@ -169,6 +169,7 @@ def create_app(
 
     app.router.routes[:0] = [
         *public.SCAN_ROUTES,
+        *recognitions.LINK_ROUTES,
         *credentials.READ_ROUTES,
         metrics_route(metrics, settings.metrics_token, may_read_metrics),
         *docs_routes(app),

@@ -12,23 +12,35 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from verifier.api.deps import IssuerDep, Services, ServicesDep
+from verifier.api.i18n import choose
 from verifier.api.issuer import CONFLICT, ERRORS, NOT_FOUND
+from verifier.api.page import page
+from verifier.api.public import PAGE_HEADERS, check_online
 from verifier.api.schemas import StatusChangeIn, status_change_model
 from verifier.certificate.fields import NUMBER_PATTERN
 from verifier.certificate.status import Action
-from verifier.errors import Kind
+from verifier.errors import CheckFailed, Kind
 from verifier.issuing.recognising import MAX_UPLOAD_BYTES, RecognitionRefused, Terms, sign_here, upload
+from verifier.seal.cose import RECOGNITION_PATH, decode_segment, encode_segment, encode_text
 from verifier.store.recognitions import RecognitionRecord
-from verifier.store.records import Principal, body_of, issuer_of
+from verifier.store.records import NotFound, Principal, body_of, issuer_of
 
 log = logging.getLogger("verifier.recognitions")
+NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter(prefix="/api/v1", tags=["recognitions"])
 LINE = r"^[^\x00-\x1f\x7f]*$"
 
@@ -124,10 +136,12 @@ class RecognitionOut(BaseModel):
     request_id: str | None
     status: RecognitionStatusOut
     seal: str
+    link: str  # its own QR link (/r/1...): the body prints it on its certificate; it opens this one's page
 
 
-def _out(record: RecognitionRecord) -> RecognitionOut:
-    return RecognitionOut(**record.shown(), seal=base64.b64encode(record.cose).decode("ascii"))
+def _out(record: RecognitionRecord, public_url: str) -> RecognitionOut:
+    seal = base64.b64encode(record.cose).decode("ascii")
+    return RecognitionOut(**record.shown(), seal=seal, link=encode_text(record.cose, public_url, RECOGNITION_PATH))
 
 
 def _seal_bytes(text: str) -> bytes:
@@ -195,7 +209,7 @@ def accept(request_id: str, body: RecognitionIn, principal: IssuerDep, svc: Serv
     asked = svc.registry.requests.pending_for(principal, request_id)
     if body.seal is None and body.markets is None:
         body = body.model_copy(update={"markets": list(asked.markets)})
-    return _out(_record(svc, principal, asked.certificate_id, body, request_id))
+    return _out(_record(svc, principal, asked.certificate_id, body, request_id), svc.settings.public_url)
 
 
 @router.post("/recognition-requests/{request_id}/decline", responses=ERRORS | NOT_FOUND | CONFLICT,
@@ -231,7 +245,7 @@ def recognise(body: RecognitionIn, principal: IssuerDep, svc: ServicesDep) -> Re
     if body.certificate_id is None or (body.seal is None and body.markets is None):
         missing = "certificate_id" if body.certificate_id is None else "markets"
         raise RecognitionRefused(f"{missing}: give it (which certificate, for which markets)", code="invalid_request")
-    return _out(_record(svc, principal, body.certificate_id, body, None))
+    return _out(_record(svc, principal, body.certificate_id, body, None), svc.settings.public_url)
 
 
 @router.get("/recognitions", responses=ERRORS, summary="Your body's recognitions")
@@ -243,7 +257,10 @@ def mine(
 ) -> dict[str, Any]:
     """Oldest first, each with its standing (``lapsed`` while the certificate is revoked or suspended)."""
     records, cursor = svc.registry.recognitions.of_party(body_of(principal), after, limit)
-    return {"recognitions": [_out(r).model_dump(mode="json") for r in records], "next_after": cursor}
+    return {
+        "recognitions": [_out(r, svc.settings.public_url).model_dump(mode="json") for r in records],
+        "next_after": cursor,
+    }
 
 
 @router.get("/certificates/{certificate_id}/recognitions", responses=ERRORS | NOT_FOUND,
@@ -251,7 +268,7 @@ def mine(
 def of_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> list[RecognitionOut]:
     """Every body's recognition of it, revoked ones too, with their standing."""
     svc.registry.certificates.get(issuer_of(principal), certificate_id)  # yours, or 404
-    return [_out(r) for r in svc.registry.recognitions.of_certificate(certificate_id)]
+    return [_out(r, svc.settings.public_url) for r in svc.registry.recognitions.of_certificate(certificate_id)]
 
 
 def _status_route(action: Action) -> None:
@@ -263,7 +280,7 @@ def _status_route(action: Action) -> None:
         svc.recognised.refresh()
         log.info("recognition %s: %s", recognition_id, action.value,
                  extra={"fields": {"recogniser": principal.issuer_id, "reason": body.reason}})  # fmt: skip
-        return _out(record)
+        return _out(record, svc.settings.public_url)
 
     change.__doc__ = f"{action.value.capitalize()} one of your body's recognitions, with a reason code."
     change.__annotations__ = {**change.__annotations__, "body": status_change_model(action)}
@@ -274,3 +291,37 @@ def _status_route(action: Action) -> None:
 
 for _action in Action:
     _status_route(_action)
+
+
+async def recognition_link(request: Request) -> Response:
+    """A recognition's own link (``/r/1...``, what a body prints): the page of the certificate it recognises.
+
+    The recognition is found by its exact seal, then the certificate it names is checked as a scan of
+    its own link is, with every recognition of it, the one scanned first. JSON with ``Accept:
+    application/json`` (the verdict, and ``scanned_recognition``: its id). A seal the registry does not
+    hold is a 404: alone, a recognition proves nothing of a certificate.
+    """
+    svc: Services = request.app.state.services
+    try:
+        cose = decode_segment(request.path_params["code"])
+    except CheckFailed as failed:
+        raise NotFound(f"not a recognition's link: {failed.detail}") from None
+    found = await run_in_threadpool(svc.registry.recognitions.by_seal, cose)
+    if found is None:
+        raise NotFound("the registry holds no recognition with this seal")
+    base = await run_in_threadpool(svc.registry.recognitions.base_seal, found.certificate_id)
+    result = await check_online(svc, request.scope, "recognition", segment=encode_segment(base))
+    result = replace(result, recognitions=tuple(sorted(result.recognitions, key=lambda r: r["id"] != found.id)))
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        body = orjson.dumps({**result.to_json(), "scanned_recognition": found.id})
+        return Response(body, media_type="application/json", headers=NO_STORE)
+    language = choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return HTMLResponse(page(result, language), headers={**PAGE_HEADERS, "Content-Language": language})
+
+
+# Placed ahead of every other route by create_app, as the certificates' links are.
+LINK_ROUTES = [
+    Route("/r/{code}", recognition_link, methods=["GET", "HEAD"]),
+    Route("/R/{code}", recognition_link, methods=["GET", "HEAD"]),
+]

@@ -24,6 +24,7 @@ from verifier.verdict import Reason
 
 FORMAT_VERSION = "1"
 PATH = "C"
+RECOGNITION_PATH = "R"  # a recognition's link (spec section 11): the same form, its own path
 COSE_SIGN1_TAG = 18
 HEADER_ALG, HEADER_KID = 1, 4
 ALG_EDDSA = -8
@@ -94,9 +95,12 @@ def _envelope(protected: bytes, payload: bytes, signature: bytes) -> bytes:
     return _COSE_SIGN1_HEAD + _bstr(protected) + _EMPTY_MAP + _bstr(payload) + _bstr(signature)
 
 
-def encode_text(cose: bytes, public_url: str) -> str:
-    """The QR text for ``cose`` on the service at ``public_url`` (an origin, as ``check_public_url`` gives)."""
-    return f"{check_public_url(public_url).upper()}/{PATH}/{encode_segment(cose)}"
+def encode_text(cose: bytes, public_url: str, path: str = PATH) -> str:
+    """The QR text for ``cose`` on the service at ``public_url`` (an origin, as ``check_public_url`` gives).
+
+    ``path`` is ``C`` for a certificate's seal, :data:`RECOGNITION_PATH` for a recognition's.
+    """
+    return f"{check_public_url(public_url).upper()}/{path}/{encode_segment(cose)}"
 
 
 def encode_segment(cose: bytes) -> str:
@@ -108,7 +112,7 @@ def encode_segment(cose: bytes) -> str:
 _AROUND = " \t\r\n"
 
 
-def decode_text(text: str, origins: frozenset[str]) -> bytes:
+def decode_text(text: str, origins: frozenset[str], link_path: str = PATH) -> bytes:
     """The COSE bytes in a scanned QR text whose origin is one of ``origins`` (as ``check_public_url`` gives).
 
     The forms of one link are the same link: white space around it is trimmed; scheme and host are
@@ -116,7 +120,7 @@ def decode_text(text: str, origins: frozenset[str]) -> bytes:
     is ``/C/`` or ``/c/``. The seal segment must be what :func:`encode_segment` writes, in upper case
     or wholly in lower case. The text must be ASCII before any case is converted. Raises
     :class:`CheckFailed` (malformed) otherwise; ``not_a_certificate_url`` for a link to any other
-    service, whatever its case.
+    service, whatever its case. ``link_path``: ``C``, or :data:`RECOGNITION_PATH` for a recognition's link.
     """
     if len(text) > MAX_TEXT_LENGTH + 64:  # before any work on it, white space included
         raise CheckFailed(Reason.TOO_LARGE, f"longer than {MAX_TEXT_LENGTH} characters")
@@ -131,7 +135,7 @@ def decode_text(text: str, origins: frozenset[str]) -> bytes:
     scheme, authority = scheme.lower(), authority.lower()
     if scheme in DEFAULT_PORTS:
         authority = authority.removesuffix(DEFAULT_PORTS[scheme])
-    if not separator or kind not in ("c", "C") or not slash or f"{scheme}://{authority}" not in origins:
+    if not separator or kind.upper() != link_path or not slash or f"{scheme}://{authority}" not in origins:
         raise CheckFailed(Reason.NOT_A_CERTIFICATE_URL, "not a certificate link of a trusted service")
     return decode_segment(segment)
 

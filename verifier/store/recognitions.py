@@ -240,6 +240,12 @@ class Recognitions:
                 raise NotFound("no such recognition")
             return _records(conn, rows)[0]
 
+    def by_seal(self, cose: bytes) -> RecognitionRecord | None:
+        """The recognition whose seal is exactly ``cose`` (by its SHA-256), or None."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_SELECT.where(recognitions.c.seal_sha256 == hashlib.sha256(cose).digest())).all()
+            return _records(conn, rows)[0] if rows else None
+
     def of_certificate(self, certificate_id: str) -> list[RecognitionRecord]:
         """Every recognition of the certificate (revoked ones too), oldest first."""
         with self.engine.connect() as conn:

@@ -19,7 +19,7 @@ const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [], recognitions: [] };
 window.scanner = stats;
 
-const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null };
+const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null, last: null };
 
 // ---------------------------------------------------------------- the lists: trust list, status lists
 
@@ -218,8 +218,19 @@ async function check(text, source) {
     record("no_trust_list", source);
     return;
   }
+  let recognition = null;
+  try {
+    recognition = decodeText(text, state.trustList.origins, "R"); // a recognition's own link (spec section 11)
+  } catch {
+    // a certificate's link, or not a link at all: checked as such below
+  }
+  if (recognition) {
+    await checkRecognitionLink(recognition, source);
+    return;
+  }
   const { result, why } = await checkHere(text);
   const certificate = result.certificate;
+  if (result.signature.valid && certificate) state.last = { cose: decodeText(text, state.trustList.origins), certificate, verdict: result.verdict };
   if (why && result.verdict === "valid") {
     show("grey", t("scan_genuine_unchecked", { why }));
   } else {
@@ -330,6 +341,42 @@ async function showRecognitions(text, certificate, verdict, recognitions) {
     $("recognitions").append(wrapper);
     stats.recognitions.push({ body: body.id ?? name, verdict: checked.verdict, reason: checked.reason, onDevice: Boolean(given.seal) });
   }
+}
+
+/**
+ * A recognition's own link (what a partner body prints on its certificate), checked on this device against the
+ * certificate scanned just before: a recognition proves nothing alone (REC-6 needs that certificate's seal).
+ */
+async function checkRecognitionLink(cose, source) {
+  const last = state.last;
+  showFields(null);
+  $("recognitions").replaceChildren();
+  $("recognised").hidden = true;
+  if (!last) {
+    show("grey", t("scan_rec_first"));
+    record("recognition:no_certificate", source);
+    return;
+  }
+  const base = { scheme: last.certificate.scheme, valid_from: last.certificate.valid_from, valid_until: last.certificate.valid_until };
+  const checked = await checkRecognition(cose, last.cose, base, last.verdict, state.trustList.recognisers, new Date());
+  if (checked.reason === "not_this_certificate") {
+    show("bad", t("scan_rec_other", { number: last.certificate.number }));
+  } else {
+    const body = checked.recogniser ?? {};
+    const regions = new Intl.DisplayNames([config.language], { type: "region" });
+    const content = checked.recognition ?? {};
+    const fields = {
+      body: body.country ? `${body.name_en} (${body.country})` : body.name_en ?? "?",
+      markets: new Intl.ListFormat(config.language).format((content.markets ?? []).map((m) => regions.of(m) ?? m)),
+      number: content.number ?? "",
+    };
+    if (content.valid_until) fields.until = day(content.valid_until); // calendar days, as the claims read them
+    if (content.valid_from) fields.from = day(content.valid_from);
+    const tone = checked.verdict === "valid" ? "good" : ["lapsed", "suspended", "expired", "not_yet_valid"].includes(checked.verdict) ? "warn" : "bad";
+    show(tone, t(`rec_${checked.verdict}`, fields));
+    note(t("scan_rec_of", { number: last.certificate.number }));
+  }
+  record(`recognition:${checked.verdict}`, source, { reason: checked.reason });
 }
 
 function record(verdict, source, extra = {}) {

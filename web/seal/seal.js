@@ -34,7 +34,7 @@ export function checkPublicUrl(url) {
 }
 
 /** The COSE bytes of a scanned QR text whose origin is one of ``origins`` (LINK-1 to LINK-5, B32). */
-export function decodeText(text, origins) {
+export function decodeText(text, origins, linkPath = "C") {
   if (text.length > MAX_TEXT_LENGTH + 64) throw fail("too_large", `longer than ${MAX_TEXT_LENGTH} characters`, "link");
   text = text.replace(AROUND, "");
   if (text.length > MAX_TEXT_LENGTH) throw fail("too_large", `longer than ${MAX_TEXT_LENGTH} characters`, "link");
@@ -51,7 +51,7 @@ export function decodeText(text, origins) {
   if (scheme in DEFAULT_PORTS && authority.endsWith(DEFAULT_PORTS[scheme])) {
     authority = authority.slice(0, -DEFAULT_PORTS[scheme].length);
   }
-  if (cut < 0 || (kind !== "c" && kind !== "C") || slash2 < 0 || !origins.has(`${scheme}://${authority}`)) {
+  if (cut < 0 || kind.toUpperCase() !== linkPath || slash2 < 0 || !origins.has(`${scheme}://${authority}`)) {
     throw fail("not_a_certificate_url", "not a certificate link of a trusted service", "link");
   }
   return decodeSegment(segment);
