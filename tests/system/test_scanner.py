@@ -570,3 +570,21 @@ def test_recognitions_are_checked_on_the_device_and_kept_for_offline(served: Ser
     seen, text = _drive(links)
     assert seen == ["recognition:no_certificate", "valid", "recognition:valid", "valid", "recognition:invalid"], seen
     assert "is NOT of the certificate scanned before" in text, text
+
+    # Offline, its own status comes from SGS's status lists (REC-11): kept as active, suspended since.
+    async def suspended_offline(call: Any) -> Any:
+        await _open(call, f"{url}/scan")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await _paste(call, served.texts["valid"])  # online: the recognitions kept, the registry says active
+        assert await _until(call, "window.scanner.recognitions.some(r => r.onDevice && r.verdict === 'valid')")
+        changed = httpx.post(f"{url}/api/v1/recognitions/{made.json()['id']}/suspend",
+                             json={"reason": "investigation"}, headers=sgs)  # fmt: skip
+        assert changed.status_code == 200
+        await call("Page.reload")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false")
+        await _paste(call, served.texts["valid"])
+        return await _until(call, "window.scanner.recognitions.length && window.scanner.recognitions")
+
+    offline_now = _drive(suspended_offline)
+    assert offline_now[0]["verdict"] == "suspended" and offline_now[0]["reason"] == "suspended_by_body", offline_now

@@ -3,7 +3,21 @@
 // status lists; online (and only if the officer leaves it on) it also asks the registry. The service
 // worker (sw.js) keeps the page, its modules, the decoder and the lists for offline use.
 
-import { backend, checkRecognition, decodeText, publicKeyFromPem, readStatusList, readTrustList, staleness, verify, withStatusLists } from "/scan/seal/index.js";
+import {
+  backend,
+  checkRecognition,
+  decodeCose,
+  decodeText,
+  listedStatus,
+  publicKeyFromPem,
+  readStatusList,
+  readTrustList,
+  recognitionFromCbor,
+  staleness,
+  toHex,
+  verify,
+  withStatusLists,
+} from "/scan/seal/index.js";
 import { verifyEd25519 } from "/scan/seal/ed25519.js";
 import { classify } from "./lookalike.js";
 
@@ -248,7 +262,7 @@ async function check(text, source) {
       const answer = await askRegistry(text);
       if (answer.registered && answer.signature?.valid) {
         keep(text, answer.recognitions ?? []);
-        await showRecognitions(text, answer.certificate, answer.verdict, answer.recognitions ?? []);
+        await showRecognitions(text, answer.certificate, answer.verdict, answer.recognitions ?? [], true);
       }
       if (answer.registered && answer.verdict !== result.verdict) {
         // The registry issued this certificate: its answer leads (one verdict on the page), and what
@@ -300,11 +314,28 @@ function keep(text, recognitions) {
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /**
+ * A recognition's own status from its body's status lists on this device (REC-11 offline), when it carries a
+ * status index and the lists are current and cover it; else null (then what the registry said last stands).
+ */
+function ownStatus(seal) {
+  if (listsStale()) return null;
+  try {
+    const message = decodeCose(seal);
+    const index = recognitionFromCbor(message.payload).status_index;
+    const body = state.trustList.listKeys.get(toHex(message.kid))?.issuer.id;
+    if (index === null || index === undefined || !body) return null;
+    return listedStatus(body, index, state.trustList, state.lists, Date.now() / 1000)?.state ?? null;
+  } catch {
+    return null; // a damaged seal: its check says so
+  }
+}
+
+/**
  * Each recognition of the certificate ``text`` names, checked on this device (section 11): its body's key from the
  * trust list, this very seal, the remit, the span of validity, after the certificate's ``verdict``; its status
  * as the registry said. Those only declared by the issuer are said to be so: never signed by the body.
  */
-async function showRecognitions(text, certificate, verdict, recognitions) {
+async function showRecognitions(text, certificate, verdict, recognitions, fresh = false) {
   $("recognitions").replaceChildren();
   $("recognised").hidden = !recognitions.length;
   stats.recognitions = [];
@@ -320,8 +351,10 @@ async function showRecognitions(text, certificate, verdict, recognitions) {
   for (const given of recognitions) {
     let checked = { verdict: "declared", reason: "not_signed", recogniser: given.recogniser };
     if (given.seal) {
-      const status = given.status && given.status.state !== "active" ? given.status.state : null;
-      checked = await checkRecognition(fromBase64(given.seal), baseCose, base, verdict, state.trustList.recognisers, new Date(), { status });
+      const seal = fromBase64(given.seal);
+      const known = fresh ? given.status?.state : (ownStatus(seal) ?? given.status?.state); // REC-11
+      const status = known && known !== "active" ? known : null;
+      checked = await checkRecognition(seal, baseCose, base, verdict, state.trustList.recognisers, new Date(), { status });
     }
     const body = checked.recogniser ?? given.recogniser ?? {};
     const name = body.name_en ?? body.id ?? "?";

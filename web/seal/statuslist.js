@@ -143,9 +143,27 @@ export function withStatusLists(result, trustList, lists) {
   const index = result.certificate?.status_index;
   const issuer = result.signature.issuer?.id;
   if (index === undefined || index === null || !issuer || !result.validity) return result;
+  const listed = listedStatus(issuer, index, trustList, lists, Date.parse(result.checked_at) / 1000);
+  if (!listed) return result;
+  let reason = result.reason;
+  if (listed.state === "revoked") reason = "revoked";
+  else if (listed.state === "suspended" && reason === "in_force") reason = "suspended";
+  return {
+    ...result,
+    verdict: tables.reasons[reason],
+    reason,
+    status: { ...result.status, state: listed.state, as_of: iso(listed.asOf) },
+  };
+}
+
+/**
+ * What ``issuer``'s downloaded lists say of ``index`` at ``at`` (epoch seconds): ``{state: "active" | "revoked" |
+ * "suspended", asOf}``, or null when they do not cover it (both purposes are needed). A certificate's index is
+ * its issuer's; a recognition's, its body's (spec section 11, REC-11 offline).
+ */
+export function listedStatus(issuer, index, trustList, lists, at) {
   const number = Math.floor(index / LIST_BITS);
   const bit = index % LIST_BITS;
-  const at = Date.parse(result.checked_at) / 1000;
   const found = {};
   for (const purpose of PURPOSES) {
     const urls = new Set([...trustList.origins].map((origin) => listUrl(origin, issuer, purpose, number)));
@@ -159,21 +177,8 @@ export function withStatusLists(result, trustList, lists) {
       if (!kept || read.since > kept.since || (read.since === kept.since && read.set && !kept.set)) found[purpose] = read;
     }
   }
-  if (!found.revocation || !found.suspension) return result;
+  if (!found.revocation || !found.suspension) return null;
   const asOf = Math.max(found.revocation.since, found.suspension.since);
-  let state = "active";
-  let reason = result.reason;
-  if (found.revocation.set) {
-    state = "revoked";
-    reason = "revoked";
-  } else if (found.suspension.set) {
-    state = "suspended";
-    if (reason === "in_force") reason = "suspended";
-  }
-  return {
-    ...result,
-    verdict: tables.reasons[reason],
-    reason,
-    status: { ...result.status, state, as_of: iso(asOf) },
-  };
+  const state = found.revocation.set ? "revoked" : found.suspension.set ? "suspended" : "active";
+  return { state, asOf };
 }
