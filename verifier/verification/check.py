@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Generic, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 
@@ -21,6 +22,8 @@ from verifier.trust.parties import TrustedKey
 from verifier.trust.trustlist import TrustList
 from verifier.verdict import REASON_VERDICT, Reason, RegistryEntry, StatusState, ValidityState
 from verifier.verification.result import SignatureCheck, StatusCheck, ValidityCheck, VerificationResult
+
+Content = TypeVar("Content")
 
 
 @dataclass
@@ -39,30 +42,34 @@ class _Findings:
 Lookup = Callable[[bytes], RegistryEntry | None]
 
 
-class SealCache:
-    """Seals whose signature and claims have checked out, by their exact bytes (bounded, oldest out).
+class VerifiedSeals(Generic[Content]):
+    """Seals whose signature and claims checked out, by their exact bytes, with what they say (bounded, oldest out)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, Content] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, cose: bytes) -> Content | None:
+        """The content of a seal that checked out before, or None."""
+        return self._entries.get(cose)
+
+    def put(self, cose: bytes, content: Content) -> None:
+        """Remember a seal that checked out."""
+        with self._lock:
+            self._entries[cose] = content
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+class SealCache(VerifiedSeals[SealedCertificate]):
+    """Certificate seals whose signature and claims have checked out.
 
     A certificate's QR code is printed on every box of its product and scanned again and again; the
     Ed25519 check is most of the cost of a scan. A hit skips steps (4) and (5) only: the key is looked
     up in the current trust list and its window checked on every scan, and so is the registry status.
     A kid names one public key (it is that key's digest), so a seal that verified once verifies again.
     """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._entries: OrderedDict[bytes, SealedCertificate] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, cose: bytes) -> SealedCertificate | None:
-        """The content of a seal that checked out before, or None."""
-        return self._entries.get(cose)
-
-    def put(self, cose: bytes, content: SealedCertificate) -> None:
-        """Remember a seal that checked out."""
-        with self._lock:
-            self._entries[cose] = content
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
 
 def verify(

@@ -10,8 +10,6 @@ certificate that is not valid has lapsed, whatever its own dates), and last the 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +30,7 @@ from verifier.verdict import (
     ValidityState,
     Verdict,
 )
-from verifier.verification.check import validity_state
+from verifier.verification.check import VerifiedSeals, validity_state
 
 R, V = RecognitionReason, RecognitionVerdict
 
@@ -69,28 +67,12 @@ class RecognitionResult:
         }
 
 
-class RecognitionSeals:
-    """Recognition seals whose signature and claims checked out, by their exact bytes (bounded, oldest out).
+class RecognitionSeals(VerifiedSeals[Recognition]):
+    """Recognition seals whose signature and claims checked out (a scan shows a certificate's again and again).
 
     As :class:`~verifier.verification.check.SealCache` for certificates: a hit skips the signature and the
     claims (REC-3, REC-4) only; the key is looked up in the trust list given, and every other rule runs.
     """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._entries: OrderedDict[bytes, Recognition] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, cose: bytes) -> Recognition | None:
-        """The content of a seal that checked out before, or None."""
-        return self._entries.get(cose)
-
-    def put(self, cose: bytes, content: Recognition) -> None:
-        """Remember a seal that checked out."""
-        with self._lock:
-            self._entries[cose] = content
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
 
 def check_recognition(
