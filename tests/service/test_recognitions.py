@@ -20,6 +20,7 @@ from tests.helpers.service import audit_rows
 from verifier.api.i18n import LANGUAGES, catalogue
 from verifier.credentials.check import read_status_list
 from verifier.credentials.statuslist import is_set
+from verifier.reads.recognitions import MAX_SHOWN
 from verifier.seal.claims import claims_from_cbor
 from verifier.seal.cose import decode_cose, decode_segment, encode_segment, sign
 from verifier.seal.recognition import Recognition, base_digest, seal_recognition
@@ -502,3 +503,22 @@ def test_a_recognitions_own_link_opens_the_certificate_it_recognises(scene: Scen
     assert client.get(unknown).status_code == 404
     assert client.get("/r/1NOTBASE32!").status_code == 404
     assert client.get("/r/" + "A" * 5000).status_code in (404, 414)
+
+
+def test_a_body_recognising_again_and_again_cannot_grow_every_scans_answer(scene: Scene) -> None:
+    """Revoked, a recognition frees its markets: a body may recognise anew, without end. The answer stays bounded,
+    the standing recognition first."""
+    client, cid = scene.client, scene.certificate["id"]
+    for n in range(45):
+        made = client.post(
+            "/api/v1/recognitions",
+            headers=scene.sgs,
+            json={"certificate_id": cid, "number": f"SGS-DE-{n:04d}", "markets": ["DE"], "basis": ["X"]},
+        ).json()
+        if n < 44:
+            client.post(f"/api/v1/recognitions/{made['id']}/revoke", json={"reason": "other"}, headers=scene.sgs)
+    code = scene.certificate["qr"].rsplit("/", 1)[1]
+    listed = client.get(f"/c/{code}", headers={"Accept": "application/json"}).json()["recognitions"]
+    signed = [r for r in listed if r["signed"]]
+    assert len(signed) == MAX_SHOWN and signed[0]["number"] == "SGS-DE-0044" and signed[0]["verdict"] == "valid"
+    assert {r["verdict"] for r in signed[1:]} == {"revoked"} and signed[1]["number"] == "SGS-DE-0043"

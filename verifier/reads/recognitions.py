@@ -33,6 +33,8 @@ from verifier.verification.recognition import RecognitionSeals, check_recognitio
 
 log = logging.getLogger("verifier.reads")
 POLL_SECONDS = 0.1
+MAX_SHOWN = 40  # recognitions in one answer: every standing one first (a body may recognise for each market
+# once), then the newest revoked ones, to this bound
 
 
 class RecognitionBoard:
@@ -99,8 +101,10 @@ def shown(
 ) -> list[dict[str, Any]]:
     """Each recognition as the verdict JSON lists it: signed ones checked, then those only declared."""
     bodies = tuple(recognisers)
+    standing = [r for r in records if r.state is not StatusState.REVOKED]
+    revoked = [r for r in records if r.state is StatusState.REVOKED]
     out = []
-    for record in records:
+    for record in (standing + revoked[::-1])[:MAX_SHOWN]:
         status = record.state if record.state is not StatusState.ACTIVE else None
         result = check_recognition(record.cose, base_cose, base, base_verdict, bodies, at, status, cache)
         body = result.recogniser

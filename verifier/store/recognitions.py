@@ -30,6 +30,8 @@ from verifier.store.tables import certificates, recognition_events, recognition_
 from verifier.verdict import StatusState
 
 MAX_PAGE = 200
+MAX_OF_CERTIFICATE = 500  # the newest of one certificate's recognitions read at once (a body revoking and
+# recognising again and again must not grow every scan's answer without bound)
 
 
 @dataclass(frozen=True)
@@ -247,10 +249,11 @@ class Recognitions:
             return _records(conn, rows)[0] if rows else None
 
     def of_certificate(self, certificate_id: str) -> list[RecognitionRecord]:
-        """Every recognition of the certificate (revoked ones too), oldest first."""
+        """The recognitions of the certificate (revoked ones too), oldest first: the newest MAX_OF_CERTIFICATE."""
+        query = _SELECT.where(certificates.c.id == certificate_id).order_by(recognitions.c.seq.desc())
         with self.engine.connect() as conn:
-            rows = conn.execute(_SELECT.where(certificates.c.id == certificate_id).order_by(recognitions.c.seq)).all()
-            return _records(conn, rows)
+            rows = conn.execute(query.limit(MAX_OF_CERTIFICATE)).all()
+            return _records(conn, rows[::-1])
 
     def of_seq(self, seq: int) -> list[RecognitionRecord]:
         """Every recognition of the certificate with this seq, oldest first."""
