@@ -522,3 +522,22 @@ def test_a_body_recognising_again_and_again_cannot_grow_every_scans_answer(scene
     signed = [r for r in listed if r["signed"]]
     assert len(signed) == MAX_SHOWN and signed[0]["number"] == "SGS-DE-0044" and signed[0]["verdict"] == "valid"
     assert {r["verdict"] for r in signed[1:]} == {"revoked"} and signed[1]["number"] == "SGS-DE-0043"
+
+
+def test_requests_page_by_time_with_its_zone(scene: Scene) -> None:
+    """A time without its zone (or a date alone) is a 422 naming the field, never a 500."""
+    client, cid = scene.client, scene.certificate["id"]
+    for body in ("sgs", "tuv"):
+        scene.service.clock.now += timedelta(seconds=1)
+        client.post(f"/api/v1/certificates/{cid}/recognition-requests", headers=scene.issuer,
+                    json={"recogniser": body, "markets": ["DE"]})  # fmt: skip
+    sent = client.get("/api/v1/recognition-requests?side=sent", headers=scene.issuer).json()
+    assert [r["recogniser"] for r in sent] == ["tuv", "sgs"]  # newest first
+    older = client.get("/api/v1/recognition-requests", headers=scene.issuer,
+                       params={"side": "sent", "before": sent[0]["asked_at"]}).json()  # fmt: skip
+    assert [r["recogniser"] for r in older] == ["sgs"]
+    for naive in ("2026-01-01T00:00:00", "2026-01-01"):
+        answer = client.get("/api/v1/recognition-requests", params={"before": naive}, headers=scene.issuer)
+        assert answer.status_code == 422 and answer.json()["fields"][0]["field"] == "before"
+    beyond = client.get("/api/v1/recognitions", params={"after": 10**23}, headers=scene.sgs)  # no database integer
+    assert beyond.status_code == 422 and beyond.json()["fields"][0]["field"] == "after"

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -192,7 +192,9 @@ def requests(
     svc: ServicesDep,
     side: Annotated[Literal["received", "sent"] | None, Query(description="default: received for a body")] = None,
     state: Literal["pending", "accepted", "declined", "withdrawn"] | None = None,
-    before: Annotated[datetime | None, Query(description="asked before this time (the next page)")] = None,
+    before: Annotated[
+        AwareDatetime | None, Query(description="asked before this time, with its zone (the next page)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[RequestOut]:
     """Newest first: what your body was asked to recognise, or what your issuer asked."""
@@ -252,7 +254,7 @@ def recognise(body: RecognitionIn, principal: IssuerDep, svc: ServicesDep) -> Re
 def mine(
     principal: IssuerDep,
     svc: ServicesDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Oldest first, each with its standing (``lapsed`` while the certificate is revoked or suspended)."""
