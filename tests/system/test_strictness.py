@@ -35,7 +35,7 @@ MUTATED = {
     "verifier.certificate.codes": {"credit_code_problem", "hs_code_from_int", "locode_problem"},
     "verifier.verification.check": {"_verify", "_check_seal", "_check_validity", "_check_registry", "validity_state"},
     "verifier.trust.trustlist": {"from_document", "check_current", "__post_init__"},
-    "verifier.trust.listwire": {"parse_document", "to_record", "content", "listed", "check", "_once", "_exact_origin",
+    "verifier.trust.listwire": {"parse_document", "to_record", "content", "_with", "check", "_once", "_exact_origin",
                                 "_moment"},
     "verifier.seal.recognition": {"recognition_from_cbor"},
     "verifier.verification.recognition": {"_check"},

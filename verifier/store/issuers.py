@@ -24,10 +24,10 @@ from verifier.trust.keys import (
     KeyRecord,
     KeyStore,
     SigningKey,
-    kid_for,
     new_signing_key,
     public_from_raw,
     public_raw,
+    public_record,
     whole_second,
 )
 from verifier.trust.parties import Recogniser, TrustedIssuer
@@ -171,7 +171,7 @@ class Issuers:
                 select(issuer_keys).where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.active.is_(True))
             ).first()
             key = new_signing_key(at) if public_key is None else None
-            record = key.record if key else KeyRecord(kid_for(public_key), public_key, whole_second(at))  # type: ignore[arg-type]
+            record = key.record if key else public_record(public_key, at)  # type: ignore[arg-type]
             if old is not None:
                 change.conn.execute(
                     update(issuer_keys).where(issuer_keys.c.kid == old.kid).values(active=False, not_after=_closing(at))

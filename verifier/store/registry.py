@@ -39,7 +39,7 @@ from verifier.store.tokens import (
     insert_token,
     new_issuer_token_id,
 )
-from verifier.trust.keys import KeyRecord, KeyStore, kid_for, new_signing_key, whole_second
+from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key, public_record
 from verifier.verdict import IssuerInfo
 
 # Names the service uses for itself (the operator's keyring, audit actors, token ids): never an issuer id.
@@ -91,7 +91,7 @@ class Registry:
         if info.id in RESERVED_IDS:
             raise Conflict(f"{info.id!r} is a name the service uses itself; choose another issuer id")
         key = new_signing_key(at) if public_key is None else None
-        record = key.record if key else KeyRecord(kid_for(public_key), public_key, whole_second(at))  # type: ignore[arg-type]
+        record = key.record if key else public_record(public_key, at)  # type: ignore[arg-type]
         try:
             with audited(self.engine, actor.token_id, at) as change:
                 self.issuers.add(change, info, record, details, terms, keys_kept=key is not None)

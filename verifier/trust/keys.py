@@ -135,8 +135,12 @@ class SigningKey:
 def new_signing_key(not_before: datetime, private_key: Ed25519PrivateKey | None = None) -> SigningKey:
     """A fresh (or the given) Ed25519 key whose window opens at ``not_before`` (whole seconds, UTC)."""
     key = private_key or Ed25519PrivateKey.generate()
-    public = key.public_key()
-    return SigningKey(key, KeyRecord(kid_for(public), public, whole_second(not_before)))
+    return SigningKey(key, public_record(key.public_key(), not_before))
+
+
+def public_record(public: Ed25519PublicKey, not_before: datetime) -> KeyRecord:
+    """The record of a public key whose window opens at ``not_before`` (a key whose private half is kept elsewhere)."""
+    return KeyRecord(kid_for(public), public, whole_second(not_before))
 
 
 def whole_second(moment: datetime) -> datetime:

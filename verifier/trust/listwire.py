@@ -53,7 +53,7 @@ class Parsed:
 
     signature_kid: str
     signature_value: str
-    _content: _Head
+    _content: _Content | _Content3
 
     def content(self) -> Content:
         """The content: raises :class:`TrustListError` for what the shape alone does not catch."""
@@ -140,11 +140,8 @@ class _Head(_Wire):
     expires_at: str
     public_urls: list[str] = Field(min_length=1, max_length=20)
 
-    def listed(self) -> tuple[list[TrustedIssuer], list[Recogniser]]:
-        raise NotImplementedError
-
-    def content(self) -> Content:
-        issuers, recognisers = self.listed()
+    def _with(self, issuers: list[TrustedIssuer], recognisers: list[Recogniser]) -> Content:
+        """The content: this head with the parties its format read."""
         try:
             origins = tuple(_exact_origin(u) for u in self.public_urls)
             issued_at, expires_at = _moment(self.issued_at), _moment(self.expires_at)
@@ -156,18 +153,20 @@ class _Head(_Wire):
 class _Content(_Head):
     issuers: list[_Issuer] = Field(max_length=10_000)
 
-    def listed(self) -> tuple[list[TrustedIssuer], list[Recogniser]]:
+    def content(self) -> Content:
         """Format 2: every listed party is an issuer."""
         once = _once(self.issuers)
-        return [
-            TrustedIssuer(IssuerInfo(i.id, i.name, i.name_en), tuple(k.to_record() for k in i.keys)) for i in once
-        ], []
+        return self._with(
+            [TrustedIssuer(IssuerInfo(i.id, i.name, i.name_en), tuple(k.to_record() for k in i.keys)) for i in once],
+            [],
+        )
 
 
 class _Content3(_Head):
     parties: list[_Party] = Field(max_length=10_000)
 
-    def listed(self) -> tuple[list[TrustedIssuer], list[Recogniser]]:
+    def content(self) -> Content:
+        """Format 3: each party under each of its roles."""
         issuers: list[TrustedIssuer] = []
         recognisers: list[Recogniser] = []
         for party in _once(self.parties):
@@ -180,7 +179,7 @@ class _Content3(_Head):
                 recognisers.append(
                     Recogniser(party.id, party.name, party.name_en, party.country, keys, markets, schemes)
                 )
-        return issuers, recognisers
+        return self._with(issuers, recognisers)
 
 
 def _once(parties: list[_I]) -> list[_I]:
