@@ -102,6 +102,11 @@ class Seals:
         self._lock = threading.Lock()
         self._closed = False
 
+    @property
+    def held(self) -> int:
+        """How many connections the lookups hold now, busy or idle (never more than ``readers``)."""
+        return self._made
+
     def lookup(self, cose: bytes) -> RegistryEntry | None:
         """What the registry knows of exactly this seal, or None when it never issued it.
 
