@@ -4,8 +4,8 @@
 
 Each is a small file (well under the upload cap) built to make a PDF reader slow, greedy or confused:
 form XObjects nested 5 to 7 deep (each drawing the one below ten times), an empty and an oversized
-``seal.cose`` attachment, an attachment that inflates to a gigabyte, an image that inflates to
-1.6 GB, a page tree that contains itself, a page count of two billion, NaN-like and zero MediaBoxes,
+``seal.cose`` attachment, 150 oversized recognition seals, an attachment that inflates to a gigabyte,
+an image that inflates to 1.6 GB, a page tree that contains itself, a page count of two billion, NaN-like and zero MediaBoxes,
 a file cut in half and bytes that only start like a PDF.
 """
 
@@ -64,6 +64,32 @@ def with_seal(seal_stream: bytes) -> bytes:
             stream(b"", b""),
             b"<< /Type /Filespec /F (seal.cose) /UF (seal.cose) /EF << /F 6 0 R >> >>",
             seal_stream,
+        ]
+    )
+
+
+def recognition_flood(count: int = 150, size: int = 20_000) -> bytes:
+    """A ``seal.cose`` and ``count`` attachments named as recognition seals (``recognition-N.cose``), each oversized."""
+    names, objects = (
+        [b"(seal.cose) 5 0 R"],
+        [
+            b"<< /Type /Filespec /F (seal.cose) /UF (seal.cose) /EF << /F 6 0 R >> >>",
+            stream(b"/Type /EmbeddedFile", b"\xd2\x84" + bytes(range(256))),
+        ],
+    )
+    for n in range(1, count + 1):
+        name = b"(recognition-%d.cose)" % n
+        names.append(name + b" %d 0 R" % (5 + len(objects)))
+        spec = b"<< /Type /Filespec /F " + name + b" /UF " + name + b" /EF << /F %d 0 R >> >>" % (6 + len(objects))
+        objects.append(spec)
+        objects.append(stream(b"/Type /EmbeddedFile", b"\xd2" * size))
+    return pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [" + b" ".join(names) + b"] >> >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< " + PAGE + b" /Contents 4 0 R >>",
+            stream(b"", b""),
+            *objects,
         ]
     )
 
@@ -155,6 +181,7 @@ BUILDERS: dict[str, Callable[[], bytes]] = {
     "seal-empty": lambda: with_seal(stream(b"/Type /EmbeddedFile", b"")),
     "seal-oversized": lambda: with_seal(stream(b"/Type /EmbeddedFile", b"\xd2" * 200_000)),
     "seal-garbage": lambda: with_seal(stream(b"/Type /EmbeddedFile", b"\xd2\x84" + bytes(range(256)))),
+    "recognition-flood": recognition_flood,
     "attachment-bomb": attachment_bomb,
     "image-bomb": image_bomb,
     "page-tree-loop": page_tree_loop,
@@ -211,6 +238,7 @@ EXPECTED = {
     "seal-empty": (200, "bad_cbor"),
     "seal-oversized": (200, "too_large"),
     "seal-garbage": (200, "bad_cbor"),
+    "recognition-flood": (200, "bad_cbor"),
     "attachment-bomb": (422, "too_complex"),
     "image-bomb": (200, "no_code_found"),
     "page-tree-loop": (200, "no_code_found"),

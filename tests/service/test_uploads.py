@@ -17,6 +17,8 @@ from tests.helpers import Service
 from tests.helpers.cli import run_cli
 from tests.helpers.hostile_pdfs import EXPECTED, HOSTILE, upload
 from verifier.errors import FileRefused
+from verifier.seal.cose import MAX_COSE_BYTES
+from verifier.uploads.pdfread import MAX_RECOGNITIONS
 from verifier.uploads.readers import READ_DEADLINE, read_bounded
 
 SLACK = 1.5  # a worker's start (imports) and the answer's way back, beyond the read deadline
@@ -63,6 +65,8 @@ def test_command_line_reads_files_under_the_same_limits(tmp_path: Path) -> None:
         assert done.returncode == status, (name, done.stdout, done.stderr)
         assert words in done.stdout + done.stderr
     assert read_bounded("pdf", HOSTILE["seal-empty"]).seal == b""
+    flood = read_bounded("pdf", HOSTILE["recognition-flood"])  # 150 recognitions of 20 kB: 40 kept, each cut short
+    assert len(flood.recognitions) == MAX_RECOGNITIONS and {len(r) for r in flood.recognitions} == {MAX_COSE_BYTES + 1}
     with pytest.raises(FileRefused) as refused:
         read_bounded("pdf", HOSTILE["nested-forms-7"])
     assert refused.value.code == "too_complex"

@@ -36,6 +36,7 @@ from verifier.verification.recognition import (
     RecognitionReason,
     RecognitionSeals,
     RecognitionVerdict,
+    carried,
     check_recognition,
 )
 
@@ -85,52 +86,70 @@ def test_a_recognition_round_trips_and_verifies() -> None:
     assert len(cose) < 200  # a QR code of its own stays small (measured: see the closing note)
 
 
-@pytest.mark.parametrize(
-    ("make", "verdict", "reason"),
-    [
-        # signed by another body's key, claiming to be SGS's recognition: that body is outside its remit for FR
-        (lambda: seal_recognition(_recognition(markets=("FR",)), OTHER_KEY), "invalid", "outside_remit"),
-        # the right body outside its remit: a market it may not speak for
-        (lambda: seal_recognition(_recognition(markets=("DE", "US")), SGS_KEY), "invalid", "outside_remit"),
-        # replayed onto another certificate: it names another seal's digest
-        (
-            lambda: seal_recognition(_recognition(base=hashlib.sha256(b"another seal").digest()), SGS_KEY),
-            "invalid",
-            "not_this_certificate",
-        ),
-        # longer than the certificate's validity
-        (
-            lambda: seal_recognition(_recognition(valid_until=BASE.valid_until + timedelta(days=1)), SGS_KEY),  # type: ignore[attr-defined]
-            "invalid",
-            "exceeds_base_validity",
-        ),
-        (
-            lambda: seal_recognition(_recognition(valid_from=BASE.valid_from - timedelta(days=1)), SGS_KEY),  # type: ignore[attr-defined]
-            "invalid",
-            "exceeds_base_validity",
-        ),
-        # a key no body holds
-        (
-            lambda: seal_recognition(_recognition(), new_signing_key(datetime(2026, 1, 1, tzinfo=UTC))),
-            "unknown_recogniser",
-            "unknown_key",
-        ),
-        # signed before the body's key could sign
-        (
-            lambda: sign(recognition_to_cbor(_recognition(issued_at=datetime(2025, 6, 1, tzinfo=UTC))), SGS_KEY),
-            "unknown_recogniser",
-            "key_not_valid_at_signing",
-        ),
-        # a certificate's seal is no recognition
-        (lambda: BASE_COSE, "unknown_recogniser", "unknown_key"),
-        (lambda: sign(claims_to_cbor(BASE), SGS_KEY), "malformed", "bad_claims"),  # type: ignore[arg-type]
-        (lambda: b"\xd2\x84", "malformed", "bad_cbor"),
-        (lambda: b"\x00" * 2000, "malformed", "too_large"),
-    ],
-)
+ATTACKS = [
+    # signed by another body's key, claiming to be SGS's recognition: that body is outside its remit for FR
+    (lambda: seal_recognition(_recognition(markets=("FR",)), OTHER_KEY), "invalid", "outside_remit"),
+    # the right body outside its remit: a market it may not speak for
+    (lambda: seal_recognition(_recognition(markets=("DE", "US")), SGS_KEY), "invalid", "outside_remit"),
+    # replayed onto another certificate: it names another seal's digest
+    (
+        lambda: seal_recognition(_recognition(base=hashlib.sha256(b"another seal").digest()), SGS_KEY),
+        "invalid",
+        "not_this_certificate",
+    ),
+    # longer than the certificate's validity
+    (
+        lambda: seal_recognition(_recognition(valid_until=BASE.valid_until + timedelta(days=1)), SGS_KEY),  # type: ignore[attr-defined]
+        "invalid",
+        "exceeds_base_validity",
+    ),
+    (
+        lambda: seal_recognition(_recognition(valid_from=BASE.valid_from - timedelta(days=1)), SGS_KEY),  # type: ignore[attr-defined]
+        "invalid",
+        "exceeds_base_validity",
+    ),
+    # a key no body holds
+    (
+        lambda: seal_recognition(_recognition(), new_signing_key(datetime(2026, 1, 1, tzinfo=UTC))),
+        "unknown_recogniser",
+        "unknown_key",
+    ),
+    # signed before the body's key could sign
+    (
+        lambda: sign(recognition_to_cbor(_recognition(issued_at=datetime(2025, 6, 1, tzinfo=UTC))), SGS_KEY),
+        "unknown_recogniser",
+        "key_not_valid_at_signing",
+    ),
+    # a certificate's seal is no recognition
+    (lambda: BASE_COSE, "unknown_recogniser", "unknown_key"),
+    (lambda: sign(claims_to_cbor(BASE), SGS_KEY), "malformed", "bad_claims"),  # type: ignore[arg-type]
+    (lambda: b"\xd2\x84", "malformed", "bad_cbor"),
+    (lambda: b"\x00" * 2000, "malformed", "too_large"),
+]
+
+
+@pytest.mark.parametrize(("make", "verdict", "reason"), ATTACKS)
 def test_every_attack_is_refused(make: object, verdict: str, reason: str) -> None:
     result = _check(make())  # type: ignore[operator]
     assert (result.verdict.value, result.reason.value) == (verdict, reason), result.detail
+
+
+def test_seals_a_file_carries_are_each_checked_offline_never_valid_when_attacked() -> None:
+    """An annex's recognition seals (``carried``): the genuine one valid, its status from the body's lists where
+    given; every attack above, in the same file, refused; nothing raises."""
+    attacks = [make() for make, _, _ in ATTACKS]  # type: ignore[operator]
+    genuine = seal_recognition(_recognition(), SGS_KEY)
+    listed = {("sgs", 7): (StatusState.SUSPENDED, NOW - timedelta(days=1))}
+    shown = carried([genuine, *attacks], BASE_COSE, Verdict.VALID, BODIES, NOW, lambda *at: listed.get(at))
+    assert [(r["verdict"], r["reason"]) for r in shown] == [("suspended", "suspended_by_body")] + [
+        (verdict, reason) for _, verdict, reason in ATTACKS
+    ]
+    assert shown[0]["status"] == {"state": "suspended", "reason": None, "since": "2026-05-31T00:00:00Z"}
+    assert shown[0]["number"] == "SGS-DE-2026-0001" and shown[0]["recogniser"]["country"] == "CH"
+    plain = carried([genuine], BASE_COSE, Verdict.VALID, BODIES, NOW)
+    assert (plain[0]["verdict"], plain[0]["status"]) == ("valid", None)  # no lists: its status not known
+    assert carried([genuine], BASE_COSE, Verdict.REVOKED, BODIES, NOW)[0]["verdict"] == "lapsed"
+    assert carried([genuine], b"\xd2\x84", Verdict.VALID, BODIES, NOW) == []  # a base that is no seal: nothing
 
 
 def test_an_altered_signature_or_certificate_is_caught() -> None:

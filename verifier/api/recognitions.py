@@ -34,10 +34,10 @@ from verifier.api.schemas import StatusChangeIn, status_change_model
 from verifier.certificate.fields import NUMBER_PATTERN
 from verifier.certificate.status import Action
 from verifier.errors import CheckFailed, Kind
-from verifier.issuing.recognising import MAX_UPLOAD_BYTES, RecognitionRefused, Terms, sign_here, upload
+from verifier.issuing.recognising import MAX_UPLOAD_BYTES, RecognitionRefused, Terms, annex_of, sign_here, upload
 from verifier.seal.cose import RECOGNITION_PATH, decode_segment, encode_segment, encode_text
 from verifier.store.recognitions import RecognitionRecord
-from verifier.store.records import NotFound, Principal, body_of, issuer_of
+from verifier.store.records import Conflict, NotFound, Principal, body_of, issuer_of
 
 log = logging.getLogger("verifier.recognitions")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -271,6 +271,29 @@ def of_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep) 
     """Every body's recognition of it, revoked ones too, with their standing."""
     svc.registry.certificates.get(issuer_of(principal), certificate_id)  # yours, or 404
     return [_out(r, svc.settings.public_url) for r in svc.registry.recognitions.of_certificate(certificate_id)]
+
+
+@router.get(
+    "/certificates/{certificate_id}/recognitions.pdf",
+    response_class=Response,
+    responses=ERRORS | NOT_FOUND | CONFLICT | {200: {"content": {"application/pdf": {}}, "description": "The annex"}},
+    summary="The annex of recognitions of one of your certificates, to print beside it",
+)
+def annex_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
+    """A PDF/A-3b with a block and a QR code (the recognition's own link) for each recognition in force.
+
+    The issued PDF never changes; this one is made when asked, from the recognitions in force then, and
+    embeds the certificate's seal and every recognition seal (``verifier verify`` checks them offline).
+    404 when no body recognises the certificate now; 409 when the certificate is not in force.
+    """
+    if svc.pdfs is None:
+        raise Conflict("this service renders no PDFs (VERIFIER_RENDER_PDFS is off)")
+    annex = annex_of(svc.registry, svc.trust.get(), issuer_of(principal), certificate_id, svc.settings.public_url,
+                     svc.clock())  # fmt: skip
+    pdf = svc.pdfs.annex(annex)
+    filename = f"{certificate_id}-recognitions.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})  # fmt: skip
 
 
 def _status_route(action: Action) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from verifier.certificate.days import scheme_time
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
 from verifier.config import Settings
 from verifier.errors import FileRefused, TrustListError
-from verifier.verdict import Verdict
+from verifier.verdict import StatusState, Verdict
 
 _HEADLINES = {
     Verdict.VALID: "VALID: genuine and in force",
@@ -163,26 +164,48 @@ def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[s
             raise UsageError(f"{path}: a credential is limited to {MAX_CREDENTIAL_CHARS} bytes")
         data = read_bytes(path)
         return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at, lists)
-    return with_status_lists(_check_seal(given, path, suffix, trust_list, at), trust_list, lists)
+    result, seal, recognitions = _check_seal(given, path, suffix, trust_list, at)
+    result = with_status_lists(result, trust_list, lists)
+    if recognitions and seal is not None and result.signature.valid:
+        result = replace(result, recognitions=tuple(_recognitions(recognitions, seal, result, trust_list, lists)))
+    return result
 
 
-def _check_seal(given: str, path: Path, suffix: str, trust_list: TrustList, at: datetime) -> VerificationResult:
-    """QR text, or the seal of a certificate PDF (else its QR code), a photo or a scan."""
+def _check_seal(
+    given: str, path: Path, suffix: str, trust_list: TrustList, at: datetime
+) -> tuple[VerificationResult, bytes | None, tuple[bytes, ...]]:
+    """QR text, or the seal of a certificate PDF (else its QR code), a photo or a scan.
+
+    With the embedded seal the verdict is on, and the recognition seals the file carries (an annex's).
+    """
     from verifier.uploads.readers import read_bounded
     from verifier.verification.check import verify, verify_cose
 
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
-        return verify(given, trust_list, at)  # the check itself trims white space, within its size cap
+        return verify(given, trust_list, at), None, ()  # the check itself trims white space, within its size cap
     data = read_bytes(path)
     try:  # in a worker process under the service's limits: the file may come from anyone
         found = read_bounded("pdf" if suffix == ".pdf" else "image", data)
     except FileRefused as exc:
         raise UsageError(f"{path}: {exc}") from None
     if found.seal is not None:
-        return verify_cose(found.seal, trust_list, at)
+        return verify_cose(found.seal, trust_list, at), found.seal, found.recognitions
     if not found.qr_texts:
         raise UsageError(f"{path}: no certificate seal and no QR code found")
-    return verify(found.qr_texts[0], trust_list, at)
+    return verify(found.qr_texts[0], trust_list, at), None, ()
+
+
+def _recognitions(
+    coses: tuple[bytes, ...], seal: bytes, result: VerificationResult, trust_list: TrustList, lists: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The recognition seals a file carries, each checked offline; their own status from the bodies' lists given."""
+    from verifier.credentials.check import listed_state
+    from verifier.verification.recognition import carried
+
+    def status_of(party_id: str, index: int) -> tuple[StatusState, datetime] | None:
+        return listed_state(party_id, index, trust_list, lists, result.checked_at) if lists else None
+
+    return carried(coses, seal, result.verdict, trust_list.recognisers, result.checked_at, status_of)
 
 
 def _describe(result: VerificationResult) -> str:
@@ -226,7 +249,25 @@ def _describe(result: VerificationResult) -> str:
                 f"  exemption:   {e.quantity} {e.unit.value}, {e.purpose.value}, {e.amount} {e.currency}, "
                 f"port {e.port_of_entry}"
             )
+    lines.extend(_recognition_line(r) for r in result.recognitions)
     return "\n".join(lines)
+
+
+def _recognition_line(shown: dict[str, Any]) -> str:
+    """One recognition the file carries: its verdict, by whom, for which markets, and what its status rests on."""
+    body = shown["recogniser"]
+    who = f"{body['name_en']} ({body['country']})" if body else "an unknown body"
+    verdict = shown["verdict"].upper().replace("_", " ")
+    if shown["verdict"] == "valid" and shown["status"] is None:
+        verdict = "GENUINE"  # offline, without the body's lists, nothing says it was not suspended or revoked
+    if shown["verdict"] in ("valid", "not_yet_valid", "lapsed", "revoked", "suspended", "expired"):
+        said = (f"for {' '.join(shown['markets'])} by {who}, their number {shown['number']}, "
+                f"{shown['valid_from']} to {shown['valid_until']}, signature verified")  # fmt: skip
+        status = shown["status"]
+        said += "; status from the body's status lists" if status else "; its status not checked (offline)"
+    else:
+        said = f"{who}: {shown['detail']}"
+    return f"  recognised:  {verdict} {said}"
 
 
 def _age(seconds: int | None) -> str:

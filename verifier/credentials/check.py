@@ -288,12 +288,26 @@ def with_status_lists(
     return _listed(result, entries, lists)
 
 
+def listed_state(
+    party_id: str, status_index: int, trust_list: TrustList, status_lists: tuple[object, ...], at: datetime
+) -> tuple[StatusState, datetime] | None:
+    """A status index's state in a party's downloaded status lists (a recognition's own, REC-11), and as of when.
+
+    None when the lists do not cover it (both purposes are needed). Raises :class:`StatusListRefused` for a
+    list that does not check.
+    """
+    lists = [read_status_list(given_list, trust_list) for given_list in status_lists]
+    entries = [e for url in trust_list.public_urls for e in statuslist.entries(url, party_id, status_index)]
+    return _listed_state(entries, party_id, lists, at)
+
+
 def _listed(result: VerificationResult, entries: list[Any], lists: list[_ListRead]) -> VerificationResult:
     """``result`` (genuine, its validity judged) with the state the downloaded lists give its status ``entries``.
 
     The order is the registry's (spec ORDER-2): revoked first, then the validity period, then suspended.
     """
-    listed = _listed_state(entries, result.signature, lists, result.checked_at)
+    issuer = result.signature.issuer.id if result.signature.issuer else None
+    listed = _listed_state(entries, issuer, lists, result.checked_at)
     if listed is None:
         return result
     registry_state, as_of = listed
@@ -307,7 +321,7 @@ def _listed(result: VerificationResult, entries: list[Any], lists: list[_ListRea
 
 
 def _listed_state(
-    entries: list[Any], genuine: SignatureCheck, lists: list[_ListRead], at: datetime
+    entries: list[Any], issuer: str | None, lists: list[_ListRead], at: datetime
 ) -> tuple[StatusState, datetime] | None:
     """The state the downloaded lists give these status entries, and as of when; None when they do not cover it.
 
@@ -316,7 +330,6 @@ def _listed_state(
     """
     if not lists:
         return None
-    issuer = genuine.issuer.id if genuine.issuer else None
     found: dict[str, tuple[bool, datetime]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not str(entry.get("statusListIndex", "")).isdigit():

@@ -21,6 +21,7 @@ from verifier.certificate.model import AnyCertificate, certificate_json
 from verifier.credentials.signed import signed_dcc
 from verifier.errors import KeyStoreError, SealTooLarge, VerifierError
 from verifier.issuing.policy import new_number, refuse_ended
+from verifier.paper.annex import Annex
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.pool import RenderPool, shared_pool
 from verifier.paper.qr import qr_version
@@ -279,6 +280,13 @@ class PdfMaker:
             Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url) for c, s in items
         ]
         return self.pool.render(issuer.id, self.templates, documents, progress)
+
+    def annex(self, annex: Annex) -> bytes:
+        """The annex of recognitions as a PDF, every QR code read back from its pixels (blocking: from a thread)."""
+        (made,) = self.pool.render(annex.issuer.id, self.templates, [annex])
+        if isinstance(made, VerifierError):
+            raise made
+        return made
 
     @property
     def pool_running(self) -> bool:

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from verifier.errors import VerifierError
+from verifier.paper.annex import MAX_ANNEXED, Annex, AnnexEntry
 from verifier.seal.claims import ClaimsError, SealedCertificate, claims_from_cbor
-from verifier.seal.cose import MAX_COSE_BYTES, decode_cose
+from verifier.seal.cose import MAX_COSE_BYTES, RECOGNITION_PATH, decode_cose, encode_text
 from verifier.seal.recognition import Recognition, base_digest, seal_recognition
 from verifier.store.recognitionrequests import checked_markets
 from verifier.store.recognitions import NewRecognition, RecognitionRecord
-from verifier.store.records import Conflict, Principal, body_of
+from verifier.store.records import Conflict, NotFound, Principal, body_of
 from verifier.store.registry import Registry
 from verifier.trust.trustlist import TrustList
-from verifier.verdict import RecognitionVerdict, Verdict
+from verifier.verdict import RecognitionVerdict, StatusState, ValidityState, Verdict
+from verifier.verification.check import validity_state
 from verifier.verification.recognition import RecognitionResult, check_recognition
 
 MAX_UPLOAD_BYTES = 4 * MAX_COSE_BYTES  # a recognition is about 200 bytes; the reader's own bound is tighter
@@ -43,6 +45,52 @@ class Terms:
     basis: tuple[str, ...]
     valid_from: date | None = None  # the certificate's, when not given
     valid_until: date | None = None
+
+
+def annex_of(registry: Registry, trust: TrustList, issuer_id: str, certificate_id: str, public_url: str,
+             at: datetime) -> Annex:  # fmt: skip
+    """The issuer's certificate with every recognition of it in force (or to be), to print as its annex.
+
+    Each is checked as a verifier would check it now (a key withdrawn since: left out). Raises
+    :class:`NotFound` for another issuer's certificate or one no body recognises now, and :class:`Conflict`
+    for a certificate not in force (its recognitions have lapsed with it).
+    """
+    certificate = registry.certificates.get(issuer_id, certificate_id)
+    state, record = certificate.status.state, certificate.record
+    if state is not StatusState.ACTIVE:
+        raise Conflict(f"certificate {certificate.number} is {state.value}: its recognitions have lapsed with it")
+    if validity_state(date.fromisoformat(record["valid_from"]), date.fromisoformat(record["valid_until"]), at) \
+            is not ValidityState.IN_FORCE:  # fmt: skip
+        raise Conflict(f"certificate {certificate.number} is not within its validity: no recognition of it is in force")
+    base_cose, base = _base(registry, certificate_id)
+    entries = []
+    for held in registry.recognitions.of_certificate(certificate_id):
+        if held.standing != "active":
+            continue
+        result = check_recognition(held.cose, base_cose, base, Verdict.VALID, trust.recognisers, at)
+        body, content = result.recogniser, result.recognition
+        if result.verdict not in STORABLE or body is None or content is None:
+            continue
+        entries.append(
+            AnnexEntry(
+                body.name,
+                body.name_en,
+                body.country,
+                content.number,
+                content.markets,
+                content.basis,
+                content.valid_from,
+                content.valid_until,
+                content.issued_at,
+                held.kid.hex(),
+                encode_text(held.cose, public_url, RECOGNITION_PATH),
+                held.cose,
+            )
+        )
+    if not entries:
+        raise NotFound(f"no body recognises certificate {certificate.number} now: there is no annex to print")
+    return Annex(record, certificate.qr_text, base_cose, registry.issuers.letterhead(issuer_id),
+                 tuple(entries[:MAX_ANNEXED]), public_url)  # fmt: skip
 
 
 def _base(registry: Registry, certificate_id: str) -> tuple[bytes, SealedCertificate]:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import Kind, SelfTestFailed, VerifierError
+from verifier.paper.annex import Annex, AnnexRenderer
 from verifier.paper.render import Document, Renderer, RenderError
 
 log = logging.getLogger("verifier.paper.render")
@@ -64,7 +65,7 @@ class _Task:
     batch: _Batch
     index: int
     templates: Path
-    document: Document
+    document: Document | Annex
 
 
 class _Worker:
@@ -75,7 +76,7 @@ class _Worker:
         self.rendered = 0
         self.successor: Child | None = None
 
-    def render(self, templates: Path, document: Document, deadline: float) -> bytes | VerifierError:
+    def render(self, templates: Path, document: Document | Annex, deadline: float) -> bytes | VerifierError:
         """The document's PDF, self-tested, or why not; raises :class:`_Lost` when the worker is to be replaced."""
         if not self.child.wait_ready(START_TIMEOUT, _READY):
             raise _Lost("the PDF renderer did not start")
@@ -152,7 +153,7 @@ class RenderPool:
         self,
         share: str,
         templates: Path,
-        documents: Sequence[Document],
+        documents: Sequence[Document | Annex],
         progress: Callable[[int], None] | None = None,
     ) -> list[bytes | VerifierError]:
         """The PDF of each document, or why it has none, in order (blocking: call it from a thread).
@@ -338,13 +339,25 @@ def worker_main() -> None:
 
 
 _renderers: dict[Path, Renderer] = {}
+_annexers: dict[Path, AnnexRenderer] = {}
 
 
-def render_checked(job: tuple[Path, Document]) -> bytes:
-    """One certificate's PDF, self-tested (in a worker: each keeps a renderer per template folder)."""
+def render_checked(job: tuple[Path, Document | Annex]) -> bytes:
+    """One certificate's PDF (or annex of recognitions), self-tested: every QR code read back from its pixels.
+
+    In a worker: each keeps a renderer per template folder.
+    """
     from verifier.paper.selftest import self_test  # pdfium and the decoders: in render workers only
 
     templates, document = job
+    if isinstance(document, Annex):
+        annexer = _annexers.get(templates)
+        if annexer is None:
+            annexer = _annexers[templates] = AnnexRenderer(templates)
+        annex = annexer.render(document)
+        for page, box, text in annex.codes:
+            self_test(annex.data, box, text, page, what="recognition")
+        return annex.data
     renderer = _renderers.get(templates)
     if renderer is None:
         renderer = _renderers[templates] = Renderer(templates)

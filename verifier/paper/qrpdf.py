@@ -8,7 +8,7 @@ certificate; these operators take about one. The quiet zone is the box's white m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pydyf
@@ -48,12 +48,23 @@ def drawer(text: str, box: tuple[float, float, float, float]) -> Callable[[Any, 
     Drawn first, in the page's own coordinates (nothing of the page's painting changes them); the page
     paints no background over the box.
     """
+    return codes_drawer([(0, text, box)])
+
+
+def codes_drawer(
+    codes: Sequence[tuple[int, str, tuple[float, float, float, float]]],
+) -> Callable[[Any, pydyf.PDF], None]:
+    """A WeasyPrint ``finisher`` drawing each (page index, text, box) symbol, as :func:`drawer` draws one."""
 
     def finish(_: Any, pdf: pydyf.PDF) -> None:
-        (page,) = [o for o in pdf.objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/Page"]
-        _, _, _, page_height = page["MediaBox"]
-        stream = pydyf.Stream([operators(text, box, float(page_height))], compress=True)
-        pdf.add_object(stream)
-        page["Contents"] = pydyf.Array([stream.reference, page["Contents"]])
+        kids = pdf.pages["Kids"]
+        pages = [pdf.objects[number] for number in kids[0::3]]  # Kids holds "number 0 R" as three items
+        for index in sorted({page for page, _, _ in codes}):
+            page = pages[index]
+            _, _, _, page_height = page["MediaBox"]
+            drawn = [operators(text, box, float(page_height)) for at, text, box in codes if at == index]
+            stream = pydyf.Stream(drawn, compress=True)
+            pdf.add_object(stream)
+            page["Contents"] = pydyf.Array([stream.reference, page["Contents"]])
 
     return finish

@@ -100,7 +100,7 @@ class Rendered:
     qr_box: tuple[float, float, float, float]
 
 
-_POINTS_PER_CSS_PX = 0.75
+POINTS_PER_CSS_PX = 0.75
 
 
 class Renderer:
@@ -174,7 +174,7 @@ class Renderer:
         if len(rendered.pages) != 1:
             raise RenderError(f"the certificate's content does not fit on one page (it takes {len(rendered.pages)})")
         box = _qr_box(rendered.pages[0])
-        rendered.metadata.xmp_metadata.append(_xmp(doc.qr_text))
+        rendered.metadata.xmp_metadata.append(xmp(doc.qr_text))
         seal = Attachment(
             string=doc.cose,
             name=SEAL_ATTACHMENT,
@@ -267,7 +267,7 @@ def local_fetcher(roots: Iterable[Path]) -> Any:
     return _fetcher_class()(roots)
 
 
-def _boxes(page: Any) -> Any:
+def boxes(page: Any) -> Any:
     """Every box laid out on ``page``."""
     stack = [page._page_box]
     while stack:
@@ -276,7 +276,8 @@ def _boxes(page: Any) -> Any:
         stack.extend(getattr(box, "children", None) or ())
 
 
-def _classed(box: Any, name: str) -> bool:
+def classed(box: Any, name: str) -> bool:
+    """Whether a laid-out box is of an element with the class ``name``."""
     element = getattr(box, "element", None)
     return element is not None and name in (element.get("class") or "").split()
 
@@ -287,18 +288,18 @@ def _qr_box(page: Any) -> tuple[float, float, float, float]:
     Raises :class:`RenderError` when the content runs into the seal at the foot of the page.
     """
     qr = content = seal = None
-    for box in _boxes(page):
-        if _classed(box, "code") and qr is None:
+    for box in boxes(page):
+        if classed(box, "code") and qr is None:
             qr = box
-        elif _classed(box, "content") and content is None:
+        elif classed(box, "content") and content is None:
             content = box
-        elif _classed(box, "seal") and seal is None:
+        elif classed(box, "seal") and seal is None:
             seal = box
     if qr is None:
         raise RenderError("the template has no QR code")
     if content is not None and seal is not None and content.position_y + content.margin_height() > seal.position_y:
         raise RenderError("the certificate's content does not fit on one page above its seal and signature")
-    return tuple(v * _POINTS_PER_CSS_PX for v in (qr.position_x, qr.position_y, qr.width, qr.height))
+    return tuple(v * POINTS_PER_CSS_PX for v in (qr.position_x, qr.position_y, qr.width, qr.height))
 
 
 # The seal's text starts this far right of the QR code's column.
@@ -341,7 +342,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _xmp(qr_text: str) -> bytes:
+def xmp(qr_text: str) -> bytes:
     """The QR text as an XMP property, with the PDF/A extension schema that declares it."""
     text = html.escape(qr_text)
     return f"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">

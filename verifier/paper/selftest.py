@@ -36,11 +36,13 @@ def decode_image_zbar(image: Any) -> list[str]:
     return [found.data.decode("utf-8", "replace") for found in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])]
 
 
-def qr_region_image(pdf: bytes, box: tuple[float, float, float, float], dpi: int = SELF_TEST_DPI) -> Any:
-    """The QR code's region ``box`` (left, top, width, height in points) of the first page, at ``dpi``, grey."""
+def qr_region_image(
+    pdf: bytes, box: tuple[float, float, float, float], dpi: int = SELF_TEST_DPI, page_index: int = 0
+) -> Any:
+    """The QR code's region ``box`` (left, top, width, height in points) of a page (the first), at ``dpi``, grey."""
     document = pdfium.PdfDocument(pdf)
     try:
-        page = document[0]
+        page = document[page_index]
         width, height = page.get_size()
         left, top, w, h = box
         crop = (
@@ -54,12 +56,15 @@ def qr_region_image(pdf: bytes, box: tuple[float, float, float, float], dpi: int
         document.close()
 
 
-def self_test(pdf: bytes, box: tuple[float, float, float, float], expected: str) -> None:
+def self_test(
+    pdf: bytes, box: tuple[float, float, float, float], expected: str, page_index: int = 0, what: str = "certificate"
+) -> None:
     """Raise :class:`SelfTestFailed` unless both decoders read exactly ``expected`` in the QR region."""
-    image = qr_region_image(pdf, box)
+    image = qr_region_image(pdf, box, page_index=page_index)
     for decoder, found in (("zxing-cpp", decode_image(image)), ("zbar", decode_image_zbar(image))):
         if found != [expected]:
             raise SelfTestFailed(
-                f"the certificate's QR code does not scan back to its seal with {decoder} "
-                f"({'nothing decoded' if not found else 'another text decoded'}); it was not issued"
+                f"the {what}'s QR code does not scan back to its seal with {decoder} "
+                f"({'nothing decoded' if not found else 'another text decoded'}); "
+                + ("it was not issued" if what == "certificate" else "the annex was not made")
             )

@@ -42,6 +42,19 @@ from verifier.trust.keys import SigningKey
 CLAIM_RECOGNITION = -65538  # beside the certificate's -65537: a private CWT claim
 _KEYS = [CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_RECOGNITION]
 DIGEST_LENGTH = 32
+ATTACHMENT_PREFIX, ATTACHMENT_SUFFIX = "recognition-", ".cose"  # recognition-1.cose, ... in a PDF (an annex)
+
+
+def recognition_attachment(number: int) -> str:
+    """The name a recognition seal is embedded under in a PDF: ``recognition-N.cose``, N from 1."""
+    return f"{ATTACHMENT_PREFIX}{number}{ATTACHMENT_SUFFIX}"
+
+
+def is_recognition_attachment(name: str) -> bool:
+    """Whether a PDF's embedded file is named as a recognition seal is."""
+    middle = name[len(ATTACHMENT_PREFIX) : -len(ATTACHMENT_SUFFIX)]
+    named = name.startswith(ATTACHMENT_PREFIX) and name.endswith(ATTACHMENT_SUFFIX)
+    return named and 0 < len(middle) <= 3 and middle.isascii() and middle.isdigit()
 
 
 def base_digest(base_cose: bytes) -> bytes:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from verifier.errors import FileRefused, Kind
 from verifier.seal.cose import MAX_COSE_BYTES, SEAL_ATTACHMENT
+from verifier.seal.recognition import ATTACHMENT_PREFIX, ATTACHMENT_SUFFIX, is_recognition_attachment
 
 MAX_PDF_BYTES = 4 * 1024 * 1024  # an issued certificate is about 0.3 MB
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -18,15 +20,20 @@ MAX_IMAGE_PIXELS = 50_000_000
 MAX_PAGE_POINTS = 2000.0  # a page larger than 70 cm on a side is not a certificate
 MIN_PAGE_POINTS = 72.0  # nor one smaller than an inch
 MAX_ATTACHMENTS = 100
+MAX_RECOGNITIONS = 40  # recognition seals read from one file (an annex prints at most as many)
 READ_DPI = 150
 
 
 @dataclass(frozen=True)
 class FileSeal:
-    """What a file carries: the embedded seal (PDF only) and the QR texts read from its first page."""
+    """What a file carries: the embedded seal (PDF only) and the QR texts read from its first page.
+
+    A PDF's embedded recognition seals too (``recognition-N.cose``: an annex of recognitions), in order.
+    """
 
     seal: bytes | None
     qr_texts: tuple[str, ...]
+    recognitions: tuple[bytes, ...] = ()
 
 
 def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
@@ -49,17 +56,15 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
     try:
         if len(document) < 1:
             raise FileRefused("damaged", "the PDF has no page")
-        seal = None
+        seal: bytes | None = None
+        recognitions: list[tuple[int, bytes]] = []
         for index in range(min(document.count_attachments(), MAX_ATTACHMENTS)):
             attachment = document.get_attachment(index)
-            if attachment.get_name() == SEAL_ATTACHMENT:
-                try:
-                    content = bytes(attachment.get_data())
-                except pdfium.PdfiumError:  # an empty or unreadable attachment: a seal of no bytes
-                    content = b""
-                # Longer than any seal: keep one byte more than the cap, so that the check says so.
-                seal = content[: MAX_COSE_BYTES + 1]
-                break
+            name = attachment.get_name()
+            if name == SEAL_ATTACHMENT and seal is None:
+                seal = _content(attachment)
+            elif is_recognition_attachment(name) and len(recognitions) < MAX_RECOGNITIONS:
+                recognitions.append((int(name[len(ATTACHMENT_PREFIX) : -len(ATTACHMENT_SUFFIX)]), _content(attachment)))
         texts: tuple[str, ...] = ()
         if seal is None and pixels_if_no_seal:
             page = document[0]
@@ -67,11 +72,21 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
             if not (MIN_PAGE_POINTS <= width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= height <= MAX_PAGE_POINTS):
                 raise FileRefused("damaged", "the first page has no size a certificate could have")
             texts = tuple(_decode(page.render(scale=READ_DPI / 72, grayscale=True).to_pil()))
-        return FileSeal(seal, texts)
+        return FileSeal(seal, texts, tuple(content for _, content in sorted(recognitions)))
     except pdfium.PdfiumError:
         raise FileRefused("damaged", "the PDF cannot be read") from None
     finally:
         document.close()
+
+
+def _content(attachment: Any) -> bytes:
+    """An embedded seal's bytes: one byte more than the cap at most, so that the check says it is too long."""
+    import pypdfium2 as pdfium
+
+    try:
+        return bytes(attachment.get_data())[: MAX_COSE_BYTES + 1]
+    except pdfium.PdfiumError:  # an empty or unreadable attachment: a seal of no bytes
+        return b""
 
 
 def read_image(data: bytes) -> FileSeal:

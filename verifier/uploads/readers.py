@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import FileRefused, Kind, VerifierError
-from verifier.seal.cose import MAX_TEXT_LENGTH
-from verifier.uploads.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, FileSeal, read_image, read_pdf
+from verifier.seal.cose import MAX_COSE_BYTES, MAX_TEXT_LENGTH
+from verifier.uploads.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, MAX_RECOGNITIONS, FileSeal, read_image, read_pdf
 
 FileKind = Literal["pdf", "image"]
 READ_DEADLINE = 2.0
@@ -105,7 +105,11 @@ def _answer(body: bytes) -> FileSeal:
         texts = answer["qr"]
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             raise TypeError
-        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]))
+        carried = answer.get("recognitions", [])
+        if not isinstance(carried, list) or not all(isinstance(c, str) for c in carried):
+            raise TypeError
+        recognitions = tuple(b64decode(c, validate=True)[: MAX_COSE_BYTES + 1] for c in carried[:MAX_RECOGNITIONS])
+        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]), recognitions)
     except (ValueError, TypeError, KeyError):
         raise _too_complex() from None
 
@@ -253,7 +257,8 @@ def _work(kind: bytes, data: bytes) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - whatever a hostile file makes a parser raise, it is a damaged file
         return {"refused": ["damaged", "the file cannot be read", Kind.INVALID.value]}
     seal = found.seal
-    return {"seal": None if seal is None else b64encode(seal).decode("ascii"), "qr": list(found.qr_texts)}
+    return {"seal": None if seal is None else b64encode(seal).decode("ascii"), "qr": list(found.qr_texts),
+            "recognitions": [b64encode(r).decode("ascii") for r in found.recognitions]}  # fmt: skip
 
 
 def worker_main() -> None:

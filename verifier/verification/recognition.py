@@ -10,7 +10,8 @@ certificate that is not valid has lapsed, whatever its own dates), and last the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from verifier.errors import CheckFailed
-from verifier.seal.claims import ClaimsError, SealedCertificate
+from verifier.seal.claims import ClaimsError, SealedCertificate, claims_from_cbor
 from verifier.seal.cose import decode_cose
 from verifier.seal.recognition import Recognition, base_digest, recognition_from_cbor
 from verifier.trust.parties import Recogniser, recogniser_of
@@ -165,3 +166,45 @@ def _check(
         raise _Refused(RecognitionReason.PAST_VALIDITY, "the recognition's validity has ended")
     if state is ValidityState.NOT_YET_VALID:
         raise _Refused(RecognitionReason.BEFORE_VALIDITY, "the recognition's validity has not begun")
+
+
+def carried(
+    coses: Iterable[bytes],
+    base_cose: bytes,
+    base_verdict: Verdict,
+    recognisers: Iterable[Recogniser],
+    at: datetime,
+    status_of: Callable[[str, int], tuple[StatusState, datetime] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Recognition seals a file carries (an annex's), each checked offline, as the verdict JSON lists them.
+
+    ``status_of(body id, status index)`` gives a recognition's own state from its body's downloaded status
+    lists, and as of when (REC-11), or None where they do not say; without it, its status is not known.
+    ``base_cose`` must be a seal whose signature verified (its claims are read again here).
+    """
+    try:
+        base = claims_from_cbor(decode_cose(base_cose).payload)
+    except (CheckFailed, ClaimsError):
+        return []
+    bodies = tuple(recognisers)
+    out = []
+    for cose in coses:
+        result = check_recognition(cose, base_cose, base, base_verdict, bodies, at)
+        content, body, listed = result.recognition, result.recogniser, None
+        if status_of is not None and content is not None and body is not None and content.status_index is not None:
+            listed = status_of(body.id, content.status_index)
+            if listed is not None and listed[0] is not StatusState.ACTIVE:
+                result = check_recognition(cose, base_cose, base, base_verdict, bodies, at, listed[0])
+        since = listed[1].isoformat().replace("+00:00", "Z") if listed is not None else None
+        out.append({
+            "id": None, **result.to_json(), "signed": True,
+            "number": content.number if content else None,
+            "markets": list(content.markets) if content else [],
+            "basis": list(content.basis) if content else [],
+            "valid_from": content.valid_from.isoformat() if content else None,
+            "valid_until": content.valid_until.isoformat() if content else None,
+            "status": {"state": listed[0].value, "reason": None, "since": since} if listed is not None else None,
+            "seal": base64.b64encode(cose).decode("ascii"),
+        })  # fmt: skip
+        out[-1].pop("recognition")
+    return out
