@@ -5,8 +5,8 @@
 Each is a small file (well under the upload cap) built to make a PDF reader slow, greedy or confused:
 form XObjects nested 5 to 7 deep (each drawing the one below ten times), an empty and an oversized
 ``seal.cose`` attachment, 150 oversized recognition seals, an attachment that inflates to a gigabyte,
-an image that inflates to 1.6 GB, a page tree that contains itself, a page count of two billion, NaN-like and zero MediaBoxes,
-a file cut in half and bytes that only start like a PDF.
+an image that inflates to 1.6 GB, a page tree that contains itself, a page count of two billion, NaN-like
+and zero MediaBoxes, a file cut in half and bytes that only start like a PDF.
 """
 
 from __future__ import annotations

@@ -126,8 +126,8 @@ def test_verdict_doc(served: dict[str, str]) -> None:
 
 def test_integration_doc(served: dict[str, str]) -> None:
     examples = blocks(REPO / "docs" / "integration.md")
-    assert len(examples) == 11
-    link, text, pdf, offline, remembered, vectors, issuing, jobs, asked, uploaded, listed = (
+    assert len(examples) == 12
+    link, text, pdf, offline, remembered, vectors, issuing, jobs, asked, uploaded, listed, annex = (
         run(example, served) for example in examples
     )
     for printed in (link, text, pdf):
@@ -144,7 +144,7 @@ def test_integration_doc(served: dict[str, str]) -> None:
     suspended, reinstated, listing = values(issuing)  # type: ignore[misc]
     assert (suspended["status"], reinstated["status"]) == ("suspended", "active")
     assert [c["status"] for c in listing["certificates"]] == ["active", "active"]
-    issued = [p for p in Path(served["WORK"]).glob("*.pdf") if p.name != "certificate.pdf"]
+    issued = [p for p in Path(served["WORK"]).glob("*.pdf") if p.name not in ("certificate.pdf", "annex.pdf")]
     assert len(issued) == 1 and issued[0].read_bytes().startswith(b"%PDF-")
     job, *numbers = jobs.splitlines()
     assert job == "succeeded 3 3 3"
@@ -160,6 +160,11 @@ def test_integration_doc(served: dict[str, str]) -> None:
     assert offline["recognition"]["markets"] == ["DE"]  # what `verifier recognise` signed
     assert stored["recogniser"] == "tuv" and stored["signed_here"] is False
     assert sorted(r["recogniser"] for r in json.loads(listed)) == ["sgs", "tuv"]
+    printed, _, published = annex.partition("{")
+    assert sorted(line.split(" by ")[1].split(",")[0] for line in printed.splitlines()) == ["SGS (CH)", "TÜV SÜD (DE)"]
+    assert all(line.startswith("  recognised:  GENUINE for DE") for line in printed.splitlines())
+    credentials = {r["recogniser"]: r["credential"] for r in json.loads("{" + published)["recognitions"]}
+    assert credentials["tuv"] is None and f"/credentials/{served['ID']}/recognitions/" in credentials["sgs"]
 
 
 def test_operator_doc(served: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ credential's URL names the certificate's random id.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Annotated, Literal
@@ -18,13 +19,17 @@ from starlette.routing import Route
 from verifier.api.conditional import not_modified
 from verifier.api.deps import Services, ServicesDep
 from verifier.certificate.status import STATUS_PURPOSES
+from verifier.credentials.dcc import credential_url, recognition_credential_url
 from verifier.credentials.did import did_document, host_did, issuer_did
 from verifier.credentials.statuslist import list_url
 from verifier.credentials.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE
-from verifier.issuing.credential import stored_credential
+from verifier.issuing.credential import recognition_credential, stored_credential
 from verifier.reads.lists import Representations
+from verifier.reads.recognitions import MAX_SHOWN
+from verifier.seal.cose import RECOGNITION_PATH, encode_text
 from verifier.store.records import NotFound
 from verifier.trust.keys import SigningKey
+from verifier.verdict import StatusState
 
 router = APIRouter(tags=["credentials"])
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -140,6 +145,60 @@ async def credential_pdf(certificate_id: CertificateId, svc: ServicesDep) -> Res
         raise NotFound("no such certificate, or it has no PDF")
     pdf = await run_in_threadpool(svc.registry.certificates.published_pdf, certificate_id)
     return Response(pdf, media_type="application/pdf", headers=CACHE)
+
+
+@router.get(
+    "/credentials/{certificate_id}/recognitions",
+    summary="The partner bodies' recognitions of a certificate, each with its credential",
+    responses={404: {"description": "No such certificate"}},
+)
+async def credential_recognitions(certificate_id: CertificateId, svc: ServicesDep) -> Response:
+    """What the certificate's credential ``authorisation`` names: every body's recognition of it.
+
+    At most 40, standing ones first, each with its seal, its own link, and its credential's URL (null for a
+    body that keeps its keys itself: the service signs nothing for it, and its seal is the proof).
+    """
+    await credential_of(svc, certificate_id)  # a certificate with a credential, or 404
+    held = svc.recognised.cached(certificate_id)
+    if held is None:
+        held = await run_in_threadpool(svc.recognised.fetch, certificate_id)
+    url = svc.settings.public_url
+    ordered = [r for r in held if r.state is not StatusState.REVOKED] + [
+        r for r in reversed(held) if r.state is StatusState.REVOKED]  # fmt: skip
+    listed = [{
+        "id": r.id, "recogniser": r.party_id, "number": r.number, "markets": list(r.markets),
+        "valid_from": r.valid_from.isoformat(), "valid_until": r.valid_until.isoformat(), "standing": r.standing,
+        "seal": base64.b64encode(r.cose).decode("ascii"), "link": encode_text(r.cose, url, RECOGNITION_PATH),
+        "credential": recognition_credential_url(url, certificate_id, r.id) if r.signed_here else None,
+    } for r in ordered[:MAX_SHOWN]]  # fmt: skip
+    body = {"certificate": credential_url(url, certificate_id), "recognitions": listed}
+    return Response(json.dumps(body, ensure_ascii=False).encode(), media_type="application/json",
+                    headers={"Cache-Control": "no-cache"})  # fmt: skip
+
+
+@router.get(
+    "/credentials/{certificate_id}/recognitions/{recognition_id}",
+    summary="A partner body's recognition as a credential (VC 2.0, VC-JOSE), issued by the body's did:web",
+    responses={200: {"content": {MEDIA_TYPE: {}, JWT_MEDIA_TYPE: {}}}, 304: {"description": "Not modified"},
+               404: {"description": "No such recognition, or none signed here"}},
+)  # fmt: skip
+async def recognition_credential_read(certificate_id: CertificateId, recognition_id: str, request: Request,
+                                      svc: ServicesDep) -> Response:  # fmt: skip
+    """Signed by the key that signed the recognition seal, made when asked (the same bytes every time).
+
+    ``relatedResource`` names the certificate's credential by the SHA-256 of its JWT (``digestSRI``); its own
+    status is in the body's status lists (``credentialStatus``).
+    """
+    if not (UUID.fullmatch(certificate_id) and UUID.fullmatch(recognition_id)):
+        raise NotFound("no such recognition")
+    cached_as = f"{certificate_id}/{recognition_id}"
+    served = svc.credentials.get(cached_as)
+    if served is None:
+        jwt = await run_in_threadpool(recognition_credential, svc.registry, svc.settings.public_url, certificate_id,
+                                      recognition_id, svc.clock())  # fmt: skip
+        served = Representations.of(jwt)
+        svc.credentials.put(cached_as, served)
+    return conditional(request, served, CREDENTIAL_CACHE)
 
 
 def _did_json(svc: Services, issuer_id: str | None) -> bytes:

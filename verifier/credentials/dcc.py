@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from verifier.certificate.codes import PORTS
 from verifier.certificate.days import SCHEME_TZ
+from verifier.credentials.did import host_did
 from verifier.credentials.vcjose import VC_CONTEXT
 
 DCC_CONTEXT = "https://test.uncefact.org/vocabulary/untp/dcc/0.6.1/"
@@ -114,6 +115,32 @@ def credential_url(public_url: str, certificate_id: str) -> str:
     return f"{public_url}/credentials/{certificate_id}"
 
 
+RECOGNITIONS_NAME = "Recognitions of this certificate by partner bodies of the alliance"
+ALLIANCE = "Zhejiang Made International Certification Alliance (the trust list's operator)"
+
+
+def recognitions_url(public_url: str, certificate_id: str) -> str:
+    """Where a certificate's recognitions are listed, each with its credential."""
+    return f"{credential_url(public_url, certificate_id)}/recognitions"
+
+
+def recognition_credential_url(public_url: str, certificate_id: str, recognition_id: str) -> str:
+    """Where a recognition's credential is published (its ``id`` too)."""
+    return f"{recognitions_url(public_url, certificate_id)}/{recognition_id}"
+
+
+def authorisation(public_url: str, certificate_id: str) -> list[dict[str, Any]]:
+    """The base DCC's ``authorisation``: the list of the partner bodies' recognitions, each a credential."""
+    listed = recognitions_url(public_url, certificate_id)
+    return [{
+        "type": ["Endorsement"],
+        "id": listed,
+        "name": RECOGNITIONS_NAME,
+        "issuingAuthority": {"id": host_did(public_url), "name": ALLIANCE},
+        "endorsementEvidence": {"linkURL": listed, "linkName": RECOGNITIONS_NAME, "linkType": "application/json"},
+    }]  # fmt: skip
+
+
 def _day_start(day: str) -> str:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), SCHEME_TZ).isoformat()
 
@@ -130,6 +157,20 @@ def _standard_body(code: str) -> tuple[str, str]:
         return STANDARD_BODIES[prefixes[0]]
     prefix = code.split(" ", 1)[0]
     return (f"urn:x-standard-body:{quote(prefix, safe='')}", prefix)
+
+
+def scheme_scope(public_url: str, code: str) -> dict[str, Any]:
+    """The scheme a credential attests under, as its ``scope``."""
+    scheme = SCHEMES[code]
+    return {
+        "type": ["ConformityScheme"],
+        "id": f"{public_url}/schemes/{code}",
+        "name": scheme.name,
+        "description": scheme.description,
+        "version": SCHEME_PROFILE_VERSION,
+        "validFrom": SCHEME_PROFILE_DATE,
+        "owner": {"id": scheme.owner[0] or f"{public_url}/schemes/{code}#owner", "name": scheme.owner[1]},
+    }
 
 
 def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
@@ -152,19 +193,10 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
             "registeredId": holder["credit_code"],
             "description": f"{holder['name']}; {holder['address_en']}",
         },
-        "scope": {
-            "type": ["ConformityScheme"],
-            "id": f"{issued.public_url}/schemes/{record['scheme']}",
-            "name": scheme.name,
-            "description": scheme.description,
-            "version": SCHEME_PROFILE_VERSION,
-            "validFrom": SCHEME_PROFILE_DATE,
-            "owner": {
-                "id": scheme.owner[0] or f"{issued.public_url}/schemes/{record['scheme']}#owner",
-                "name": scheme.owner[1],
-            },
-        },
+        "scope": scheme_scope(issued.public_url, record["scheme"]),
         "assessment": _assessments(record, url, scheme, issued.issued_at),
+        # The partner bodies' recognitions, each a credential of the body's: listed where this names.
+        "authorisation": authorisation(issued.public_url, issued.certificate_id),
     }
     if issued.pdf_sha256:
         attestation["conformityCertificate"] = {
