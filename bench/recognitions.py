@@ -10,6 +10,8 @@
   recognition, and with three (SGS, TÜV SÜD, Bureau Veritas; one of them signed elsewhere and uploaded) beside
   the two its issuer only declared: the /c/ JSON and the /c/ page, bytes and median time to verdict over
   ``--runs`` sequential requests (the recognitions remembered, as a scan of a certificate seen before finds them);
+- the annex of recognitions (its PDF: bytes, pages, QR versions, time to render with each QR read back), and
+  a recognition's credential (bytes, time to serve);
 - /scan in Chromium: a pasted link of that certificate to its three recognitions checked on the device, median.
 """
 
@@ -136,8 +138,11 @@ def node_timing(case: dict[str, Any], runs: int) -> dict[str, float]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def served(home: Path) -> tuple[Server, str, str]:
-    """A service with the valve recognised by three bodies, and another valve recognised by none: their links."""
+def served(home: Path) -> tuple[Server, str, str, dict[str, Any]]:
+    """A service with the valve recognised by three bodies, and another valve recognised by none: their links.
+
+    And what the annex and the credentials are fetched with: the issuer's token, the valve's id, SGS's recognition.
+    """
     admin = secrets.token_urlsafe(32)
     server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
                            "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_LOG_LEVEL": "warning"})  # fmt: skip
@@ -160,13 +165,15 @@ def served(home: Path) -> tuple[Server, str, str]:
     sgs = party("sgs", "SGS", "CH", ["DE", "FR", "GB"])
     tuv = party("tuv", "TÜV SÜD", "DE", ["DE"], public_key=public_key_pem(tuv_key.record.public_key).decode())
     bv = party("bv", "Bureau Veritas", "FR", ["FR", "BE"])
-    cid = valves[0]["id"]
+    cid, made = valves[0]["id"], []
     for token, number, markets in ((sgs, "SGS-DE-2026-0001", ["DE", "GB"]), (bv, "BV-FR-2026-0042", ["FR", "BE"])):
-        httpx.post(
+        answer = httpx.post(
             f"{url}/api/v1/recognitions",
             headers=token,
             json={"certificate_id": cid, "number": number, "markets": markets, "basis": ["EN 12266-1:2012"]},
-        ).raise_for_status()
+        )
+        answer.raise_for_status()
+        made.append(answer.json())
     cose = decode_segment(valves[0]["qr"].rsplit("/", 1)[1])
     base = claims_from_cbor(decode_cose(cose).payload)
     signed = seal_recognition(Recognition(base_digest(cose), "TUV-DE-2026-0001", ("DE",), ("EN 12266-1:2012",),
@@ -177,7 +184,7 @@ def served(home: Path) -> tuple[Server, str, str]:
         headers=tuv,
         json={"certificate_id": cid, "seal": base64.b64encode(signed).decode()},
     ).raise_for_status()
-    return server, valves[0]["qr"], valves[1]["qr"]
+    return server, valves[0]["qr"], valves[1]["qr"], {"issuer": issuer, "id": cid, "sgs": made[0]}
 
 
 def timed_gets(client: httpx.Client, path: str, accept: str, runs: int) -> tuple[int, float, int]:
@@ -230,6 +237,35 @@ def scanner(url: str, qr: str, runs: int) -> float:
         browser.close()
 
 
+def annex(client: httpx.Client, scene: dict[str, Any], runs: int) -> None:
+    """The annex of the three recognitions: bytes, pages, QR versions, median time to render and read back."""
+    import pypdfium2 as pdfium
+
+    path = f"/api/v1/certificates/{scene['id']}/recognitions.pdf"
+    times, data = [], b""
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        answer = client.get(path, headers=scene["issuer"], timeout=60)
+        answer.raise_for_status()
+        times.append(time.perf_counter() - started)
+        data = answer.content
+    document = pdfium.PdfDocument(data)
+    pages = len(document)
+    document.close()
+    listed = client.get(f"/credentials/{scene['id']}/recognitions").json()["recognitions"]
+    versions = sorted(qr_version(r["link"]) for r in listed)
+    print(f"annex with three recognitions: {len(data):,} bytes, {pages} page(s), QR versions {versions}; "
+          f"rendered and each QR read back by two decoders in {statistics.median(times[1:]) * 1000:.0f} ms median "
+          f"(first {times[0] * 1000:.0f} ms, the render worker starting)")  # fmt: skip
+
+
+def credential(client: httpx.Client, scene: dict[str, Any], runs: int) -> None:
+    """SGS's recognition as a credential: bytes of the JWT, median time to serve it (made once, then remembered)."""
+    path = f"/credentials/{scene['id']}/recognitions/{scene['sgs']['id']}"
+    size, ms, _ = timed_gets(client, path, "application/vc+jwt", runs)
+    print(f"a recognition's credential (SGS, VC-JOSE): {size:,} bytes, served in {ms:.2f} ms median")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -243,7 +279,7 @@ def main() -> None:
           f"(a certificate's seal: {seal['python_certificate_us']:.0f} µs); JavaScript in Node "
           f"{seal['js_us']['webcrypto']:.0f} µs WebCrypto, {seal['js_us']['noble']:.0f} µs @noble/curves")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        server, recognised, plain = served(Path(folder))
+        server, recognised, plain, scene = served(Path(folder))
         try:
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 for label, qr in (
@@ -255,6 +291,8 @@ def main() -> None:
                     page_bytes, page_ms, rows = timed_gets(client, path + "?lang=en", "text/html", args.runs)
                     print(f"/c/ with {label}: JSON {json_bytes:,} bytes in {json_ms:.2f} ms ({count} listed); "
                           f"page {page_bytes:,} bytes in {page_ms:.2f} ms ({rows} rows)")  # fmt: skip
+                annex(client, scene, max(3, args.runs // 40))
+                credential(client, scene, args.runs)
             on_device = scanner(server.url, recognised, max(5, args.runs // 20))
             print(f"/scan: a pasted link to its three recognitions checked on the device: {on_device:.0f} ms median")
         finally:
