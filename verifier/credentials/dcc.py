@@ -159,6 +159,30 @@ def _standard_body(code: str) -> tuple[str, str]:
     return (f"urn:x-standard-body:{quote(prefix, safe='')}", prefix)
 
 
+def holder_party(holder: dict[str, Any]) -> dict[str, Any]:
+    """The certificate's holder as a credential's ``issuedToParty``: by its unified social credit code."""
+    return {
+        "id": f"{CREDIT_CODE_REGISTER}#{holder['credit_code']}",
+        "name": holder["name_en"],
+        "registeredId": holder["credit_code"],
+        "description": f"{holder['name']}; {holder['address_en']}",
+    }
+
+
+def envelope(url: str, issuer_did: str, issuer_name: str, valid_from: str, valid_until: str,
+             subject: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """A DCC around ``subject``: its id, issuer and validity (whole CST days, ISO dates given)."""
+    return {
+        "@context": CONTEXTS,
+        "type": CREDENTIAL_TYPES,
+        "id": url,
+        "issuer": {"type": ["CredentialIssuer"], "id": issuer_did, "name": issuer_name},
+        "validFrom": _day_start(valid_from),
+        "validUntil": _day_end(valid_until),
+        "credentialSubject": subject,
+    }
+
+
 def scheme_scope(public_url: str, code: str) -> dict[str, Any]:
     """The scheme a credential attests under, as its ``scope``."""
     scheme = SCHEMES[code]
@@ -187,12 +211,7 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
         "attestationType": scheme.attestation_type,
         "description": f"{scheme.description} Certificate number {record['number']}; markets "
         f"{', '.join(record['markets'])}.",
-        "issuedToParty": {
-            "id": f"{CREDIT_CODE_REGISTER}#{holder['credit_code']}",
-            "name": holder["name_en"],
-            "registeredId": holder["credit_code"],
-            "description": f"{holder['name']}; {holder['address_en']}",
-        },
+        "issuedToParty": holder_party(holder),
         "scope": scheme_scope(issued.public_url, record["scheme"]),
         "assessment": _assessments(record, url, scheme, issued.issued_at),
         # The partner bodies' recognitions, each a credential of the body's: listed where this names.
@@ -207,15 +226,8 @@ def dcc(record: dict[str, Any], issued: Issued) -> dict[str, Any]:
             "hashMethod": "SHA-256",
             "encryptionMethod": "none",
         }
-    credential: dict[str, Any] = {
-        "@context": CONTEXTS,
-        "type": CREDENTIAL_TYPES,
-        "id": url,
-        "issuer": {"type": ["CredentialIssuer"], "id": issued.issuer_did, "name": issued.issuer_name},
-        "validFrom": _day_start(record["valid_from"]),
-        "validUntil": _day_end(record["valid_until"]),
-        "credentialSubject": attestation,
-    }
+    credential = envelope(url, issued.issuer_did, issued.issuer_name, record["valid_from"], record["valid_until"],
+                          attestation)  # fmt: skip
     if issued.status_entries:
         credential["credentialStatus"] = issued.status_entries
     return credential

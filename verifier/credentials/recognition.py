@@ -16,19 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any
 
-from verifier.certificate.days import SCHEME_TZ
-from verifier.credentials.dcc import (
-    CONTEXTS,
-    CREDENTIAL_TYPES,
-    CREDIT_CODE_REGISTER,
-    credential_url,
-    recognition_credential_url,
-    scheme_scope,
-)
+from verifier.credentials.dcc import credential_url, envelope, holder_party, recognition_credential_url, scheme_scope
 from verifier.paper.wording import country
+from verifier.seal.recognition import Recognition
 
 
 def digest_sri(data: bytes) -> str:
@@ -46,12 +38,7 @@ class Recognised:
     body_did: str
     body_name: str  # "SGS (通标标准技术服务有限公司)"
     body_country: str
-    number: str
-    markets: tuple[str, ...]
-    basis: tuple[str, ...]
-    valid_from: date
-    valid_until: date
-    signed_at: datetime
+    content: Recognition  # what its seal says
     base_record: dict[str, Any]  # the recognised certificate's registry record
     base_issuer_name: str
     base_jwt: str  # the recognised certificate's credential, exactly as served
@@ -60,44 +47,30 @@ class Recognised:
 
 def recognition_dcc(recognised: Recognised) -> dict[str, Any]:
     """The unsigned credential of a recognition."""
-    r, base = recognised, recognised.base_record
+    r, said, base = recognised, recognised.content, recognised.base_record
     url = recognition_credential_url(r.public_url, r.certificate_id, r.recognition_id)
     holder = base["holder"]
-    markets = ", ".join(f"{country(m, 'en')} ({m})" for m in r.markets)
+    markets = ", ".join(f"{country(m, 'en')} ({m})" for m in said.markets)
     attestation: dict[str, Any] = {
         "type": ["ConformityAttestation", "Attestation"],
         "id": f"{url}#attestation",
-        "name": f"Recognition {r.number} of certificate {base['number']}",
+        "name": f"Recognition {said.number} of certificate {base['number']}",
         "assessorLevel": "3rdParty",
         "assessmentLevel": "Accredited",
         "attestationType": "certification",
         "description": f"{r.body_name}, {country(r.body_country, 'en')}, recognises certificate {base['number']} "
-        f"issued by {r.base_issuer_name} for the markets {markets}, under its own number {r.number}; basis: "
-        f"{'; '.join(r.basis)}. Signed {r.signed_at.isoformat().replace('+00:00', 'Z')}.",
-        "issuedToParty": {
-            "id": f"{CREDIT_CODE_REGISTER}#{holder['credit_code']}",
-            "name": holder["name_en"],
-            "registeredId": holder["credit_code"],
-            "description": f"{holder['name']}; {holder['address_en']}",
-        },
+        f"issued by {r.base_issuer_name} for the markets {markets}, under its own number {said.number}; basis: "
+        f"{'; '.join(said.basis)}. Signed {said.issued_at.isoformat().replace('+00:00', 'Z')}.",
+        "issuedToParty": holder_party(holder),
         "scope": scheme_scope(r.public_url, base["scheme"]),
     }
-    until = datetime.combine(r.valid_until + timedelta(days=1), datetime.min.time(), SCHEME_TZ) - timedelta(seconds=1)
-    base_credential = {
+    credential = envelope(url, r.body_did, r.body_name, said.valid_from.isoformat(), said.valid_until.isoformat(),
+                          attestation)  # fmt: skip
+    credential["relatedResource"] = [{
         "id": credential_url(r.public_url, r.certificate_id),
         "digestSRI": digest_sri(r.base_jwt.encode("ascii")),
         "mediaType": "application/vc+jwt",
-    }
-    credential: dict[str, Any] = {
-        "@context": CONTEXTS,
-        "type": CREDENTIAL_TYPES,
-        "id": url,
-        "issuer": {"type": ["CredentialIssuer"], "id": r.body_did, "name": r.body_name},
-        "validFrom": datetime.combine(r.valid_from, datetime.min.time(), SCHEME_TZ).isoformat(),
-        "validUntil": until.isoformat(),
-        "credentialSubject": attestation,
-        "relatedResource": [base_credential],
-    }
+    }]  # fmt: skip
     if r.status_entries:
         credential["credentialStatus"] = r.status_entries
     return credential

@@ -15,6 +15,8 @@ from verifier.credentials.recognition import Recognised, recognition_dcc
 from verifier.credentials.signed import signed_dcc
 from verifier.credentials.statuslist import entries
 from verifier.credentials.vcjose import sign_credential
+from verifier.seal.cose import decode_cose
+from verifier.seal.recognition import recognition_from_cbor
 from verifier.store.records import NotFound
 from verifier.store.registry import Registry
 
@@ -61,8 +63,8 @@ def recognition_credential(registry: Registry, public_url: str, certificate_id: 
     source = registry.certificates.credential_source(certificate_id)
     did = issuer_did(public_url, party.id)
     status = entries(public_url, party.id, record.status_index) if record.status_index is not None else None
+    content = recognition_from_cbor(decode_cose(record.cose).payload)  # stored only once it checked
     recognised = Recognised(record.id, certificate_id, public_url, did, f"{party.name_en} ({party.name})",
-                            party.terms.country, record.number, record.markets, record.basis, record.valid_from,
-                            record.valid_until, record.signed_at, source.record,
+                            party.terms.country, content, source.record,
                             f"{source.issuer.name_en} ({source.issuer.name})", base_jwt, status)  # fmt: skip
     return sign_credential(recognition_dcc(recognised), key, key_url(did, key.record))

@@ -71,22 +71,8 @@ def annex_of(registry: Registry, trust: TrustList, issuer_id: str, certificate_i
         body, content = result.recogniser, result.recognition
         if result.verdict not in STORABLE or body is None or content is None:
             continue
-        entries.append(
-            AnnexEntry(
-                body.name,
-                body.name_en,
-                body.country,
-                content.number,
-                content.markets,
-                content.basis,
-                content.valid_from,
-                content.valid_until,
-                content.issued_at,
-                held.kid.hex(),
-                encode_text(held.cose, public_url, RECOGNITION_PATH),
-                held.cose,
-            )
-        )
+        link = encode_text(held.cose, public_url, RECOGNITION_PATH)
+        entries.append(AnnexEntry(body.name, body.name_en, body.country, content, held.kid.hex(), link, held.cose))
     if not entries:
         raise NotFound(f"no body recognises certificate {certificate.number} now: there is no annex to print")
     return Annex(record, certificate.qr_text, base_cose, registry.issuers.letterhead(issuer_id),

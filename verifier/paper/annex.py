@@ -15,11 +15,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from verifier.certificate.days import SCHEME_TZ, scheme_time
 from verifier.certificate.names import TITLES
@@ -28,10 +26,19 @@ from verifier.paper.fonts import FAMILY, FontCut, cut_for
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.pdfstreams import install as deflate_once
 from verifier.paper.qrpdf import codes_drawer
-from verifier.paper.render import POINTS_PER_CSS_PX, RenderError, boxes, classed, local_fetcher, qr_width_mm, xmp
+from verifier.paper.render import (
+    POINTS_PER_CSS_PX,
+    RenderError,
+    boxes,
+    classed,
+    local_fetcher,
+    qr_width_mm,
+    template_environment,
+    xmp,
+)
 from verifier.resources import TEMPLATES
 from verifier.seal.cose import SEAL_ATTACHMENT
-from verifier.seal.recognition import recognition_attachment
+from verifier.seal.recognition import Recognition, recognition_attachment
 
 MAX_ANNEXED = 40  # recognitions in one annex: as many as a scan's answer lists (reads.recognitions.MAX_SHOWN)
 MAX_ANNEX_PAGES = 20
@@ -44,12 +51,7 @@ class AnnexEntry:
     body: str
     body_en: str
     country: str
-    number: str
-    markets: tuple[str, ...]
-    basis: tuple[str, ...]
-    valid_from: date
-    valid_until: date
-    signed_at: datetime
+    content: Recognition  # what the seal says
     kid: str  # hex
     link: str  # the recognition's QR text
     cose: bytes
@@ -69,7 +71,7 @@ class Annex:
     @property
     def as_of(self) -> datetime:
         """The newest recognition's signing time: the annex's own date (the same recognitions, the same bytes)."""
-        return max(entry.signed_at for entry in self.entries)
+        return max(entry.content.issued_at for entry in self.entries)
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,7 @@ class AnnexRenderer:
     def __init__(self, templates: Path = TEMPLATES) -> None:
         deflate_once()
         self.templates = templates
-        self._jinja = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates)),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._jinja = template_environment(templates)
         self._css = (templates / "annex.css").read_text("utf-8")
 
     def html(self, annex: Annex, fonts: FontCut | None = None) -> str:
@@ -139,7 +135,7 @@ class AnnexRenderer:
         ] + [
             Attachment(string=entry.cose, name=recognition_attachment(i), created=moment, modified=moment,
                        relationship="Source",
-                       description=f"{entry.body_en}'s recognition seal ({entry.number}): a COSE_Sign1 over its claims")
+                       description=f"{entry.body_en}'s recognition seal ({entry.content.number}): a COSE_Sign1")
             for i, entry in enumerate(annex.entries, 1)
         ]  # fmt: skip
         digest = hashlib.sha256(annex.cose + b"".join(entry.cose for entry in annex.entries))
@@ -153,20 +149,21 @@ class AnnexRenderer:
 
 
 def _entry(entry: AnnexEntry) -> dict[str, Any]:
+    said = entry.content
     return {
         "body": entry.body,
         "body_en": entry.body_en,
         "country": entry.country,
         "country_zh": wording.country(entry.country, "zh"),
         "country_en": wording.country(entry.country, "en"),
-        "number": entry.number,
-        "markets": [(wording.country(m, "zh"), wording.country(m, "en"), m) for m in entry.markets],
-        "basis": entry.basis,
+        "number": said.number,
+        "markets": [(wording.country(m, "zh"), wording.country(m, "en"), m) for m in said.markets],
+        "basis": said.basis,
         "validity": {
-            lang: (wording.calendar_date(entry.valid_from, lang), wording.calendar_date(entry.valid_until, lang))
+            lang: (wording.calendar_date(said.valid_from, lang), wording.calendar_date(said.valid_until, lang))
             for lang in ("zh", "en")
         },
-        "signed": scheme_time(entry.signed_at),
+        "signed": scheme_time(said.issued_at),
         "fingerprint": " ".join(entry.kid[i : i + 4] for i in range(0, len(entry.kid), 4)),
         "qr_mm": qr_width_mm(entry.link),
     }

@@ -109,13 +109,7 @@ class Renderer:
     def __init__(self, templates: Path = TEMPLATES) -> None:
         deflate_once()  # every PDF stream deflated once per write, not twice (verifier.paper.pdfstreams)
         self.templates = templates
-        self._jinja = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates)),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self._jinja = template_environment(templates)
         self._css = (templates / "certificate.css").read_text("utf-8")
 
     def html(self, doc: Document, fonts: FontCut | None = None) -> str:
@@ -190,6 +184,17 @@ class Renderer:
             finisher=drawer(doc.qr_text, box),  # the symbol as PDF operators, in the box left for it
         )
         return Rendered(pdf, box)
+
+
+def template_environment(templates: Path) -> jinja2.Environment:
+    """The paper's templates: autoescaped, every variable required."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def warm_up() -> None:
