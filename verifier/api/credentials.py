@@ -25,11 +25,10 @@ from verifier.credentials.statuslist import list_url
 from verifier.credentials.vcjose import JWT_MEDIA_TYPE, MEDIA_TYPE
 from verifier.issuing.credential import recognition_credential, stored_credential
 from verifier.reads.lists import Representations
-from verifier.reads.recognitions import MAX_SHOWN
+from verifier.reads.recognitions import listed_first
 from verifier.seal.cose import RECOGNITION_PATH, encode_text
 from verifier.store.records import NotFound
 from verifier.trust.keys import SigningKey
-from verifier.verdict import StatusState
 
 router = APIRouter(tags=["credentials"])
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -163,14 +162,12 @@ async def credential_recognitions(certificate_id: CertificateId, svc: ServicesDe
     if held is None:
         held = await run_in_threadpool(svc.recognised.fetch, certificate_id)
     url = svc.settings.public_url
-    ordered = [r for r in held if r.state is not StatusState.REVOKED] + [
-        r for r in reversed(held) if r.state is StatusState.REVOKED]  # fmt: skip
     listed = [{
         "id": r.id, "recogniser": r.party_id, "number": r.number, "markets": list(r.markets),
         "valid_from": r.valid_from.isoformat(), "valid_until": r.valid_until.isoformat(), "standing": r.standing,
         "seal": base64.b64encode(r.cose).decode("ascii"), "link": encode_text(r.cose, url, RECOGNITION_PATH),
         "credential": recognition_credential_url(url, certificate_id, r.id) if r.signed_here else None,
-    } for r in ordered[:MAX_SHOWN]]  # fmt: skip
+    } for r in listed_first(held)]  # fmt: skip
     body = {"certificate": credential_url(url, certificate_id), "recognitions": listed}
     return Response(json.dumps(body, ensure_ascii=False).encode(), media_type="application/json",
                     headers={"Cache-Control": "no-cache"})  # fmt: skip

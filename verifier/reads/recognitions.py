@@ -89,6 +89,13 @@ class RecognitionBoard:
                 await asyncio.wait_for(stop.wait(), interval)
 
 
+def listed_first(records: tuple[RecognitionRecord, ...]) -> list[RecognitionRecord]:
+    """The recognitions an answer lists: every standing one (oldest first), then the newest revoked; MAX_SHOWN."""
+    standing = [r for r in records if r.state is not StatusState.REVOKED]
+    revoked = [r for r in records if r.state is StatusState.REVOKED]
+    return (standing + revoked[::-1])[:MAX_SHOWN]
+
+
 def shown(
     records: tuple[RecognitionRecord, ...],
     declared: object,
@@ -101,10 +108,8 @@ def shown(
 ) -> list[dict[str, Any]]:
     """Each recognition as the verdict JSON lists it: signed ones checked, then those only declared."""
     bodies = tuple(recognisers)
-    standing = [r for r in records if r.state is not StatusState.REVOKED]
-    revoked = [r for r in records if r.state is StatusState.REVOKED]
     out = []
-    for record in (standing + revoked[::-1])[:MAX_SHOWN]:
+    for record in listed_first(records):
         status = record.state if record.state is not StatusState.ACTIVE else None
         result = check_recognition(record.cose, base_cose, base, base_verdict, bodies, at, status, cache)
         body = result.recogniser

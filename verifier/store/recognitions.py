@@ -54,26 +54,12 @@ class NewRecognition:
     request_id: str | None = None
 
 
-@dataclass(frozen=True)
-class RecognitionRecord:
+@dataclass(frozen=True, kw_only=True)
+class RecognitionRecord(NewRecognition):
     """A stored recognition, its own status, and the status of the certificate it recognises."""
 
-    id: str
-    certificate_id: str
     certificate_number: str
     issuer_id: str
-    party_id: str
-    number: str
-    markets: tuple[str, ...]
-    basis: tuple[str, ...]
-    valid_from: date
-    valid_until: date
-    signed_at: datetime
-    kid: bytes
-    cose: bytes
-    status_index: int | None
-    signed_here: bool
-    request_id: str | None
     state: StatusState  # its own: active, suspended, revoked
     reason: str | None
     since: datetime | None
@@ -126,11 +112,13 @@ def _records(conn: Connection, rows: Sequence[Any]) -> list[RecognitionRecord]:
     for row in rows:
         event, certificate = own.get(row.seq), base.get(row.certificate_seq)
         made.append(RecognitionRecord(
-            row.id, row.certificate_id, row.certificate_number, row.issuer_id, row.party_id, row.number,
+            row.id, row.certificate_id, row.party_id, row.number,
             tuple(row.markets[i : i + 2] for i in range(0, len(row.markets), 2)), tuple(row.basis), row.valid_from,
             row.valid_until, row.signed_at, bytes(row.kid), bytes(row.cose), row.status_index, bool(row.signed_here),
-            row.request_id, StatusState(event.state) if event else StatusState.ACTIVE, event.reason if event else None,
-            event.at if event else None, StatusState(certificate.state) if certificate else StatusState.ACTIVE,
+            row.request_id, certificate_number=row.certificate_number, issuer_id=row.issuer_id,
+            state=StatusState(event.state) if event else StatusState.ACTIVE, reason=event.reason if event else None,
+            since=event.at if event else None,
+            base_state=StatusState(certificate.state) if certificate else StatusState.ACTIVE,
         ))  # fmt: skip
     return made
 
