@@ -152,6 +152,10 @@ def _node_modules(text: str, _: str) -> Path:
     return Path(text) if text else Path(__file__).resolve().parents[1] / "node_modules"
 
 
+def _optional_count(text: str, name: str) -> int | None:
+    return _count(text, name) if text else None
+
+
 def _port(text: str, name: str) -> int:
     return _positive(text, name, 65535)
 
@@ -207,6 +211,10 @@ SETTINGS = (
     Setting("NODE_MODULES", "node_modules", "", _node_modules,
             "the npm packages the scanner page loads (its QR decoder, an Ed25519 fallback)",
             "`node_modules/` beside the package"),
+    Setting("LOG_CHECKPOINT", "log_checkpoint_seconds", "1", _seconds,
+            "seconds between the transparency log's checkpoints while there are new entries"),
+    Setting("WITNESS_QUORUM", "witness_quorum", "", _optional_count,
+            "witnesses that must cosign a checkpoint before proofs use it", "half of those in service, rounded up"),
     Setting("PORT", None, "8000", _port,
             "the port `verifier serve` and `demo` listen on (`--port` wins); the image's command and health "
             "check follow it"),
@@ -252,6 +260,8 @@ class Settings:
     header_timeout: float = field(default_factory=lambda: _default("header_timeout"))
     job_lease_seconds: float = field(default_factory=lambda: _default("job_lease_seconds"))
     node_modules: Path = field(default_factory=lambda: _default("node_modules"))
+    log_checkpoint_seconds: float = field(default_factory=lambda: _default("log_checkpoint_seconds"))
+    witness_quorum: int | None = field(default_factory=lambda: _default("witness_quorum"))
 
     @property
     def database(self) -> str:

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier.api import credentials, issuer, jobs, operator, public, recognitions, scanner
+from verifier.api import log as logface
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
 from verifier.api.errors import error_body, refusal
@@ -32,6 +33,7 @@ from verifier.config import Settings
 from verifier.errors import FileRefused, VerifierError
 from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
+from verifier.ledger.log import Ledger
 from verifier.needs import Readiness
 from verifier.paper.stamps import checked_stamp
 from verifier.reads.lists import StatusBoard
@@ -116,6 +118,8 @@ def create_app(
     services.known = KnownSeals(services.board, settings.seal_cache_size)
     services.recognised = RecognitionBoard(registry.recognitions)
     services.recognised.refresh()
+    services.ledger = Ledger(registry, settings.public_url, settings.witness_quorum)
+    services.ledger.integrate(now())  # the first checkpoint (the empty tree's, on a new service) exists at once
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -182,6 +186,8 @@ def create_app(
     app.include_router(operator.router)
     app.include_router(operator.tokens)
     app.include_router(recognitions.router)
+    app.include_router(logface.public)
+    app.include_router(logface.router)
     _handle_errors(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     rules: list[tuple[tuple[str, ...], RateLimiter]] = [
@@ -201,7 +207,24 @@ async def _keep_current(services: Services, stop: asyncio.Event) -> None:
     The status lists and the recognitions' version (each polled every 0.1 s) and the trust list (rebuilt
     when older than its time to live).
     """
-    await asyncio.gather(services.board.run(stop), services.recognised.run(stop), _refresh_trust(services.trust, stop))
+    await asyncio.gather(
+        services.board.run(stop),
+        services.recognised.run(stop),
+        _refresh_trust(services.trust, stop),
+        _checkpoints(services, stop),
+    )
+
+
+async def _checkpoints(services: Services, stop: asyncio.Event) -> None:
+    """Sign a checkpoint over the log's new entries every ``log_checkpoint_seconds`` (none when none are new)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), services.settings.log_checkpoint_seconds)
+            return
+        try:
+            await asyncio.to_thread(services.ledger.integrate, services.clock())
+        except Exception:  # the entries stay sequenced; the next round integrates them
+            log.exception("cannot sign the log's next checkpoint; trying again")
 
 
 async def _refresh_trust(trust: TrustCache, stop: asyncio.Event) -> None:

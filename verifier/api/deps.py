@@ -23,6 +23,7 @@ from verifier.api.refusals import RefusalLog
 from verifier.config import Settings
 from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
+from verifier.ledger.log import Ledger
 from verifier.needs import Readiness
 from verifier.reads.credentials import CredentialCache
 from verifier.reads.lists import StatusBoard
@@ -121,6 +122,7 @@ class Services:
     board: StatusBoard = field(init=False)
     known: KnownSeals = field(init=False)
     recognised: RecognitionBoard = field(init=False)  # the recognitions of certificates scanned lately
+    ledger: Ledger = field(init=False)  # the transparency log
     credentials: CredentialCache = field(default_factory=CredentialCache)
     # /status/index.json's last answer: (the lists it names; its body).
     status_index: tuple[list[tuple[str, int]], bytes] | None = None

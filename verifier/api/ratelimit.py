@@ -16,7 +16,7 @@ from typing import Any
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-PUBLIC_PREFIXES = ("/c/", "/C/", "/r/", "/R/", "/api/v1/verify", "/check", "/api/v1/trust-list", "/metrics")
+PUBLIC_PREFIXES = ("/c/", "/C/", "/r/", "/R/", "/api/v1/verify", "/check", "/api/v1/trust-list", "/metrics", "/log/")
 UPLOAD_PREFIXES = ("/api/v1/verify/pdf", "/check/pdf")
 
 

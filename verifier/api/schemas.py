@@ -319,3 +319,31 @@ class ErrorOut(BaseModel):
     error: str
     message: str
     fields: list[dict[str, str]] = []
+
+
+class LogOut(BaseModel):
+    """The transparency log: what a verifier pins, and how far the log is."""
+
+    origin: str = Field(description="the checkpoints' first line, and the log key's name")
+    key: str = Field(description="the log's verifier key (C2SP signed-note vkey, Ed25519)")
+    witnesses: list[str] = Field(description="the witnesses in service, as vkeys (cosignature type 0x04)")
+    quorum: int = Field(description="how many of them must cosign a checkpoint for a proof to count as witnessed")
+    size: int = Field(description="the newest checkpoint's size")
+    witnessed_size: int = Field(description="the newest witnessed checkpoint's size (0: none yet)")
+    sequenced: int = Field(description="entries given an index so far (the next checkpoint covers them)")
+
+
+class LogWitnessIn(BaseModel):
+    """A witness to register."""
+
+    model_config = ConfigDict(extra="forbid")
+    vkey: str = Field(max_length=512, description="its verifier key, as `verifier witness init` prints it")
+    party: str | None = Field(default=None, max_length=40, description="the party that runs it, if registered")
+
+
+class LogWitnessOut(BaseModel):
+    """A registered witness."""
+
+    name: str
+    vkey: str
+    party: str | None

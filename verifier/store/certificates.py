@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from verifier.certificate.status import REASONS, Action, TransitionRefused, next_state
 from verifier.errors import FieldRefused
+from verifier.store import log
 from verifier.store.audit import Change, audited
 from verifier.store.credentials import insert_credentials
 from verifier.store.recognitions import audit_lapses
@@ -207,6 +208,7 @@ class Certificates:
                     [(seqs[row["id"]], new.credential) for row, new in zip(rows, batch, strict=True) if new.credential],
                     at,
                 )
+                log.append(change, [log.issued(at, issuer_id, n.kid, n.cose, n.credential) for n in batch])
                 change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
                 if then is not None:
                     then(change, records)
@@ -388,6 +390,7 @@ class Certificates:
                 )
             )  # fmt: skip
             record_state(change.conn, issuer_id, row.seq, state, at)  # the status lists, in the same transaction
+            log.append(change, [log.status(at, issuer_id, bytes(row.seal_sha256), state.value, reason)])
             audit_lapses(change, row.seq, state)  # its recognitions lapse (or stand again) with it
             change.audit(
                 f"certificate.{action.value}", f"certificate:{certificate_id}",

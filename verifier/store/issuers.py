@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from verifier.paper.letterhead import DETAILS, Letterhead
 from verifier.paper.stamps import Stamp
+from verifier.store import log
 from verifier.store.audit import Change, audited
 from verifier.store.parties import PartyTerms, party_of_row, terms_values
 from verifier.store.records import ISSUE, OPERATOR, Conflict, NotFound, Principal, issuer_row
@@ -33,6 +34,11 @@ from verifier.trust.keys import (
 from verifier.trust.parties import Recogniser, TrustedIssuer
 from verifier.trust.trustlist import DEFAULT_VALIDITY, TrustList
 from verifier.verdict import IssuerInfo
+
+
+def _log_key(change: Change, issuer_id: str, event: str, record: KeyRecord) -> None:
+    """The key's event in the transparency log, in the change's transaction."""
+    log.append(change, [log.key_event(change.at, issuer_id, event, record.kid, public_raw(record.public_key))])
 
 
 def _insert_key(conn: Connection, issuer_id: str, record: KeyRecord, active: bool) -> None:
@@ -75,6 +81,7 @@ class Issuers:
             ring = self.keys.create(OPERATOR, at)
             with audited(self.engine, "system", at) as change:
                 change.audit("key.create", "operator", {"kid": ring.active.kid_hex})
+                _log_key(change, "operator", "added", ring.active)
         return self.keys.keyring(OPERATOR).active
 
     def operator_key(self) -> SigningKey:
@@ -104,6 +111,7 @@ class Issuers:
             )
         )  # fmt: skip
         _insert_key(change.conn, info.id, key, active=True)
+        _log_key(change, info.id, "added", key)
         change.audit("issuer.create", f"issuer:{info.id}",
                      {"kid": key.kid_hex, **values, "keys_kept": keys_kept, **(details or {})})  # fmt: skip
 
@@ -177,6 +185,7 @@ class Issuers:
                     update(issuer_keys).where(issuer_keys.c.kid == old.kid).values(active=False, not_after=_closing(at))
                 )
             _insert_key(change.conn, issuer_id, record, active=True)
+            _log_key(change, issuer_id, "rotated", record)
             change.audit("key.rotate", f"issuer:{issuer_id}",
                          {"old_kid": old.kid.hex() if old else None, "new_kid": record.kid_hex})  # fmt: skip
             if key is not None:
@@ -208,12 +217,14 @@ class Issuers:
             if row.active and issuer_row(change.conn, issuer_id).keys_kept:  # one kept elsewhere: the party's to make
                 replacement = new_signing_key(at)
                 _insert_key(change.conn, issuer_id, replacement.record, active=True)
+                _log_key(change, issuer_id, "rotated", replacement.record)
             change.conn.execute(
                 update(issuer_keys)
                 .where(issuer_keys.c.kid == kid)
                 .values(active=False, withdrawn_at=at, not_after=min(row.not_after or closes, closes))
             )
             new_kid = replacement.kid.hex() if replacement else None
+            _log_key(change, issuer_id, "withdrawn", _key_record(row))
             change.audit("key.withdraw", f"issuer:{issuer_id}", {"kid": kid_hex, "new_kid": new_kid})
             if replacement is not None:
                 self.keys.save_private(issuer_id, replacement)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from verifier.certificate.status import REASONS, Action, TransitionRefused, next_state
 from verifier.errors import FieldRefused
+from verifier.store import log
 from verifier.store.audit import Change, audited
 from verifier.store.records import Conflict, NotFound, Principal, body_of
 from verifier.store.statuslists import set_bits
@@ -169,6 +170,10 @@ class Recognitions:
                     status_index=new.status_index, request_id=new.request_id, signed_here=new.signed_here,
                     actor=actor.token_id, created_at=at,
                 )).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
+                base = change.conn.execute(
+                    select(certificates.c.seal_sha256).where(certificates.c.seq == seq)
+                ).scalar_one()
+                log.append(change, [log.recognised(at, party_id, new.kid, new.cose, bytes(base))])
                 change.conn.execute(insert(recognition_markets), [
                     {"certificate_seq": seq, "party_id": party_id, "market": m, "recognition_seq": recognition_seq}
                     for m in new.markets
@@ -294,6 +299,7 @@ class Recognitions:
             ))  # fmt: skip
             if state is StatusState.REVOKED:  # its markets are free again: the body may recognise anew
                 change.conn.execute(delete(recognition_markets).where(recognition_markets.c.recognition_seq == row.seq))
+            log.append(change, [log.recognition_status(at, party_id, bytes(row.seal_sha256), state.value, reason)])
             if row.status_index is not None:
                 set_bits(change.conn, party_id, int(row.status_index), state, at)
             change.audit(f"recognition.{action.value}", f"recognition:{recognition_id}",

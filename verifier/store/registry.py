@@ -5,10 +5,11 @@
 recognitions of certificates, their status), ``registry.requests`` (issuers' requests for them),
 ``registry.certificates`` (certificates, PDFs, status events), ``registry.credentials`` (each one's DCC
 as signed), ``registry.seals`` (the scan's lookup), ``registry.statuslists``, ``registry.jobs`` (batches
-waiting to be issued) and ``registry.audit`` (the log). What needs more than one of them is composed
-here. Time is an argument everywhere: the HTTP and command-line layers read the clock. Issuing (seal,
-render, store) is :func:`verifier.issuing.recipe.issue`, one floor up; jobs are run by
-:class:`verifier.issuing.jobs.JobRunner`.
+waiting to be issued), ``registry.audit`` (the audit log), ``registry.log`` (the transparency log: every
+issuance, status change, recognition and key, sequenced with the change) and ``registry.witnesses``. What
+needs more than one of them is composed here. Time is an argument everywhere: the HTTP and command-line
+layers read the clock. Issuing (seal, render, store) is :func:`verifier.issuing.recipe.issue`, one floor
+up; jobs are run by :class:`verifier.issuing.jobs.JobRunner`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from verifier.store.certificates import Certificates
 from verifier.store.credentials import Credentials
 from verifier.store.issuers import Issuers
 from verifier.store.jobs import Jobs
+from verifier.store.log import Log
 from verifier.store.parties import Parties, PartyTerms
 from verifier.store.recognitionrequests import RecognitionRequests
 from verifier.store.recognitions import Recognitions
@@ -39,11 +41,14 @@ from verifier.store.tokens import (
     insert_token,
     new_issuer_token_id,
 )
+from verifier.store.witnesses import Witnesses
 from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key, public_record
 from verifier.verdict import IssuerInfo
 
 # Names the service uses for itself (the operator's keyring, audit actors, token ids): never an issuer id.
-RESERVED_IDS = frozenset({OPERATOR, ADMIN_TOKEN_ID, ENV_ADMIN_ID, "system", "cli", "anonymous", METRICS_TOKEN_ID})
+RESERVED_IDS = frozenset(
+    {OPERATOR, "log", ADMIN_TOKEN_ID, ENV_ADMIN_ID, "system", "cli", "anonymous", METRICS_TOKEN_ID}
+)
 
 
 class Registry:
@@ -63,6 +68,8 @@ class Registry:
         self.statuslists = StatusLists(engine)
         self.jobs = Jobs(engine)
         self.audit = AuditLog(engine)
+        self.log = Log(engine)
+        self.witnesses = Witnesses(engine)
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""

@@ -335,3 +335,57 @@ jobs = Table(
     Index("ix_jobs_state_created", "state", "created_at"),
     Index("ix_jobs_issuer_created", "issuer_id", "created_at"),
 )
+
+# The transparency log (verifier.store.log). Entries get their index in the transaction of the change
+# they record (the "sequenced" counter, one row every writer locks); the tree over them is hashed into
+# tiles and signed as checkpoints by whichever replica integrates next: the same bytes from any.
+log_entries = Table(
+    "log_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("subject", LargeBinary(32)),  # the SHA-256 of the seal (or recognition seal) it is about
+    Column("leaf", LargeBinary, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_log_entries_subject", "subject"),
+)
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("name", String(20), primary_key=True),  # sequenced, integrated
+    Column("size", BigInteger, nullable=False),
+    Column("edge", LargeBinary, nullable=False),  # the integrated tree's right edge
+)
+log_tiles = Table(
+    "log_tiles",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),  # up to 256 hashes; a partial tile grows in place
+)
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),  # signed by the log only; cosignatures are kept beside
+    Column("at", UTCDateTime(), nullable=False),
+)
+log_witnesses = Table(
+    "log_witnesses",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("party_id", String(40)),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("withdrawn_at", UTCDateTime()),
+)
+log_cosignatures = Table(
+    "log_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(255), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("signed_at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,132 @@
+"""The transparency log (issue 29) as the service runs it: every issuance, status change, recognition and key
+is an entry, sequenced with its change; checkpoints are C2SP signed notes; the tree is served as tlog-tiles;
+witnesses' cosignatures are taken when they verify; proofs check against the log's policy."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.helpers import Service
+from tests.service.test_recognitions import VALVE, Scene
+from verifier.seal.cose import decode_segment
+from verifier.tlog.leaves import read_leaf
+from verifier.tlog.merkle import check_consistency, consistency_proof, inclusion_proof, leaf_hash
+from verifier.tlog.note import COSIGNATURE, Checkpoint, Note, NoteKey, cosign, parse_note, parse_vkey, verify_note
+from verifier.tlog.proof import LogPolicy, check_proof
+from verifier.tlog.tiles import Tile, split_hashes, tile_for, tile_reader, unbundle
+
+
+def integrate(service: Service) -> Note:
+    """Sign the next checkpoint now (the service does it every second) and read it as a client would."""
+    service.client.app.state.services.ledger.integrate(service.clock())  # type: ignore[attr-defined]
+    answer = service.client.get("/log/checkpoint")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    return parse_note(answer.content)
+
+
+def fetch_tile(service: Service, tile: Tile) -> bytes:
+    answer = service.client.get("/log/" + tile.path())
+    assert answer.status_code == 200, (tile.path(), answer.text)
+    return answer.content
+
+
+def client_entries(service: Service, size: int) -> list[bytes]:
+    """Every entry of the tree of ``size``, read from the entry bundles as a monitor reads them."""
+    entries: list[bytes] = []
+    for n in range(0, size, 256):
+        width = min(256, size - n)
+        entries += unbundle(fetch_tile(service, Tile(-1, n // 256, width)), width)
+    return entries
+
+
+def test_issuance_status_and_recognitions_are_logged_and_the_tiles_prove_them(service: Service) -> None:
+    scene = Scene(service)
+    client = scene.client
+    revoked = client.post(f"/api/v1/certificates/{scene.other['id']}/revoke", headers=scene.issuer,
+                          json={"reason": "fraud"})  # fmt: skip
+    assert revoked.status_code == 200, revoked.text
+    terms = {"certificate_id": scene.certificate["id"], "number": "SGS-1", "markets": ["DE"], "basis": ["EN 1"]}
+    assert client.post("/api/v1/recognitions", headers=scene.sgs, json=terms).status_code == 201
+    info = client.get("/api/v1/log").json()
+    key = parse_vkey(info["key"])
+    note = integrate(service)
+    verify_note(note, key)
+    checkpoint = Checkpoint.from_text(note.text)
+    assert checkpoint.origin == info["origin"] == "verify.zhejiang-made.example/log"
+    entries = client_entries(service, checkpoint.size)
+    events = [read_leaf(e) for e in entries]
+    kinds = [e.kind for e in events]
+    # operator key, issuer key, two issuances, SGS's and TÜV's keys, the revocation, the recognition
+    assert kinds == ["key", "key", "issued", "issued", "key", "key", "status", "recognised"], kinds
+    seal = scene.seal_of(scene.certificate)
+    issued = events[2]
+    assert issued["seal"] == events[7]["seal"] and issued["issuer"] == "zjcert"
+    assert issued.get("seal") == __import__("base64").b64encode(hashlib.sha256(seal).digest()).decode()
+    assert events[6]["state"] == "revoked" and events[6]["reason"] == "fraud"
+
+    def fetch(tile: Tile) -> list[bytes]:
+        return split_hashes(fetch_tile(service, tile), tile.width)
+
+    node = tile_reader(checkpoint.size, fetch)
+    for index, entry in enumerate(entries):
+        from verifier.tlog.merkle import check_inclusion
+
+        check_inclusion(leaf_hash(entry), index, checkpoint.size, inclusion_proof(node, index, checkpoint.size),
+                        checkpoint.root)  # fmt: skip
+    # One more issuance: the next checkpoint is consistent with this one.
+    client.post("/api/v1/certificates", json=dict(VALVE, number="ZJM-IC-2026-0003"), headers=scene.issuer)
+    newer = Checkpoint.from_text(integrate(service).text)
+    proof = consistency_proof(tile_reader(newer.size, fetch), checkpoint.size, newer.size)
+    check_consistency(checkpoint.size, newer.size, checkpoint.root, newer.root, proof)
+
+
+def test_a_witness_cosignature_is_kept_and_proofs_use_the_witnessed_checkpoint(service: Service) -> None:
+    headers = service.issuer()
+    made = service.client.post("/api/v1/certificates", json=VALVE, headers=headers)
+    assert made.status_code == 201, made.text
+    witness = Ed25519PrivateKey.generate()
+    wkey = NoteKey.of("sgs.example/witness", COSIGNATURE, witness)
+    added = service.client.post("/api/v1/log/witnesses", json={"vkey": wkey.vkey()}, headers=service.admin)
+    assert added.status_code == 201, added.text
+    note = integrate(service)
+    ledger = service.client.app.state.services.ledger  # type: ignore[attr-defined]
+    seal = decode_segment(made.json()["qr"].rsplit("/", 1)[1])
+    (index,) = service.client.app.state.services.registry.log.find(hashlib.sha256(seal).digest(), "issued")  # type: ignore[attr-defined]
+    assert ledger.proof(index, service.clock()) is None  # not witnessed yet: quorum 1 of 1
+    line = cosign(note.text, wkey.name, witness, int(datetime.now(UTC).timestamp()))
+    sent = note.text + "\n" + "".join(s.line() + "\n" for s in (*note.signatures, line))
+    kept = service.client.post("/log/cosignatures", content=sent, headers={"Content-Type": "text/plain"})
+    assert kept.status_code == 200 and kept.json() == {"kept": ["sgs.example/witness"]}, kept.text
+    again = service.client.post("/log/cosignatures", content=sent, headers={"Content-Type": "text/plain"})
+    assert again.json() == {"kept": []}
+    served = parse_note(service.client.get("/log/checkpoint").content)
+    assert [s.name for s in served.signatures] == ["verify.zhejiang-made.example/log", "sgs.example/witness"]
+    proof = ledger.proof(index, service.clock())
+    info = service.client.get("/api/v1/log").json()
+    policy = LogPolicy(info["origin"], parse_vkey(info["key"]), tuple(parse_vkey(w) for w in info["witnesses"]), 1)
+    assert check_proof(proof, policy).quorum_met and read_leaf(proof.leaf).kind == "issued"
+    assert len(proof.to_text()) < 2048
+
+
+def test_the_attackers_side_of_the_log_endpoints(service: Service) -> None:
+    service.issuer()
+    note = integrate(service)
+    stranger = Ed25519PrivateKey.generate()
+    forged = cosign(note.text, "stranger.example", stranger, 1)
+    body = note.to_text() + forged.line() + "\n"
+    answer = service.client.post("/log/cosignatures", content=body)
+    assert answer.status_code == 403, answer.text
+    other = Checkpoint("verify.zhejiang-made.example/log", 99, b"\x00" * 32).text()
+    for sent, status in [(b"\xff" * 100, 422), (b"x" * 20000, 422), (other + "\n" + forged.line() + "\n", 409)]:
+        assert service.client.post("/log/cosignatures", content=sent).status_code == status
+    for path in ["tile/0/999", "tile/0/-1", "tile/99/000", "tile/0/x999/x999/x999/x999/x999/x999/x999/999",
+                 "tile/entries/000.p/255", "tile/0/000.p/0", "tile/" + "x" * 5000, "checkpointx"]:  # fmt: skip
+        answer = service.client.get("/log/" + path)
+        assert answer.status_code in (400, 404, 422), (path, answer.status_code)
+    size = Checkpoint.from_text(note.text).size
+    tile = tile_for(size, 0, size - 1)
+    assert tile is not None
+    assert service.client.get("/log/" + tile.path()).headers["cache-control"] == "public, max-age=5"

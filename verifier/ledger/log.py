@@ -1,0 +1,217 @@
+"""The service's transparency log: its key and origin, checkpoints signed, cosignatures taken, tiles and proofs served.
+
+:class:`Ledger` sits over :class:`verifier.store.log.Log` (entries, tiles, checkpoints) and
+:class:`verifier.store.witnesses.Witnesses`. The log's key is an Ed25519 key kept like the operator's
+(owner ``log`` in the keys folder); its note name is the log's origin, ``<host>/log`` by default. The
+witness policy is the witnesses in service and a quorum (:meth:`Ledger.quorum`); a checkpoint cosigned by
+the quorum is *witnessed*, and proofs are made against the newest witnessed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from verifier.errors import Kind, VerifierError
+from verifier.store.log import StoredCheckpoint
+from verifier.store.registry import Registry
+from verifier.store.witnesses import Cosignature
+from verifier.tlog.merkle import inclusion_proof
+from verifier.tlog.note import (
+    ED25519,
+    Checkpoint,
+    Note,
+    NoteKey,
+    NoteRefused,
+    Signature,
+    parse_note,
+    parse_signature,
+    sign_note,
+    verify_cosignature,
+)
+from verifier.tlog.proof import LogPolicy, LogProof
+from verifier.tlog.tiles import TILE_WIDTH, Tile, bundle, split_hashes, tile_reader, tiles_of
+from verifier.trust.keys import KeyStore, SigningKey
+
+LOG_OWNER = "log"
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
+CACHED_TILES = 2048  # full tiles and bundles are immutable: ~8 KB and ~60 KB each at most
+
+
+class LogUnavailable(VerifierError):
+    """The log has no checkpoint yet, or not the tile or entry asked for."""
+
+    kind = Kind.NOT_FOUND
+    code = "log_not_found"
+
+
+def origin_of(public_url: str) -> str:
+    """The log's origin for a service at ``public_url``: its host (and port), then ``/log``."""
+    return f"{urlsplit(public_url).netloc}/log"
+
+
+def log_signing_key(keys: KeyStore, at: datetime) -> SigningKey:
+    """The log's key from the keys folder, made on first use (a replica that lost the race reads the winner's)."""
+    if not keys.exists(LOG_OWNER):
+        with contextlib.suppress(VerifierError, FileExistsError):
+            keys.create(LOG_OWNER, at)
+    return keys.signing_key(LOG_OWNER)
+
+
+@dataclass(frozen=True)
+class Health:
+    """The log's state for ``/metrics``: entries sequenced and integrated, the newest checkpoints, witnesses' lag."""
+
+    sequenced: int
+    integrated: int
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+    witnessed_size: int
+    witnesses: dict[str, tuple[int, datetime | None]]  # name -> (size cosigned last, when)
+
+
+class Ledger:
+    """The log of one service (``registry``, at ``public_url``); ``quorum`` None: half the witnesses, rounded up."""
+
+    def __init__(self, registry: Registry, public_url: str, quorum: int | None = None) -> None:
+        self.registry = registry
+        self.origin = origin_of(public_url)
+        self._quorum = quorum
+        self._key: SigningKey | None = None
+        self._cache: OrderedDict[Tile, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def signing_key(self, at: datetime) -> SigningKey:
+        """The log's key (read once)."""
+        if self._key is None:
+            self._key = log_signing_key(self.registry.keys, at)
+        return self._key
+
+    def note_key(self, at: datetime) -> NoteKey:
+        """The log's verifier key (its vkey is what witnesses and verifiers pin)."""
+        return NoteKey.of(self.origin, ED25519, self.signing_key(at).private_key)
+
+    def quorum(self, serving: int) -> int:
+        """How many of ``serving`` witnesses must cosign: the configured number (at most all), or half, rounded up."""
+        if self._quorum is None:
+            return (serving + 1) // 2
+        return min(self._quorum, serving)
+
+    def policy(self, at: datetime) -> LogPolicy:
+        """The policy verifiers check proofs by: the log's key, the witnesses in service and the quorum."""
+        witnesses = tuple(w.key for w in self.registry.witnesses.serving())
+        return LogPolicy(self.origin, self.note_key(at), witnesses, self.quorum(len(witnesses)))
+
+    def integrate(self, at: datetime) -> StoredCheckpoint | None:
+        """Sign a checkpoint over every entry sequenced so far (None when the last one covers them all)."""
+        key = self.signing_key(at).private_key
+
+        def sign(size: int, root: bytes) -> str:
+            text = Checkpoint(self.origin, size, root).text()
+            return Note(text, (sign_note(text, self.origin, key),)).to_text()
+
+        return self.registry.log.integrate(sign, at)
+
+    def cosigned(self, stored: StoredCheckpoint) -> Note:
+        """A checkpoint with the cosignatures kept for its size."""
+        note = parse_note(stored.note)
+        kept = tuple(parse_signature(c.line) for c in self.registry.witnesses.of(stored.size))
+        return Note(note.text, note.signatures + kept)
+
+    def checkpoint(self) -> Note:
+        """The newest checkpoint with its cosignatures so far; raises :class:`LogUnavailable` before the first."""
+        stored = self.registry.log.latest()
+        if stored is None:
+            raise LogUnavailable("the log has signed no checkpoint yet")
+        return self.cosigned(stored)
+
+    def witnessed(self, at: datetime) -> StoredCheckpoint | None:
+        """The newest checkpoint the policy's quorum cosigned (the newest of all when the quorum is 0)."""
+        policy = self.policy(at)
+        if policy.quorum == 0:
+            return self.registry.log.latest()
+        size = self.registry.witnesses.witnessed(policy.quorum, {w.name for w in policy.witnesses})
+        return None if size is None else self.registry.log.checkpoint(size)
+
+    def proof(self, index: int, at: datetime) -> LogProof | None:
+        """The tlog-proof of entry ``index`` in the newest witnessed checkpoint; None until one covers it."""
+        stored = self.witnessed(at)
+        if stored is None or stored.size <= index:
+            return None
+        node = tile_reader(stored.size, self._hashes)
+        (leaf,) = self.registry.log.entries(index, index + 1)
+        return LogProof(leaf, index, tuple(inclusion_proof(node, index, stored.size)), self.cosigned(stored))
+
+    def tile(self, tile: Tile) -> bytes:
+        """A tile's or an entry bundle's bytes, as the newest checkpoint has it; :class:`LogUnavailable` otherwise."""
+        with self._lock:
+            cached = self._cache.get(tile)
+            if cached is not None:
+                self._cache.move_to_end(tile)
+                return cached
+        latest = self.registry.log.latest()
+        count = tiles_of(latest.size, max(tile.level, 0)) if latest else 0
+        if tile.index * TILE_WIDTH + tile.width > count:
+            raise LogUnavailable("the log has no such tile (yet)")
+        if tile.entries:
+            start = tile.index * TILE_WIDTH
+            data = bundle(self.registry.log.entries(start, start + tile.width))
+        else:
+            found = self.registry.log.tile(tile)
+            if found is None:
+                raise LogUnavailable("the log has no such tile (yet)")
+            data = found
+        if tile.full:
+            with self._lock:
+                self._cache[tile] = data
+                while len(self._cache) > CACHED_TILES:
+                    self._cache.popitem(last=False)
+        return data
+
+    def _hashes(self, tile: Tile) -> list[bytes]:
+        return split_hashes(self.tile(tile), tile.width)
+
+    def accept(self, data: bytes, at: datetime) -> list[str]:
+        """Keep the cosignatures a witness sends on a checkpoint of this log; returns the witnesses' names kept.
+
+        The note's text must be exactly a checkpoint the log signed; each signature line of a witness in
+        service must verify (one that fails refuses the whole note). Raises
+        :class:`~verifier.tlog.note.NoteRefused` for a note that is not a cosigned checkpoint of this log.
+        """
+        note = parse_note(data)
+        stated = Checkpoint.from_text(note.text)
+        stored = self.registry.log.checkpoint(stated.size) if stated.origin == self.origin else None
+        if stored is None or parse_note(stored.note).text != note.text:
+            raise NoteRefused("this log signed no such checkpoint", kind=Kind.CONFLICT, code="log_checkpoint_unknown")
+        serving = {w.key.name: w.key for w in self.registry.witnesses.serving()}
+        found: list[tuple[Signature, int]] = []
+        for signature in note.signatures:
+            key = serving.get(signature.name)
+            if key is not None and signature.id == key.id:
+                found.append((signature, verify_cosignature(note.text, signature, key)))
+        if not found:
+            raise NoteRefused("no cosignature of a witness in service", kind=Kind.FORBIDDEN, code="log_witness_unknown")
+        kept = []
+        for signature, timestamp in found:
+            if timestamp > MAX_TIMESTAMP:
+                raise NoteRefused(f"{signature.name}'s cosignature is dated after the year 9999")
+            signed_at = datetime.fromtimestamp(timestamp, UTC)
+            if self.registry.witnesses.keep(Cosignature(stated.size, signature.name, signature.line(), signed_at), at):
+                kept.append(signature.name)
+        return kept
+
+    def health(self, at: datetime) -> Health:
+        """The log's state now (for ``/metrics`` and ``verifier log status``)."""
+        sequenced, integrated = self.registry.log.sizes()
+        latest = self.registry.log.latest()
+        witnessed = self.witnessed(at)
+        newest = self.registry.witnesses.latest()
+        return Health(
+            sequenced, integrated, latest.size if latest else 0, latest.at if latest else None,
+            witnessed.size if witnessed else 0,
+            {w.name: newest.get(w.name, (0, None)) for w in self.registry.witnesses.serving()},
+        )  # fmt: skip
