@@ -105,6 +105,10 @@ def test_a_witness_cosignature_is_kept_and_proofs_use_the_witnessed_checkpoint(s
     served = parse_note(service.client.get("/log/checkpoint").content)
     assert [s.name for s in served.signatures] == ["verify.zhejiang-made.example/log", "sgs.example/witness"]
     proof = ledger.proof(index, service.clock())
+    assert made.json()["log_index"] == index
+    entry = service.client.get(made.json()["log_url"].removeprefix("https://verify.zhejiang-made.example"),
+                               headers=headers).json()  # fmt: skip
+    assert entry == {"index": index, "witnessed_size": index + 1, "proof": proof.to_text()}
     info = service.client.get("/api/v1/log").json()
     policy = LogPolicy(info["origin"], parse_vkey(info["key"]), tuple(parse_vkey(w) for w in info["witnesses"]), 1)
     assert check_proof(proof, policy).quorum_met and read_leaf(proof.leaf).kind == "issued"
@@ -130,3 +134,20 @@ def test_the_attackers_side_of_the_log_endpoints(service: Service) -> None:
     tile = tile_for(size, 0, size - 1)
     assert tile is not None
     assert service.client.get("/log/" + tile.path()).headers["cache-control"] == "public, max-age=5"
+
+
+def test_metrics_show_the_logs_health_and_each_witness_lag(service: Service) -> None:
+    import time
+
+    witness = Ed25519PrivateKey.generate()
+    wkey = NoteKey.of("tuv.example/witness", COSIGNATURE, witness)
+    service.client.post("/api/v1/log/witnesses", json={"vkey": wkey.vkey()}, headers=service.admin)
+    service.client.post("/api/v1/certificates", json=VALVE, headers=service.issuer())
+    for _ in range(50):  # the service signs and shows its figures every second
+        shown = service.client.get("/metrics", headers=service.admin).text
+        if 'verifier_log_witness_lag_entries{witness="tuv.example/witness"} 3.0' in shown:
+            break
+        time.sleep(0.1)
+    assert "verifier_log_entries 3.0" in shown and "verifier_log_checkpoint_size 3.0" in shown, shown[-2000:]
+    assert "verifier_log_witnessed_size 0.0" in shown  # its one witness has not cosigned: quorum 1 not met
+    assert 'verifier_log_witness_lag_entries{witness="tuv.example/witness"} 3.0' in shown

@@ -223,6 +223,7 @@ async def _checkpoints(services: Services, stop: asyncio.Event) -> None:
             return
         try:
             await asyncio.to_thread(services.ledger.integrate, services.clock())
+            services.metrics.logged(await asyncio.to_thread(services.ledger.health, services.clock()))
         except Exception:  # the entries stay sequenced; the next round integrates them
             log.exception("cannot sign the log's next checkpoint; trying again")
 

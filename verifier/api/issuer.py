@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from verifier.api.schemas import (
     ErrorOut,
     JobFailureOut,
     JobOut,
+    LogEntryOut,
     PageOut,
     StatusChangeIn,
     status_change_model,
@@ -28,9 +30,11 @@ from verifier.credentials.dcc import credential_url
 from verifier.demo.certificates import demo_certificates, example
 from verifier.issuing.policy import refuse_ended
 from verifier.issuing.recipe import issue
+from verifier.seal.cose import decode_segment
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
 from verifier.store.jobs import JobRecord
 from verifier.store.records import CertificateRecord, Conflict, ListFilter, Principal
+from verifier.tlog.note import Checkpoint
 from verifier.verdict import StatusState
 from verifier.verification.check import validity_state
 
@@ -95,6 +99,8 @@ def certificate_out(svc: Services, record: CertificateRecord) -> CertificateOut:
         kid=record.kid.hex(),
         issued_at=record.issued_at,
         certificate=data,
+        log_index=record.log_index,
+        log_url=f"{svc.settings.public_url}/api/v1/certificates/{record.id}/log",
     )
 
 
@@ -236,6 +242,20 @@ def get_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Resp
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"', "Cache-Control": "no-store"},
     )
+
+
+@router.get("/{certificate_id}/log", responses=ERRORS | NOT_FOUND, summary="The certificate's entry in the log")
+def get_log_entry(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> LogEntryOut:
+    """Its issuance's index in the transparency log and, once a witnessed checkpoint covers it, the proof."""
+    assert principal.issuer_id is not None
+    record = svc.registry.certificates.get(principal.issuer_id, certificate_id)
+    seal = hashlib.sha256(decode_segment(record.qr_text.rsplit("/", 1)[1])).digest()
+    found = svc.registry.log.find(seal, "issued")
+    if not found:
+        return LogEntryOut(index=None, witnessed_size=None, proof=None)
+    proof = svc.ledger.proof(found[0], svc.clock())
+    size = Checkpoint.from_text(proof.checkpoint.text).size if proof else None
+    return LogEntryOut(index=found[0], witnessed_size=size, proof=proof.to_text() if proof else None)
 
 
 def _status_route(action: Action) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from typing import Any
 
 from fastapi.routing import APIRoute
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from verifier.ledger.log import Health
 from verifier.logs import REQUEST_ID
 from verifier.verification.result import VerificationResult
 
@@ -73,6 +74,28 @@ class Metrics:
         self.request_seconds = histogram("http_request_duration_seconds", "HTTP request latency", ("route", "method"))
         self.rate_limited = counter("rate_limited", "Public requests refused by the per-client rate limit")
         self.auth_refused = counter("auth_refused", "Requests refused for their token", ("reason",))
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+            # Every worker reads the same database: the largest figure is the log's.
+            return Gauge(f"verifier_{name}", doc, labels, registry=self.registry, multiprocess_mode="max")
+
+        self.log_entries = gauge("log_entries", "Entries sequenced into the transparency log")
+        self.log_checkpoint_size = gauge("log_checkpoint_size", "Entries the newest checkpoint covers")
+        self.log_checkpoint_time = gauge("log_checkpoint_timestamp_seconds", "When the newest checkpoint was signed")
+        self.log_witnessed_size = gauge("log_witnessed_size", "Entries the newest witnessed checkpoint covers")
+        self.log_witness_lag = gauge(
+            "log_witness_lag_entries", "Entries past the newest checkpoint a witness cosigned", ("witness",)
+        )
+
+    def logged(self, health: Health) -> None:
+        """Show the log's state: its size, its newest and newest witnessed checkpoints, each witness's lag."""
+        self.log_entries.set(health.sequenced)
+        self.log_checkpoint_size.set(health.checkpoint_size)
+        if health.checkpoint_at is not None:
+            self.log_checkpoint_time.set(health.checkpoint_at.timestamp())
+        self.log_witnessed_size.set(health.witnessed_size)
+        for name, (size, _) in health.witnesses.items():
+            self.log_witness_lag.labels(name).set(max(0, health.checkpoint_size - size))
 
     def verified(self, result: VerificationResult, via: str, seconds: float) -> None:
         """Count one verdict and the time it took."""

@@ -221,6 +221,10 @@ class CertificateOut(BaseModel):
     kid: str
     issued_at: datetime
     certificate: dict[str, Any]
+    log_index: int | None = Field(
+        default=None, description="its issuance's entry in the transparency log (in the answer that issues it)"
+    )
+    log_url: str = Field(description="its issuance's entry and, once witnessed, the proof (GET, issuer's token)")
 
 
 class BatchOut(BaseModel):
@@ -347,3 +351,13 @@ class LogWitnessOut(BaseModel):
     name: str
     vkey: str
     party: str | None
+
+
+class LogEntryOut(BaseModel):
+    """A certificate's issuance in the transparency log."""
+
+    index: int | None = Field(description="the entry's index; null when it was issued before the log began")
+    witnessed_size: int | None = Field(description="the size of the witnessed checkpoint the proof is for")
+    proof: str | None = Field(
+        description="the C2SP tlog-proof (the entry as extra data); null until a witnessed checkpoint covers it"
+    )

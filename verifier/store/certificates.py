@@ -208,7 +208,8 @@ class Certificates:
                     [(seqs[row["id"]], new.credential) for row, new in zip(rows, batch, strict=True) if new.credential],
                     at,
                 )
-                log.append(change, [log.issued(at, issuer_id, n.kid, n.cose, n.credential) for n in batch])
+                logged = log.append(change, [log.issued(at, issuer_id, n.kid, n.cose, n.credential) for n in batch])
+                records = [replace(r, log_index=i) for r, i in zip(records, logged, strict=True)]
                 change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
                 if then is not None:
                     then(change, records)

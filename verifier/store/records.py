@@ -101,6 +101,7 @@ class CertificateRecord:
     status: StatusRecord
     pdf_sha256: str | None = None
     status_index: int | None = None  # its place in the issuer's status lists
+    log_index: int | None = None  # its issuance's entry in the transparency log (known when just issued)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""The log's promises that only the database can keep, on SQLite and PostgreSQL: two replicas appending and
+integrating at once make one log, without a gap or an index given twice; a rolled-back change gives its
+indexes back; every checkpoint either replica signed is consistent with every other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.store.test_registry import _at_once
+from verifier.ledger.log import Ledger
+from verifier.store import log
+from verifier.store.audit import audited
+from verifier.store.database import make_engine
+from verifier.store.registry import Registry
+from verifier.tlog.leaves import read_leaf
+from verifier.tlog.merkle import check_consistency, consistency_proof, leaf_hash, root_of
+from verifier.tlog.tiles import split_hashes, tile_reader
+from verifier.trust.keys import KeyStore
+
+AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+URL = "https://verify.zhejiang-made.example"
+
+
+@pytest.fixture
+def replicas(tmp_path: Path, database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two replicas: each its own engine on the one database, the keys folder shared."""
+    made = [Registry(make_engine(database_url), KeyStore(tmp_path / "keys")) for _ in range(2)]
+    yield Ledger(made[0], URL), Ledger(made[1], URL)
+    for registry in made:
+        registry.close()
+
+
+def _append(ledger: Ledger, n: int, fail: bool = False) -> list[int]:
+    event = log.status(AT, "zjcert", bytes([n % 256]) * 32, "revoked", "fraud")
+    with audited(ledger.registry.engine, "test", AT) as change:
+        indexes = log.append(change, [event, event])
+        if fail:
+            raise RuntimeError("the change fails after its entries were sequenced")
+    return indexes
+
+
+def test_two_replicas_appending_and_integrating_at_once_make_one_log(replicas: tuple[Ledger, Ledger]) -> None:
+    def work(i: int) -> list[int]:
+        ledger = replicas[i % 2]
+        got: list[int] = []
+        for n in range(10):
+            if i == 0 and n == 5:
+                with pytest.raises(RuntimeError):
+                    _append(ledger, n, fail=True)
+            got += _append(ledger, n)
+            ledger.integrate(AT)
+        return got
+
+    results = _at_once(6, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    indexes = sorted(i for r in results for i in r)
+    assert indexes == list(range(120))  # 6 × 10 changes of two entries; the failed one gave its back
+    while replicas[1].integrate(AT) is not None:
+        pass
+    first, second = replicas[0].registry.log, replicas[1].registry.log
+    assert first.sizes() == second.sizes() == (120, 120)
+    entries = first.entries(0, 120)
+    assert all(read_leaf(e).kind == "status" for e in entries)
+    latest = first.latest()
+    assert latest is not None and latest.root == root_of([leaf_hash(e) for e in entries])
+    node = tile_reader(120, lambda t: split_hashes(replicas[0].tile(t), t.width))
+    sizes = [s for s in range(121) if first.checkpoint(s) is not None]
+    for size in sizes:  # whichever replica signed it, every checkpoint is a prefix of the last
+        older = first.checkpoint(size)
+        assert older is not None
+        check_consistency(size, 120, older.root, latest.root, consistency_proof(node, size, 120))
