@@ -209,9 +209,9 @@ class Ledger:
         sequenced, integrated = self.registry.log.sizes()
         latest = self.registry.log.latest()
         witnessed = self.witnessed(at)
-        newest = self.registry.witnesses.latest()
+        serving = [w.name for w in self.registry.witnesses.serving()]
+        newest = self.registry.witnesses.latest(serving)
         return Health(
             sequenced, integrated, latest.size if latest else 0, latest.at if latest else None,
-            witnessed.size if witnessed else 0,
-            {w.name: newest.get(w.name, (0, None)) for w in self.registry.witnesses.serving()},
+            witnessed.size if witnessed else 0, {name: newest.get(name, (0, None)) for name in serving},
         )  # fmt: skip

@@ -388,4 +388,5 @@ log_cosignatures = Table(
     Column("line", Text, nullable=False),
     Column("signed_at", UTCDateTime(), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
+    Index("ix_log_cosignatures_witness_size", "witness", "size"),  # each witness's newest, without a scan
 )

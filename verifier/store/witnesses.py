@@ -106,18 +106,20 @@ class Witnesses:
             ).all()
         return [Cosignature(int(r.size), r.witness, r.line, r.signed_at) for r in rows]
 
-    def latest(self) -> dict[str, tuple[int, datetime]]:
-        """Each witness's newest cosignature: the size it cosigned and when it signed."""
-        newest = (
-            select(log_cosignatures.c.witness, func.max(log_cosignatures.c.size).label("size"))
-            .group_by(log_cosignatures.c.witness)
-            .subquery()
-        )
-        query = select(log_cosignatures.c.witness, log_cosignatures.c.size, log_cosignatures.c.signed_at).join(
-            newest, (newest.c.witness == log_cosignatures.c.witness) & (newest.c.size == log_cosignatures.c.size)
-        )
+    def latest(self, names: list[str]) -> dict[str, tuple[int, datetime]]:
+        """Each named witness's newest cosignature (the size it cosigned and when it signed): one index lookup each."""
+        newest: dict[str, tuple[int, datetime]] = {}
         with self.engine.connect() as conn:
-            return {r.witness: (int(r.size), r.signed_at) for r in conn.execute(query).all()}
+            for name in names:
+                row = conn.execute(
+                    select(log_cosignatures.c.size, log_cosignatures.c.signed_at)
+                    .where(log_cosignatures.c.witness == name)
+                    .order_by(log_cosignatures.c.size.desc())
+                    .limit(1)
+                ).first()
+                if row is not None:
+                    newest[name] = (int(row.size), row.signed_at)
+        return newest
 
     def witnessed(self, quorum: int, names: set[str]) -> int | None:
         """The largest checkpoint size cosigned by at least ``quorum`` of the witnesses ``names``; None if none is."""

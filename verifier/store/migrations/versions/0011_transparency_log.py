@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("size", "witness", name="pk_log_cosignatures"),
     )
+    op.create_index("ix_log_cosignatures_witness_size", "log_cosignatures", ["witness", "size"])
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute("CREATE TRIGGER log_entries_append_only BEFORE UPDATE OR DELETE ON log_entries "
