@@ -20,10 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "verifier"
 # own __init__ (the library's public names, loaded lazily) and __main__ stand above the house.
 FLOORS = {
     "ground": 1,
+    "tlog": 2,
     "certificate": 3,
     "trust": 3,
     "seal": 4,
-    "tlog": 4,
     "paper": 5,
     "verification": 5,
     "store": 6,

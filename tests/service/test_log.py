@@ -5,11 +5,17 @@ witnesses' cosignatures are taken when they verify; proofs check against the log
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.helpers import Service
+from tests.helpers.service import make_settings, running_service
 from tests.service.test_recognitions import VALVE, Scene
 from verifier.seal.cose import decode_segment
 from verifier.tlog.leaves import read_leaf
@@ -17,6 +23,8 @@ from verifier.tlog.merkle import check_consistency, consistency_proof, inclusion
 from verifier.tlog.note import COSIGNATURE, Checkpoint, Note, NoteKey, cosign, parse_note, parse_vkey, verify_note
 from verifier.tlog.proof import LogPolicy, check_proof
 from verifier.tlog.tiles import Tile, split_hashes, tile_for, tile_reader, unbundle
+from verifier.trust.trustlist import TrustList
+from verifier.verification.logcheck import LogState, check_issuance
 
 
 def integrate(service: Service) -> Note:
@@ -151,3 +159,60 @@ def test_metrics_show_the_logs_health_and_each_witness_lag(service: Service) -> 
     assert "verifier_log_entries 3.0" in shown and "verifier_log_checkpoint_size 3.0" in shown, shown[-2000:]
     assert "verifier_log_witnessed_size 0.0" in shown  # its one witness has not cosigned: quorum 1 not met
     assert 'verifier_log_witness_lag_entries{witness="tuv.example/witness"} 3.0' in shown
+
+
+@pytest.fixture
+def signed_by_hand(tmp_path: Path, service_database: str) -> Iterator[Service]:
+    """The service, its checkpoints signed only when a test says so."""
+    yield from running_service(replace(make_settings(tmp_path, service_database), log_checkpoint_seconds=3600.0))
+
+
+def test_the_verdict_says_where_the_issuance_stands_in_the_log(signed_by_hand: Service) -> None:
+    """pending, then under-witnessed, then witnessed once the quorum cosigned; a proof any verifier can check."""
+    service = signed_by_hand
+    headers = service.issuer()
+    witness = Ed25519PrivateKey.generate()
+    wkey = NoteKey.of("sgs.example/witness", COSIGNATURE, witness)
+    service.client.post("/api/v1/log/witnesses", json={"vkey": wkey.vkey()}, headers=service.admin)
+    made = service.client.post("/api/v1/certificates", json=VALVE, headers=headers).json()
+    link = made["qr"].removeprefix("https://verify.zhejiang-made.example")
+    ledger = service.client.app.state.services.ledger  # type: ignore[attr-defined]
+
+    def standing() -> dict[str, Any]:
+        ledger.refresh(service.clock())  # the service's once-a-second task
+        scanned = service.client.get(link, headers={"Accept": "application/json"}).json()
+        posted = service.client.post("/api/v1/verify", json={"qr": made["qr"]}).json()
+        assert scanned["log"] == posted["log"] and scanned["verdict"] == "valid"
+        return scanned["log"]  # type: ignore[no-any-return]
+
+    pending = standing()
+    assert (pending["state"], pending["index"], pending["proof"]) == ("pending", made["log_index"], None)
+    note = integrate(service)
+    under = standing()
+    assert under["state"] == "under_witnessed" and under["witnesses"] == [] and under["quorum"] == 1
+    assert under["checkpoint_size"] == Checkpoint.from_text(note.text).size
+    line = cosign(note.text, wkey.name, witness, int(datetime.now(UTC).timestamp()))
+    sent = note.text + "\n" + "".join(s.line() + "\n" for s in (*note.signatures, line))
+    assert service.client.post("/log/cosignatures", content=sent).status_code == 200
+    witnessed = standing()
+    assert witnessed["state"] == "witnessed" and witnessed["witnesses"] == ["sgs.example/witness"]
+    # The proof in the verdict checks offline against the published trust list's policy.
+    listed = TrustList.from_document(service.client.get("/api/v1/trust-list").content,
+                                     [service.client.app.state.services.registry.issuers.operator_key().record.public_key])  # type: ignore[attr-defined]  # fmt: skip
+    assert listed.log is not None and listed.log.witnesses == (wkey,) and listed.log.quorum == 1
+    seal = decode_segment(made["qr"].rsplit("/", 1)[1])
+    kid = bytes.fromhex(service.client.post("/api/v1/verify", json={"qr": made["qr"]}).json()["signature"]["kid"])
+    offline = check_issuance(witnessed["proof"], seal, kid, listed.log)
+    assert offline.state is LogState.WITNESSED and offline.index == made["log_index"]
+    # A seal issued before the log began (its entry gone, as on a database from before migration 0011).
+    engine = service.client.app.state.services.registry.engine  # type: ignore[attr-defined]
+    other = service.client.post("/api/v1/certificates", json=dict(VALVE, number="ZJM-IC-2026-0009"),
+                                headers=headers).json()  # fmt: skip
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS log_entries_no_delete")
+        conn.exec_driver_sql("DELETE FROM log_entries WHERE idx = ?", (other["log_index"],))
+    unlogged = service.client.post("/api/v1/verify", json={"qr": other["qr"]}).json()
+    assert unlogged["verdict"] == "valid" and unlogged["log"]["state"] == "not_logged"
+    # Witnesses come and go: the next view weighs the proof against the new policy.
+    service.client.delete(f"/api/v1/log/witnesses/{wkey.name}", headers=service.admin)
+    assert standing()["state"] == "under_witnessed"  # no witness left: the operator's word alone

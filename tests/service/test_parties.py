@@ -20,7 +20,7 @@ SGS = {"id": "sgs", "name": "通标标准技术服务有限公司", "name_en": "
        "remit": {"markets": ["FR", "DE"], "schemes": ["international-cooperation"]}}  # fmt: skip
 
 
-def _listed(service: Service, format: int = 3) -> dict[str, Any]:
+def _listed(service: Service, format: int = 4) -> dict[str, Any]:
     document = service.client.get(f"/api/v1/trust-list?format={format}").content
     operator = service.client.app.state.services.registry.issuers.operator_key()  # type: ignore[attr-defined]
     TrustList.from_document(document, [operator.record.public_key])  # it verifies, in either format
@@ -41,7 +41,7 @@ def test_a_recognising_body_keeping_its_own_key(service: Service, tmp_path: Path
     assert made.json()["kid"] == own.kid.hex()
     assert not (tmp_path / "keys" / "sgs").exists()  # its private key never came here
     content = _listed(service)
-    assert content["format"] == 3 and content["version"] > before
+    assert content["format"] == 4 and content["version"] > before
     sgs = _party(content, "sgs")
     remit = {"markets": ["DE", "FR"], "schemes": ["international-cooperation"]}
     assert (sgs["country"], sgs["roles"], sgs["remit"]) == ("CH", ["recognise"], remit)
@@ -50,7 +50,8 @@ def test_a_recognising_body_keeping_its_own_key(service: Service, tmp_path: Path
     # Verifiers of spec 1.2 still get the issuers, signed, in the format they read.
     legacy = _listed(service, 2)
     assert legacy["format"] == 2 and [i["id"] for i in legacy["issuers"]] == ["zjcert"]
-    assert service.client.get("/api/v1/trust-list?format=4").status_code == 422
+    assert _listed(service, 3)["format"] == 3
+    assert service.client.get("/api/v1/trust-list?format=5").status_code == 422
     # The body's token cannot issue: it recognises.
     token = {"Authorization": f"Bearer {made.json()['token']}"}
     refused = service.client.post(

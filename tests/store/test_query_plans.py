@@ -21,7 +21,7 @@ from tests.helpers.service import make_settings, running_service
 from verifier.store.seals import _SEAL_LOOKUP
 from verifier.store.tables import certificate_credentials, metadata
 
-READ_WHOLE = {"status_lists", "issuers", "issuer_keys"}  # a row per list, issuer or key: small by nature
+READ_WHOLE = {"status_lists", "issuers", "issuer_keys", "log_witnesses"}  # a row per list, issuer, key, witness
 
 
 def _whole_tables(conn: Any, statement: str, parameters: Any) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,8 @@ from verifier import Verdict, verify
 from verifier.certificate.model import parse_certificate
 from verifier.errors import TrustListError
 from verifier.issuing.recipe import seal_certificate
+from verifier.tlog.note import COSIGNATURE, ED25519, NoteKey
+from verifier.tlog.proof import LogPolicy
 from verifier.trust.keys import Keyring, SigningKey, new_signing_key
 from verifier.trust.parties import Recogniser
 from verifier.trust.trustlist import MAX_DOCUMENT_BYTES, TrustList, build_trust_list
@@ -61,11 +64,11 @@ def test_unknown_format_is_refused(trust_list: TrustList, operator_key: SigningK
     from verifier.trust.trustlist import canonical_json
 
     data = json.loads(trust_list.to_document(operator_key))
-    data["trust_list"]["format"] = 4
+    data["trust_list"]["format"] = 5
     from verifier.trust.keys import b64url
 
     data["signature"]["value"] = b64url(operator_key.private_key.sign(canonical_json(data["trust_list"])))
-    with pytest.raises(TrustListError, match="unsupported trust list format 4: this verifier reads formats 2 and 3"):
+    with pytest.raises(TrustListError, match="unsupported trust list format 5: this verifier reads formats 2 to 4"):
         TrustList.from_document(json.dumps(data).encode(), [operator_key.record.public_key])
 
 
@@ -99,6 +102,65 @@ def test_format_2_is_still_read_and_written(trust_list: TrustList, operator_key:
     assert content["format"] == 2 and [i["id"] for i in content["issuers"]] == ["zjcert"]
     assert set(content) == {"format", "version", "issued_at", "expires_at", "public_urls", "issuers"}
     assert TrustList.from_document(document, [operator_key.record.public_key]) == trust_list
+
+
+def _log_policy(witnesses: int = 2, quorum: int = 1) -> LogPolicy:
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    log = NoteKey.of("verifier.example/log", ED25519, new_signing_key(at).private_key)
+    named = tuple(NoteKey.of(f"w{n}.example", COSIGNATURE, new_signing_key(at).private_key) for n in range(witnesses))
+    return LogPolicy(log.name, log, named, quorum)
+
+
+def test_format_4_names_the_log_and_its_witness_policy(trust_list: TrustList, operator_key: SigningKey) -> None:
+    listed = replace(trust_list, log=_log_policy())
+    document = listed.to_document(operator_key)
+    log = json.loads(document)["trust_list"]["log"]
+    assert log["origin"] == "verifier.example/log" and log["quorum"] == 1
+    assert log["key"] == listed.log.key.vkey() and len(log["witnesses"]) == 2  # type: ignore[union-attr]
+    assert TrustList.from_document(document, [operator_key.record.public_key]) == listed
+    # Format 3 (for verifiers of spec 1.3) is the same without the log; format 4 may say there is none.
+    older = json.loads(listed.to_document(operator_key, 3))["trust_list"]
+    assert older["format"] == 3 and "log" not in older
+    assert TrustList.from_document(listed.to_document(operator_key, 3), [operator_key.record.public_key]).log is None
+    assert json.loads(trust_list.to_document(operator_key))["trust_list"]["log"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda log: log | {"origin": "elsewhere.example/log"}, "not its origin"),
+        (lambda log: log | {"witnesses": [log["witnesses"][0]] * 2}, "listed twice"),
+        (lambda log: log | {"quorum": 3}, "cannot be met"),
+        (lambda log: log | {"key": log["key"] + " "}, "nothing around it"),
+        (lambda log: log | {"key": log["witnesses"][0]}, "not its origin"),
+        (lambda log: log | {"witnesses": [log["key"]]}, "cosign with cosignature keys"),
+        (lambda log: log | {"key": "x" * 600}, "log.key"),
+        (lambda log: log | {"quorum": -1}, "log.quorum"),
+        (lambda log: {k: v for k, v in log.items() if k != "quorum"}, "log.quorum"),
+    ],
+    ids=[
+        "origin",
+        "witness twice",
+        "quorum",
+        "white space",
+        "witness as log",
+        "log as witness",
+        "long",
+        "negative",
+        "missing",
+    ],
+)
+def test_a_log_policy_that_cannot_be_is_refused(
+    trust_list: TrustList, operator_key: SigningKey, change: Any, words: str
+) -> None:
+    from verifier.trust.keys import b64url
+    from verifier.trust.trustlist import canonical_json
+
+    data = json.loads(replace(trust_list, log=_log_policy()).to_document(operator_key))
+    data["trust_list"]["log"] = change(data["trust_list"]["log"])
+    data["signature"]["value"] = b64url(operator_key.private_key.sign(canonical_json(data["trust_list"])))
+    with pytest.raises(TrustListError, match=words):
+        TrustList.from_document(json.dumps(data).encode(), [operator_key.record.public_key])
 
 
 def test_a_party_listed_with_two_key_sets_is_refused(trust_list: TrustList) -> None:

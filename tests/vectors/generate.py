@@ -40,6 +40,8 @@ from verifier.seal.cose import (
     sign,
     to_be_signed,
 )
+from verifier.tlog.note import COSIGNATURE, ED25519, NoteKey
+from verifier.tlog.proof import LogPolicy
 from verifier.trust.keys import KeyRecord, Keyring, SigningKey, b64url, kid_for, new_signing_key, public_key_pem
 from verifier.trust.parties import Recogniser
 from verifier.trust.trustlist import TrustList, build_trust_list, canonical_json
@@ -77,6 +79,19 @@ SGS_BODY = Recogniser("sgs", "通标标准技术服务", "SGS", "CH", (SGS.recor
                       frozenset({"international-cooperation", "zhejiang-made"}))  # fmt: skip
 TUV_BODY = Recogniser("tuv", "南德意志集团", "TÜV SÜD", "DE", (TUV.record,), frozenset({"DE"}),
                       frozenset({"international-cooperation", "zhejiang-made"}))  # fmt: skip
+# The transparency log (docs/spec/log.md) and two witnesses, any one of which suffices.
+LOG = vector_key("transparency log", "2024-01-01T00:00:00Z")
+LOG_ORIGIN = "verify.zhejiang-made.example/log"
+WITNESSES = tuple(vector_key(f"witness {name}", "2024-01-01T00:00:00Z") for name in ("sgs", "tuv"))
+LOG_POLICY = LogPolicy(
+    LOG_ORIGIN,
+    NoteKey.of(LOG_ORIGIN, ED25519, LOG.private_key),
+    tuple(
+        NoteKey.of(f"witness.{n}.example", COSIGNATURE, w.private_key)
+        for n, w in zip(("sgs", "tuv"), WITNESSES, strict=True)
+    ),
+    1,
+)
 SEALED_AT = "2024-01-10T08:00:00Z"
 CHECK_AT = "2024-06-01T00:00:00Z"
 
@@ -1131,10 +1146,45 @@ def trust_list_cases() -> list[dict[str, Any]]:
     listed(
         "refused: another format",
         "TRUST-1",
-        "format 4 is not defined",
-        _signed_document(changed(lambda c: c.update(format=4))),
+        "format 5 is not defined",
+        _signed_document(changed(lambda c: c.update(format=5))),
         "refused",
     )
+    listed(
+        "accepted: format 3",
+        "TRUST-1",
+        "the format before 1.4: no log",
+        trust_list_document(3).decode(),
+        "accepted",
+    )
+    listed(
+        "refused: format 3 with a log",
+        "TRUST-1",
+        "format 3 has no member log",
+        _signed_document(changed(lambda c: c.update(format=3))),
+        "refused",
+    )
+    listed(
+        "accepted: format 4 naming no log",
+        "TRUST-10",
+        "log is null: this scheme keeps no transparency log",
+        _signed_document(changed(lambda c: c.update(log=None))),
+        "accepted",
+    )
+    for case, description, change in (
+        ("the log's key named otherwise", "the key's name is not the origin",
+         lambda log: log.update(origin="elsewhere.example/log")),
+        ("a witness twice", "the same witness listed twice",
+         lambda log: log.update(witnesses=log["witnesses"][:1] * 2)),
+        ("a quorum that cannot be met", "three of two witnesses", lambda log: log.update(quorum=3)),
+        ("a witness key as the log's", "the log signs with a key of type 0x01, witnesses with 0x04",
+         lambda log: log.update(witnesses=[log["key"]])),
+        ("a key not as written", "a space after the log's verifier key", lambda log: log.update(key=log["key"] + " ")),
+        ("a wrong key id", "the verifier key's id does not match its name and key",
+         lambda log: log.update(key="+".join((LOG_ORIGIN, "00000000", log["key"].split("+", 2)[2])))),
+    ):  # fmt: skip
+        listed(f"refused: {case}", "TRUST-10", description,
+               _signed_document(changed(lambda c, change=change: change(c["log"]))), "refused")  # fmt: skip
     listed(
         "accepted: format 2",
         "TRUST-1",
@@ -1762,10 +1812,10 @@ def vector_trust_list(recognisers: tuple[Recogniser, ...] = (SGS_BODY, TUV_BODY)
     listed = build_trust_list(
         [(ISSUER, ring)], [PUBLIC_URL], utc("2024-03-01T00:00:00Z"), validity=timedelta(days=3650)
     )
-    return replace(listed, recognisers=recognisers, version=listed.version + len(recognisers))
+    return replace(listed, recognisers=recognisers, version=listed.version + len(recognisers), log=LOG_POLICY)
 
 
-def trust_list_document(format: int = 3) -> bytes:
+def trust_list_document(format: int = 4) -> bytes:
     return vector_trust_list().to_document(OPERATOR, format)
 
 
@@ -1773,6 +1823,12 @@ def _recognition_cases() -> list[dict[str, Any]]:
     from recognitions import recognition_cases  # type: ignore[import-not-found]  # beside this script
 
     return list(recognition_cases())
+
+
+def _log_vectors() -> dict[str, Any]:
+    from logvectors import log_vectors  # type: ignore[import-not-found]  # beside this script
+
+    return log_vectors()  # type: ignore[no-any-return]
 
 
 def write(out_dir: Path) -> list[Path]:
@@ -1796,6 +1852,7 @@ def write(out_dir: Path) -> list[Path]:
             + "\n"
         ).encode(),
         "trust-list.json": trust_list_document(),
+        "log.json": (json.dumps(_log_vectors(), ensure_ascii=False, indent=2) + "\n").encode(),
         "operator.pub.pem": public_key_pem(OPERATOR.record.public_key),
     }
     assert kid_for(OPERATOR.record.public_key) == OPERATOR.kid

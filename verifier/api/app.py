@@ -119,7 +119,9 @@ def create_app(
     services.recognised = RecognitionBoard(registry.recognitions)
     services.recognised.refresh()
     services.ledger = Ledger(registry, settings.public_url, settings.witness_quorum)
+    services.trust.log = services.ledger.policy  # the published trust list names the log and its witnesses
     services.ledger.integrate(now())  # the first checkpoint (the empty tree's, on a new service) exists at once
+    services.ledger.refresh(now())
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -223,6 +225,7 @@ async def _checkpoints(services: Services, stop: asyncio.Event) -> None:
             return
         try:
             await asyncio.to_thread(services.ledger.integrate, services.clock())
+            await asyncio.to_thread(services.ledger.refresh, services.clock())
             services.metrics.logged(await asyncio.to_thread(services.ledger.health, services.clock()))
         except Exception:  # the entries stay sequenced; the next round integrates them
             log.exception("cannot sign the log's next checkpoint; trying again")

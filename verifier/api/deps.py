@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -31,6 +31,7 @@ from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
+from verifier.tlog.proof import LogPolicy
 from verifier.trust.trustlist import DEFAULT_VALIDITY, FORMAT, TrustList
 from verifier.uploads.readers import UploadReaders
 from verifier.verification.check import SealCache
@@ -55,6 +56,7 @@ class TrustCache:
     _list: TrustList | None = None
     _built: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    log: Callable[[datetime], LogPolicy] | None = None  # the log's policy, named in the published list (format 4)
     _document: dict[int, tuple[bytes, str]] | None = None
     _document_slot: int = -1
 
@@ -83,7 +85,7 @@ class TrustCache:
             return self._list
 
     def document(self, format: int = FORMAT) -> tuple[bytes, str]:
-        """The published, signed trust list and its ETag, in ``format`` (2: issuers only), made at most once per minute.
+        """The published, signed trust list and its ETag, in ``format`` (2, 3: older), made at most once per minute.
 
         Its ``issued_at`` is the start of the minute, so every replica signs the very same bytes in a
         minute (Ed25519 is deterministic) and answers the same ETag.
@@ -95,6 +97,8 @@ class TrustCache:
             return cached[format]
         issued_at = datetime.fromtimestamp(slot * TRUST_DOCUMENT_TTL, UTC)
         listed = self.registry.issuers.trust_list(self.public_urls, issued_at, validity=self.validity)
+        if self.log is not None:
+            listed = replace(listed, log=self.log(issued_at))
         document = listed.to_document(self.registry.issuers.operator_key(), format)
         made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
         kept = cached if cached is not None and slot == self._document_slot else {}

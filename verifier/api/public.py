@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -29,15 +28,14 @@ from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerifyIn
+from verifier.api.standing import with_log, with_log_async, with_recognitions
 from verifier.api.verdictout import VerdictOut, VerdictPdfOut
 from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
 from verifier.credentials.vcjose import MEDIA_TYPE, payload_of
 from verifier.errors import FileRefused, Kind
 from verifier.issuing.credential import stored_credential
 from verifier.needs import describe
-from verifier.reads.recognitions import shown as recognitions_shown
 from verifier.reads.seals import NeedLookup
-from verifier.store.recognitions import RecognitionRecord
 from verifier.store.records import NotFound
 from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
 from verifier.verdict import Reason, RegistryEntry
@@ -96,29 +94,9 @@ async def check_online(
         if held is None:
             held = await run_in_threadpool(svc.recognised.fetch, result.registered.certificate_id)
         result = with_recognitions(svc, result, asked[-1], held)
+        result = await with_log_async(svc, result, asked[-1])
     note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
     return result
-
-
-def with_recognitions(
-    svc: Services, result: VerificationResult, cose: bytes, held: tuple[RecognitionRecord, ...] | None = None
-) -> VerificationResult:
-    """The result with the certificate's recognitions, each with its verdict (``held``: read now if None).
-
-    Only for a certificate the registry issued whose seal verified: the recognitions name its very bytes.
-    """
-    entry, content = result.registered, result.certificate
-    if entry is None or content is None or result.signature.valid is not True:
-        return result
-    if held is None:
-        held = svc.recognised.cached(entry.certificate_id)
-    if held is None:
-        held = svc.recognised.fetch(entry.certificate_id)
-    if not held and not entry.record.get("recognitions"):
-        return result
-    listed = recognitions_shown(held, entry.record.get("recognitions"), cose, content, result.verdict,
-                                svc.trust.get().recognisers, result.checked_at, svc.recognised.seals)  # fmt: skip
-    return replace(result, recognitions=tuple(listed))
 
 
 @router.get(
@@ -189,7 +167,7 @@ def check_credential(svc: Services, scope: Scope, given: object) -> Verification
             return svc.registry.seals.lookup(cose)
 
         found = verify(qr_text, svc.trust.get(), at, lookup, svc.seals)
-        return with_recognitions(svc, found, asked[-1]) if asked else found
+        return with_log(svc, with_recognitions(svc, found, asked[-1]), asked[-1]) if asked else found
 
     result = verify_credential(given, svc.trust.get(), at, registered, scan)
     note_verdict(scope, svc.metrics, result, "credential", time.perf_counter() - start)
@@ -305,7 +283,7 @@ def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[Verificati
     else:
         result, source = nothing_found(trust_list, at), "none"
     if asked:
-        result = with_recognitions(svc, result, asked[-1])
+        result = with_log(svc, with_recognitions(svc, result, asked[-1]), asked[-1])
     note_verdict(scope, svc.metrics, result, "pdf", time.perf_counter() - start)
     return result, source
 
@@ -367,8 +345,13 @@ def trust_list(
     svc: ServicesDep,
     format: Annotated[
         int,
-        Query(ge=2, le=3, description="3: parties with roles and remits; 2 (spec 1.2's verifiers): the issuers alone"),
-    ] = 3,
+        Query(
+            ge=2,
+            le=4,
+            description="4: parties with roles and remits, and the transparency log's keys; 3 (spec 1.3's "
+            "verifiers): without the log; 2 (spec 1.2's): the issuers alone",
+        ),
+    ] = 4,
 ) -> Response:
     """The signed trust list document (JSON), without the keys the operator withdrew.
 

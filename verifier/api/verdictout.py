@@ -53,6 +53,19 @@ class RegisteredOut(BaseModel):
     record: dict[str, Any]
 
 
+class LogStandingOut(BaseModel):
+    """The transparency log's word on the certificate's issuance (docs/spec/log.md, LOG-3 to LOG-9)."""
+
+    state: Literal["witnessed", "under_witnessed", "pending", "not_logged", "unchecked", "refused"]
+    origin: str
+    index: int | None
+    checkpoint_size: int | None
+    witnesses: list[str]
+    quorum: int
+    proof: str | None
+    detail: str
+
+
 class VerdictOut(BaseModel):
     """The verdict of one check. ``certificate`` is the signed content, present once the signature verified."""
 
@@ -69,6 +82,7 @@ class VerdictOut(BaseModel):
     status: VerdictStatusOut
     registered: RegisteredOut | None
     recognitions: list[RecognitionVerdictOut]
+    log: LogStandingOut | None
 
 
 class RecogniserOut(BaseModel):

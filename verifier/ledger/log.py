@@ -10,6 +10,7 @@ the quorum is *witnessed*, and proofs are made against the newest witnessed one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,10 +37,14 @@ from verifier.tlog.note import (
 from verifier.tlog.proof import LogPolicy, LogProof
 from verifier.tlog.tiles import TILE_WIDTH, Tile, bundle, split_hashes, tile_reader, tiles_of
 from verifier.trust.keys import KeyStore, SigningKey
+from verifier.verification.logcheck import LogCheck, LogState, proof_standing
 
 LOG_OWNER = "log"
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 CACHED_TILES = 2048  # full tiles and bundles are immutable: ~8 KB and ~60 KB each at most
+NOT_LOGGED = "the log has no entry of this certificate's issuance: it was issued before the log began"
+PENDING = "entered in the log; the checkpoint that covers it is being signed (seconds)"
+CACHED_STANDINGS = 10_000  # certificates' standings in the log, kept while the log's view stands (~2 KB each)
 
 
 class LogUnavailable(VerifierError):
@@ -74,6 +79,20 @@ class Health:
     witnesses: dict[str, tuple[int, datetime | None]]  # name -> (size cosigned last, when)
 
 
+@dataclass(frozen=True)
+class View:
+    """The log as the public reads see it, renewed every second: the policy, the newest and witnessed checkpoints."""
+
+    policy: LogPolicy
+    latest: StoredCheckpoint | None
+    witnessed: StoredCheckpoint | None
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """(the newest checkpoint's size, the witnessed one's): what a standing other than witnessed depends on."""
+        return (self.latest.size if self.latest else 0, self.witnessed.size if self.witnessed else 0)
+
+
 class Ledger:
     """The log of one service (``registry``, at ``public_url``); ``quorum`` None: half the witnesses, rounded up."""
 
@@ -84,6 +103,9 @@ class Ledger:
         self._key: SigningKey | None = None
         self._cache: OrderedDict[Tile, bytes] = OrderedDict()
         self._lock = threading.Lock()
+        self._view: View | None = None
+        # A seal's SHA-256 -> its standing and the view's sizes it was made at (any sizes, once witnessed).
+        self._standings: OrderedDict[bytes, tuple[tuple[int, int] | None, LogCheck]] = OrderedDict()
 
     def signing_key(self, at: datetime) -> SigningKey:
         """The log's key (read once)."""
@@ -140,11 +162,59 @@ class Ledger:
     def proof(self, index: int, at: datetime) -> LogProof | None:
         """The tlog-proof of entry ``index`` in the newest witnessed checkpoint; None until one covers it."""
         stored = self.witnessed(at)
-        if stored is None or stored.size <= index:
-            return None
+        return None if stored is None or stored.size <= index else self._proof(index, stored)
+
+    def _proof(self, index: int, stored: StoredCheckpoint) -> LogProof:
         node = tile_reader(stored.size, self._hashes)
         (leaf,) = self.registry.log.entries(index, index + 1)
         return LogProof(leaf, index, tuple(inclusion_proof(node, index, stored.size)), self.cosigned(stored))
+
+    def refresh(self, at: datetime) -> View:
+        """Read the policy and checkpoints again (the service's once-a-second task); a new policy forgets standings."""
+        view = View(self.policy(at), self.registry.log.latest(), self.witnessed(at))
+        with self._lock:
+            if self._view is not None and self._view.policy != view.policy:
+                self._standings.clear()  # a witness came or went: a proof's quorum is weighed again
+            self._view = view
+        return view
+
+    def known_standing(self, cose: bytes) -> LogCheck | None:
+        """A seal's standing as made before, while it holds (no I/O: the event loop's); None otherwise."""
+        with self._lock:
+            found = self._standings.get(hashlib.sha256(cose).digest())
+            view = self._view
+        if found is None or view is None or (found[0] is not None and found[0] != view.sizes):
+            return None
+        return found[1]
+
+    def standing(self, cose: bytes, kid: bytes, at: datetime) -> LogCheck:
+        """A seal's standing in the log (blocking: a worker thread's): its issuance's proof, or why there is none.
+
+        The proof is against the newest witnessed checkpoint that covers the entry (*witnessed*), else the
+        newest checkpoint (*under-witnessed*); it is checked as any verifier would before it is given.
+        """
+        view = self._view or self.refresh(at)
+        seal = hashlib.sha256(cose).digest()
+        found = self.registry.log.find(seal, "issued")
+        policy = view.policy
+        standing: LogCheck | None = None
+        if not found:
+            standing = LogCheck(LogState.NOT_LOGGED, policy.origin, quorum=policy.quorum, detail=NOT_LOGGED)
+        else:
+            for stored in (view.witnessed, view.latest):
+                if stored is not None and found[0] < stored.size:
+                    standing = proof_standing(self._proof(found[0], stored), cose, kid, policy)
+                    break
+        if standing is None:
+            standing = LogCheck(LogState.PENDING, policy.origin, found[0], quorum=policy.quorum, detail=PENDING)
+        with self._lock:
+            if self._view is view:
+                lasting = standing.state is LogState.WITNESSED
+                self._standings[seal] = (None if lasting else view.sizes, standing)
+                self._standings.move_to_end(seal)
+                while len(self._standings) > CACHED_STANDINGS:
+                    self._standings.popitem(last=False)
+        return standing
 
     def tile(self, tile: Tile) -> bytes:
         """A tile's or an entry bundle's bytes, as the newest checkpoint has it; :class:`LogUnavailable` otherwise."""

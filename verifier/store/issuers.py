@@ -20,7 +20,7 @@ from verifier.store import log
 from verifier.store.audit import Change, audited
 from verifier.store.parties import PartyTerms, party_of_row, terms_values
 from verifier.store.records import ISSUE, OPERATOR, Conflict, NotFound, Principal, issuer_row
-from verifier.store.tables import issuer_keys, issuer_stamps, issuers
+from verifier.store.tables import issuer_keys, issuer_stamps, issuers, log_witnesses
 from verifier.trust.keys import (
     KeyRecord,
     KeyStore,
@@ -257,8 +257,9 @@ class Issuers:
 
         Withdrawn keys are left out, as in the list the service publishes, unless ``withdrawn``: the
         service's own online checks keep them (see :meth:`withdraw_key`). The version is the number of
-        keys plus the number withdrawn: every change to the list (an issuer, a rotation, a withdrawal)
-        adds a key or withdraws one, so it only goes up, and every replica computes the same.
+        keys plus the number withdrawn, the parties' revisions, and the log's witnesses plus those
+        withdrawn: every change to the list (an issuer, a rotation, a withdrawal, a party's terms, a
+        witness) raises one of them, so it only goes up, and every replica computes the same.
         """
         query = select(issuer_keys).order_by(issuer_keys.c.not_before, issuer_keys.c.kid)
         if not withdrawn:
@@ -271,6 +272,9 @@ class Issuers:
                     select(func.count() + func.count(issuer_keys.c.withdrawn_at)).select_from(issuer_keys)
                 ).scalar_one()
                 + conn.execute(select(func.coalesce(func.sum(issuers.c.revision), 0))).scalar_one()
+                + conn.execute(
+                    select(func.count() + func.count(log_witnesses.c.withdrawn_at)).select_from(log_witnesses)
+                ).scalar_one()
             )
         by_party: dict[str, tuple[KeyRecord, ...]] = {}
         for row in key_rows:

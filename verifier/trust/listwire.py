@@ -1,13 +1,13 @@
 """What a trust list document may hold (spec section 9): its members, their forms and sizes, strictly.
 
-:func:`read_content` takes the parsed ``trust_list`` member of a document, of format 2 (``issuers``) or 3
-(``parties``, with roles and remits), and gives its parties; :mod:`.trustlist` checks the signature
-first and makes the :class:`~verifier.trust.trustlist.TrustList`.
+:func:`parse_document` takes a parsed document of format 2 (``issuers``), 3 (``parties``, with roles and
+remits) or 4 (format 3 and the transparency log's key and witness policy, ``log``), and gives its parties;
+:mod:`.trustlist` checks the signature first and makes the :class:`~verifier.trust.trustlist.TrustList`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from verifier.errors import KeyStoreError, TrustListError
 from verifier.origins import check_public_url
 from verifier.times import parse_time
+from verifier.tlog.note import NoteKey, NoteRefused, parse_vkey
+from verifier.tlog.proof import LogPolicy
 from verifier.trust.keys import KeyRecord, from_b64url, kid_for, public_from_raw
 from verifier.trust.parties import (
     COUNTRY,
@@ -41,6 +43,7 @@ class Content:
     public_urls: tuple[str, ...]
     issuers: tuple[TrustedIssuer, ...]
     recognisers: tuple[Recogniser, ...]
+    log: LogPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Parsed:
 
     signature_kid: str
     signature_value: str
-    _content: _Content | _Content3
+    _content: _Content | _Content3 | _Content4
 
     def content(self) -> Content:
         """The content: raises :class:`TrustListError` for what the shape alone does not catch."""
@@ -61,9 +64,12 @@ class Parsed:
 
 
 def parse_document(raw: Any, format: object) -> Parsed:
-    """A parsed document of this ``format`` (2 or 3, read from it by the caller); raises :class:`TrustListError`."""
+    """A parsed document of this ``format`` (2, 3 or 4, read from it by the caller); raises :class:`TrustListError`."""
+    shape: type[_Document | _Document3 | _Document4] = (
+        _Document if format == 2 else _Document3 if format == 3 else _Document4
+    )
     try:
-        document = (_Document if format == 2 else _Document3).model_validate(raw)
+        document = shape.model_validate(raw)
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
         raise TrustListError(f"not a trust list: {where}: {exc.errors()[0]['msg']}") from None
@@ -182,6 +188,40 @@ class _Content3(_Head):
         return self._with(issuers, recognisers)
 
 
+class _Log(_Wire):
+    origin: str = Field(min_length=1, max_length=255)
+    key: str = Field(max_length=512)
+    witnesses: list[str] = Field(max_length=100)
+    quorum: int = Field(ge=0, le=100)
+
+    def policy(self) -> LogPolicy:
+        """TRUST-10: the log's key named by its origin, witnesses' keys distinct by name, a quorum they can meet."""
+        try:
+            key, witnesses = _vkey(self.key), tuple(_vkey(w) for w in self.witnesses)
+            if key.name != self.origin:
+                raise NoteRefused(f"the log's key is named {key.name[:80]!r}, not its origin")
+            if len({w.name for w in witnesses}) != len(witnesses):
+                raise NoteRefused("a witness is listed twice")
+            return LogPolicy(self.origin, key, witnesses, self.quorum)
+        except NoteRefused as exc:
+            raise TrustListError(f"not a trust list: log: {exc}") from None
+
+
+def _vkey(text: str) -> NoteKey:
+    key = parse_vkey(text)
+    if key.vkey() != text:  # exactly as written: no white space around, the id in lower case
+        raise NoteRefused("a verifier key is written <name>+<id>+<base64 key>, nothing around it")
+    return key
+
+
+class _Content4(_Content3):
+    log: _Log | None
+
+    def content(self) -> Content:
+        """Format 4: format 3's parties, and the log verifiers check proofs of inclusion against (None: no log)."""
+        return replace(super().content(), log=None if self.log is None else self.log.policy())
+
+
 def _once(parties: list[_I]) -> list[_I]:
     seen: set[str] = set()
     for party in parties:
@@ -204,6 +244,11 @@ class _Document(_Wire):
 
 class _Document3(_Wire):
     trust_list: _Content3
+    signature: _Signature
+
+
+class _Document4(_Wire):
+    trust_list: _Content4
     signature: _Signature
 
 

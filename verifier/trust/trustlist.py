@@ -1,19 +1,23 @@
 """The trust list: the scheme's parties (issuers, recognising bodies), keys and key windows, signed by the operator.
 
-The document is JSON (format 3, since spec 1.3)::
+The document is JSON (format 4, since spec 1.4)::
 
-    {"trust_list": {"format": 3, "version": ..., "issued_at": ..., "expires_at": ..., "public_urls": [...],
+    {"trust_list": {"format": 4, "version": ..., "issued_at": ..., "expires_at": ..., "public_urls": [...],
                     "parties": [{"id", "name", "name_en", "country", "roles": ["issue", "recognise"],
                                  "remit": {"markets": [...], "schemes": [...]} or null,
                                  "keys": [{"kid", "alg": "EdDSA", "crv": "Ed25519", "x",
-                                           "not_before", "not_after"}]}]},
+                                           "not_before", "not_after"}]}],
+                    "log": {"origin", "key": <vkey>, "witnesses": [<vkey>, ...], "quorum": k} or null},
      "signature": {"alg": "EdDSA", "kid": <operator kid>, "value": <base64url Ed25519 signature>}}
 
 A party's ``roles`` say what its keys may sign: certificates (``issue``), recognitions of certificates
 (``recognise``, within its ``remit``: the markets it may recognise for and the schemes whose
 certificates it may recognise). Format 2 had ``issuers`` (``id``, ``name``, ``name_en``, ``keys``) in
-place of ``parties``, every one an issuer: this module still reads it, and the service still publishes
-it at ``?format=2`` (issuers only) for verifiers of that format, which refuse format 3 by its number.
+place of ``parties``, every one an issuer; format 3 is format 4 without ``log``. This module reads all
+three, and the service still publishes them at ``?format=2`` and ``?format=3`` for verifiers of those
+formats, which refuse a newer format by its number. ``log`` names the transparency log every issuance
+is entered in (docs/spec/log.md): its origin, its key and the witnesses, ``quorum`` of which must cosign
+a checkpoint for a proof against it to count as witnessed.
 
 The signature covers the canonical JSON of ``trust_list`` (keys sorted, no white space, UTF-8; for these
 contents the same bytes as RFC 8785). A verifier pins the operator's public key out of band and reads a
@@ -41,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from verifier.errors import TrustListError
 from verifier.jsonstrict import StrictJsonError, strict_loads
 from verifier.origins import check_public_url
+from verifier.tlog.proof import LogPolicy
 from verifier.trust.keys import (
     KeyRecord,
     Keyring,
@@ -54,8 +59,8 @@ from verifier.trust.listwire import parse_document
 from verifier.trust.parties import ISSUE, RECOGNISE, Recogniser, TrustedIssuer, TrustedKey
 from verifier.verdict import IssuerInfo
 
-FORMAT = 3
-READS = (2, 3)  # the formats this module reads
+FORMAT = 4
+READS = (2, 3, 4)  # the formats this module reads
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 DEFAULT_VALIDITY = timedelta(days=30)
 DEFAULT_MAX_AGE = timedelta(days=7)
@@ -67,7 +72,8 @@ class TrustList:
 
     ``issuers`` are the parties that issue certificates (look their keys up with :meth:`key`),
     ``recognisers`` those that recognise them (:attr:`recognisers`, as the recognition check takes them);
-    a party with both roles is in both, with the same keys.
+    a party with both roles is in both, with the same keys. ``log`` is the transparency log's policy
+    (format 4), None when the list names no log (or was of an older format).
     """
 
     issued_at: datetime
@@ -76,6 +82,7 @@ class TrustList:
     version: int = 0
     expires_at: datetime | None = None
     recognisers: tuple[Recogniser, ...] = ()
+    log: LogPolicy | None = None
     origins: frozenset[str] = field(init=False)
     _by_kid: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
     _any_party: dict[bytes, TrustedKey] = field(init=False, repr=False, compare=False)
@@ -125,7 +132,7 @@ class TrustList:
         return int((at - self.issued_at).total_seconds())
 
     def content_json(self, format: int = FORMAT) -> dict[str, Any]:
-        """The signed part of the document, in ``format`` (2: the issuers only, for verifiers of that format)."""
+        """The signed part of the document, in ``format`` (2: the issuers only; 3: no log; for verifiers of those)."""
         head = {
             "format": format,
             "version": self.version,
@@ -135,7 +142,7 @@ class TrustList:
         }
         if format == 2:
             return head | {"issuers": [_party_json(i.info, "", (), None, i.keys, format) for i in self.issuers]}
-        if format != FORMAT:
+        if format not in READS:
             raise ValueError(f"no trust list format {format}")
         issuing = {i.info.id: i for i in self.issuers}
         recognising = {r.id: r for r in self.recognisers}
@@ -149,7 +156,9 @@ class TrustList:
                 assert issuer is not None
                 info, country, keys = issuer.info, issuer.country, issuer.keys
             parties.append(_party_json(info, country, roles, body, keys, format))
-        return head | {"parties": parties}
+        if format == 3:
+            return head | {"parties": parties}
+        return head | {"parties": parties, "log": None if self.log is None else _log_json(self.log)}
 
     def to_document(self, operator: SigningKey, format: int = FORMAT) -> bytes:
         """The signed JSON document, signed with the operator's key, in ``format`` (see :meth:`content_json`)."""
@@ -175,7 +184,7 @@ class TrustList:
             declared = raw.get("trust_list", {}).get("format") if isinstance(raw, dict) else None
             if isinstance(raw, dict) and isinstance(raw.get("trust_list"), dict) and declared not in READS:
                 raise TrustListError(
-                    f"unsupported trust list format {declared!r}: this verifier reads formats 2 and {FORMAT}"
+                    f"unsupported trust list format {declared!r}: this verifier reads formats 2 to {FORMAT}"
                 )
             document = parse_document(raw, declared)
         except TrustListError:
@@ -193,8 +202,13 @@ class TrustList:
             raise TrustListError("trust list signature does not verify") from None
         read = document.content()
         return TrustList(
-            read.issued_at, read.public_urls, read.issuers, read.version, read.expires_at, read.recognisers
+            read.issued_at, read.public_urls, read.issuers, read.version, read.expires_at, read.recognisers, read.log
         )
+
+
+def _log_json(policy: LogPolicy) -> dict[str, Any]:
+    return {"origin": policy.origin, "key": policy.key.vkey(), "witnesses": [w.vkey() for w in policy.witnesses],
+            "quorum": policy.quorum}  # fmt: skip
 
 
 def _party_json(

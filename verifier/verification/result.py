@@ -12,6 +12,7 @@ from typing import Any
 
 from verifier.seal.claims import SealedCertificate
 from verifier.verdict import IssuerInfo, Reason, RegistryEntry, StatusState, ValidityState, Verdict
+from verifier.verification.logcheck import LogCheck
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class VerificationResult:
     # Online, the certificate's recognitions, each with its own verdict (as docs/verdict.md lists them):
     # those its recognising bodies signed, then those its issuer only declared.
     recognitions: tuple[dict[str, Any], ...] = ()
+    # The transparency log's word on its issuance (None: no log to ask; see verification.logcheck).
+    log: LogCheck | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON verdict shape of PRODUCT.md (fields may be added, never renamed)."""
@@ -108,6 +111,7 @@ class VerificationResult:
                 "trust_list_age_seconds": self.status.trust_list_age_seconds,
             },
             "recognitions": list(self.recognitions),
+            "log": None if self.log is None else self.log.to_json(),
         }
 
 

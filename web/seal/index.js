@@ -10,3 +10,4 @@ export { STAGES, validityState, verify, verifyCose } from "./verify.js";
 export { hostDid, isSet, LIST_BITS, listedStatus, listUrl, readStatusList, StatusListError, withStatusLists } from "./statuslist.js";
 export { default as tables } from "./tables.js";
 export { checkRecognition, RECOGNITION_VERDICT, recognitionFromCbor } from "./recognition.js";
+export { checkIssuance, LogRefused, parseProof, parseVkey, readLogPolicy } from "./log.js";

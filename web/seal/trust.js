@@ -1,11 +1,13 @@
 // The trust list (spec section 9): an operator-signed JSON document of the scheme's parties (issuers and
-// recognising bodies, with their remits), their keys and key windows. Format 3; format 2 (issuers only) is read too.
+// recognising bodies, with their remits), their keys and key windows, and the transparency log's policy.
+// Format 4; formats 3 (no log) and 2 (issuers only) are read too.
 
 import { checkPublicUrl } from "./seal.js";
 import { kidFor, verifyEd25519 } from "./ed25519.js";
+import { LogRefused, readLogPolicy } from "./log.js";
 
-export const FORMAT = 3;
-export const READS = [2, 3];
+export const FORMAT = 4;
+export const READS = [2, 3, 4];
 const ROLES = ["issue", "recognise"];
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
@@ -137,8 +139,9 @@ const string = (value, pattern, where) => {
  * Read a signed trust list (bytes), checking its signature against the pinned ``operatorKeys`` (raw
  * 32-byte keys): ``{issuedAt, expiresAt, version, origins, keys: Map(kidHex -> {issuer, publicKey, notBefore,
  * notAfter}), recognisers: [{id, name, name_en, country, markets: Set, schemes: Set, keys: Map(kidHex -> {publicKey,
- * notBefore, notAfter})}]}``: ``keys`` are the issuing parties' (they seal certificates), ``recognisers`` the
- * parties that recognise certificates (section 11).
+ * notBefore, notAfter})}], log}``: ``keys`` are the issuing parties' (they seal certificates), ``recognisers`` the
+ * parties that recognise certificates (section 11), ``log`` the transparency log's policy (TRUST-10:
+ * ``{origin, key, witnesses, quorum}``, see log.js) or null.
  */
 export async function readTrustList(bytes, operatorKeys, prefer) {
   if (bytes.length > MAX_DOCUMENT_BYTES) refuse(`trust list larger than ${MAX_DOCUMENT_BYTES} bytes`);
@@ -150,9 +153,10 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
   }
   const document = only(raw, ["trust_list", "signature"], "document");
   const declared = document.trust_list !== null && typeof document.trust_list === "object" ? document.trust_list.format : undefined;
-  if (!READS.includes(declared)) refuse(`unsupported trust list format ${JSON.stringify(declared) ?? "none"}: this verifier reads formats 2 and ${FORMAT}`);
+  if (!READS.includes(declared)) refuse(`unsupported trust list format ${JSON.stringify(declared) ?? "none"}: this verifier reads formats 2 to ${FORMAT}`);
   const members = declared === 2 ? "issuers" : "parties";
-  const content = only(document.trust_list, ["format", "version", "issued_at", "expires_at", "public_urls", members], "trust_list");
+  const head = ["format", "version", "issued_at", "expires_at", "public_urls", members];
+  const content = only(document.trust_list, declared === 4 ? [...head, "log"] : head, "trust_list");
   const signature = only(document.signature, ["alg", "kid", "value"], "signature");
   string(signature.alg, /^EdDSA$/, "signature.alg");
   string(signature.kid, /^[0-9a-f]{16}$/, "signature.kid");
@@ -222,7 +226,17 @@ export async function readTrustList(bytes, operatorKeys, prefer) {
       recognisers.push({ ...issuer, country: party.country, markets: new Set(party.remit.markets), schemes: new Set(party.remit.schemes), keys: held });
     }
   }
+  let log = null;
+  if (content.log !== undefined && content.log !== null) {
+    try {
+      log = await readLogPolicy(only(content.log, ["origin", "key", "witnesses", "quorum"], "log"));
+    } catch (error) {
+      if (error instanceof LogRefused) refuse(`not a trust list: log: ${error.message}`);
+      throw error;
+    }
+  }
   return {
+    log,
     issuedAt: moment(content.issued_at, "trust_list.issued_at"),
     expiresAt: moment(content.expires_at, "trust_list.expires_at"),
     version: content.version,
