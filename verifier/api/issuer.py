@@ -30,11 +30,13 @@ from verifier.credentials.dcc import credential_url
 from verifier.demo.certificates import demo_certificates, example
 from verifier.issuing.policy import refuse_ended
 from verifier.issuing.recipe import issue
+from verifier.paper.pdfupdate import with_log_proof
 from verifier.seal.cose import decode_segment
 from verifier.store.certificates import CURSOR_PATTERN, decode_cursor, encode_cursor
 from verifier.store.jobs import JobRecord
 from verifier.store.records import CertificateRecord, Conflict, ListFilter, Principal
 from verifier.tlog.note import Checkpoint
+from verifier.tlog.proof import LogProof
 from verifier.verdict import StatusState
 from verifier.verification.check import validity_state
 
@@ -231,31 +233,51 @@ def get_certificate(certificate_id: str, principal: IssuerDep, svc: ServicesDep)
     "/{certificate_id}/pdf",
     responses=ERRORS | NOT_FOUND | {200: {"content": {"application/pdf": {}}, "description": "The issued PDF"}},
     response_class=Response,
-    summary="The certificate's PDF, exactly as issued",
+    summary="The certificate's PDF exactly as issued, or with the log's proof appended",
 )
-def get_pdf(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
-    """The PDF bytes recorded at issuance (their SHA-256 is the certificate's ``pdf_sha256``)."""
+def get_pdf(
+    certificate_id: str,
+    principal: IssuerDep,
+    svc: ServicesDep,
+    log_proof: Annotated[
+        bool, Query(description="true: with the issuance's tlog-proof appended, once a witnessed checkpoint covers it")
+    ] = False,
+) -> Response:
+    """The PDF recorded at issuance, byte for byte (its SHA-256 is the certificate's ``pdf_sha256``).
+
+    With ``log_proof=true``, and once a witnessed checkpoint covers the issuance, its tlog-proof is attached
+    in an incremental update (docs/spec/log.md, section 7): the issued bytes stay a prefix. ``X-Log-Proof``
+    says ``attached``, ``available`` (ask with ``log_proof=true``) or ``pending`` (not witnessed yet).
+    """
     assert principal.issuer_id is not None
     pdf = svc.registry.certificates.pdf(principal.issuer_id, certificate_id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"', "Cache-Control": "no-store"},
-    )
+    _, proof = _issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
+    if proof is not None and log_proof:
+        pdf = with_log_proof(pdf, proof.to_text().encode())
+    headers = {
+        "Content-Disposition": f'attachment; filename="{certificate_id}.pdf"',
+        "Cache-Control": "no-store",
+        "X-Log-Proof": "pending" if proof is None else "attached" if log_proof else "available",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @router.get("/{certificate_id}/log", responses=ERRORS | NOT_FOUND, summary="The certificate's entry in the log")
 def get_log_entry(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> LogEntryOut:
     """Its issuance's index in the transparency log and, once a witnessed checkpoint covers it, the proof."""
     assert principal.issuer_id is not None
-    record = svc.registry.certificates.get(principal.issuer_id, certificate_id)
+    index, proof = _issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
+    size = Checkpoint.from_text(proof.checkpoint.text).size if proof else None
+    return LogEntryOut(index=index, witnessed_size=size, proof=proof.to_text() if proof else None)
+
+
+def _issuance_proof(svc: Services, record: CertificateRecord) -> tuple[int | None, LogProof | None]:
+    """The issuance's index in the log (None: issued before the log) and its proof in a witnessed checkpoint."""
     seal = hashlib.sha256(decode_segment(record.qr_text.rsplit("/", 1)[1])).digest()
     found = svc.registry.log.find(seal, "issued")
     if not found:
-        return LogEntryOut(index=None, witnessed_size=None, proof=None)
-    proof = svc.ledger.proof(found[0], svc.clock())
-    size = Checkpoint.from_text(proof.checkpoint.text).size if proof else None
-    return LogEntryOut(index=found[0], witnessed_size=size, proof=proof.to_text() if proof else None)
+        return None, None
+    return found[0], svc.ledger.proof(found[0], svc.clock())
 
 
 def _status_route(action: Action) -> None:

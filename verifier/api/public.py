@@ -35,6 +35,7 @@ from verifier.credentials.vcjose import MEDIA_TYPE, payload_of
 from verifier.errors import FileRefused, Kind
 from verifier.issuing.credential import stored_credential
 from verifier.needs import describe
+from verifier.paper.pdfupdate import is_issued_pdf
 from verifier.reads.seals import NeedLookup
 from verifier.store.records import NotFound
 from verifier.uploads.pdfread import MAX_PDF_BYTES, FileSeal
@@ -197,13 +198,8 @@ async def verify_pdf(
     found = await read_upload(svc, request, data)
     result, source = await run_in_threadpool(check_file, svc, request.scope, found)
     payload = result.to_json()
-    digest = hashlib.sha256(data).digest()
-    issued = (
-        await run_in_threadpool(svc.registry.certificates.pdf_digest, result.registered.certificate_id)
-        if result.registered
-        else None
-    )
-    payload["document"] = {"identical": issued == digest, "sha256": digest.hex(), "source": source}
+    identical = await run_in_threadpool(is_issued, svc, result, data, found) is True
+    payload["document"] = {"identical": identical, "sha256": hashlib.sha256(data).hexdigest(), "source": source}
     return Response(orjson.dumps(payload), media_type="application/json", headers=NO_STORE)
 
 
@@ -258,12 +254,17 @@ async def check_uploaded(request: Request, file: Annotated[UploadFile, File()], 
     except FileRefused as exc:
         found, status = FileSeal(None, ()), STATUS[exc.kind]
     result, _ = await run_in_threadpool(check_file, svc, request.scope, found)
-    identical = None
-    if result.registered is not None:
-        issued = await run_in_threadpool(svc.registry.certificates.pdf_digest, result.registered.certificate_id)
-        identical = issued == hashlib.sha256(data).digest()
+    identical = await run_in_threadpool(is_issued, svc, result, data, found)
     headers = {**PAGE_HEADERS, "Content-Language": language}
     return HTMLResponse(page(result, language, identical), status_code=status, headers=headers)
+
+
+def is_issued(svc: Services, result: VerificationResult, data: bytes, found: FileSeal) -> bool | None:
+    """Whether ``data`` is the PDF issued (the log's proof appended to it since is allowed); None: not ours."""
+    if result.registered is None:
+        return None
+    issued = svc.registry.certificates.pdf_digest(result.registered.certificate_id)
+    return issued is not None and is_issued_pdf(data, issued, found.log_proof)
 
 
 def check_file(svc: Services, scope: Scope, found: FileSeal) -> tuple[VerificationResult, str]:

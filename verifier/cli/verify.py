@@ -75,6 +75,13 @@ def register(commands: Commands) -> None:
         help="a downloaded status list (/status/ISSUER/revocation/N and .../suspension/N, JWT or JSON) for the "
         "status offline of a credential, or of a seal that carries its status index; give both purposes",
     )
+    check.add_argument(
+        "--log-proof",
+        type=Path,
+        metavar="FILE",
+        help="the certificate's proof of inclusion in the transparency log (C2SP tlog-proof; a PDF carries its "
+        "own), checked against the log the trust list names",
+    )
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.set_defaults(run=_verify)
 
@@ -101,8 +108,9 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     if args.state:
         _remember_version(args.state, trust_list)
     lists = tuple(_read_list(path) for path in args.status_list)
+    proof = _read_proof(args.log_proof) if args.log_proof else None
     try:
-        result = _check_input(args.input, trust_list, at, lists)
+        result = _check_input(args.input, trust_list, at, lists, proof)
     except StatusListRefused as exc:
         raise UsageError(f"a status list: {exc}") from None
     if args.json:
@@ -150,10 +158,24 @@ def _read_list(path: Path) -> str:
     return read_bytes(path).decode("utf-8", "replace")
 
 
-def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[str, ...] = ()) -> VerificationResult:
+def _read_proof(path: Path) -> bytes:
+    """A log proof file's bytes, size-checked before it is read."""
+    from verifier.tlog.proof import MAX_PROOF_BYTES
+
+    if not path.is_file():
+        raise UsageError(f"no file {path}")
+    if path.stat().st_size > MAX_PROOF_BYTES:
+        raise UsageError(f"{path}: a log proof is limited to {MAX_PROOF_BYTES} bytes")
+    return read_bytes(path)
+
+
+def _check_input(
+    given: str, trust_list: TrustList, at: datetime, lists: tuple[str, ...] = (), proof: bytes | None = None
+) -> VerificationResult:
     """QR text, or a file: a certificate PDF (its seal, else its QR code), a photo or scan, or a credential.
 
-    A credential, or a seal that carries its status index, is checked against the downloaded status ``lists`` too.
+    A credential, or a seal that carries its status index, is checked against the downloaded status ``lists`` too;
+    a seal's issuance against the log the trust list names, with the ``proof`` given or the one a PDF carries.
     """
     from verifier.credentials.check import MAX_CREDENTIAL_CHARS, verify_credential_offline, with_status_lists
 
@@ -164,35 +186,59 @@ def _check_input(given: str, trust_list: TrustList, at: datetime, lists: tuple[s
             raise UsageError(f"{path}: a credential is limited to {MAX_CREDENTIAL_CHARS} bytes")
         data = read_bytes(path)
         return verify_credential_offline(data.decode("utf-8", "replace"), trust_list, at, lists)
-    result, seal, recognitions = _check_seal(given, path, suffix, trust_list, at)
+    result, seal, recognitions, carried = _check_seal(given, path, suffix, trust_list, at)
     result = with_status_lists(result, trust_list, lists)
     if recognitions and seal is not None and result.signature.valid:
         result = replace(result, recognitions=tuple(_recognitions(recognitions, seal, result, trust_list, lists)))
-    return result
+    return _logged(result, seal, proof or carried, trust_list)
+
+
+def _logged(
+    result: VerificationResult, seal: bytes | None, proof: bytes | None, trust_list: TrustList
+) -> VerificationResult:
+    """The log's word (LOG-3 to LOG-9) on a seal that verified, when the trust list names a log."""
+    from verifier.verification.logcheck import check_issuance
+
+    if trust_list.log is None or result.signature.valid is not True or seal is None or result.signature.kid is None:
+        return result
+    return replace(result, log=check_issuance(proof, seal, bytes.fromhex(result.signature.kid), trust_list.log))
 
 
 def _check_seal(
     given: str, path: Path, suffix: str, trust_list: TrustList, at: datetime
-) -> tuple[VerificationResult, bytes | None, tuple[bytes, ...]]:
+) -> tuple[VerificationResult, bytes | None, tuple[bytes, ...], bytes | None]:
     """QR text, or the seal of a certificate PDF (else its QR code), a photo or a scan.
 
-    With the embedded seal the verdict is on, and the recognition seals the file carries (an annex's).
+    With the verdict: the seal's COSE bytes (None when the text holds none), the recognition seals the
+    file carries (an annex's) and the log proof it carries.
     """
     from verifier.uploads.readers import read_bounded
     from verifier.verification.check import verify, verify_cose
 
     if suffix not in (".pdf", ".png", ".jpg", ".jpeg") or not path.is_file():
-        return verify(given, trust_list, at), None, ()  # the check itself trims white space, within its size cap
+        return verify(given, trust_list, at), _seal_of(given, trust_list), (), None  # the check trims white space
     data = read_bytes(path)
     try:  # in a worker process under the service's limits: the file may come from anyone
         found = read_bounded("pdf" if suffix == ".pdf" else "image", data)
     except FileRefused as exc:
         raise UsageError(f"{path}: {exc}") from None
     if found.seal is not None:
-        return verify_cose(found.seal, trust_list, at), found.seal, found.recognitions
+        return verify_cose(found.seal, trust_list, at), found.seal, found.recognitions, found.log_proof
     if not found.qr_texts:
         raise UsageError(f"{path}: no certificate seal and no QR code found")
-    return verify(found.qr_texts[0], trust_list, at), None, ()
+    text = found.qr_texts[0]
+    return verify(text, trust_list, at), _seal_of(text, trust_list), (), found.log_proof
+
+
+def _seal_of(text: str, trust_list: TrustList) -> bytes | None:
+    """The COSE bytes a QR text holds (None when it holds none: its verdict says why)."""
+    from verifier.errors import VerifierError
+    from verifier.seal.cose import decode_text
+
+    try:
+        return decode_text(text.strip(), trust_list.origins)
+    except VerifierError:
+        return None
 
 
 def _recognitions(
@@ -250,6 +296,8 @@ def _describe(result: VerificationResult) -> str:
                 f"port {e.port_of_entry}"
             )
     lines.extend(_recognition_line(r) for r in result.recognitions)
+    if result.log is not None:
+        lines.append(f"  log:         {result.log.state.value.replace('_', '-')} ({result.log.detail})")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from verifier.errors import FileRefused, Kind
 from verifier.seal.cose import MAX_COSE_BYTES, SEAL_ATTACHMENT
 from verifier.seal.recognition import ATTACHMENT_PREFIX, ATTACHMENT_SUFFIX, is_recognition_attachment
+from verifier.tlog.proof import MAX_PROOF_BYTES, PROOF_ATTACHMENT
 
 MAX_PDF_BYTES = 4 * 1024 * 1024  # an issued certificate is about 0.3 MB
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -28,12 +29,14 @@ READ_DPI = 150
 class FileSeal:
     """What a file carries: the embedded seal (PDF only) and the QR texts read from its first page.
 
-    A PDF's embedded recognition seals too (``recognition-N.cose``: an annex of recognitions), in order.
+    A PDF's embedded recognition seals too (``recognition-N.cose``: an annex of recognitions), in order,
+    and the transparency log's proof of its issuance (``issuance.tlog-proof``), when one was appended.
     """
 
     seal: bytes | None
     qr_texts: tuple[str, ...]
     recognitions: tuple[bytes, ...] = ()
+    log_proof: bytes | None = None
 
 
 def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
@@ -57,12 +60,15 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
         if len(document) < 1:
             raise FileRefused("damaged", "the PDF has no page")
         seal: bytes | None = None
+        proof: bytes | None = None
         recognitions: list[tuple[int, bytes]] = []
         for index in range(min(document.count_attachments(), MAX_ATTACHMENTS)):
             attachment = document.get_attachment(index)
             name = attachment.get_name()
             if name == SEAL_ATTACHMENT and seal is None:
                 seal = _content(attachment)
+            elif name == PROOF_ATTACHMENT and proof is None:
+                proof = _content(attachment, MAX_PROOF_BYTES)
             elif is_recognition_attachment(name) and len(recognitions) < MAX_RECOGNITIONS:
                 recognitions.append((int(name[len(ATTACHMENT_PREFIX) : -len(ATTACHMENT_SUFFIX)]), _content(attachment)))
         texts: tuple[str, ...] = ()
@@ -72,19 +78,19 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
             if not (MIN_PAGE_POINTS <= width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= height <= MAX_PAGE_POINTS):
                 raise FileRefused("damaged", "the first page has no size a certificate could have")
             texts = tuple(_decode(page.render(scale=READ_DPI / 72, grayscale=True).to_pil()))
-        return FileSeal(seal, texts, tuple(content for _, content in sorted(recognitions)))
+        return FileSeal(seal, texts, tuple(content for _, content in sorted(recognitions)), proof)
     except pdfium.PdfiumError:
         raise FileRefused("damaged", "the PDF cannot be read") from None
     finally:
         document.close()
 
 
-def _content(attachment: Any) -> bytes:
-    """An embedded seal's bytes: one byte more than the cap at most, so that the check says it is too long."""
+def _content(attachment: Any, cap: int = MAX_COSE_BYTES) -> bytes:
+    """An embedded file's bytes: one byte more than the cap at most, so that the check says it is too long."""
     import pypdfium2 as pdfium
 
     try:
-        return bytes(attachment.get_data())[: MAX_COSE_BYTES + 1]
+        return bytes(attachment.get_data())[: cap + 1]
     except pdfium.PdfiumError:  # an empty or unreadable attachment: a seal of no bytes
         return b""
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import FileRefused, Kind, VerifierError
 from verifier.seal.cose import MAX_COSE_BYTES, MAX_TEXT_LENGTH
+from verifier.tlog.proof import MAX_PROOF_BYTES
 from verifier.uploads.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, MAX_RECOGNITIONS, FileSeal, read_image, read_pdf
 
 FileKind = Literal["pdf", "image"]
@@ -39,7 +40,7 @@ CPU_SECONDS = 2
 WORKER_MEMORY = 1024 * 1024 * 1024
 START_TIMEOUT = 60.0
 PER_CLIENT = 2
-MAX_ANSWER_BYTES = 64 * 1024
+MAX_ANSWER_BYTES = 96 * 1024  # base64 of 41 seals, 8 QR texts and a log proof, with room
 _KINDS = {"pdf": b"p", "image": b"i"}
 _READY = b"R"
 # How a worker may say a file is refused (the kinds a file can be).
@@ -109,7 +110,9 @@ def _answer(body: bytes) -> FileSeal:
         if not isinstance(carried, list) or not all(isinstance(c, str) for c in carried):
             raise TypeError
         recognitions = tuple(b64decode(c, validate=True)[: MAX_COSE_BYTES + 1] for c in carried[:MAX_RECOGNITIONS])
-        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]), recognitions)
+        proof = answer.get("log_proof")
+        proof = b64decode(proof, validate=True)[: MAX_PROOF_BYTES + 1] if proof is not None else None
+        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]), recognitions, proof)
     except (ValueError, TypeError, KeyError):
         raise _too_complex() from None
 
@@ -258,7 +261,8 @@ def _work(kind: bytes, data: bytes) -> dict[str, Any]:
         return {"refused": ["damaged", "the file cannot be read", Kind.INVALID.value]}
     seal = found.seal
     return {"seal": None if seal is None else b64encode(seal).decode("ascii"), "qr": list(found.qr_texts),
-            "recognitions": [b64encode(r).decode("ascii") for r in found.recognitions]}  # fmt: skip
+            "recognitions": [b64encode(r).decode("ascii") for r in found.recognitions],
+            "log_proof": None if found.log_proof is None else b64encode(found.log_proof).decode("ascii")}  # fmt: skip
 
 
 def worker_main() -> None:
