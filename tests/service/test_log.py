@@ -196,6 +196,10 @@ def test_the_verdict_says_where_the_issuance_stands_in_the_log(signed_by_hand: S
     assert service.client.post("/log/cosignatures", content=sent).status_code == 200
     witnessed = standing()
     assert witnessed["state"] == "witnessed" and witnessed["witnesses"] == ["sgs.example/witness"]
+    for language, words in (("en", "cosigned by"), ("zh", "联署"), ("ar", "موقَّع معًا")):
+        shown = service.client.get(link, params={"lang": language}, headers={"Accept": "text/html"}).text
+        assert '<p class="log"><span class="rec rec-good">' in shown and words in shown
+        assert f'<bdi dir="ltr" class="mono">{made["log_index"]}</bdi>' in shown and "sgs.example/witness" in shown
     # The proof in the verdict checks offline against the published trust list's policy.
     listed = TrustList.from_document(service.client.get("/api/v1/trust-list").content,
                                      [service.client.app.state.services.registry.issuers.operator_key().record.public_key])  # type: ignore[attr-defined]  # fmt: skip

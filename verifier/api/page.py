@@ -299,6 +299,7 @@ def page(result: VerificationResult, language: str, identical: bool | None = Non
         not_identical=m("not_identical") if identical is False and result.registered else None,
         footer=trusted(m("as_of", as_of=str(isolated(as_of)))) + Markup(" · ") + m("time_zone"),
         credential=f"/credentials/{result.registered.certificate_id}" if result.registered and genuine else None,
+        logged=_logged(m, result),
         languages=[(code, catalogue(code)["language"]) for code in LANGUAGES],
     )
 
@@ -312,6 +313,19 @@ def _next_step(m: Messages, result: VerificationResult) -> str | None:
     if result.registered is not None and result.signature.key_withdrawn_at is not None:
         return m("key_withdrawn")
     return None if result.verdict is Verdict.VALID else m(f"next_{result.verdict.value}")
+
+
+LOG_TONES = {"witnessed": "rec-good", "refused": "rec-bad"}  # anything else: rec-warn
+
+
+def _logged(m: Messages, result: VerificationResult) -> Markup | None:
+    """The transparency log's word on the issuance, in a sentence (none offline without a proof: nothing to say)."""
+    log = result.log
+    if log is None or log.state.value == "unchecked":
+        return None
+    fields = {"index": ltr(str(log.index), "mono"), "witnesses": latin(", ".join(log.cosigned))}
+    text = trusted(m(f"log_{log.state.value}", **{k: str(v) for k, v in fields.items()}))
+    return Markup('<span class="rec {}">{}</span>').format(LOG_TONES.get(log.state.value, "rec-warn"), text)
 
 
 def _claimed(m: Messages, result: VerificationResult) -> str:
