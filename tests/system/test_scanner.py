@@ -588,3 +588,28 @@ def test_recognitions_are_checked_on_the_device_and_kept_for_offline(served: Ser
 
     offline_now = _drive(suspended_offline)
     assert offline_now[0]["verdict"] == "suspended" and offline_now[0]["reason"] == "suspended_by_body", offline_now
+
+
+def test_the_logs_proof_is_checked_on_the_device_and_kept_for_offline(served: Served) -> None:
+    """The registry's answer carries the issuance's proof; the page checks it against the trust list's log (this
+    service has no witness: the operator's word alone, and the page says so), keeps it, and checks it again with
+    registry checking off."""
+    url = served.server.url
+    answer = httpx.post(f"{url}/api/v1/verify", json={"qr": served.texts["valid"]}).json()
+    assert answer["log"]["state"] == "under_witnessed" and answer["log"]["proof"], answer["log"]
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{url}/scan")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await _paste(call, served.texts["valid"])
+        online = await _until(call, "window.scanner.log.length && window.scanner.log")
+        await call("Runtime.evaluate", expression="document.getElementById('online').checked = false; "
+                                                  "window.scanner.log = []")  # fmt: skip
+        await _paste(call, served.texts["valid"])
+        offline = await _until(call, "window.scanner.log.length && window.scanner.log")
+        text = (await call("Runtime.evaluate", expression=STATE, returnByValue=True))["result"]["value"]["text"]
+        return online, offline, text
+
+    online, offline, text = _drive(script)
+    assert online == ["under_witnessed"] and offline == ["under_witnessed"], (online, offline)
+    assert f"Entered in the public transparency log as entry {answer['log']['index']}" in text, text

@@ -5,6 +5,7 @@
 
 import {
   backend,
+  checkIssuance,
   checkRecognition,
   decodeCose,
   decodeText,
@@ -30,7 +31,7 @@ const t = (key, fields = {}) => (words[key] ?? key).replace(/\{(\w+)\}(\.?)/g, (
 const STATUS_MAX_AGE_MS = config.status_lists_max_age_hours * 3_600_000;
 
 // What the page measured, for the officer's trust and for the test suite.
-const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [], recognitions: [] };
+const stats = { verifyMs: [], decodeMs: [], firstFrameAt: null, frames: [], verdicts: [], recognitions: [], log: [] };
 window.scanner = stats;
 
 const state = { trustList: null, trustFetchedAt: null, trustProblem: null, lists: [], listsFetchedAt: null, last: null };
@@ -257,12 +258,14 @@ async function check(text, source) {
   const before = kept()[text];
   await showRecognitions(text, certificate, result.verdict, result.signature.valid ? before?.recognitions ?? [] : []);
   record(result.verdict, source, { reason: result.reason, status: result.status.state, unchecked: Boolean(why) });
+  if (result.signature.valid) await showLog(text, null); // a proof kept on this device from an earlier answer
   if ($("online").checked && navigator.onLine !== false) {
     try {
       const answer = await askRegistry(text);
       if (answer.registered && answer.signature?.valid) {
-        keep(text, answer.recognitions ?? []);
+        keep(text, answer.recognitions ?? [], answer.log?.proof ?? kept()[text]?.log ?? null);
         await showRecognitions(text, answer.certificate, answer.verdict, answer.recognitions ?? [], true);
+        await showLog(text, answer.log ?? null);
       }
       if (answer.registered && answer.verdict !== result.verdict) {
         // The registry issued this certificate: its answer leads (one verdict on the page), and what
@@ -298,10 +301,10 @@ function kept() {
   }
 }
 
-function keep(text, recognitions) {
+function keep(text, recognitions, log = null) {
   const all = kept();
   delete all[text];
-  all[text] = { at: Date.now(), recognitions };
+  all[text] = { at: Date.now(), recognitions, log };
   const names = Object.keys(all);
   for (const name of names.slice(0, Math.max(0, names.length - KEPT_MAX))) delete all[name];
   try {
@@ -309,6 +312,27 @@ function keep(text, recognitions) {
   } catch {
     // a full store keeps what it had
   }
+}
+
+/**
+ * The transparency log's word on the certificate's issuance (docs/spec/log.md): the proof the registry gave,
+ * or the one kept from an earlier answer, checked on this device against the trust list's log and its
+ * witnesses (so a registry cannot claim an entry the witnesses never saw); the registry's word alone when
+ * it has no proof to give (pending, or issued before the log began).
+ */
+async function showLog(text, answer) {
+  $("logged")?.remove();
+  const policy = state.trustList?.log;
+  const last = state.last;
+  if (!policy || !last) return;
+  const proof = answer ? answer.proof ?? null : kept()[text]?.log ?? null;
+  let standing = answer && !proof ? answer : null;
+  if (proof) standing = await checkIssuance(proof, last.cose, decodeCose(last.cose).kid, policy);
+  if (!standing || !words[`log_${standing.state}`]) return;
+  stats.log.push(standing.state);
+  note(t(`log_${standing.state}`, { index: standing.index ?? "", witnesses: (standing.witnesses ?? []).join(", ") }), standing.state === "refused" ? "alert" : "status");
+  const shown = $("notes")?.lastElementChild;
+  if (shown) shown.id = "logged";
 }
 
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
