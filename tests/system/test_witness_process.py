@@ -18,10 +18,16 @@ from tests.helpers.certificates import CURRENT
 from tests.helpers.server import Server
 from tests.helpers.service import register_issuer
 from verifier.tlog.note import parse_note
+from verifier.trust.keys import KeyStore, public_key_pem
 
 
-def witness(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "verifier", "witness", *map(str, args)], cwd=cwd,
+def operator_pem(keys: Path) -> str:
+    """The operator's public key, as the operator hands it to those who check its trust list."""
+    return public_key_pem(KeyStore(keys).keyring("operator").active.public_key).decode()
+
+
+def witness(*args: str | Path, cwd: Path, command: str = "witness") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "verifier", command, *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
@@ -65,11 +71,26 @@ def test_a_witness_replays_the_log_cosigns_it_and_refuses_a_rewritten_entry(tmp_
         # Nothing new: a round cosigns nothing and says nothing.
         again = witness(*run, "--once", cwd=body)
         assert again.returncode == 0 and again.stdout == "", again.stdout
-        # An insider issues a certificate, then rewrites its entry in the database (past the append-only
-        # trigger) to hide whose key sealed it: the tiles keep the original's hash, the bundle serves the lie.
+        # The issuer's monitor: its records (an export) hold the one certificate it issued and its key.
+        (body / "trust-list.json").write_bytes(httpx.get(f"{server.url}/api/v1/trust-list").content)
+        (body / "operator.pem").write_text(operator_pem(tmp_path / "keys"))
+        kid = httpx.post(f"{server.url}/api/v1/verify", json={"qr": made.json()["qr"]}).json()["signature"]["kid"]
+        (body / "known.txt").write_text(f"# zjcert's certificates\n{made.json()['qr']}\nkey {kid}\n")
+        watch = ["--log", server.url, "--issuer", "zjcert", "--known", "known.txt", "--trust-list", "trust-list.json",
+                 "--operator-key", "operator.pem", "--once"]  # fmt: skip
+        quiet = witness(*watch, "--state", "monitor.json", cwd=body, command="monitor")
+        assert quiet.returncode == 0, (quiet.stdout, quiet.stderr)
+        assert "issued" in quiet.stdout and f"key {kid} added" in quiet.stdout and "FLAGGED" not in quiet.stdout
+        # An insider (or a thief of the issuer's token) issues a certificate the issuer never recorded: the
+        # monitor flags it at the next checkpoint. Then the insider rewrites its entry in the database (past
+        # the append-only trigger) to hide whose key sealed it: the tiles keep the original's hash, the
+        # bundle serves the lie.
         second = dict(CURRENT["zhejiang-made-kettle"], number="ZJM-2026-LOG-2")
         assert httpx.post(f"{server.url}/api/v1/certificates", json=second, headers=issuer).status_code == 201
         wait_for(4, server.url)
+        flagged = witness(*watch, "--state", "monitor.json", cwd=body, command="monitor")
+        assert flagged.returncode == 1 and flagged.stdout.count("FLAGGED") == 1, (flagged.stdout, flagged.stderr)
+        assert "         3  issued" in flagged.stdout and "checked 4 entries; 1 flagged" in flagged.stderr
         engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'verifier.db'}")
         with engine.begin() as conn:
             conn.execute(text("DROP TRIGGER log_entries_no_update"))
@@ -81,6 +102,9 @@ def test_a_witness_replays_the_log_cosigns_it_and_refuses_a_rewritten_entry(tmp_
             refused.stdout, refused.stderr,
         )  # fmt: skip
         assert '"size": 3' in (body / "state.json").read_text()  # the state is what it cosigned last
+        # A monitor that starts over replays the rewritten entry: the alarm.
+        alarm = witness(*watch, "--state", "fresh.json", cwd=body, command="monitor")
+        assert alarm.returncode == 3 and "ALARM" in alarm.stderr and "do not lead" in alarm.stderr, alarm.stderr
         # A checkpoint signed by another key (a log it did not pin) is refused before anything is read.
         other = witness("run", "--log", server.url, "--name", "sgs.example/witness", "--key", "w.pem", "--state",
                         "other.json", "--log-key", vkey.replace("sgs.example/witness", f"127.0.0.1:{server.port}/log"),

@@ -4,9 +4,12 @@
     verifier witness run --log URL --log-key VKEY --name NAME --key FILE --state FILE [--every S] [--once]
     verifier log key                                      the log's vkey (what witnesses and verifiers pin)
     verifier log witness add VKEY [--party ID] | log witness withdraw NAME | log status
+    verifier monitor --log URL --issuer ID --known FILE --state FILE [--trust-list FILE --operator-key PEM]
 
 A witness runs on the body's own machine against the service's public ``/log/``: each round it replays
-every new entry before it cosigns (docs/spec/log.md, section 5), and sends its cosignature back.
+every new entry before it cosigns (docs/spec/log.md, section 5), and sends its cosignature back. A
+monitor follows the log the same way for one issuer and flags every entry about it that its own records
+(an export) cannot match: a certificate sealed with a stolen key is seen within one checkpoint.
 """
 
 from __future__ import annotations
@@ -41,6 +44,22 @@ def register(commands: Commands) -> None:
     run.add_argument("--every", type=float, default=2.0, metavar="SECONDS", help="between rounds (default 2)")
     run.add_argument("--once", action="store_true", help="one round, then stop (exit 1 when the log is refused)")
     run.set_defaults(run=_run)
+
+    monitor = commands.add_parser("monitor", help="follow the log for one issuer: flag what its records lack")
+    monitor.add_argument("--log", required=True, metavar="URL", help="the service's public URL")
+    monitor.add_argument("--issuer", required=True, metavar="ID", help="the issuer whose entries to follow")
+    monitor.add_argument(
+        "--known", required=True, type=Path, metavar="FILE",
+        help="the issuer's own records, a line each: a certificate's link (QR text), a seal's SHA-256, or "
+        "'key <kid>'",
+    )  # fmt: skip
+    monitor.add_argument("--state", type=Path, required=True, metavar="FILE", help="the tree checked last (JSON)")
+    monitor.add_argument("--trust-list", type=Path, metavar="FILE", help="a signed trust list naming the log")
+    monitor.add_argument("--operator-key", type=Path, metavar="PEM", help="the operator key the list is signed with")
+    monitor.add_argument("--log-key", metavar="VKEY", help="the log's vkey, without a trust list")
+    monitor.add_argument("--every", type=float, default=5.0, metavar="SECONDS", help="between rounds (default 5)")
+    monitor.add_argument("--once", action="store_true", help="one round, then stop")
+    monitor.set_defaults(run=_monitor)
 
     log = commands.add_parser("log", help="the service's transparency log (the operator's side)")
     parts = log.add_subparsers(required=True, metavar="STEP")
@@ -134,6 +153,77 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if args.once:
                 return 0
             time.sleep(args.every)
+
+
+def _monitor(args: argparse.Namespace, settings: Settings) -> int:
+    """Follow the log for one issuer; exit 1 (with --once) when an entry is flagged, 3 when the log is refused."""
+    from verifier.errors import VerifierError
+    from verifier.ledger.log import origin_of
+    from verifier.ledger.monitor import Known, monitor_round
+    from verifier.ledger.witness import WitnessRefused, WitnessState, first_state
+
+    policy = _policy(args, settings) if args.trust_list else None
+    pinned = args.log_key.strip() if args.log_key else policy.key.vkey() if policy else None
+    try:
+        known = Known.read(read_bytes(args.known).decode("utf-8", "replace").splitlines())
+    except VerifierError as exc:
+        raise UsageError(f"{args.known}: {exc}") from None
+    if args.state.exists():
+        state = WitnessState.from_json(args.state.read_text("utf-8"))
+        if pinned and pinned != state.log_key:
+            raise UsageError(f"{args.state} pins another log key; a new log needs a new state file")
+    elif pinned:
+        state = first_state(policy.origin if policy else origin_of(args.log), pinned)
+    else:
+        raise UsageError("the first run needs --trust-list (or --log-key): the log's key to pin")
+    print(f"monitoring {args.issuer}: {len(known.seals)} certificate(s) and {len(known.keys)} key(s) in its "
+          f"records", flush=True)  # fmt: skip
+    client, fetch = _fetcher(args.log)
+    flagged = 0
+    with client:
+        while True:
+            try:
+                state, _, witnessed, seen = monitor_round(state, fetch, args.issuer, known, policy)
+            except WitnessRefused as exc:
+                print(f"verifier monitor: ALARM: {exc}", file=sys.stderr, flush=True)
+                if args.once:
+                    return 3
+            except (VerifierError, UsageError, OSError) as exc:  # the log is away: try again next round
+                print(f"verifier monitor: {exc}", file=sys.stderr)
+                if args.once:
+                    return 2
+            else:
+                state.save(args.state)
+                for sighting in seen:
+                    print(sighting.line(), flush=True)
+                flagged += sum(1 for s in seen if not s.matched)
+                if witnessed is not None and not witnessed.quorum_met:
+                    cosigned = f"{len(witnessed.cosigned)} of {witnessed.quorum} cosignatures"
+                    print(f"verifier monitor: the checkpoint of {state.size} entries is under-witnessed ({cosigned})",
+                          file=sys.stderr)  # fmt: skip
+                print(f"checked {state.size} entries; {flagged} flagged", file=sys.stderr, flush=True)
+            if args.once:
+                return 1 if flagged else 0
+            time.sleep(args.every)
+
+
+def _policy(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    """The log's policy from a signed trust list (its key pinned with the operator's)."""
+    from verifier.errors import TrustListError
+    from verifier.trust.keys import load_public_key_pem
+    from verifier.trust.trustlist import TrustList
+
+    if not args.operator_key:
+        raise UsageError("--trust-list needs --operator-key: the key the list must be signed with")
+    try:
+        listed = TrustList.from_document(
+            read_bytes(args.trust_list), [load_public_key_pem(read_bytes(args.operator_key))]
+        )
+    except TrustListError as exc:
+        raise UsageError(f"{args.trust_list}: {exc}") from None
+    if listed.log is None:
+        raise UsageError(f"{args.trust_list} names no log")
+    return listed.log
 
 
 def _key(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from verifier.errors import VerifierError
-from verifier.tlog.leaves import LeafRefused, read_leaf
+from verifier.tlog.leaves import Event, LeafRefused, read_leaf
 from verifier.tlog.merkle import RightEdge, leaf_hash
 from verifier.tlog.note import (
     Checkpoint,
@@ -86,8 +86,21 @@ def witness_round(
 ) -> tuple[WitnessState, Note, Signature | None]:  # fmt: skip
     """One round: (the new state, the checkpoint read, the cosignature) — no cosignature when nothing is new.
 
-    Raises :class:`WitnessRefused` when the log's checkpoint is not signed by its pinned key, is of another
-    origin, shrank, forked, or its entries do not replay to its root; the state is then unchanged.
+    Raises :class:`WitnessRefused` as :func:`advance` does; the state is then unchanged.
+    """
+    new, note, grew = advance(state, fetch, progress)
+    return new, note, cosign(note.text, name, key, now) if grew else None
+
+
+def advance(
+    state: WitnessState, fetch: Fetch, progress: Callable[[int, int], None] | None = None,
+    on_entry: Callable[[int, Event], None] | None = None,
+) -> tuple[WitnessState, Note, bool]:  # fmt: skip
+    """Follow the log to its newest checkpoint: (the new state, the checkpoint, whether it is newer than the state).
+
+    Every new entry is read (and handed to ``on_entry`` with its index) and replayed. Raises
+    :class:`WitnessRefused` when the log's checkpoint is not signed by its pinned key, is of another origin,
+    shrank, forked, or its entries do not replay to its root.
     """
     log_key = parse_vkey(state.log_key)
     note = parse_note(fetch("checkpoint"))
@@ -99,25 +112,27 @@ def witness_round(
     if checkpoint.origin != state.origin:
         raise WitnessRefused(f"the checkpoint is of {checkpoint.origin!r}, not {state.origin!r}")
     if checkpoint.size < state.size:
-        raise WitnessRefused(f"the log shrank: {checkpoint.size} entries now, {state.size} when last cosigned")
+        raise WitnessRefused(f"the log shrank: {checkpoint.size} entries now, {state.size} when last checked")
     if checkpoint.size == state.size:
         if checkpoint.root != (state.root or checkpoint.root):
-            raise WitnessRefused(f"the log forked: another root for the {state.size} entries cosigned before")
+            raise WitnessRefused(f"the log forked: another root for the {state.size} entries checked before")
         if state.root:
-            return state, note, None
+            return state, note, False
     if checkpoint.size - state.size > MAX_ROUND:
         raise WitnessRefused(f"{checkpoint.size - state.size} new entries: more than a round replays")
-    edge = replay(state, checkpoint.size, fetch, progress)
+    edge = replay(state, checkpoint.size, fetch, progress, on_entry)
     if edge.root() != checkpoint.root:
         raise WitnessRefused(
             f"the log's entries {state.size} to {checkpoint.size} do not lead to its checkpoint's root: "
             "it rewrote or withheld entries"
         )
-    new = WitnessState(state.origin, state.log_key, checkpoint.size, checkpoint.root, edge.to_bytes())
-    return new, note, cosign(note.text, name, key, now)
+    return WitnessState(state.origin, state.log_key, checkpoint.size, checkpoint.root, edge.to_bytes()), note, True
 
 
-def replay(state: WitnessState, size: int, fetch: Fetch, progress: Callable[[int, int], None] | None) -> RightEdge:
+def replay(
+    state: WitnessState, size: int, fetch: Fetch, progress: Callable[[int, int], None] | None,
+    on_entry: Callable[[int, Event], None] | None = None,
+) -> RightEdge:  # fmt: skip
     """The right edge of the tree of ``size``: the state's, with every entry past it read and appended."""
     edge = RightEdge.from_bytes(state.size, state.edge)
     while edge.size < size:
@@ -130,9 +145,11 @@ def replay(state: WitnessState, size: int, fetch: Fetch, progress: Callable[[int
             raise WitnessRefused(f"{tile.path()}: {exc}") from None
         for index in range(edge.size - n * TILE_WIDTH, width):
             try:
-                read_leaf(entries[index])
+                event = read_leaf(entries[index])
             except LeafRefused as exc:
                 raise WitnessRefused(f"entry {n * TILE_WIDTH + index} is not an entry of this log: {exc}") from None
+            if on_entry is not None:
+                on_entry(n * TILE_WIDTH + index, event)
             edge.append(leaf_hash(entries[index]))
         if progress is not None:
             progress(edge.size, size)
