@@ -11,7 +11,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions image image-check vectors clean
+.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions bench-log image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -94,6 +94,12 @@ bench-js: $(BIN)/.installed node_modules/.installed
 # and JSON with three recognitions beside none, and /scan checking them on the device.
 bench-recognitions: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python bench/recognitions.py
+
+# Issue 29's figures: issuance beside the code before the log, the log's bytes per 10,000 issuances, issuance
+# to a checkpoint two witnesses cosigned (p99), the proof's size, tiles beside static bytes.
+bench-log: $(BIN)/.installed
+	bash scripts/system-deps.sh wrk
+	$(BIN)/python bench/log.py
 
 # Memory of a live service at rest, after issuing, and after 1,000 verifications (from its /metrics).
 bench-memory: $(BIN)/.installed

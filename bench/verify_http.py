@@ -92,8 +92,9 @@ def fill(home: Path, size: int) -> list[str]:
 
 
 def serve(port: int) -> None:
-    """The service plus a bare constant-JSON route, on one uvicorn worker."""
+    """The service plus bare routes (a constant JSON; 8 KB of static bytes), on one uvicorn worker."""
     import uvicorn
+    from fastapi import Response
 
     from verifier.api.app import app_from_environment
     from verifier.api.protocol import server_options
@@ -103,6 +104,12 @@ def serve(port: int) -> None:
     @app.get("/bare")
     async def bare() -> dict[str, str]:
         return {"verdict": "valid", "reason": "in_force"}
+
+    static = bytes(range(256)) * 32  # 8 KB: a full tile's size (bench/log.py)
+
+    @app.get("/bare/bytes")
+    async def bare_bytes() -> Response:
+        return Response(static, media_type="application/octet-stream", headers={"Cache-Control": "public"})
 
     # As `verifier serve` runs it: the guarded httptools protocol and the server's limits.
     options = server_options(app.state.services.settings)

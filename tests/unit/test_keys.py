@@ -95,3 +95,25 @@ def test_damaged_keyring_is_refused(tmp_path: Path) -> None:
 def test_missing_keyring(tmp_path: Path) -> None:
     with pytest.raises(KeyStoreError, match="no keyring"):
         KeyStore(tmp_path).signing_key("nobody")
+
+
+def test_replicas_making_the_same_keyring_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    """The log's key is made on first use by whichever replica starts first: one ring, one key, for all."""
+    import threading
+
+    from verifier.ledger.log import log_signing_key
+
+    store = KeyStore(tmp_path)
+    at, barrier, made = datetime(2026, 1, 1, tzinfo=UTC), threading.Barrier(8), []
+
+    def start() -> None:
+        barrier.wait()
+        made.append(log_signing_key(store, at).kid)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 8 and len(set(made)) == 1
+    assert sorted(p.name for p in (tmp_path / "log").iterdir()) == sorted(["keyring.json", f"{made[0].hex()}.pem"])

@@ -37,8 +37,10 @@ TEXT_BODY = {"requestBody": {"required": True, "content": {TEXT: {"schema": {"ty
             responses={200: {"content": {TEXT: {}}}, **TILE_RESPONSES})  # fmt: skip
 async def checkpoint(svc: ServicesDep) -> Response:
     """The newest checkpoint the log signed, with every witness's cosignature kept for it so far."""
-    note = await run_in_threadpool(svc.ledger.checkpoint)
-    return Response(note.to_text(), media_type=TEXT, headers={"Cache-Control": "no-cache"})
+    served = svc.ledger.served()  # renewed every second and whenever a checkpoint or a cosignature comes
+    if served is None:
+        served = (await run_in_threadpool(svc.ledger.checkpoint)).to_text().encode()
+    return Response(served, media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
 
 @public.get("/tile/{path:path}", response_class=Response, summary="A tile of hashes or an entry bundle",
@@ -46,7 +48,7 @@ async def checkpoint(svc: ServicesDep) -> Response:
 async def tile(svc: ServicesDep, path: Annotated[str, Path(max_length=80)]) -> Response:
     """``<L>/<N>[.p/<W>]`` or ``entries/<N>[.p/<W>]``, as C2SP tlog-tiles names them."""
     named = parse_tile_path(path)
-    data = await run_in_threadpool(svc.ledger.tile, named)
+    data = svc.ledger.cached_tile(named) or await run_in_threadpool(svc.ledger.tile, named)
     cache = IMMUTABLE if named.full else PARTIAL
     return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
 
@@ -93,6 +95,7 @@ def add_witness(body: LogWitnessIn, principal: OperatorDep, svc: ServicesDep) ->
         svc.registry.issuers.get(body.party)  # raises NotFound for no such party
     witness = svc.registry.witnesses.add(principal, key, body.party, svc.clock())
     svc.trust.refresh()
+    svc.ledger.refresh(svc.clock())
     return LogWitnessOut(name=witness.name, vkey=key.vkey(), party=witness.party_id)
 
 
@@ -102,4 +105,5 @@ def withdraw_witness(name: Annotated[str, Path(max_length=255)], principal: Oper
     """Its cosignatures no longer count (proofs and the trust list name only the witnesses in service)."""
     svc.registry.witnesses.withdraw(principal, name, svc.clock())
     svc.trust.refresh()
+    svc.ledger.refresh(svc.clock())
     return Response(status_code=204)

@@ -86,6 +86,7 @@ class View:
     policy: LogPolicy
     latest: StoredCheckpoint | None
     witnessed: StoredCheckpoint | None
+    served: bytes | None = None  # the newest checkpoint with its cosignatures, as /log/checkpoint answers it
 
     @property
     def sizes(self) -> tuple[int, int]:
@@ -136,7 +137,10 @@ class Ledger:
             text = Checkpoint(self.origin, size, root).text()
             return Note(text, (sign_note(text, self.origin, key),)).to_text()
 
-        return self.registry.log.integrate(sign, at)
+        made = self.registry.log.integrate(sign, at)
+        if made is not None and self._view is not None:
+            self.refresh(at)  # served at once, here
+        return made
 
     def cosigned(self, stored: StoredCheckpoint) -> Note:
         """A checkpoint with the cosignatures kept for its size."""
@@ -171,7 +175,9 @@ class Ledger:
 
     def refresh(self, at: datetime) -> View:
         """Read the policy and checkpoints again (the service's once-a-second task); a new policy forgets standings."""
-        view = View(self.policy(at), self.registry.log.latest(), self.witnessed(at))
+        latest = self.registry.log.latest()
+        served = self.cosigned(latest).to_text().encode() if latest else None
+        view = View(self.policy(at), latest, self.witnessed(at), served)
         with self._lock:
             if self._view is not None and self._view.policy != view.policy:
                 self._standings.clear()  # a witness came or went: a proof's quorum is weighed again
@@ -215,6 +221,19 @@ class Ledger:
                 while len(self._standings) > CACHED_STANDINGS:
                     self._standings.popitem(last=False)
         return standing
+
+    def served(self) -> bytes | None:
+        """The checkpoint as served, from memory (no I/O: the event loop's); None before the first view."""
+        view = self._view
+        return None if view is None else view.served
+
+    def cached_tile(self, tile: Tile) -> bytes | None:
+        """A full tile or bundle served before, from memory (no I/O: the event loop's); None otherwise."""
+        with self._lock:
+            cached = self._cache.get(tile)
+            if cached is not None:
+                self._cache.move_to_end(tile)
+        return cached
 
     def tile(self, tile: Tile) -> bytes:
         """A tile's or an entry bundle's bytes, as the newest checkpoint has it; :class:`LogUnavailable` otherwise."""
@@ -272,6 +291,8 @@ class Ledger:
             signed_at = datetime.fromtimestamp(timestamp, UTC)
             if self.registry.witnesses.keep(Cosignature(stated.size, signature.name, signature.line(), signed_at), at):
                 kept.append(signature.name)
+        if kept and self._view is not None:
+            self.refresh(at)  # the cosignatures served at once
         return kept
 
     def health(self, at: datetime) -> Health:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -258,7 +259,11 @@ class KeyStore:
         key = new_signing_key(at, private_key)
         ring = Keyring(owner, (key.record,), key.kid)
         self.save_private(owner, key)
-        self._write_ring(ring)
+        try:
+            self._write_ring(ring, exclusive=True)
+        except FileExistsError:  # another process made it first (replicas starting at once): theirs stands
+            (self._dir(owner) / f"{key.record.kid_hex}.pem").unlink(missing_ok=True)
+            raise KeyStoreError(f"{owner!r} already has a keyring in {self.root}") from None
         return ring
 
     def rotate(self, owner: str, at: datetime) -> Keyring:
@@ -295,8 +300,17 @@ class KeyStore:
         with os.fdopen(fd, "wb") as out:
             out.write(private_key_pem(key.private_key, self._passphrase))
 
-    def _write_ring(self, ring: Keyring) -> None:
+    def _write_ring(self, ring: Keyring, exclusive: bool = False) -> None:
+        """Write the ring whole (a file of its own, then renamed); ``exclusive``: only where there is none yet."""
         path = self._dir(ring.owner) / "keyring.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(ring.to_json(), indent=2) + "\n", "utf-8")
-        os.replace(tmp, path)
+        fd, name = tempfile.mkstemp(prefix="keyring.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(ring.to_json(), indent=2) + "\n")
+        os.chmod(name, 0o644)  # public keys only (mkstemp makes it 0600); the folder itself is 0700
+        try:
+            if exclusive:
+                os.link(name, path)  # atomic, and refuses an existing file: one creator wins
+            else:
+                os.replace(name, path)
+        finally:
+            Path(name).unlink(missing_ok=True)
