@@ -1,6 +1,6 @@
 """The transparency log's figures (issue 29), each beside its baseline measured in the same run.
 
-    .venv/bin/python bench/log.py [--job 100] [--count 10000] [--rounds 3] [--rate 5] [--for 30] [--seconds 10]
+    .venv/bin/python bench/log.py [--job 100] [--count 10000] [--rounds 5] [--rate 5] [--for 30] [--seconds 10]
     (or: make bench-log)
 
 1. issuance, for this code and for the commit before the log (a git worktree of ``BEFORE``), alternating
@@ -287,7 +287,7 @@ def tiles(home: Path, seconds: int, connections: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--job", type=int, default=100, help="certificates with PDFs per job round (0: none)")
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--for", dest="seconds_for", type=float, default=30.0)

@@ -186,12 +186,12 @@ class Certificates:
                 bind(change.conn, issuer_id, reserved)
                 unsealed = [seqs[row["id"]] for row in rows if seqs[row["id"]] not in reserved]
                 indexes = {**reserved, **allocate(change.conn, issuer_id, unsealed)}
+                logged = log.append(change, [log.issued(at, issuer_id, n.kid, n.cose, n.credential) for n in batch])
                 records = [
-                    replace(
-                        _record_from_row(row, StatusRecord(StatusState.ACTIVE)), status_index=indexes[seqs[row["id"]]]
-                    )
-                    for row in rows
-                ]
+                    replace(_record_from_row(row, StatusRecord(StatusState.ACTIVE)),
+                            status_index=indexes[seqs[row["id"]]], log_index=index)
+                    for row, index in zip(rows, logged, strict=True)
+                ]  # fmt: skip
                 rendered = [(record, new.pdf) for record, new in zip(records, batch, strict=True) if new.pdf]
                 if rendered:
                     digests = {record.id: hashlib.sha256(pdf).digest() for record, pdf in rendered}
@@ -208,8 +208,6 @@ class Certificates:
                     [(seqs[row["id"]], new.credential) for row, new in zip(rows, batch, strict=True) if new.credential],
                     at,
                 )
-                logged = log.append(change, [log.issued(at, issuer_id, n.kid, n.cose, n.credential) for n in batch])
-                records = [replace(r, log_index=i) for r, i in zip(records, logged, strict=True)]
                 change.audit_all([("certificate.issue", f"certificate:{r.id}", {"number": r.number}) for r in records])
                 if then is not None:
                     then(change, records)

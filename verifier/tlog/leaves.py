@@ -13,6 +13,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from verifier.errors import VerifierError
 
@@ -72,6 +73,7 @@ def digest_of(text: str) -> bytes:
         raise LeafRefused("not a digest") from None
 
 
+@lru_cache(maxsize=64)  # a batch's events share their moment
 def time_text(at: datetime) -> str:
     """A moment as a leaf writes it: UTC, whole seconds, ``Z``."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
