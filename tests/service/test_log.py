@@ -220,3 +220,28 @@ def test_the_verdict_says_where_the_issuance_stands_in_the_log(signed_by_hand: S
     # Witnesses come and go: the next view weighs the proof against the new policy.
     service.client.delete(f"/api/v1/log/witnesses/{wkey.name}", headers=service.admin)
     assert standing()["state"] == "under_witnessed"  # no witness left: the operator's word alone
+
+
+def test_each_trust_list_version_is_entered_in_the_log_once(service: Service) -> None:
+    """The list verifiers download names what it vouches for in the log: a version once, however often served."""
+    operator = service.client.app.state.services.registry.issuers.operator_key()  # type: ignore[attr-defined]
+
+    def published() -> TrustList:
+        return TrustList.from_document(service.client.get("/api/v1/trust-list").content, [operator.record.public_key])
+
+    def logged() -> list[tuple[int, str]]:
+        note = integrate(service)
+        events = [read_leaf(e) for e in client_entries(service, Checkpoint.from_text(note.text).size)]
+        return [(int(e["version"]), e["content"]) for e in events if e.kind == "trust-list"]
+
+    first = published()
+    digest = __import__("base64").b64encode(first.digest()).decode()
+    assert logged() == [(first.version, digest)]
+    service.client.app.state.services.trust._document = None  # type: ignore[attr-defined]  # the next minute's
+    published()
+    assert logged() == [(first.version, digest)]
+    key = NoteKey.of("tuv.example/witness", COSIGNATURE, Ed25519PrivateKey.generate())
+    service.client.post("/api/v1/log/witnesses", json={"vkey": key.vkey()}, headers=service.admin)
+    second = published()
+    assert second.version > first.version and second.log is not None and second.log.witnesses == (key,)
+    assert [v for v, _ in logged()] == [first.version, second.version]

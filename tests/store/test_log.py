@@ -73,3 +73,12 @@ def test_two_replicas_appending_and_integrating_at_once_make_one_log(replicas: t
         older = first.checkpoint(size)
         assert older is not None
         check_consistency(size, 120, older.root, latest.root, consistency_proof(node, size, 120))
+
+
+def test_replicas_logging_the_same_trust_list_version_at_once_log_it_once(replicas: tuple[Ledger, Ledger]) -> None:
+    event = log.trust_list(AT, 7, b"\x07" * 32)
+    indexes = _at_once(6, lambda i: replicas[i % 2].registry.log.append_once(event, AT))
+    assert not [r for r in indexes if isinstance(r, Exception)], indexes
+    assert len([i for i in indexes if i is not None]) == 1, indexes
+    assert replicas[0].registry.log.find(b"\x07" * 32, "trust-list") == [i for i in indexes if i is not None]
+    assert replicas[1].registry.log.append_once(log.trust_list(AT, 8, b"\x08" * 32), AT) is not None

@@ -29,6 +29,7 @@ from verifier.reads.credentials import CredentialCache
 from verifier.reads.lists import StatusBoard
 from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
+from verifier.store import log as log_events
 from verifier.store.records import Principal, Role
 from verifier.store.registry import Registry
 from verifier.tlog.proof import LogPolicy
@@ -59,6 +60,7 @@ class TrustCache:
     log: Callable[[datetime], LogPolicy] | None = None  # the log's policy, named in the published list (format 4)
     _document: dict[int, tuple[bytes, str]] | None = None
     _document_slot: int = -1
+    _logged_version: int = -1  # the highest version entered in the log from here
 
     def get(self) -> TrustList:
         """The cached trust list (no query, once there is one: the event loop's).
@@ -99,11 +101,23 @@ class TrustCache:
         listed = self.registry.issuers.trust_list(self.public_urls, issued_at, validity=self.validity)
         if self.log is not None:
             listed = replace(listed, log=self.log(issued_at))
+            self._log_version(listed, issued_at)
         document = listed.to_document(self.registry.issuers.operator_key(), format)
         made = (document, f'"{hashlib.sha256(document).hexdigest()[:32]}"')
         kept = cached if cached is not None and slot == self._document_slot else {}
         self._document, self._document_slot = {**kept, format: made}, slot
         return made
+
+    def _log_version(self, listed: TrustList, at: datetime) -> None:
+        """Enter a version of the list not in the transparency log yet (once, whichever replica publishes it)."""
+        if listed.version <= self._logged_version:
+            return
+        try:
+            self.registry.log.append_once(log_events.trust_list(at, listed.version, listed.digest()), at)
+        except Exception:  # the list is served all the same; the next minute's document tries again
+            log.exception("cannot enter trust list version %d in the log", listed.version)
+            return
+        self._logged_version = listed.version
 
 
 @dataclass

@@ -25,7 +25,8 @@ from verifier.tlog.merkle import HASH_SIZE, RightEdge, leaf_hash
 from verifier.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, Tile
 
 INTEGRATE_BATCH = 8192  # entries hashed per transaction; a backlog integrates over several
-SUBJECTS = {"issued": "seal", "status": "seal", "recognised": "recognition", "recognition-status": "recognition"}
+SUBJECTS = {"issued": "seal", "status": "seal", "recognised": "recognition", "recognition-status": "recognition",
+            "trust-list": "content"}  # fmt: skip
 
 Signer = Callable[[int, bytes], str]  # (size, root) -> the checkpoint note, signed by the log
 
@@ -63,6 +64,11 @@ def key_event(at: datetime, party_id: str, event: str, kid: bytes, public: bytes
     return Event.make("key", at=time_text(at), party=party_id, event=event, key=kid.hex(), public=digest_text(public))
 
 
+def trust_list(at: datetime, version: int, content_sha256: bytes) -> Event:
+    """A trust list version published: its number and the SHA-256 of what it vouches for (TrustList.digest)."""
+    return Event.make("trust-list", at=time_text(at), version=str(version), content=digest_text(content_sha256))
+
+
 def append(change: Change, events: Sequence[Event]) -> list[int]:
     """Give ``events`` the next indexes, in order, in the change's transaction; returns the indexes."""
     if not events:
@@ -87,6 +93,10 @@ def append(change: Change, events: Sequence[Event]) -> list[int]:
 def _blob(value: bytes | str) -> bytes:
     """A stored leaf's bytes (SQLite gives text for one an insider rewrote as text: served as it is)."""
     return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class _Logged(Exception):  # not an error: the cue to roll back an entry logged before
+    pass
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,25 @@ class Log:
                 .order_by(log_entries.c.idx)
             ).all()  # fmt: skip
         return [int(r.idx) for r in rows]
+
+    def append_once(self, event: Event, at: datetime) -> int | None:
+        """Append ``event`` unless an entry of its kind about its subject is there already (None then).
+
+        Replicas racing to log the same thing log it once: the check is made holding the log's counter.
+        """
+        subject = digest_of(event[SUBJECTS[event.kind]])
+        try:
+            with write_transaction(self.engine) as conn:
+                (index,) = append(Change(conn, "log", at), [event])
+                earlier = conn.execute(
+                    select(log_entries.c.idx).where(log_entries.c.subject == subject, log_entries.c.kind == event.kind,
+                                                    log_entries.c.idx < index).limit(1)
+                ).first()  # fmt: skip
+                if earlier is not None:
+                    raise _Logged
+                return index
+        except _Logged:
+            return None
 
     def tile(self, tile: Tile) -> bytes | None:
         """A tile's bytes at its width (a prefix of the stored one), or None when the log has not that many."""

@@ -33,6 +33,7 @@ than a list it has seen (a replay of an old list that still carries a withdrawn 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -159,6 +160,11 @@ class TrustList:
         if format == 3:
             return head | {"parties": parties}
         return head | {"parties": parties, "log": None if self.log is None else _log_json(self.log)}
+
+    def digest(self) -> bytes:
+        """The SHA-256 of what the list vouches for: its signed content but the times, canonical (the log's entry)."""
+        content = {k: v for k, v in self.content_json().items() if k not in ("issued_at", "expires_at")}
+        return hashlib.sha256(canonical_json(content)).digest()
 
     def to_document(self, operator: SigningKey, format: int = FORMAT) -> bytes:
         """The signed JSON document, signed with the operator's key, in ``format`` (see :meth:`content_json`)."""
