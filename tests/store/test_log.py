@@ -4,14 +4,20 @@ indexes back; every checkpoint either replica signed is consistent with every ot
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from tests.store.test_registry import _at_once
+from tests.helpers import CURRENT
+from tests.store.test_registry import _at_once, _issuer
+from verifier.certificate.model import parse_certificate
+from verifier.issuing.recipe import issue
 from verifier.ledger.log import Ledger
+from verifier.seal.cose import decode_segment
 from verifier.store import log
 from verifier.store.audit import audited
 from verifier.store.database import make_engine
@@ -82,3 +88,31 @@ def test_replicas_logging_the_same_trust_list_version_at_once_log_it_once(replic
     assert len([i for i in indexes if i is not None]) == 1, indexes
     assert replicas[0].registry.log.find(b"\x07" * 32, "trust-list") == [i for i in indexes if i is not None]
     assert replicas[1].registry.log.append_once(log.trust_list(AT, 8, b"\x08" * 32), AT) is not None
+
+
+def test_certificates_issued_before_the_log_began_are_entered_once(replicas: tuple[Ledger, Ledger]) -> None:
+    """A database from before the log (migration 0011 made its tables empty): `verifier log backfill`
+    enters each certificate's issuance, dated as issued, once however many run it at once."""
+    registry = replicas[0].registry
+    actor = _issuer(registry, "zjcert")
+    batch = [parse_certificate(dict(CURRENT["zhejiang-made-kettle"], number=f"OLD-{n}")) for n in range(7)]
+    made = issue(registry, actor, batch, URL, AT)
+    with registry.engine.begin() as conn:  # as it stood before the log
+        postgres = conn.dialect.name == "postgresql"
+        conn.execute(text("ALTER TABLE log_entries DISABLE TRIGGER ALL" if postgres
+                          else "DROP TRIGGER log_entries_no_delete"))  # fmt: skip
+        for table in ("log_entries", "log_tiles", "log_checkpoints"):
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("UPDATE log_state SET size = 0, edge = :empty"), {"empty": b""})
+        if postgres:
+            conn.execute(text("ALTER TABLE log_entries ENABLE TRIGGER ALL"))
+    counts = _at_once(2, lambda i: replicas[i].registry.log.backfill(AT, batch=3))
+    while entered := registry.log.backfill(AT, batch=3):
+        counts.append(entered)
+    assert sum(counts) == 7, counts
+    replicas[1].integrate(AT)
+    leaves = registry.log.entries(0, 100)
+    assert [read_leaf(leaf).kind for leaf in leaves] == ["issued"] * 7
+    seals = {hashlib.sha256(decode_segment(r.qr_text.rsplit("/", 1)[1])).digest() for r in made}
+    assert {log.digest_of(read_leaf(leaf)["seal"]) for leaf in leaves} == seals
+    assert registry.log.backfill(AT) == 0

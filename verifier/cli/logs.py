@@ -3,7 +3,7 @@
     verifier witness init --name NAME --key FILE          make a witness key; print its vkey to register
     verifier witness run --log URL --log-key VKEY --name NAME --key FILE --state FILE [--every S] [--once]
     verifier log key                                      the log's vkey (what witnesses and verifiers pin)
-    verifier log witness add VKEY [--party ID] | log witness withdraw NAME | log status
+    verifier log witness add VKEY [--party ID] | log witness withdraw NAME | log status | log backfill
     verifier monitor --log URL --issuer ID --known FILE --state FILE [--trust-list FILE --operator-key PEM]
 
 A witness runs on the body's own machine against the service's public ``/log/``: each round it replays
@@ -65,6 +65,9 @@ def register(commands: Commands) -> None:
     parts = log.add_subparsers(required=True, metavar="STEP")
     parts.add_parser("key", help="print the log's vkey").set_defaults(run=_key)
     parts.add_parser("status", help="the log's size, checkpoints and witnesses").set_defaults(run=_status)
+    parts.add_parser(
+        "backfill", help="enter the issuance of the certificates issued before the log began (once each)"
+    ).set_defaults(run=_backfill)
     witnesses = parts.add_parser("witness", help="register or withdraw a witness").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -224,6 +227,16 @@ def _policy(args: argparse.Namespace, settings: Settings):  # type: ignore[no-un
     if listed.log is None:
         raise UsageError(f"{args.trust_list} names no log")
     return listed.log
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    registry = open_registry(settings)
+    total = 0
+    while entered := registry.log.backfill(datetime.now(UTC)):
+        total += entered
+        print(f"entered {total} issuance(s)", file=sys.stderr, flush=True)
+    print(f"{total} certificate(s) issued before the log began entered; each is in the log now")
+    return 0
 
 
 def _key(args: argparse.Namespace, settings: Settings) -> int:

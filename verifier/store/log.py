@@ -19,7 +19,14 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from verifier.store.audit import Change
 from verifier.store.database import write_transaction
-from verifier.store.tables import log_checkpoints, log_entries, log_state, log_tiles
+from verifier.store.tables import (
+    certificate_credentials,
+    certificates,
+    log_checkpoints,
+    log_entries,
+    log_state,
+    log_tiles,
+)
 from verifier.tlog.leaves import Event, digest_of, digest_text, time_text
 from verifier.tlog.merkle import HASH_SIZE, RightEdge, leaf_hash
 from verifier.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, Tile
@@ -161,6 +168,26 @@ class Log:
                 return index
         except _Logged:
             return None
+
+    def backfill(self, at: datetime, batch: int = 500) -> int:
+        """Enter the issuance of up to ``batch`` certificates issued before the log began; how many (0: none left).
+
+        Each entry is dated as its issuance; the credential digest is of the one stored (``-`` for none).
+        Holding the log's counter while it looks, two backfills at once never enter one certificate twice.
+        """
+        logged = select(log_entries.c.idx).where(log_entries.c.subject == certificates.c.seal_sha256,
+                                                 log_entries.c.kind == "issued")  # fmt: skip
+        with write_transaction(self.engine) as conn:
+            conn.execute(update(log_state).where(log_state.c.name == "sequenced").values(size=log_state.c.size))
+            rows = conn.execute(
+                select(certificates.c.issuer_id, certificates.c.kid, certificates.c.issued_at, certificates.c.cose,
+                       certificate_credentials.c.jwt)
+                .outerjoin(certificate_credentials, certificate_credentials.c.certificate_seq == certificates.c.seq)
+                .where(~logged.exists()).order_by(certificates.c.seq).limit(batch)
+            ).all()  # fmt: skip
+            append(Change(conn, "log", at), [issued(r.issued_at, r.issuer_id, bytes(r.kid), bytes(r.cose), r.jwt)
+                                             for r in rows])  # fmt: skip
+        return len(rows)
 
     def tile(self, tile: Tile) -> bytes | None:
         """A tile's bytes at its width (a prefix of the stored one), or None when the log has not that many."""
