@@ -19,7 +19,7 @@ from tests.helpers.service import make_settings, running_service
 from tests.service.test_recognitions import VALVE, Scene
 from verifier.seal.cose import decode_segment
 from verifier.tlog.leaves import read_leaf
-from verifier.tlog.merkle import check_consistency, consistency_proof, inclusion_proof, leaf_hash
+from verifier.tlog.merkle import check_consistency, consistency_proof, inclusion_proof, leaf_hash, subtree_hash
 from verifier.tlog.note import COSIGNATURE, Checkpoint, Note, NoteKey, cosign, parse_note, parse_vkey, verify_note
 from verifier.tlog.proof import LogPolicy, check_proof
 from verifier.tlog.tiles import Tile, split_hashes, tile_for, tile_reader, unbundle
@@ -245,3 +245,30 @@ def test_each_trust_list_version_is_entered_in_the_log_once(service: Service) ->
     second = published()
     assert second.version > first.version and second.log is not None and second.log.witnesses == (key,)
     assert [v for v, _ in logged()] == [first.version, second.version]
+
+
+def test_the_served_log_agrees_with_an_independent_rfc_9162_tree(service: Service) -> None:
+    """Every entry read from the bundles, appended to pymerkle's tree (RFC 9162 hashing, written by others),
+    gives the root of the checkpoint served for every size; the level-0 tiles hold its leaf hashes."""
+    from pymerkle import InmemoryTree
+
+    issuer = service.issuer()
+    batch = [dict(VALVE, number=f"ZJM-IC-2026-{n:04d}") for n in range(300)]  # past one full tile (256)
+    assert (
+        service.client.post("/api/v1/certificates/batch", json={"certificates": batch}, headers=issuer).status_code
+        == 201
+    )
+    note = integrate(service)
+    checkpoint = Checkpoint.from_text(note.text)
+    assert checkpoint.size > 256
+    entries = client_entries(service, checkpoint.size)
+    tree = InmemoryTree(algorithm="sha256")  # security on: 0x00 and 0x01 prefixes, as RFC 6962
+    for entry in entries:
+        tree.append_entry(entry)
+    assert tree.get_size() == checkpoint.size and tree.get_root(checkpoint.size) == checkpoint.root
+    full = split_hashes(fetch_tile(service, Tile(0, 0, 256)), 256)
+    assert full == [tree.get_leaf(n + 1) for n in range(256)]  # pymerkle counts leaves from 1
+    # Any earlier tree, from the served tiles, is pymerkle's of that size.
+    node = tile_reader(checkpoint.size, lambda tile: split_hashes(fetch_tile(service, tile), tile.width))
+    for size in (1, 2, 3, 255, 256, 257, checkpoint.size - 1):
+        assert subtree_hash(node, 0, size) == tree.get_root(size), size
