@@ -272,3 +272,33 @@ def test_the_served_log_agrees_with_an_independent_rfc_9162_tree(service: Servic
     node = tile_reader(checkpoint.size, lambda tile: split_hashes(fetch_tile(service, tile), tile.width))
     for size in (1, 2, 3, 255, 256, 257, checkpoint.size - 1):
         assert subtree_hash(node, 0, size) == tree.get_root(size), size
+
+
+def test_a_witness_that_goes_away(signed_by_hand: Service) -> None:
+    """Two witnesses, a quorum of one: one stops and the other's cosignature still witnesses the log; with
+    both away, an older entry keeps its witnessed proof and a newer one is under-witnessed, never witnessed."""
+    service = signed_by_hand
+    headers = service.issuer()
+    keys = {name: Ed25519PrivateKey.generate() for name in ("sgs.example/w", "tuv.example/w")}
+    for name, key in keys.items():
+        vkey = NoteKey.of(name, COSIGNATURE, key).vkey()
+        service.client.post("/api/v1/log/witnesses", json={"vkey": vkey}, headers=service.admin)
+    assert service.client.get("/api/v1/log").json()["quorum"] == 1
+
+    def cosigned_by(name: str) -> None:
+        note = integrate(service)
+        line = cosign(note.text, name, keys[name], int(datetime.now(UTC).timestamp()))
+        sent = note.text + "\n" + "".join(s.line() + "\n" for s in (*note.signatures, line))
+        assert service.client.post("/log/cosignatures", content=sent).status_code == 200
+
+    def state(made: dict[str, Any]) -> str:
+        service.client.app.state.services.ledger.refresh(service.clock())  # type: ignore[attr-defined]
+        return service.client.post("/api/v1/verify", json={"qr": made["qr"]}).json()["log"]["state"]  # type: ignore[no-any-return]
+
+    first = service.client.post("/api/v1/certificates", json=VALVE, headers=headers).json()
+    cosigned_by("tuv.example/w")  # SGS's witness is down: TÜV's alone meets the quorum
+    assert state(first) == "witnessed"
+    second = service.client.post("/api/v1/certificates", json=dict(VALVE, number="ZJM-IC-2026-0002"),
+                                 headers=headers).json()  # fmt: skip
+    integrate(service)  # both away now
+    assert state(first) == "witnessed" and state(second) == "under_witnessed"
