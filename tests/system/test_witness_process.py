@@ -86,16 +86,18 @@ def test_a_witness_replays_the_log_cosigns_it_and_refuses_a_rewritten_entry(tmp_
         # the append-only trigger) to hide whose key sealed it: the tiles keep the original's hash, the
         # bundle serves the lie.
         second = dict(CURRENT["zhejiang-made-kettle"], number="ZJM-2026-LOG-2")
-        assert httpx.post(f"{server.url}/api/v1/certificates", json=second, headers=issuer).status_code == 201
-        wait_for(4, server.url)
+        stolen = httpx.post(f"{server.url}/api/v1/certificates", json=second, headers=issuer)
+        assert stolen.status_code == 201
+        index = stolen.json()["log_index"]  # after the trust list's version, entered when it was first served
+        wait_for(index + 1, server.url)
         flagged = witness(*watch, "--state", "monitor.json", cwd=body, command="monitor")
         assert flagged.returncode == 1 and flagged.stdout.count("FLAGGED") == 1, (flagged.stdout, flagged.stderr)
-        assert "         3  issued" in flagged.stdout and "checked 4 entries; 1 flagged" in flagged.stderr
+        assert f"{index:>10}  issued" in flagged.stdout and "1 flagged" in flagged.stderr, flagged
         engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'verifier.db'}")
         with engine.begin() as conn:
             conn.execute(text("DROP TRIGGER log_entries_no_update"))
             conn.execute(text("UPDATE log_entries SET leaf = CAST(replace(leaf, 'issuer zjcert', 'issuer zjcerx') "
-                              "AS BLOB) WHERE idx = 3"))  # fmt: skip
+                              "AS BLOB) WHERE idx = :index"), {"index": index})  # fmt: skip
         engine.dispose()
         refused = witness(*run, "--once", cwd=body)
         assert refused.returncode == 1 and "REFUSED" in refused.stderr and "do not lead" in refused.stderr, (
