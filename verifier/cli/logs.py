@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,45 +118,67 @@ def _fetcher(base: str):  # type: ignore[no-untyped-def]
     return client, fetch
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def _state(args: argparse.Namespace, pinned: str | None, origin: str, first_run: str):  # type: ignore[no-untyped-def]
+    """What the follower checked last (its state file), or the empty tree of the log whose key it pins."""
+    from verifier.ledger.witness import WitnessState, first_state
+
+    if args.state.exists():
+        state = WitnessState.from_json(args.state.read_text("utf-8"))
+        if pinned and pinned != state.log_key:
+            raise UsageError(f"{args.state} pins another log key; a new log needs a new state file")
+        return state
+    if pinned:
+        return first_state(origin, pinned)
+    raise UsageError(first_run)
+
+
+def _rounds(args: argparse.Namespace, command: str, refused: tuple[str, int], step: Callable[[], int]) -> int:
+    """``step`` every ``--every`` seconds (one round with ``--once``, whose exit status it gives).
+
+    A log refused (:class:`~verifier.ledger.witness.WitnessRefused`) is said as ``refused`` says, and exits
+    with its status with ``--once``; a log away (a network error, a bad answer) is tried again next round.
+    """
     from verifier.errors import VerifierError
+    from verifier.ledger.witness import WitnessRefused
+
+    while True:
+        try:
+            status = step()
+        except WitnessRefused as exc:
+            print(f"verifier {command}: {refused[0]}: {exc}", file=sys.stderr, flush=True)
+            status = refused[1]
+        except (VerifierError, UsageError, OSError) as exc:
+            print(f"verifier {command}: {exc}", file=sys.stderr, flush=True)
+            status = 2
+        if args.once:
+            return status
+        time.sleep(args.every)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     from verifier.ledger.log import origin_of
-    from verifier.ledger.witness import WitnessRefused, WitnessState, first_state, witness_round
+    from verifier.ledger.witness import witness_round
     from verifier.tlog.note import Note
     from verifier.trust.keys import load_private_key_pem
 
     key = load_private_key_pem(read_bytes(args.key), settings.key_passphrase)
-    if args.state.exists():
-        state = WitnessState.from_json(args.state.read_text("utf-8"))
-        if args.log_key and args.log_key.strip() != state.log_key:
-            raise UsageError(f"{args.state} pins another log key; a new log needs a new state file")
-    elif args.log_key:
-        state = first_state(origin_of(args.log), args.log_key)
-    else:
-        raise UsageError("the first run needs --log-key (the operator publishes it: `verifier log key`)")
+    state = _state(args, args.log_key.strip() if args.log_key else None, origin_of(args.log),
+                   "the first run needs --log-key (the operator publishes it: `verifier log key`)")  # fmt: skip
     client, fetch = _fetcher(args.log)
+
+    def step() -> int:
+        nonlocal state
+        new, note, cosignature = witness_round(state, fetch, args.name, key, int(time.time()))
+        if cosignature is not None:
+            new.save(args.state)  # before the cosignature leaves
+            state = new
+            body = Note(note.text, (*note.signatures, cosignature)).to_text()
+            answer = client.post("cosignatures", content=body, headers={"Content-Type": "text/plain"})
+            print(f"cosigned {new.size} entries: {answer.status_code} {answer.text.strip()}", flush=True)
+        return 0
+
     with client:
-        while True:
-            try:
-                new, note, cosignature = witness_round(state, fetch, args.name, key, int(time.time()))
-            except WitnessRefused as exc:
-                print(f"verifier witness: REFUSED: {exc}", file=sys.stderr)
-                if args.once:
-                    return 1
-            except (VerifierError, UsageError, OSError) as exc:  # the log is away: try again next round
-                print(f"verifier witness: {exc}", file=sys.stderr)
-                if args.once:
-                    return 2
-            else:
-                if cosignature is not None:
-                    new.save(args.state)  # before the cosignature leaves
-                    state = new
-                    body = Note(note.text, (*note.signatures, cosignature)).to_text()
-                    answer = client.post("cosignatures", content=body, headers={"Content-Type": "text/plain"})
-                    print(f"cosigned {new.size} entries: {answer.status_code} {answer.text.strip()}", flush=True)
-            if args.once:
-                return 0
-            time.sleep(args.every)
+        return _rounds(args, "witness", ("REFUSED", 1), step)
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,7 +186,6 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
     from verifier.errors import VerifierError
     from verifier.ledger.log import origin_of
     from verifier.ledger.monitor import Known, monitor_round
-    from verifier.ledger.witness import WitnessRefused, WitnessState, first_state
 
     policy = _policy(args, settings) if args.trust_list else None
     pinned = args.log_key.strip() if args.log_key else policy.key.vkey() if policy else None
@@ -171,43 +193,29 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
         known = Known.read(read_bytes(args.known).decode("utf-8", "replace").splitlines())
     except VerifierError as exc:
         raise UsageError(f"{args.known}: {exc}") from None
-    if args.state.exists():
-        state = WitnessState.from_json(args.state.read_text("utf-8"))
-        if pinned and pinned != state.log_key:
-            raise UsageError(f"{args.state} pins another log key; a new log needs a new state file")
-    elif pinned:
-        state = first_state(policy.origin if policy else origin_of(args.log), pinned)
-    else:
-        raise UsageError("the first run needs --trust-list (or --log-key): the log's key to pin")
+    state = _state(args, pinned, policy.origin if policy else origin_of(args.log),
+                   "the first run needs --trust-list (or --log-key): the log's key to pin")  # fmt: skip
     print(f"monitoring {args.issuer}: {len(known.seals)} certificate(s) and {len(known.keys)} key(s) in its "
           f"records", flush=True)  # fmt: skip
     client, fetch = _fetcher(args.log)
     flagged = 0
+
+    def step() -> int:
+        nonlocal state, flagged
+        state, _, witnessed, seen = monitor_round(state, fetch, args.issuer, known, policy)
+        state.save(args.state)
+        for sighting in seen:
+            print(sighting.line(), flush=True)
+        flagged += sum(1 for s in seen if not s.matched)
+        if witnessed is not None and not witnessed.quorum_met:
+            cosigned = f"{len(witnessed.cosigned)} of {witnessed.quorum} cosignatures"
+            print(f"verifier monitor: the checkpoint of {state.size} entries is under-witnessed ({cosigned})",
+                  file=sys.stderr)  # fmt: skip
+        print(f"checked {state.size} entries; {flagged} flagged", file=sys.stderr, flush=True)
+        return 1 if flagged else 0
+
     with client:
-        while True:
-            try:
-                state, _, witnessed, seen = monitor_round(state, fetch, args.issuer, known, policy)
-            except WitnessRefused as exc:
-                print(f"verifier monitor: ALARM: {exc}", file=sys.stderr, flush=True)
-                if args.once:
-                    return 3
-            except (VerifierError, UsageError, OSError) as exc:  # the log is away: try again next round
-                print(f"verifier monitor: {exc}", file=sys.stderr)
-                if args.once:
-                    return 2
-            else:
-                state.save(args.state)
-                for sighting in seen:
-                    print(sighting.line(), flush=True)
-                flagged += sum(1 for s in seen if not s.matched)
-                if witnessed is not None and not witnessed.quorum_met:
-                    cosigned = f"{len(witnessed.cosigned)} of {witnessed.quorum} cosignatures"
-                    print(f"verifier monitor: the checkpoint of {state.size} entries is under-witnessed ({cosigned})",
-                          file=sys.stderr)  # fmt: skip
-                print(f"checked {state.size} entries; {flagged} flagged", file=sys.stderr, flush=True)
-            if args.once:
-                return 1 if flagged else 0
-            time.sleep(args.every)
+        return _rounds(args, "monitor", ("ALARM", 3), step)
 
 
 def _policy(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]

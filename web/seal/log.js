@@ -3,6 +3,7 @@
 // proofs, the log's entries, and C2SP tlog-proof — then a certificate's standing (LOG-3 to LOG-9).
 
 import { verifyEd25519 } from "./ed25519.js";
+import { concat } from "./seal.js";
 
 export const ED25519 = 0x01; // the log's signature type
 export const COSIGNATURE = 0x04; // a witness's (cosignature/v1)
@@ -21,15 +22,6 @@ const refuse = (message) => {
   throw new LogRefused(message);
 };
 const utf8 = (text) => new TextEncoder().encode(text);
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
 const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -52,7 +44,7 @@ export function fromBase64(text, what) {
 
 /** A note key's 4-byte id: SHA-256(name || 0x0A || kind || public key)[:4]. */
 export async function keyId(name, kind, publicKey) {
-  return (await sha256(concat(utf8(name), Uint8Array.of(0x0a, kind), publicKey))).slice(0, 4);
+  return (await sha256(concat([utf8(name), Uint8Array.of(0x0a, kind), publicKey]))).slice(0, 4);
 }
 
 /**
@@ -133,8 +125,8 @@ export async function checkCheckpoint(note, policy, prefer) {
   return { checkpoint, cosigned };
 }
 
-export const leafHash = (leaf) => sha256(concat(Uint8Array.of(0), leaf));
-const nodeHash = (left, right) => sha256(concat(Uint8Array.of(1), left, right));
+export const leafHash = (leaf) => sha256(concat([Uint8Array.of(0), leaf]));
+const nodeHash = (left, right) => sha256(concat([Uint8Array.of(1), left, right]));
 
 /** RFC 9162 2.1.3.2: ``hashed`` is leaf ``index`` of the tree of ``size`` with ``root`` (LOG-8); throws LogRefused. */
 export async function checkInclusion(hashed, index, size, path, root) {
