@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from verifier.store.audit import Change
 from verifier.store.database import write_transaction
@@ -201,7 +201,8 @@ class Log:
 
     def latest(self) -> StoredCheckpoint | None:
         """The newest checkpoint, or None before the first."""
-        return self._checkpoint(select(log_checkpoints).order_by(log_checkpoints.c.size.desc()).limit(1))
+        newest = select(func.max(log_checkpoints.c.size)).scalar_subquery()  # planned on the key on both engines
+        return self._checkpoint(select(log_checkpoints).where(log_checkpoints.c.size == newest))
 
     def checkpoint(self, size: int) -> StoredCheckpoint | None:
         """The checkpoint of ``size``, when the log signed one."""

@@ -41,6 +41,7 @@ from verifier.store.tokens import (
     insert_token,
     new_issuer_token_id,
 )
+from verifier.store.users import Users
 from verifier.store.witnesses import Witnesses
 from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key, public_record
 from verifier.verdict import IssuerInfo
@@ -70,6 +71,7 @@ class Registry:
         self.audit = AuditLog(engine)
         self.log = Log(engine)
         self.witnesses = Witnesses(engine)
+        self.users = Users(engine)  # the console's people and their sessions
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from verifier.store.tables import metadata
+from verifier.store import tables  # noqa: F401 (every table described on the metadata)
+from verifier.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

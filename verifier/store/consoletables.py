@@ -1,0 +1,41 @@
+"""The console's people: user accounts, their roles and sign-in state, and their sessions.
+
+An account is an issuer's or the operator's. A password is kept only as an Argon2id hash, an invitation
+and a session only as their SHA-256.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table
+
+from verifier.store.schema import UTCDateTime, metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),  # lower case: the sign-in name
+    Column("name", String(100), nullable=False),
+    Column("issuer_id", String(40), ForeignKey("issuers.id")),  # None: the operator's staff
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200)),  # None until the invitation is taken
+    Column("invitation_sha256", LargeBinary(32), unique=True),
+    Column("invited_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),  # since the last that succeeded
+    Column("locked_until", UTCDateTime()),
+    Column("disabled_at", UTCDateTime()),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_sha256", LargeBinary(32), primary_key=True),
+    Column("user_id", String(16), ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the form token of this session
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),  # signed out, or ended by an admin
+    Index("ix_sessions_user_id", "user_id"),
+)
