@@ -54,7 +54,9 @@ def with_log(svc: Services, result: VerificationResult, cose: bytes) -> Verifica
 
 async def with_log_async(svc: Services, result: VerificationResult, cose: bytes) -> VerificationResult:
     """:func:`with_log` from the event loop: from memory when it can, in a worker thread otherwise."""
-    standing = svc.ledger.known_standing(cose) if result.registered is not None else None
-    if standing is not None and result.signature.valid is True:
+    if result.registered is None or result.signature.valid is not True or result.signature.kid is None:
+        return result  # nothing to ask: no hop to a thread for a forged or unknown seal
+    standing = svc.ledger.known_standing(cose)
+    if standing is not None:
         return replace(result, log=standing)
     return await run_in_threadpool(with_log, svc, result, cose)
