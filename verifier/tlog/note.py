@@ -143,17 +143,22 @@ class Note:
         return [s for s in self.signatures if s.name == key.name and s.id == key.id]
 
 
+def bounded_text(data: bytes | str, limit: int, what: str, refused: type[VerifierError]) -> str:
+    """``data`` as text, refused (``refused``, naming ``what``) past ``limit`` bytes or when it is not UTF-8."""
+    if len(data) > limit:
+        raise refused(f"{what} here is at most {limit} bytes")
+    try:
+        return data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise refused(f"{what} is UTF-8 text") from None
+
+
 def parse_note(data: bytes | str) -> Note:
     """A note from its bytes; raises :class:`NoteRefused` for anything signed-note does not allow.
 
     Bounded: at most :data:`MAX_NOTE_BYTES` and :data:`MAX_SIGNATURES` signatures.
     """
-    if len(data) > MAX_NOTE_BYTES:
-        raise NoteRefused(f"a note here is at most {MAX_NOTE_BYTES} bytes")
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError:
-        raise NoteRefused("a note is UTF-8") from None
+    text = bounded_text(data, MAX_NOTE_BYTES, "a note", NoteRefused)
     if re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text):
         raise NoteRefused("a note has no control characters but newlines")
     split = text.rfind("\n\n")

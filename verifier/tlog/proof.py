@@ -23,6 +23,7 @@ from verifier.tlog.note import (
     NoteKey,
     NoteRefused,
     b64,
+    bounded_text,
     from_b64,
     parse_note,
     verify_cosignature,
@@ -101,12 +102,7 @@ class LogProof:
 
 def parse_proof(data: bytes | str) -> LogProof:
     """A proof from its text; raises :class:`~verifier.tlog.merkle.ProofRefused` for anything else (bounded)."""
-    if len(data) > MAX_PROOF_BYTES:
-        raise ProofRefused(f"a log proof here is at most {MAX_PROOF_BYTES} bytes")
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError:
-        raise ProofRefused("a log proof is UTF-8 text") from None
+    text = bounded_text(data, MAX_PROOF_BYTES, "a log proof", ProofRefused)
     head, blank, note = text.partition("\n\n")
     lines = head.split("\n")
     if not blank or len(lines) < 3 or lines[0] != PROOF_HEADER:
