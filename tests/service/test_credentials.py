@@ -6,6 +6,7 @@ contexts, its JWT checked with `cryptography` over the JWS signing input with th
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import itertools
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, select
 from tests.helpers import CURRENT, DEMO, PUBLIC_URL, Service
 from tests.helpers.cli import Ran, run_cli
 from tests.helpers.credentials import b64url_decode, fetch
+from tests.helpers.service import make_settings, running_service
 from verifier.certificate.status import LIST_SIZE
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates, status_entries
@@ -349,19 +351,23 @@ def test_two_replicas_serve_the_same_status_list(service: Service) -> None:
         assert replica.get(path).headers["etag"] == service.client.get(path).headers["etag"]
 
 
-def test_the_migration_gives_earlier_certificates_their_places_and_bits(service: Service) -> None:
-    """Certificates issued before the status lists existed (downgraded to 0005 and back): each gets an index,
-    the revoked one its bit, and the list serves it."""
+def test_the_migration_gives_earlier_certificates_their_places_and_bits(tmp_path: Path, service_database: str) -> None:
+    """Certificates issued before the status lists existed (downgraded to 0005 and back, the service stopped as
+    an operator would stop it: its once-a-second work would otherwise hold the tables the migration drops): each
+    gets an index, the revoked one its bit, and the list serves it."""
     from alembic import command
     from alembic.config import Config
 
     from verifier.store.database import MIGRATIONS, make_engine, write_transaction
 
-    issuer = service.issuer()
-    made = [service.client.post("/api/v1/certificates", json=dict(DEMO["zhejiang-made-kettle"], number=n),
-                                headers=issuer).json() for n in ("M-1", "M-2", "M-3")]  # fmt: skip
-    service.client.post(f"/api/v1/certificates/{made[1]['id']}/revoke", json={"reason": "fraud"}, headers=issuer)
-    engine = make_engine(service.settings.database)
+    settings = make_settings(tmp_path, service_database)
+    with contextlib.closing(running_service(settings)) as first:
+        service = next(first)
+        issuer = service.issuer()
+        made = [service.client.post("/api/v1/certificates", json=dict(DEMO["zhejiang-made-kettle"], number=n),
+                                    headers=issuer).json() for n in ("M-1", "M-2", "M-3")]  # fmt: skip
+        service.client.post(f"/api/v1/certificates/{made[1]['id']}/revoke", json={"reason": "fraud"}, headers=issuer)
+    engine = make_engine(settings.database)
     try:
         for revision in ("0005", "head"):
             config = Config()
@@ -374,12 +380,13 @@ def test_the_migration_gives_earlier_certificates_their_places_and_bits(service:
     finally:
         engine.dispose()
     assert len(set(placed.values())) == 3
-    service.client.app.state.services.board.refresh()  # as its poll would: the lists' rows changed under it
-    _, credential, _ = fetch(service, made[1])
-    revocation = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == "revocation")
-    assert _list_bits(service, revocation)[0] is True
-    _, other, _ = fetch(service, made[0])
-    assert _list_bits(service, other["credentialStatus"][0])[0] is False
+    with contextlib.closing(running_service(settings)) as second:
+        service = next(second)
+        _, credential, _ = fetch(service, made[1])
+        revocation = next(e for e in credential["credentialStatus"] if e["statusPurpose"] == "revocation")
+        assert _list_bits(service, revocation)[0] is True
+        _, other, _ = fetch(service, made[0])
+        assert _list_bits(service, other["credentialStatus"][0])[0] is False
 
 
 def test_a_scanned_link_answers_its_credential_and_a_linkset(pdf_service: Service) -> None:
