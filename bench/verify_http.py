@@ -96,8 +96,8 @@ def serve(port: int) -> None:
     import uvicorn
     from fastapi import Response
 
-    from verifier.api.app import app_from_environment
     from verifier.api.protocol import server_options
+    from verifier.server.app import app_from_environment
 
     app = app_from_environment()
 

@@ -34,7 +34,9 @@ FLOORS = {
     "demo": 8,
     "reads": 8,
     "api": 9,
-    "cli": 10,
+    "console": 10,
+    "server": 11,
+    "cli": 12,
 }
 ABOVE_THE_HOUSE = {"verifier", "verifier.__main__"}
 

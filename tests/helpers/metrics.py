@@ -6,7 +6,7 @@ import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from verifier.api.app import METRICS_TOKEN_FILE
+from verifier.server.app import METRICS_TOKEN_FILE
 
 
 def scrape(

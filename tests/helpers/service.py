@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
 from tests.helpers.certificates import PUBLIC_URL
-from verifier.api.app import create_app
 from verifier.config import Settings
+from verifier.server.app import create_app
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log, certificates
 

@@ -129,7 +129,7 @@ def test_admin_token_is_generated_once_when_unset(
     from fastapi.testclient import TestClient
 
     from tests.helpers import make_settings
-    from verifier.api.app import create_app
+    from verifier.server.app import create_app
 
     folder = Path(str(tmp_path))
     settings = make_settings(folder, service_database)

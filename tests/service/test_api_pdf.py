@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 
 from tests.helpers import CURRENT, DEMO, Service, make_settings
-from verifier.api.app import create_app
 from verifier.paper.selftest import decode_image
 from verifier.resources import TEMPLATES
 from verifier.seal.cose import SEAL_ATTACHMENT
+from verifier.server.app import create_app
 from verifier.store.database import normalize_url
 from verifier.store.tables import certificates
 

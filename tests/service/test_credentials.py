@@ -331,7 +331,7 @@ def test_two_replicas_serve_the_same_status_list(service: Service) -> None:
     """Another app on the same database and keys (a replica) answers the very same bytes, at once."""
     from fastapi.testclient import TestClient
 
-    from verifier.api.app import create_app
+    from verifier.server.app import create_app
 
     made = issue(service, "zhejiang-made-kettle")
     _, credential, _ = fetch(service, made)

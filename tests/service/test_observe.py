@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import DEMO, Service, make_settings
 from tests.helpers.metrics import scrape, value
-from verifier.api.app import create_app
 from verifier.config import load_settings
+from verifier.server.app import create_app
 
 
 def test_metrics_count_issuances_verdicts_latencies_and_refusals(service: Service) -> None:

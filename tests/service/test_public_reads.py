@@ -84,7 +84,7 @@ def test_an_earlier_certificate_gets_its_credential_on_first_read_once(service: 
     sealed it, even after a rotation, stored, and the same bytes on every later read and replica."""
     from fastapi.testclient import TestClient
 
-    from verifier.api.app import create_app
+    from verifier.server.app import create_app
 
     made = issued(service)
     issued_jwt = stored_jwt(service, made["id"])
@@ -165,7 +165,7 @@ def test_a_status_change_reaches_known_seals_here_at_once_and_on_a_replica_withi
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from verifier.api.app import create_app
+    from verifier.server.app import create_app
 
     token = service.issuer()
     made = issued(service, headers=token)

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import Service
 from tests.helpers.cli import Ran, run_cli
-from verifier.api.app import METRICS_TOKEN_FILE
 from verifier.demo.firstrun import set_up
+from verifier.server.app import METRICS_TOKEN_FILE
 
 
 def test_operator_tokens_are_listed_and_withdrawn(service: Service) -> None:

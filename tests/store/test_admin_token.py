@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.helpers import Clock, make_settings
-from verifier.api.app import ADMIN_TOKEN_FILE, create_app
+from verifier.server.app import ADMIN_TOKEN_FILE, create_app
 
 
 def test_the_configured_admin_token_takes_over_from_the_generated_one(tmp_path: Path, database_url: str) -> None:

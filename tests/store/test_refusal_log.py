@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from tests.helpers import Clock, Service, make_settings
 from tests.helpers.service import audit_rows
-from verifier.api.app import create_app
+from verifier.server.app import create_app
 from verifier.store.database import normalize_url
 from verifier.store.tables import audit_log
 

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.helpers import DEMO, make_settings
 from tests.helpers.service import register_issuer
-from verifier.api.app import create_app
+from verifier.server.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -128,7 +128,7 @@ def test_the_wheel_works_outside_the_repository(tmp_path: Path) -> None:
 PAGE_FROM_THE_WHEEL = """
 import sys
 from fastapi.testclient import TestClient
-from verifier.api.app import create_app
+from verifier.server.app import create_app
 from verifier.config import load_settings
 from verifier.resources import TEMPLATES
 

@@ -21,7 +21,7 @@ from tests.helpers import count_certificates, make_settings
 from tests.helpers.jobs import IN_FORCE, batch, crowded, follow
 from tests.helpers.server import Server
 from tests.helpers.service import register_issuer
-from verifier.api.app import create_app
+from verifier.server.app import create_app
 from verifier.store.records import Principal, Role
 from verifier.store.tables import jobs
 

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import Clock, make_settings
-from verifier.api.app import create_app
 from verifier.cli.common import UsageError
 from verifier.cli.serve import metrics_folder
+from verifier.server.app import create_app
 from verifier.store.backup import backup_sqlite
 
 

@@ -22,7 +22,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import DEMO, PUBLIC_URL, SEALED_AT, Clock, make_settings
-from verifier.api.app import create_app
 from verifier.certificate.model import certificate_json, parse_certificate
 from verifier.errors import VerifierError
 from verifier.issuing.recipe import seal_certificate
@@ -31,6 +30,7 @@ from verifier.paper.letterhead import Letterhead
 from verifier.paper.pool import RenderPool
 from verifier.paper.render import Document, Renderer, RenderError
 from verifier.resources import TEMPLATES
+from verifier.server.app import create_app
 from verifier.store.records import Principal, Role
 from verifier.trust.keys import new_signing_key
 

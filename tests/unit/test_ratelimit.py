@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import make_settings
-from verifier.api.app import create_app
 from verifier.api.ratelimit import RateLimiter
 from verifier.config import load_settings
+from verifier.server.app import create_app
 
 
 class FakeClock:

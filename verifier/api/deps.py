@@ -122,7 +122,7 @@ class TrustCache:
 
 @dataclass
 class Services:
-    """Everything the routes use, built once by :func:`verifier.api.app.create_app`."""
+    """Everything the routes use, built once by :func:`verifier.server.app.create_app`."""
 
     settings: Settings
     registry: Registry

@@ -51,10 +51,10 @@ def choose(query: str | None, accept_language: str | None) -> str:
 class Messages:
     """One language's messages, formatted with named fields; a missing field leaves the text as written."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, templates: Path = TEMPLATES) -> None:
         self.language = language
         self.direction = "rtl" if language in RIGHT_TO_LEFT else "ltr"
-        self._messages = catalogue(language)
+        self._messages = catalogue(language, templates)
 
     def has(self, key: str) -> bool:
         """Whether this language has a message ``key`` (plural forms differ from language to language)."""

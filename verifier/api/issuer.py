@@ -251,7 +251,7 @@ def get_pdf(
     """
     assert principal.issuer_id is not None
     pdf = svc.registry.certificates.pdf(principal.issuer_id, certificate_id)
-    _, proof = _issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
+    _, proof = issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
     if proof is not None and log_proof:
         pdf = with_log_proof(pdf, proof.to_text().encode())
     headers = {
@@ -266,12 +266,12 @@ def get_pdf(
 def get_log_entry(certificate_id: str, principal: IssuerDep, svc: ServicesDep) -> LogEntryOut:
     """Its issuance's index in the transparency log and, once a witnessed checkpoint covers it, the proof."""
     assert principal.issuer_id is not None
-    index, proof = _issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
+    index, proof = issuance_proof(svc, svc.registry.certificates.get(principal.issuer_id, certificate_id))
     size = Checkpoint.from_text(proof.checkpoint.text).size if proof else None
     return LogEntryOut(index=index, witnessed_size=size, proof=proof.to_text() if proof else None)
 
 
-def _issuance_proof(svc: Services, record: CertificateRecord) -> tuple[int | None, LogProof | None]:
+def issuance_proof(svc: Services, record: CertificateRecord) -> tuple[int | None, LogProof | None]:
     """The issuance's index in the log (None: issued before the log) and its proof in a witnessed checkpoint."""
     seal = hashlib.sha256(decode_segment(record.qr_text.rsplit("/", 1)[1])).digest()
     found = svc.registry.log.find(seal, "issued")
@@ -280,18 +280,23 @@ def _issuance_proof(svc: Services, record: CertificateRecord) -> tuple[int | Non
     return found[0], svc.ledger.proof(found[0], svc.clock())
 
 
+def change_status(
+    svc: Services, principal: Principal, certificate_id: str, action: Action, reason: str, note: str
+) -> CertificateRecord:
+    """Change a certificate's status (the API's and the console's one path): published here before it returns."""
+    record = svc.registry.certificates.change_status(principal, certificate_id, action, reason, note, svc.clock())
+    svc.board.refresh()  # this replica's lists and scans say so before the answer does
+    svc.metrics.status_changes.labels(action.value).inc()
+    fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": reason}
+    log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})
+    return record
+
+
 def _status_route(action: Action) -> None:
     body_model = status_change_model(action)
 
     def change(certificate_id: str, body: StatusChangeIn, principal: IssuerDep, svc: ServicesDep) -> CertificateOut:
-        record = svc.registry.certificates.change_status(
-            principal, certificate_id, action, body.reason, body.note, svc.clock()
-        )
-        svc.board.refresh()  # this replica's lists and scans say so before the answer does
-        svc.metrics.status_changes.labels(action.value).inc()
-        fields = {"issuer": principal.issuer_id, "certificate": certificate_id, "reason": body.reason}
-        log.info("certificate %s: %s", certificate_id, action.value, extra={"fields": fields})
-        return certificate_out(svc, record)
+        return certificate_out(svc, change_status(svc, principal, certificate_id, action, body.reason, body.note))
 
     change.__doc__ = f"{action.value.capitalize()} one of your certificates, with a reason code."
     change.__annotations__ = {**change.__annotations__, "body": body_model}

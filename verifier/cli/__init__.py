@@ -15,6 +15,8 @@
     verifier witness init --name NAME --key FILE | witness run --log URL [--log-key VKEY] --name NAME --key FILE
                     --state FILE [--every S] [--once]
     verifier log key | log status | log witness add VKEY [--party ID] | log witness withdraw NAME
+    verifier user invite ISSUER|operator EMAIL --name NAME [--role R] | user list ISSUER|operator
+                    | user disable ISSUER|operator USER_ID
 
 Exit status: 0 for a ``valid`` verdict (or a command that did its work), 1 for any other verdict,
 2 for a usage error or input the command cannot use (an unreadable file, a bad argument), 3 when
@@ -31,13 +33,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from verifier.cli import batches, conformance, demo, issuers, keys, logs, recognise, serve, trustlists, verify
+from verifier.cli import batches, conformance, demo, issuers, keys, logs, recognise, serve, trustlists, users, verify
 from verifier.cli.common import BROKEN_PIPE, INTERRUPTED, UNEXPECTED, UsageError
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 
 # The command groups, in the order --help lists them; each adds its commands with register().
-GROUPS = (verify, keys, trustlists, serve, demo, issuers, batches, conformance, recognise, logs)
+GROUPS = (verify, keys, trustlists, serve, demo, issuers, users, batches, conformance, recognise, logs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,9 +30,9 @@ def register(commands: Commands) -> None:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """The newcomer's first run: demo data, its files and links, then the service itself."""
-    from verifier.api.app import create_app
     from verifier.config import warn_at_start
     from verifier.demo import firstrun
+    from verifier.server.app import create_app
 
     if not os.environ.get("VERIFIER_PUBLIC_URL"):  # the links must reach this very server
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - compared, not bound

@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             args.workers, WORKER_TIMEOUT, extra={"fields": {"workers": args.workers}},
         )  # fmt: skip
     uvicorn.run(
-        "verifier.api.app:app_from_environment",
+        "verifier.server.app:app_from_environment",
         factory=True,
         host=args.host,
         port=args.port,

@@ -21,6 +21,7 @@ from verifier.errors import FieldRefused
 from verifier.store import log
 from verifier.store.audit import Change, audited
 from verifier.store.credentials import insert_credentials
+from verifier.store.desk import write_terms
 from verifier.store.recognitions import audit_lapses
 from verifier.store.records import (
     CertificateRecord,
@@ -171,13 +172,11 @@ class Certificates:
             with audited(self.engine, actor.token_id, at) as change:
                 _refuse_taken(change.conn, issuer_id, [new.number for new in batch])
                 change.conn.execute(insert(certificates), rows)
-                seqs = dict(
-                    change.conn.execute(
-                        select(certificates.c.id, certificates.c.seq).where(
-                            certificates.c.id.in_([row["id"] for row in rows])
-                        )
-                    ).all()
+                made = select(certificates.c.id, certificates.c.seq).where(
+                    certificates.c.id.in_([r["id"] for r in rows])
                 )
+                seqs = dict(change.conn.execute(made).all())
+                write_terms(change.conn, issuer_id, [(seqs[row["id"]], row["record"]) for row in rows])  # the console's
                 reserved = {
                     seqs[r["id"]]: n.status_index
                     for r, n in zip(rows, batch, strict=True)

@@ -1,14 +1,15 @@
-"""The console's people: user accounts, their roles and sign-in state, and their sessions.
+"""The console's tables: user accounts, their roles and sign-in state, their sessions; the search terms.
 
 An account is an issuer's or the operator's. A password is kept only as an Argon2id hash, an invitation
-and a session only as their SHA-256.
+and a session only as their SHA-256. A certificate's search terms are what the console searches by that
+the certificate's own columns do not hold: its holder's names, its HS codes and its markets.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
-from verifier.store.schema import UTCDateTime, metadata
+from verifier.store.schema import Serial, UTCDateTime, metadata
 
 users = Table(
     "users",
@@ -38,4 +39,18 @@ sessions = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime()),  # signed out, or ended by an admin
     Index("ix_sessions_user_id", "user_id"),
+)
+
+# Written with the certificate, in its transaction: the holder's names and credit code in lower case, one
+# to a line; the HS codes and the markets each between spaces (" 8516.79 8516.80 ", " DE FR "), so a
+# LIKE '% DE %' finds a whole code.
+certificate_terms = Table(
+    "certificate_terms",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True, autoincrement=False),
+    Column("issuer_id", String(40), nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("hs_codes", Text, nullable=False),
+    Column("markets", Text, nullable=False),
+    Index("ix_certificate_terms_issuer_id", "issuer_id", "certificate_seq"),
 )

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from verifier.store.audit import AuditLog, audited
 from verifier.store.certificates import Certificates
 from verifier.store.credentials import Credentials
+from verifier.store.desk import Desk
 from verifier.store.issuers import Issuers
 from verifier.store.jobs import Jobs
 from verifier.store.log import Log
@@ -72,6 +73,7 @@ class Registry:
         self.log = Log(engine)
         self.witnesses = Witnesses(engine)
         self.users = Users(engine)  # the console's people and their sessions
+        self.desk = Desk(engine)  # the console's reads: search, history, numbers looked up
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""

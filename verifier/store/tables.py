@@ -193,6 +193,7 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("target", String(100), nullable=False),
     Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_target", "target", "seq"),  # a certificate's (a person's) entries, on its page
 )
 
 # A recognising body's recognition of one certificate (its seal over the SHA-256 of the certificate's seal),

@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from verifier.errors import Kind, VerifierError
 from verifier.store.audit import audited
 from verifier.store.consoletables import sessions, users
-from verifier.store.records import Conflict, NotFound
+from verifier.store.records import Conflict, NotFound, Principal, Role
+from verifier.store.tables import issuers
 
 LOCK_AFTER = 20  # wrong passwords in a row
 LOCK_MINUTES = 15
@@ -73,6 +75,7 @@ class User:
     issuer_id: str | None
     role: UserRole
     active: bool  # has a password, not disabled
+    state: str = "active"  # invited (no password yet), active, locked, disabled
 
     @property
     def actor(self) -> str:
@@ -87,15 +90,32 @@ class Session:
     user: User
     csrf: str
     expires_at: datetime
+    party_roles: frozenset[str] = frozenset()  # what the person's issuer is registered to do (issue, recognise)
+
+    @property
+    def principal(self) -> Principal:
+        """Who the registry sees acting: the person (by the audit log's name), for their issuer or the operator."""
+        user = self.user
+        role = Role.OPERATOR if user.role is UserRole.OPERATOR else Role.ISSUER
+        return Principal(user.actor, role, user.issuer_id, self.party_roles)
 
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
-def _user(row: object) -> User:
-    return User(row.id, row.email, row.name, row.issuer_id, UserRole(row.role),  # type: ignore[attr-defined]
-                row.password_hash is not None and row.disabled_at is None)  # type: ignore[attr-defined]  # fmt: skip
+def _user(row: Any, at: datetime | None = None) -> User:
+    state = (
+        "disabled"
+        if row.disabled_at is not None
+        else "invited"
+        if row.password_hash is None
+        else "locked"
+        if at is not None and row.locked_until is not None and row.locked_until > at
+        else "active"
+    )
+    return User(row.id, row.email, row.name, row.issuer_id, UserRole(row.role),
+                row.password_hash is not None and row.disabled_at is None, state)  # fmt: skip
 
 
 def check_password(password: str) -> None:
@@ -200,7 +220,8 @@ class Users:
         digest = _digest(token)
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(sessions, users).join(users, users.c.id == sessions.c.user_id)
+                select(sessions, users, issuers.c.roles.label("party_roles"))
+                .join(users, users.c.id == sessions.c.user_id).outerjoin(issuers, issuers.c.id == users.c.issuer_id)
                 .where(sessions.c.id_sha256 == digest)
             ).first()  # fmt: skip
         if row is None or row.ended_at is not None or row.disabled_at is not None or row.expires_at <= at:
@@ -210,7 +231,8 @@ class Users:
         if at - row.seen_at > timedelta(minutes=1):  # seen again: written at most once a minute
             with self.engine.begin() as conn:
                 conn.execute(update(sessions).where(sessions.c.id_sha256 == digest).values(seen_at=at))
-        return Session(_user(row), row.csrf, row.expires_at)
+        roles = frozenset(row.party_roles.split(",")) if row.party_roles else frozenset()
+        return Session(_user(row), row.csrf, row.expires_at, roles)
 
     def sign_out(self, token: str, at: datetime) -> None:
         """End this session (nothing for one that is not live)."""
@@ -222,11 +244,23 @@ class Users:
             if ended is not None:
                 change.audit("user.sign_out", f"user:{ended.user_id}", {})
 
-    def of(self, issuer_id: str | None) -> list[User]:
-        """An issuer's people (the operator's staff for None), by e-mail address."""
+    def of(self, issuer_id: str | None, at: datetime | None = None) -> list[User]:
+        """An issuer's people (the operator's staff for None), by e-mail address (``at``: who is locked then)."""
         owner = users.c.issuer_id.is_(None) if issuer_id is None else users.c.issuer_id == issuer_id
         with self.engine.connect() as conn:
-            return [_user(r) for r in conn.execute(select(users).where(owner).order_by(users.c.email)).all()]
+            return [_user(r, at) for r in conn.execute(select(users).where(owner).order_by(users.c.email)).all()]
+
+    def disable(self, actor: str, issuer_id: str | None, user_id: str, at: datetime) -> None:
+        """Disable one of the issuer's people (the operator's staff for None): signed out now, for good."""
+        owner = users.c.issuer_id.is_(None) if issuer_id is None else users.c.issuer_id == issuer_id
+        with audited(self.engine, actor, at) as change:
+            done = change.conn.execute(update(users).where(users.c.id == user_id, owner, users.c.disabled_at.is_(None))
+                                       .values(disabled_at=at, invitation_sha256=None))  # fmt: skip
+            if not done.rowcount:
+                raise NotFound("no such person, or disabled already")
+            change.conn.execute(update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+                                .values(ended_at=at))  # fmt: skip
+            change.audit("user.disable", f"user:{user_id}", {})
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from verifier import console
 from verifier.api import credentials, issuer, jobs, operator, public, recognitions, scanner
 from verifier.api import log as logface
 from verifier.api.apidocs import docs_routes
@@ -190,6 +191,7 @@ def create_app(
     app.include_router(recognitions.router)
     app.include_router(logface.public)
     app.include_router(logface.router)
+    console.install(app)  # the desk's pages, under /console
     _handle_errors(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     rules: list[tuple[tuple[str, ...], RateLimiter]] = [

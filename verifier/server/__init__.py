@@ -1,0 +1,1 @@
+"""The service assembled: the app with its faces (the API, the public pages, the console), its background work."""
