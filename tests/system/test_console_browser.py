@@ -84,9 +84,12 @@ async def _eval(call: Any, expression: str) -> Any:
 async def _submit(call: Any, fields: dict[str, str], form: str = "main form") -> None:
     """Fill ``fields`` of the page's ``form`` (a CSS selector) and press its button, as a person would."""
     for name, value in fields.items():
-        await _eval(call, f"""(() => {{ const f = document.querySelector({form!r}).elements[{name!r}];
+        await _eval(
+            call,
+            f"""(() => {{ const f = document.querySelector({form!r}).elements[{name!r}];
             if (f.type === 'checkbox') f.checked = true; else f.value = {value!r};
-            f.dispatchEvent(new Event('change')); }})()""")
+            f.dispatchEvent(new Event('change')); }})()""",
+        )
     await _eval(call, f"document.querySelector({form!r}).querySelector('button[type=submit]').click()")
     await _settle(call)
 
@@ -143,8 +146,11 @@ def test_a_clerk_searches_suspends_two_by_a_pasted_list_and_downloads_a_pdf(
         await _eval(call, "document.querySelector('table.list a').click()")
         await _settle(call)
         await _shoot(call, "certificate")
-        pdf = await _eval(call, """fetch(document.querySelector('a[href$="/pdf"]').href)
-            .then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))""")
+        pdf = await _eval(
+            call,
+            """fetch(document.querySelector('a[href$="/pdf"]').href)
+            .then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))""",
+        )
         assert pdf == "%PDF-"
         assert (await _eval(call, "fetch('/console/people').then(r => r.status)")) == 403  # a clerk's is not that
         kept = (await call("Network.getCookies"))["cookies"]
@@ -173,12 +179,18 @@ def test_an_auditor_reads_and_a_post_without_its_form_token_is_refused(
         assert await _eval(call, "document.querySelectorAll('form.status-form').length") == 0
         path = await _eval(call, "location.pathname")
         body = "action=revoke&reason=fraud&confirm=yes"
-        refused = await _eval(call, f"""fetch('{path}/status', {{method: 'POST', body: '{body}',
-            headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}}}).then(r => r.status)""")
+        refused = await _eval(
+            call,
+            f"""fetch('{path}/status', {{method: 'POST', body: '{body}',
+            headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}}}).then(r => r.status)""",
+        )
         assert refused == 403
         token = await _eval(call, "document.querySelector('form.who input[name=form]').value")
-        as_auditor = await _eval(call, f"""fetch('{path}/status', {{method: 'POST', body: '{body}&form={token}',
-            headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}}}).then(r => r.status)""")
+        as_auditor = await _eval(
+            call,
+            f"""fetch('{path}/status', {{method: 'POST', body: '{body}&form={token}',
+            headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}}}).then(r => r.status)""",
+        )
         assert as_auditor == 403  # the right token, the wrong role
         await _load(call, f"{server.url}/console/certificates?lang=zh")
         assert "证书编号" in await _eval(call, "document.body.innerText")
