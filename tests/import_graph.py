@@ -30,6 +30,7 @@ FLOORS = {
     "uploads": 6,
     "credentials": 6,
     "issuing": 7,
+    "imports": 7,
     "ledger": 7,
     "demo": 8,
     "reads": 8,

@@ -26,6 +26,7 @@ from verifier.certificate.model import parse_certificate
 from verifier.errors import VerifierError
 from verifier.issuing.recipe import ItemFailure, PdfMaker, Prepared, prepare, store
 from verifier.store.audit import Change
+from verifier.store.imports import registered
 from verifier.store.jobs import ClaimedJob, JobLost
 from verifier.store.records import CertificateRecord
 from verifier.store.registry import Registry
@@ -161,12 +162,14 @@ class JobRunner:
         at = self.clock()
         if self.registry.tokens.withdrawn(job.actor.token_id):
             return [_whole("token_withdrawn", _WITHDRAWN)]
-        batch = [parse_certificate(data) for data in job.request]  # validated when queued
-        prepared = prepare(self.registry, job.actor, batch, self.public_url, at)
+        # An import's items carry the certificate and the import's word on it (its row, original status).
+        imported = [item["imported"] for item in job.request] if _is_import(job.request) else None
+        batch = [parse_certificate(item["certificate"] if imported else item) for item in job.request]  # validated
+        prepared = prepare(self.registry, job.actor, batch, self.public_url, at, imported=imported is not None)
         if prepared.failures:
             return [failure.as_json() for failure in prepared.failures]
         try:
-            failures = self._render_and_store(job, prepared, at)
+            failures = self._render_and_store(job, prepared, at, imported)
         except BaseException:
             prepared.give_back(self.registry)
             raise
@@ -174,7 +177,9 @@ class JobRunner:
             prepared.give_back(self.registry)
         return failures
 
-    def _render_and_store(self, job: ClaimedJob, prepared: Prepared, at: datetime) -> list[dict[str, Any]]:
+    def _render_and_store(
+        self, job: ClaimedJob, prepared: Prepared, at: datetime, imported: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
         items = prepared.items
         last = [time.monotonic()]
 
@@ -201,6 +206,8 @@ class JobRunner:
 
         def finish(change: Change, records: list[CertificateRecord]) -> None:
             self.registry.jobs.complete(change, job.id, self.owner, [r.id for r in records])
+            if imported is not None:  # their origin and original status, with them
+                registered(change, job.actor.token_id, prepared.issuer_id, records, imported, at)
 
         if self.registry.tokens.withdrawn(job.actor.token_id):  # withdrawn while its PDFs were made
             return [_whole("token_withdrawn", _WITHDRAWN)]
@@ -211,6 +218,11 @@ class JobRunner:
 
 
 _WITHDRAWN = "the token that queued this job was withdrawn before it was issued; nothing was issued"
+
+
+def _is_import(request: list[dict[str, Any]]) -> bool:
+    """Whether a job's items are an import's (each the certificate and the import's word on it)."""
+    return bool(request) and set(request[0]) == {"certificate", "imported"}
 
 
 def _whole(error: str, message: str) -> dict[str, Any]:

@@ -112,7 +112,12 @@ class Prepared:
 
 
 def prepare(
-    registry: Registry, actor: Principal, batch: Sequence[AnyCertificate], public_url: str, at: datetime
+    registry: Registry,
+    actor: Principal,
+    batch: Sequence[AnyCertificate],
+    public_url: str,
+    at: datetime,
+    imported: bool = False,
 ) -> Prepared:
     """Number and seal a batch (each certificate with a reserved status index); the first step of :func:`issue`.
 
@@ -121,7 +126,8 @@ def prepare(
     A certificate too large for its QR code is a failure of its own (``failures``), not an exception.
     """
     issuer_id = issuer_of(actor)
-    refuse_ended(batch, at)
+    if not imported:  # an existing certificate brought in may have ended: it verifies as expired
+        refuse_ended(batch, at)
     numbered = [
         c if c.number is not None else c.model_copy(update={"number": new_number(c.scheme, issuer_id, at)})
         for c in batch

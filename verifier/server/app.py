@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier import console
-from verifier.api import credentials, issuer, jobs, operator, public, recognitions, scanner
+from verifier.api import credentials, imports, issuer, jobs, operator, public, recognitions, scanner
 from verifier.api import log as logface
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
@@ -32,6 +32,7 @@ from verifier.api.refusals import RefusalLog
 from verifier.certificate.model import describe_errors
 from verifier.config import Settings
 from verifier.errors import FileRefused, VerifierError
+from verifier.imports.sheet import MAX_FILE_BYTES
 from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
 from verifier.ledger.log import Ledger
@@ -191,9 +192,12 @@ def create_app(
     app.include_router(recognitions.router)
     app.include_router(logface.public)
     app.include_router(logface.router)
+    app.include_router(imports.router)
     console.install(app)  # the desk's pages, under /console
     _handle_errors(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    spreadsheet = MAX_FILE_BYTES + 64 * 1024  # the file and the form around it
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       wider={"/api/v1/imports": spreadsheet, "/console/imports": spreadsheet})  # fmt: skip
     rules: list[tuple[tuple[str, ...], RateLimiter]] = [
         (prefixes, RateLimiter(*limit, rate_clock))
         for prefixes, limit in ((PUBLIC_PREFIXES, settings.rate_limit), (UPLOAD_PREFIXES, settings.upload_rate_limit))
@@ -329,18 +333,22 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, by their length or as they stream in."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+    def __init__(
+        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int, wider: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.wider = wider or {}  # a path (exactly) -> its own limit: the spreadsheets of an import
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, counting its body."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.wider.get(scope.get("path", ""), self.limit)
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await _too_large_response(scope, receive, send, self.limit)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large_response(scope, receive, send, limit)
             return
         seen = 0
 
@@ -349,14 +357,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge(self.limit)
+                if seen > limit:
+                    raise _BodyTooLarge(limit)
             return message
 
         try:
             await self.app(scope, counted, send)
         except _BodyTooLarge:
-            await _too_large_response(scope, receive, send, self.limit)
+            await _too_large_response(scope, receive, send, limit)
 
 
 class _BodyTooLarge(HTTPException):

@@ -7,7 +7,7 @@ the certificate's own columns do not hold: its holder's names, its HS codes and 
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from verifier.store.schema import Serial, UTCDateTime, metadata
 
@@ -53,4 +53,46 @@ certificate_terms = Table(
     Column("hs_codes", Text, nullable=False),
     Column("markets", Text, nullable=False),
     Index("ix_certificate_terms_issuer_id", "issuer_id", "certificate_seq"),
+)
+
+# An import of existing certificates: the file as uploaded (kept until the import ends, for its dry run
+# to be read again and its rows queued), the mapping it was read with, what its dry run found, its jobs.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("name", String(200), nullable=False),  # the file's name, as uploaded
+    Column("sha256", LargeBinary(32), nullable=False),
+    Column("file", LargeBinary),  # cleared when the import has ended
+    Column("mapping", JSON, nullable=False),
+    Column("state", String(12), nullable=False),  # checked, running, succeeded, failed
+    Column("summary", JSON, nullable=False),  # the dry run's counts
+    Column("job_ids", JSON),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Index("ix_imports_issuer_created", "issuer_id", "created_at"),
+)
+
+# A mapping saved by an issuer's clerk, by name.
+import_mappings = Table(
+    "import_mappings",
+    metadata,
+    Column("issuer_id", String(40), ForeignKey("issuers.id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("mapping", JSON, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What an imported certificate was before it came here: its import, its row, its original date of issue
+# and status (written in the transaction that registers it).
+certificate_imports = Table(
+    "certificate_imports",
+    metadata,
+    Column("certificate_seq", Serial, ForeignKey("certificates.seq"), primary_key=True, autoincrement=False),
+    Column("import_id", String(36), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("issued_on", Date),
+    Column("original_status", String(12), nullable=False),
 )

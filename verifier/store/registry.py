@@ -24,6 +24,7 @@ from verifier.store.audit import AuditLog, audited
 from verifier.store.certificates import Certificates
 from verifier.store.credentials import Credentials
 from verifier.store.desk import Desk
+from verifier.store.imports import Imports
 from verifier.store.issuers import Issuers
 from verifier.store.jobs import Jobs
 from verifier.store.log import Log
@@ -74,6 +75,7 @@ class Registry:
         self.witnesses = Witnesses(engine)
         self.users = Users(engine)  # the console's people and their sessions
         self.desk = Desk(engine)  # the console's reads: search, history, numbers looked up
+        self.imports = Imports(engine)  # imports of existing certificates, and saved mappings
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""
