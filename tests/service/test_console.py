@@ -261,3 +261,18 @@ def test_a_certificate_page_has_its_fields_history_and_downloads(desk: Desk) -> 
     other = service.issuer("other")
     theirs = _issue(service, other, "zhejiang-made-kettle", "ZJM-2026-0001")
     assert clerk.get(f"/console/certificates/{theirs['id']}").status_code == 404  # another issuer's: not found
+
+
+def test_the_console_catalogues_have_the_same_messages_and_every_one_the_pages_ask_for() -> None:
+    import json
+    from pathlib import Path
+
+    from verifier.api.i18n import LANGUAGES
+    from verifier.console.web import CONSOLE
+
+    keys = {lang: set(json.loads((CONSOLE / "locales" / f"{lang}.json").read_text("utf-8"))) for lang in LANGUAGES}
+    assert all(found == keys["en"] for found in keys.values())
+    asked = set()
+    for template in Path(CONSOLE).glob("*.j2"):
+        asked |= {k for k in re.findall(r'm\("([a-z_]+)"', template.read_text("utf-8")) if not k.endswith("_")}
+    assert asked <= keys["en"], asked - keys["en"]

@@ -200,3 +200,94 @@ def test_an_auditor_reads_and_a_post_without_its_form_token_is_refused(
         await _shoot(call, "certificates-ar")
 
     browser.drive(script)
+
+
+@pytest.fixture(scope="module")
+def bulk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """A service that registers without rendering (the import's subject is the rows, not their PDFs)."""
+    home = tmp_path_factory.mktemp("bulk")
+    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+                           "VERIFIER_ADMIN_TOKEN": secrets.token_urlsafe(32), "VERIFIER_RENDER_PDFS": "0"})  # fmt: skip
+    server.start()
+    try:
+        ran = run_cli("issuer", "create", "zjcert", "--name", "浙江省产品认证中心", "--name-en", "Zhejiang Cert",
+                      env=server.env)  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        ran = run_cli(
+            "user", "invite", "zjcert", "clerk@zjcert.cn", "--name", "Clerk", "--role", "clerk", env=server.env
+        )
+        yield server, re.search(r"(http://\S+/console/welcome#\S+)", ran.stdout).group(1)  # type: ignore[union-attr]
+    finally:
+        server.stop()
+
+
+async def _upload(call: Any, path: Path, mapping: str) -> None:
+    """Choose ``path`` in the page's file input (as a person picking it), give the mapping, and check."""
+    root = await call("DOM.getDocument")
+    found = await call("DOM.querySelector", nodeId=root["root"]["nodeId"], selector="input[type=file]")
+    await call("DOM.setFileInputFiles", nodeId=found["nodeId"], files=[str(path)])
+    await _submit(call, {"mapping": mapping}, "form.import-form")
+
+
+def test_a_clerk_checks_500_rows_fixes_three_imports_them_and_suspends_two(
+    bulk: tuple[Server, str], browser: Browser, tmp_path: Path
+) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from tests.helpers.catalogue import MAPPING, rows, xlsx
+
+    server, link = bulk
+    table = rows(500, datetime.now(UTC).date())
+    broken = [list(r) for r in table]
+    broken[41][4] = "91330100MA27XK3L0B"  # row 43: a wrong check character
+    broken[199][16] = "2001-01-01"  # row 201: ends before it starts
+    broken[449][17] = "火星"  # row 451: no such market
+    (tmp_path / "catalogue.xlsx").write_bytes(xlsx(broken))
+    (tmp_path / "catalogue-fixed.xlsx").write_bytes(xlsx(table))
+    mapping = json.dumps(MAPPING, ensure_ascii=False)
+
+    async def script(call: Any) -> None:
+        await call("Page.enable")
+        await call("DOM.enable")
+        await _load(call, f"{server.url}/console/sign-in?lang=en")  # the language an earlier test chose is kept
+        await _welcome(call, link, "clerk@zjcert.cn")
+        await _load(call, f"{server.url}/console/imports")
+        await _shoot(call, "imports")
+        await _upload(call, tmp_path / "catalogue.xlsx", mapping)
+        text = await _eval(call, "document.body.innerText")
+        assert "500 rows, 497 ready, 3 with problems" in text, text[:2000]
+        cells = await _eval(
+            call, "[...document.querySelectorAll('table.problems tbody tr')].map(r => r.cells[1].innerText)"
+        )
+        assert cells == ["E43", "Q201", "R451"], cells
+        await _shoot(call, "import-problems")
+        marked = await _eval(
+            call,
+            """fetch(document.querySelector('a[href$="annotated.xlsx"]').href)
+            .then(r => r.arrayBuffer()).then(b => b.byteLength)""",
+        )
+        assert marked > 10_000
+        assert await _eval(call, "document.querySelectorAll('form[action$=\"/start\"]').length") == 0
+        await _load(call, f"{server.url}/console/imports")
+        await _upload(call, tmp_path / "catalogue-fixed.xlsx", mapping)
+        assert "500 rows, 500 ready, 0 with problems" in await _eval(call, "document.body.innerText")
+        await _eval(call, "document.querySelector('form[action$=\"/start\"] button').click()")
+        await _settle(call)
+        for _ in range(300):
+            if "500 certificates imported." in (await _eval(call, "document.body.innerText") or ""):
+                break
+            await asyncio.sleep(0.5)
+            await _settle(call)
+        assert "500 certificates imported." in await _eval(call, "document.body.innerText")
+        await _shoot(call, "import-done")
+        await _load(call, f"{server.url}/console/certificates?q={table[9][0]}")
+        assert "1 found" in await _eval(call, "document.body.innerText")
+        await _load(call, f"{server.url}/console/status")
+        await _submit(call, {"numbers": f"{table[0][0]}, {table[1][0]}", "action": "suspend",
+                             "reason": "investigation"}, "form.status-form")  # fmt: skip
+        await _eval(call, "document.querySelector('main form button[type=submit]').click()")
+        await _settle(call)
+        assert "Changed: 2." in await _eval(call, "document.body.innerText")
+
+    browser.drive(script)

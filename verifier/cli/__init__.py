@@ -11,6 +11,8 @@
     verifier issuer create ID --name NAME --name-en NAME | issuer rotate-key ID | issuer withdraw-key ID KID
     verifier token create ISSUER|operator [--label L] | token list ISSUER|operator | token withdraw ISSUER|operator ID
     verifier issue-batch FILE.json|FILE.csv [--url URL] [--token TOKEN] [--json] [--quiet]
+    verifier import FILE.xlsx|FILE.csv --mapping FILE.json|--mapping-name NAME [--dry-run] [--annotated OUT.xlsx]
+                    [--url URL] [--token TOKEN] [--quiet]
     verifier conformance [--vectors DIR] -- COMMAND...
     verifier witness init --name NAME --key FILE | witness run --log URL [--log-key VKEY] --name NAME --key FILE
                     --state FILE [--every S] [--once]
@@ -33,13 +35,26 @@ import os
 import sys
 from collections.abc import Sequence
 
-from verifier.cli import batches, conformance, demo, issuers, keys, logs, recognise, serve, trustlists, users, verify
+from verifier.cli import (
+    batches,
+    conformance,
+    demo,
+    imports,
+    issuers,
+    keys,
+    logs,
+    recognise,
+    serve,
+    trustlists,
+    users,
+    verify,
+)
 from verifier.cli.common import BROKEN_PIPE, INTERRUPTED, UNEXPECTED, UsageError
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 
 # The command groups, in the order --help lists them; each adds its commands with register().
-GROUPS = (verify, keys, trustlists, serve, demo, issuers, users, batches, conformance, recognise, logs)
+GROUPS = (verify, keys, trustlists, serve, demo, issuers, users, batches, imports, conformance, recognise, logs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,14 +81,14 @@ def _issue_batch(args: argparse.Namespace, _: Settings) -> int:
 
 def _run_job(client: httpx.Client, part: list[Item], bar: Any, name: str, header: list[str] | None) -> dict[str, Any]:
     """Queue one job and follow it to its end, moving the bar as its certificates are rendered."""
-    answer = _call(client, "POST", "/api/v1/jobs", json={"certificates": [item.certificate for item in part]},
+    answer = call_api(client, "POST", "/api/v1/jobs", json={"certificates": [item.certificate for item in part]},
                    where=lambda field: _where(field, part, header))  # fmt: skip
     job = answer.json()
     base = bar.n
     bar.set_description(name)
     while job["state"] in ("queued", "running"):
         time.sleep(POLL_SECONDS)
-        job = _call(client, "GET", f"/api/v1/jobs/{job['id']}").json()
+        job = call_api(client, "GET", f"/api/v1/jobs/{job['id']}").json()
         bar.update(base + job["done"] - bar.n)
     if job["state"] == "succeeded":
         bar.update(base + job["total"] - bar.n)
@@ -111,7 +111,7 @@ def _where(field: str, part: list[Item], header: list[str] | None) -> str:
     return f"row {item.row}" + (f" ({path})" if path else "")
 
 
-def _call(
+def call_api(
     client: httpx.Client, method: str, path: str, where: Callable[[str], str] = str, **kwargs: Any
 ) -> httpx.Response:
     """One request; a refusal or a network failure becomes a :class:`UsageError`.

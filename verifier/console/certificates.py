@@ -101,6 +101,7 @@ def certificate_page(certificate_id: str, request: Request, svc: ServicesDep, se
         verify_url=f"{svc.settings.public_url}/c/{segment}",
         credential=credential_url(svc.settings.public_url, record.id),
         changed=request.query_params.get("changed") in {a.value for a in Action},
+        original=svc.registry.imports.original(record.id),
         has_pdf=record.pdf_sha256 is not None, log_index=index, witnessed=proof is not None, today=today,
     )  # fmt: skip
 
