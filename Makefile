@@ -11,7 +11,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions bench-log bench-console image image-check vectors clean
+.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions bench-log bench-console bench-import image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -81,6 +81,10 @@ bench-reads: $(BIN)/.installed
 # The console's pages with 20,000 certificates stored (issue 30): p50 and p95 of each.
 bench-console: $(BIN)/.installed
 	$(BIN)/python bench/console.py
+
+# The whole catalogue (19,711 certificates) imported with PDFs (issue 30): dry run, import, memory; ~40 min.
+bench-import: $(BIN)/.installed
+	$(BIN)/python bench/imports.py
 
 bench-issue: $(BIN)/.installed
 	bash scripts/system-deps.sh wrk
