@@ -28,6 +28,7 @@ MAX_ROW_POSITIONS = 200_000  # rows a sheet may skip over or leave empty before 
 MAX_COLUMNS = 200
 MAX_CELL = 4_000  # characters
 MAX_ROW_CHARACTERS = 32_000
+MAX_TEXT = 25_000_000  # characters in all (the 19,711-certificate catalogue holds about 8 million)
 MAX_UNZIPPED = 400 * 1024 * 1024  # bytes an XLSX may inflate to, all its parts
 MAX_RATIO = 200  # how many times its compressed size a part may inflate to
 READ_SECONDS = 120.0
@@ -57,6 +58,7 @@ class Table:
     header: list[str]
     rows: list[tuple[int, list[str]]]
     problems: list[Problem] = field(default_factory=list)
+    characters: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """As the worker sends it."""
@@ -127,13 +129,18 @@ def _row(table: Table, number: int, cells: list[str]) -> None:
     if any(c.strip() for c in cells):
         if len(table.rows) >= MAX_ROWS:
             raise SheetRefused(f"more than {MAX_ROWS:,} rows: split the file", kind=Kind.TOO_LARGE)
+        table.characters += sum(len(c) for c in cells)
+        if table.characters > MAX_TEXT:
+            raise SheetRefused(
+                f"the file holds more than {MAX_TEXT:,} characters of text: split it", kind=Kind.TOO_LARGE
+            )
         table.rows.append((number, cells))
 
 
 def read_csv(data: bytes) -> Table:
     """Read CSV bytes (``,`` ``;`` or tab separated, as the first line says)."""
     text = decode_csv(data)
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text[:100_000].splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)
     table = Table([], [])
     csv.field_size_limit(MAX_ROW_CHARACTERS * 4)

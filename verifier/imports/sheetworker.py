@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import threading
 from typing import Any
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
@@ -20,7 +21,9 @@ from verifier.imports.sheet import MAX_FILE_BYTES, READ_SECONDS, SheetKind, Shee
 WORKER_MEMORY = 1024 * 1024 * 1024
 CPU_SECONDS = 90
 START_SECONDS = 60.0
-MAX_ANSWER_BYTES = 256 * 1024 * 1024
+MAX_ANSWER_BYTES = 100 * 1024 * 1024  # MAX_TEXT characters as JSON, with room
+READERS = 2  # files read at once, service-wide: an import is rare, a reader takes a core
+_SLOTS = threading.BoundedSemaphore(READERS)
 _READY = b"R"
 _KINDS = {"csv": b"c", "xlsx": b"x"}
 
@@ -30,6 +33,16 @@ def read_sheet(kind: SheetKind, data: bytes, seconds: float = READ_SECONDS) -> T
     if len(data) > MAX_FILE_BYTES:
         raise SheetRefused(f"the file has {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are read: split it",
                            kind=Kind.TOO_LARGE)  # fmt: skip
+    if not _SLOTS.acquire(timeout=5):
+        raise SheetRefused(f"{READERS} spreadsheets are being read already: try again in a minute",
+                           kind=Kind.UNAVAILABLE, retry_after=60)  # fmt: skip
+    try:
+        return _read(kind, data, seconds)
+    finally:
+        _SLOTS.release()
+
+
+def _read(kind: SheetKind, data: bytes, seconds: float) -> Table:
     child = Child("verifier.imports.sheetworker")
     try:
         if not child.wait_ready(START_SECONDS, _READY):

@@ -55,8 +55,9 @@ certificate_terms = Table(
     Index("ix_certificate_terms_issuer_id", "issuer_id", "certificate_seq"),
 )
 
-# An import of existing certificates: the file as uploaded (kept until the import ends, for its dry run
-# to be read again and its rows queued), the mapping it was read with, what its dry run found, its jobs.
+# An import of existing certificates: the file as uploaded (kept, for its dry run to be read again, its
+# rows queued and a failed import started again; an issuer's oldest dry runs never started are let go),
+# the mapping it was read with, what its dry run found, its jobs.
 imports = Table(
     "imports",
     metadata,
@@ -65,7 +66,7 @@ imports = Table(
     Column("actor", String(40), nullable=False),
     Column("name", String(200), nullable=False),  # the file's name, as uploaded
     Column("sha256", LargeBinary(32), nullable=False),
-    Column("file", LargeBinary),  # cleared when the import has ended
+    Column("file", LargeBinary),
     Column("mapping", JSON, nullable=False),
     Column("state", String(12), nullable=False),  # checked, running, succeeded, failed
     Column("summary", JSON, nullable=False),  # the dry run's counts

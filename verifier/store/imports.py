@@ -97,13 +97,13 @@ class Imports:
             return [_record(conn, row) for row in rows]
 
     def file(self, issuer_id: str, import_id: str) -> bytes:
-        """The file as uploaded (:class:`NotFound` once the import has ended and let it go)."""
+        """The file as uploaded (:class:`NotFound` for another issuer's, or a dry run let go)."""
         with self.engine.connect() as conn:
             data = conn.execute(
                 select(imports.c.file).where(imports.c.id == import_id, imports.c.issuer_id == issuer_id)
             ).scalar()
         if data is None:
-            raise NotFound("no such import, or its file is gone (the import has ended)")
+            raise NotFound("no such import")
         return bytes(data)
 
     def start(self, actor: Principal, import_id: str, chunks: Sequence[list[dict[str, Any]]], at: datetime) -> None:
