@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -276,3 +277,27 @@ def test_the_console_catalogues_have_the_same_messages_and_every_one_the_pages_a
     for template in Path(CONSOLE).glob("*.j2"):
         asked |= {k for k in re.findall(r'm\("([a-z_]+)"', template.read_text("utf-8")) if not k.endswith("_")}
     assert asked <= keys["en"], asked - keys["en"]
+
+
+def test_an_admin_sets_the_letterhead_and_stamp_and_a_clerk_only_sees_them(desk: Desk) -> None:
+    from verifier.demo import certificates as demo
+
+    service, _ = desk
+    admin = person(service, UserRole.ADMIN, "admin@zjcert.cn")
+    token = form_token(admin.get("/console/letterhead").text)
+    fields = {"address": "浙江省杭州市文三路90号", "contact": "+86 571 8765 4321", "signatory": "李伟", "form": token}
+    assert admin.post("/console/letterhead", data=fields).status_code == 303
+    refused = admin.post("/console/letterhead", data={**fields, "contact": "a\x07b"})
+    assert refused.status_code == 422 and "contact" in refused.text
+    stamp = (Path(demo.__file__).parent / "stamp.svg").read_bytes()
+    uploaded = admin.post("/console/letterhead/stamp", data={"form": token},
+                          files={"file": ("stamp.svg", stamp, "image/svg+xml")})  # fmt: skip
+    assert uploaded.status_code == 303
+    shown = admin.get("/console/letterhead").text
+    assert "data:image/svg+xml;base64," in shown and "李伟" in shown
+    letterhead = service.client.get("/api/v1/issuers/zjcert", headers=service.admin).json()
+    assert (letterhead["contact"], letterhead["stamp"]["media_type"]) == ("+86 571 8765 4321", "image/svg+xml")
+    clerk = person(service, UserRole.CLERK, "clerk@zjcert.cn")
+    seen = clerk.get("/console/letterhead")
+    assert seen.status_code == 200 and "李伟" in seen.text and 'action="/console/letterhead"' not in seen.text
+    assert clerk.post("/console/letterhead", data={**fields, "form": form_token(seen.text)}).status_code == 403

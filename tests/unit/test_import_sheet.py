@@ -42,6 +42,8 @@ def test_the_limits_are_said_at_their_place() -> None:
         read("csv", (",".join(f"c{n}" for n in range(201)) + "\n").encode())
     long_row = read("csv", ("a,b\n" + "x," + "y" * 40_000 + "\n").encode())
     assert [(p.row, p.column) for p in long_row.problems] == [(2, None)]
+    megabyte = read("csv", ("a,b\n" + "x," + "y" * 1_000_000 + "\nz,w\n").encode())
+    assert [(p.row, p.column) for p in megabyte.problems] == [(2, None)] and megabyte.rows[1] == (3, ["z", "w"])
     long_cell = read("csv", ("a,b\n" + "x," + "y" * 5_000 + "\n").encode())
     assert [(p.row, p.column) for p in long_cell.problems] == [(2, 2)]
     with pytest.raises(SheetRefused, match="neither UTF-8 nor GB18030"):

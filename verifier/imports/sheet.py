@@ -143,7 +143,7 @@ def read_csv(data: bytes) -> Table:
     first = next((line for line in text[:100_000].splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)
     table = Table([], [])
-    csv.field_size_limit(MAX_ROW_CHARACTERS * 4)
+    csv.field_size_limit(MAX_FILE_BYTES)  # a cell of a megabyte is a problem at its row, not a file refused
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, 1):
