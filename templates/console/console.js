@@ -27,6 +27,10 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+  // Choosing a scheme shows its form.
+  for (const select of document.querySelectorAll("select[data-submit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
   // A page of running jobs reloads itself until none runs.
   const refresh = document.querySelector("[data-refresh]");
   if (refresh) setTimeout(() => location.reload(), Number(refresh.dataset.refresh) * 1000);

@@ -301,3 +301,70 @@ def test_an_admin_sets_the_letterhead_and_stamp_and_a_clerk_only_sees_them(desk:
     seen = clerk.get("/console/letterhead")
     assert seen.status_code == 200 and "李伟" in seen.text and 'action="/console/letterhead"' not in seen.text
     assert clerk.post("/console/letterhead", data={**fields, "form": form_token(seen.text)}).status_code == 403
+
+
+def _form_of(certificate: dict[str, Any], token: str) -> dict[str, str]:
+    """A certificate as the issue form posts it: each field under its path, lists joined by commas."""
+    found = {"form": token, "scheme": certificate["scheme"]}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}" if path else key)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for place, inner in enumerate(value):
+                walk(inner, f"{path}.{place}")
+        elif isinstance(value, list):
+            found[path] = ", ".join(value)
+        else:
+            found[path] = str(value)
+
+    walk({k: v for k, v in certificate.items() if k != "scheme"}, "")
+    return found
+
+
+def test_a_clerk_issues_from_the_form_and_sees_the_api_field_errors_beside_the_inputs(desk: Desk) -> None:
+    service, issuer = desk
+    clerk = person(service, UserRole.CLERK, "clerk@zjcert.cn")
+    page = clerk.get("/console/issue?scheme=zhejiang-made")
+    assert page.status_code == 200 and 'name="products.2.hs_code"' in page.text and "exemption." not in page.text
+    good = _form_of(dict(DEMO["zhejiang-made-kettle"], number="ZJM-2026-7001"), form_token(page.text))
+    bad = {**good, "holder.credit_code": "91330100MA27XK3L0B", "holder.name_en": ""}
+    refused = clerk.post("/console/issue", data=bad)
+    assert refused.status_code == 422, refused.text
+    why = re.findall(r'<span class="why">([^<]*)', refused.text)
+    assert (
+        why[0] == "required"
+        and why[1].startswith("not a unified social credit code: check character")
+        and len(why) == 2
+    )
+    assert "check character" in refused.text and "required" in refused.text
+    assert 'value="ZJM-2026-7001"' in refused.text  # what was typed stays
+    done = clerk.post("/console/issue", data=good)
+    assert done.status_code == 303 and done.headers["location"].startswith("/console/certificates/")
+    found = service.client.get("/api/v1/certificates", params={"number": "ZJM-2026-7001"}, headers=issuer).json()
+    assert found["certificates"][0]["certificate"]["markets"] == DEMO["zhejiang-made-kettle"]["markets"]
+    exemption = clerk.get("/console/issue?scheme=ccc-exemption").text
+    assert 'name="exemption.purpose"' in exemption and "research-and-development" in exemption
+    auditor = person(service, UserRole.AUDITOR, "audit@zjcert.cn")
+    assert auditor.get("/console/issue").status_code == 403
+    assert (
+        auditor.post(
+            "/console/issue", data={**good, "form": form_token(auditor.get("/console/certificates").text)}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_preview_is_a_pdf_marked_as_no_certificate_and_issues_nothing(pdf_service: Service) -> None:
+    import pypdfium2
+
+    service = pdf_service
+    issuer = service.issuer()
+    clerk = person(service, UserRole.CLERK, "clerk@zjcert.cn")
+    token = form_token(clerk.get("/console/issue").text)
+    shown = clerk.post("/console/issue/preview", data=_form_of(DEMO["zhejiang-made-kettle"], token))
+    assert shown.status_code == 200 and shown.headers["content-type"] == "application/pdf", shown.text[:500]
+    text = pypdfium2.PdfDocument(shown.content)[0].get_textpage().get_text_range()
+    assert "PREVIEW" in text and "NOT A CERTIFICATE" in text
+    assert service.client.get("/api/v1/certificates", headers=issuer).json()["certificates"] == []

@@ -129,6 +129,12 @@ def test_a_clerk_searches_suspends_two_by_a_pasted_list_and_downloads_a_pdf(
         await _welcome(call, links["clerk"], "clerk@zjcert.cn")
         assert (await _eval(call, "location.pathname")) == "/console/certificates"
         await _shoot(call, "certificates")
+        await _load(call, f"{server.url}/console/issue")
+        await _submit(call, {"holder.name": "浙江恒达电器有限公司", "holder.credit_code": "91330100MA27XK3L0B",
+                             "products.0.models": "HD-1701, HD-1702"}, "form.issue-form")  # fmt: skip
+        assert "check character" in await _eval(call, "document.body.innerText")
+        await _shoot(call, "issue-errors")
+        await _load(call, f"{server.url}/console/certificates")
         await _submit(call, {"q": "zjm-2026"}, "form.search")
         text = await _eval(call, "document.body.innerText")
         assert "3 found" in text and "ZJM-2026-0002" in text

@@ -82,7 +82,7 @@ def test_a_row_becomes_a_certificate_by_its_mapping() -> None:
         "defaults": {"scheme": "ccc-exemption"},
     })  # fmt: skip
     record, extra = row_to_record(mapping, ["编号", "市场", "型号", "型号2", "状态", "数量"],
-                                  ["ZJM-1", "德国，fr 、GB", "HD 1701、HD-2;HD-3", "X-1", "作废", "24"])  # fmt: skip
+                                  ["ZJM-1", "德国，fr 、GB", "HD 1701, HD-2;HD-3", "X-1", "作废", "24"])  # fmt: skip
     assert record["markets"] == ["DE", "FR", "GB"] and record["scheme"] == "ccc-exemption"
     assert record["products"] == [{"models": ["HD 1701", "HD-2", "HD-3"]}, {"models": ["X-1"]}]
     assert record["exemption"] == {"quantity": 24} and extra == {"status": "revoked"}

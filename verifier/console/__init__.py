@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from verifier.console import auth, certificates, imports, letterhead, people, status
+from verifier.console import auth, certificates, imports, issue, letterhead, people, status
 from verifier.console.web import PREFIX, ConsoleError, SignInFirst, refused_page, sign_in_first, static
 
 __all__ = ["ConsoleError", "install"]
@@ -16,7 +16,8 @@ __all__ = ["ConsoleError", "install"]
 
 def install(app: FastAPI) -> None:
     """Serve the console under ``/console``."""
-    for router in (auth.router, certificates.router, status.router, people.router, imports.router, letterhead.router):
+    routers = (auth, certificates, status, people, imports, letterhead, issue)
+    for router in (r.router for r in routers):
         app.include_router(router)
     app.add_api_route(f"{PREFIX}/static/{{name}}", static, methods=["GET"], include_in_schema=False)
 

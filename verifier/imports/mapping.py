@@ -197,7 +197,7 @@ def row_to_record(mapping: Mapping, header: list[str], cells: list[str]) -> tupl
             continue
         value: object
         if short in LISTS:
-            value = [mapping.word(name, part) for part in _SPLIT[short].split(cell) if part]
+            value = [mapping.word(name, part.strip()) for part in _SPLIT[short].split(cell) if part.strip()]
             if short == "markets":
                 value = [str(v).upper() for v in value]
         elif short in DATES:

@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -32,7 +32,7 @@ from verifier.seal.cose import MAX_TEXT_LENGTH, encode_text, sign
 from verifier.store.audit import Change
 from verifier.store.records import CertificateRecord, Conflict, NewCertificate, Principal, issuer_of
 from verifier.store.registry import Registry
-from verifier.trust.keys import SigningKey
+from verifier.trust.keys import SigningKey, new_signing_key
 
 # Sealed certificates in, their PDFs out (or an error that refuses the whole batch).
 Render = Callable[[Letterhead, list[tuple[AnyCertificate, "Sealed"]]], list[bytes]]
@@ -217,6 +217,24 @@ def issue(
         raise
 
 
+def preview(
+    registry: Registry, actor: Principal, certificate: AnyCertificate, public_url: str, at: datetime, pdfs: PdfMaker
+) -> bytes:
+    """A look at a certificate's PDF before it is issued; nothing is registered, reserved or logged.
+
+    It is sealed by a key made for this look alone (its QR code answers ``unknown_issuer`` to any scan) and
+    marked across the page as a preview, not a certificate.
+    """
+    issuer_id = issuer_of(actor)
+    if certificate.number is None:
+        certificate = certificate.model_copy(update={"number": new_number(certificate.scheme, issuer_id, at)})
+    sealed = seal_certificate(certificate, new_signing_key(at - timedelta(minutes=1)), public_url, at, 0)
+    (made,) = pdfs.each(registry.issuers.letterhead(issuer_id), [(certificate, sealed)], preview=True)
+    if isinstance(made, VerifierError):
+        raise made
+    return made
+
+
 def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) -> NewCertificate:
     return NewCertificate(
         id=str(uuid.uuid4()),
@@ -275,6 +293,7 @@ class PdfMaker:
         issuer: Letterhead,
         items: Sequence[tuple[AnyCertificate, Sealed]],
         progress: Callable[[int], None] | None = None,
+        preview: bool = False,
     ) -> list[bytes | VerifierError]:
         """The PDF of each sealed certificate, or why it cannot have one, in order.
 
@@ -283,7 +302,8 @@ class PdfMaker:
         """
         url = self.public_url
         documents = [
-            Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url) for c, s in items
+            Document(certificate_json(c), s.qr_text, s.cose, issuer, s.kid, s.content.issued_at, url, preview)
+            for c, s in items
         ]
         return self.pool.render(issuer.id, self.templates, documents, progress)
 

@@ -86,6 +86,7 @@ class Document:
     kid: str
     issued_at: datetime
     public_url: str
+    preview: bool = False  # a clerk's look before issuing: marked across the page as no certificate
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Renderer:
             verify_left_pt=_verify_left_pt(doc.qr_text, doc.public_url.split("://", 1)[1]),
             verify_host=doc.public_url.split("://", 1)[1],
             css=css,
+            preview=doc.preview,
         )
 
     def pdf(self, doc: Document) -> bytes:
