@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Service
+from tests.helpers import DEMO, Service
 from tests.helpers.catalogue import COLUMNS, MAPPING, csv_bytes, rows, xlsx
 from tests.helpers.service import audit_rows
 
@@ -184,3 +184,36 @@ def test_an_expired_row_must_say_so_truthfully(service: Service) -> None:
     table[0][18] = "过期"
     problems = _check(service, issuer, xlsx(table)).json()["problems"]
     assert any("says expired, but" in p["message"] for p in problems)
+
+
+def test_a_batch_of_new_certificates_from_a_file_named_by_our_fields(service: Service) -> None:
+    issuer = service.issuer()
+    kettle = DEMO["zhejiang-made-kettle"]
+    header = ["scheme", "holder.name", "holder.name_en", "holder.credit_code", "holder.address", "holder.address_en",
+              "products.0.name", "products.0.name_en", "products.0.models", "products.0.hs_code", "standards.0.code",
+              "standards.0.title", "standards.0.title_en", "valid_from", "valid_until", "markets"]  # fmt: skip
+    holder, product, standard = kettle["holder"], kettle["products"][0], kettle["standards"][0]
+    today = _today(service)
+    line = ["zhejiang-made", holder["name"], holder["name_en"], holder["credit_code"], holder["address"],
+            holder["address_en"], product["name"], product["name_en"], "HD-1701, HD-1702", product["hs_code"],
+            standard["code"], standard["title"], standard["title_en"], today.isoformat(),
+            (today + timedelta(days=700)).isoformat(), "DE FR"]  # fmt: skip
+    ended = [*line[:13], "2020-01-01", "2021-01-01", "DE"]
+    data = csv_bytes([line, line, ended], header=header)
+    answer = service.client.post("/api/v1/imports", headers=issuer, data={"new": "true"},
+                                 files={"file": ("batch.csv", data, "text/csv")})  # fmt: skip
+    found = answer.json()
+    assert answer.status_code == 201 and found["summary"]["ready"] == 2 and found["summary"]["new"] is True
+    (problem,) = found["problems"]
+    assert problem["cell"] == "O4" and "a new certificate must be in force" in problem["message"]
+    fixed = csv_bytes([line, line], header=header)
+    checked = service.client.post("/api/v1/imports", headers=issuer, data={"new": "true"},
+                                  files={"file": ("batch.csv", fixed, "text/csv")}).json()  # fmt: skip
+    assert service.client.post(f"/api/v1/imports/{checked['id']}/start", headers=issuer).status_code == 202
+    assert _finish(service, issuer, checked["id"])["state"] == "succeeded"
+    made = service.client.get("/api/v1/certificates", headers=issuer).json()["certificates"]
+    assert len(made) == 2 and all(c["number"].startswith("ZJM-ZJCERT-") for c in made)
+    assert audit_rows(service, "certificate.import") == []  # issued, not imported
+    no_mapping = service.client.post("/api/v1/imports", headers=issuer,
+                                     files={"file": ("old.xlsx", xlsx(rows(2, today)), XLSX)})  # fmt: skip
+    assert no_mapping.status_code == 422 and "give a mapping" in no_mapping.json()["message"]

@@ -20,7 +20,7 @@ from verifier.api.schemas import ErrorOut
 from verifier.certificate.days import SCHEME_TZ
 from verifier.imports.mapping import Mapping, MappingRefused
 from verifier.imports.plan import MAX_SHOWN, Plan, annotated, plan
-from verifier.imports.sheet import MAX_FILE_BYTES, SheetRefused, kind_of
+from verifier.imports.sheet import MAX_FILE_BYTES, SheetRefused, Table, kind_of
 from verifier.imports.sheetworker import read_sheet
 from verifier.store.imports import ImportRecord
 from verifier.store.records import Conflict, Principal
@@ -71,13 +71,24 @@ def _today(svc: Services) -> Any:
     return svc.clock().astimezone(SCHEME_TZ).date()
 
 
-def _plan(svc: Services, issuer_id: str, name: str, data: bytes, mapping: Mapping) -> Plan:
+def _plan(
+    svc: Services, issuer_id: str, name: str, data: bytes, mapping: Mapping | None, new: bool
+) -> tuple[Table, Mapping, Plan]:
+    """The file read, its mapping (its own columns' when none is given), and its dry run."""
     table = read_sheet(kind_of(name, data), data)
-    return plan(table, mapping, _today(svc), lambda numbers: svc.registry.desk.by_numbers(issuer_id, numbers).keys())
+    mapping = mapping or Mapping.identity(table.header)
+    found = plan(table, mapping, _today(svc), lambda numbers: svc.registry.desk.by_numbers(issuer_id, numbers).keys(),
+                 new)  # fmt: skip
+    return table, mapping, found
 
 
-def parse_mapping(svc: Services, issuer_id: str, text: str, saved: str) -> Mapping:
-    """The mapping given as JSON, or saved under a name; raises :class:`MappingRefused`."""
+def parse_mapping(svc: Services, issuer_id: str, text: str, saved: str) -> Mapping | None:
+    """The mapping given as JSON, or saved under a name (None: neither; the file's columns name our fields).
+
+    Raises :class:`MappingRefused`.
+    """
+    if not saved and not text.strip():
+        return None
     if saved:
         found = svc.registry.imports.mappings(issuer_id).get(saved)
         if found is None:
@@ -90,10 +101,15 @@ def parse_mapping(svc: Services, issuer_id: str, text: str, saved: str) -> Mappi
     return Mapping.parse(data)
 
 
-def check(svc: Services, principal: Principal, name: str, data: bytes, mapping: Mapping) -> tuple[ImportRecord, Plan]:
-    """The dry run of a spreadsheet: every row checked; the file kept with its findings, to be started later."""
+def check(
+    svc: Services, principal: Principal, name: str, data: bytes, mapping: Mapping | None, new: bool = False
+) -> tuple[ImportRecord, Plan]:
+    """The dry run of a spreadsheet: every row checked; the file kept with its findings, to be started later.
+
+    ``new``: the rows are new certificates to issue (a batch upload), not existing ones brought in.
+    """
     assert principal.issuer_id is not None
-    found = _plan(svc, principal.issuer_id, name, data, mapping)
+    _, mapping, found = _plan(svc, principal.issuer_id, name, data, mapping, new)
     kept = {"columns": mapping.columns, "values": mapping.values, "defaults": mapping.defaults}
     record = svc.registry.imports.create(principal, name or "spreadsheet", data, kept, found.summary(), svc.clock())
     log.info("import checked", extra={"fields": {"import": record.id, **found.summary()}})
@@ -105,7 +121,8 @@ def start(svc: Services, principal: Principal, import_id: str) -> ImportRecord:
     assert principal.issuer_id is not None
     record = svc.registry.imports.get(principal.issuer_id, import_id)
     data = svc.registry.imports.file(principal.issuer_id, import_id)
-    found = _plan(svc, principal.issuer_id, record.name, data, Mapping.parse(record.mapping))
+    new = bool(record.summary.get("new"))
+    _, _, found = _plan(svc, principal.issuer_id, record.name, data, Mapping.parse(record.mapping), new)
     if found.problems:
         rows = len({p.row for p in found.problems})
         raise Conflict(f"{rows} rows have problems (the annotated spreadsheet marks them): fix them, then check the "
@@ -121,9 +138,8 @@ def annotated_copy(svc: Services, issuer_id: str, import_id: str) -> tuple[str, 
     """The import's file annotated with what its dry run finds now: its name and the XLSX."""
     record = svc.registry.imports.get(issuer_id, import_id)
     data = svc.registry.imports.file(issuer_id, import_id)
-    table = read_sheet(kind_of(record.name, data), data)
-    found = plan(table, Mapping.parse(record.mapping), _today(svc),
-                 lambda numbers: svc.registry.desk.by_numbers(issuer_id, numbers).keys())  # fmt: skip
+    new = bool(record.summary.get("new"))
+    table, _, found = _plan(svc, issuer_id, record.name, data, Mapping.parse(record.mapping), new)
     stem = record.name.rsplit(".", 1)[0][:80] or "import"
     return f"{stem}-checked.xlsx", annotated(table, found)
 
@@ -141,15 +157,18 @@ def create_import(
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030/GBK) or XLSX")],
     mapping: Annotated[str, Form(max_length=200_000, description="the mapping as JSON (docs/import.md)")] = "",
     mapping_name: Annotated[str, Form(max_length=100, description="or the name of a saved mapping")] = "",
+    new: Annotated[bool, Form(description="new certificates to issue (a batch), not existing ones")] = False,
 ) -> ImportOut:
     """The dry run: each row checked as the API checks a certificate; the problems by row and column.
 
-    Nothing is issued: ``POST /api/v1/imports/{id}/start`` does that once no problem is left.
+    Without a mapping, the file's columns must be named by our fields (``holder.name``). With ``new``, the
+    rows are new certificates to issue (numbers generated where empty), not existing ones. Nothing is issued:
+    ``POST /api/v1/imports/{id}/start`` does that once no problem is left.
     """
     assert principal.issuer_id is not None
     parsed = parse_mapping(svc, principal.issuer_id, mapping, mapping_name)
     data = read_upload(file)
-    record, found = check(svc, principal, file.filename or "spreadsheet", data, parsed)
+    record, found = check(svc, principal, file.filename or "spreadsheet", data, parsed, new)
     response.headers["Location"] = f"/api/v1/imports/{record.id}"
     return import_out(svc, record, found)
 

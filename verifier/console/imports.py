@@ -48,14 +48,15 @@ def imports_page(request: Request, svc: ServicesDep, session: SignedIn) -> Respo
 @router.post("/imports")
 def check_page(
     request: Request, svc: ServicesDep, session: SignedIn, file: Annotated[UploadFile, File()],
-    mapping: Field = "", mapping_name: Field = "", form: Field = "",
+    mapping: Field = "", mapping_name: Field = "", new: Field = "", form: Field = "",
 ) -> Response:  # fmt: skip
     """Check a spreadsheet (the dry run) and show what it found."""
     check_form(request, session.csrf, form)
     require(session, CHANGES)
     try:
         parsed = parse_mapping(svc, issuer_of(session), mapping, mapping_name[:100])
-        record, found = check(svc, session.principal, (file.filename or "spreadsheet")[:200], read_upload(file), parsed)
+        name = (file.filename or "spreadsheet")[:200]
+        record, found = check(svc, session.principal, name, read_upload(file), parsed, new == "yes")
     except (MappingRefused, SheetRefused) as exc:
         return _page(request, svc, session, 422, error=str(exc), mapping_text=mapping)
     return _import_page(request, svc, session, record.id, found, 201)
@@ -118,6 +119,8 @@ def save_mapping_page(
         if not 1 <= len(name.strip()) <= 100:
             raise MappingRefused("a mapping's name has 1 to 100 characters")
         parsed = parse_mapping(svc, issuer_of(session), mapping, "")
+        if parsed is None:
+            raise MappingRefused("give the mapping to save")
     except MappingRefused as exc:
         return _page(request, svc, session, 422, error=str(exc), mapping_text=mapping)
     kept = {"columns": parsed.columns, "values": parsed.values, "defaults": parsed.defaults}

@@ -107,6 +107,15 @@ class Mapping:
             raise MappingRefused(f"values has more than {MAX_WORDS:,} words")
         return cls(columns, values, defaults)
 
+    @classmethod
+    def identity(cls, header: list[str]) -> Mapping:
+        """The mapping of a file whose columns are named by our fields (``holder.name``): each to itself."""
+        columns = {h: h for h in header if _FIELD.fullmatch(h)}
+        if not columns:
+            raise MappingRefused("give a mapping: none of the file's columns is named by one of our fields "
+                                 "(holder.name, products.0.models, ...)")  # fmt: skip
+        return cls(columns)
+
     def check_header(self, header: list[str]) -> None:
         """Refuse a mapping that names a column the file does not have (the file's columns said)."""
         missing = [c for c in self.columns if c not in header]

@@ -55,8 +55,10 @@ class Ready:
     note: str
     issued_on: str | None
 
-    def job_item(self, import_id: str) -> dict[str, Any]:
-        """The row as a job's item: the certificate, and the import's word on it."""
+    def job_item(self, import_id: str, new: bool = False) -> dict[str, Any]:
+        """The row as a job's item: the certificate, and the import's word on it (a new one: the certificate)."""
+        if new:
+            return self.certificate
         imported = {"import": import_id, "row": self.row, "status": self.status, "reason": self.reason,
                     "note": self.note, "issued_on": self.issued_on}  # fmt: skip
         return {"certificate": self.certificate, "imported": imported}
@@ -71,23 +73,35 @@ class Plan:
     existing: list[tuple[int, str]] = field(default_factory=list)  # (row, number) registered already
     problems: list[RowProblem] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)  # the file's columns no field comes from
+    new: bool = False  # new certificates (a batch to issue), not existing ones brought in
 
     def summary(self) -> dict[str, Any]:
         """The counts, as the import keeps them."""
         bad = len({p.row for p in self.problems})
         return {"rows": self.rows, "ready": len(self.ready), "existing": len(self.existing), "with_problems": bad,
-                "problems": len(self.problems), "unmapped": self.unmapped}  # fmt: skip
+                "problems": len(self.problems), "unmapped": self.unmapped, "new": self.new}  # fmt: skip
 
     def chunks(self, import_id: str) -> list[list[dict[str, Any]]]:
         """The ready rows as the jobs that issue them."""
-        items = [r.job_item(import_id) for r in self.ready]
+        items = [r.job_item(import_id, self.new) for r in self.ready]
         return [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
 
 
-def plan(table: Table, mapping: Mapping, today: date, registered: Callable[[list[str]], Collection[str]]) -> Plan:
-    """Check every row of ``table`` (``registered``: which of some numbers the issuer has already)."""
+def plan(
+    table: Table,
+    mapping: Mapping,
+    today: date,
+    registered: Callable[[list[str]], Collection[str]],
+    new: bool = False,
+) -> Plan:
+    """Check every row of ``table`` (``registered``: which of some numbers the issuer has already).
+
+    ``new``: the rows are new certificates to issue (a batch), not existing ones: a number may be left to
+    be generated, none may be taken already, each must be in force or start later, and they have no status
+    or date of issue of their own.
+    """
     mapping.check_header(table.header)
-    found = Plan(len(table.rows), unmapped=[h for h in table.header if h and h not in mapping.columns])
+    found = Plan(len(table.rows), unmapped=[h for h in table.header if h and h not in mapping.columns], new=new)
     letters = {name: column_letters(place) for place, name in enumerate(table.header, 1)}
     by_row: dict[int, list[RowProblem]] = {}
     for problem in table.problems:
@@ -104,7 +118,9 @@ def plan(table: Table, mapping: Mapping, today: date, registered: Callable[[list
     for number, cells in table.rows:
         problems = by_row.pop(number, [])
         record, extra = row_to_record(mapping, table.header, cells)
-        problems += _import_fields(number, record, extra, today, at)
+        problems += (
+            _new_fields(number, record, extra, today, at) if new else _import_fields(number, record, extra, today, at)
+        )
         try:
             certificate = certificate_json(parse_certificate(record))
         except CertificateInvalid as exc:
@@ -124,10 +140,12 @@ def plan(table: Table, mapping: Mapping, today: date, registered: Callable[[list
                                 extra.get("issued_on")))  # fmt: skip
     for _, problems in sorted(by_row.items()):  # rows the reader kept out (a merged or a formula-only row)
         found.problems += problems
-    taken = set(registered([str(c.certificate["number"]) for c in candidates]))
+    taken = set(registered([str(c.certificate["number"]) for c in candidates if c.certificate.get("number")]))
     for candidate in candidates:
-        number_text = str(candidate.certificate["number"])
-        if number_text in taken:
+        number_text = str(candidate.certificate.get("number") or "")
+        if number_text in taken and new:
+            found.problems.append(at(candidate.row, "number", f"{number_text} is the number of a certificate of yours"))
+        elif number_text in taken:
             found.existing.append((candidate.row, number_text))
         else:
             found.ready.append(candidate)
@@ -162,6 +180,18 @@ def _import_fields(
             problems.append(
                 at(row, "issued_on", f"{issued_on[:40]!r} is not a date (2024-03-26, 2024/3/26, 2024年3月26日)")
             )
+    return problems
+
+
+def _new_fields(
+    row: int, record: dict[str, Any], extra: dict[str, str], today: date, at: Callable[[int, str, str], RowProblem]
+) -> list[RowProblem]:
+    problems = [at(row, name, "a new certificate has no status or date of issue of its own: leave this column out")
+                for name in extra]  # fmt: skip
+    until = iso_date(str(record.get("valid_until", "")))
+    if until and until < today.isoformat():
+        problems.append(at(row, "valid_until", f"the validity ended on {until}: a new certificate must be in force "
+                                               "or start later"))  # fmt: skip
     return problems
 
 
