@@ -46,10 +46,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
                             timeout=120)  # fmt: skip
         assert issued.status_code == 201, issued.text
         links = {}
-        for role, email in (("clerk", "clerk@zjcert.cn"), ("auditor", "audit@zjcert.cn")):
+        people = (("clerk", "clerk@zjcert.cn"), ("auditor", "audit@zjcert.cn"), ("admin", "admin@zjcert.cn"),
+                  ("clerk", "locked@zjcert.cn"))  # fmt: skip
+        for role, email in people:
             ran = run_cli("user", "invite", "zjcert", email, "--name", role.title(), "--role", role, env=server.env)
             assert ran.returncode == 0, ran.stderr
-            links[role] = re.search(r"(http://\S+/console/welcome#\S+)", ran.stdout).group(1)  # type: ignore[union-attr]
+            links[email.split("@")[0]] = re.search(r"(http://\S+/console/welcome#\S+)", ran.stdout).group(1)  # type: ignore[union-attr]
         yield server, links
     finally:
         server.stop()
@@ -179,7 +181,7 @@ def test_an_auditor_reads_and_a_post_without_its_form_token_is_refused(
 
     async def script(call: Any) -> None:
         await call("Page.enable")
-        await _welcome(call, links["auditor"], "audit@zjcert.cn")
+        await _welcome(call, links["audit"], "audit@zjcert.cn")
         await _eval(call, "document.querySelector('table.list a').click()")
         await _settle(call)
         assert await _eval(call, "document.querySelectorAll('form.status-form').length") == 0
@@ -297,3 +299,46 @@ def test_a_clerk_checks_500_rows_fixes_three_imports_them_and_suspends_two(
         assert "Changed: 2." in await _eval(call, "document.body.innerText")
 
     browser.drive(script)
+
+
+def test_an_admin_invites_a_clerk_and_twenty_wrong_passwords_lock_an_account(
+    served: tuple[Server, dict[str, str]], browser: Browser
+) -> None:
+    import sqlite3
+
+    server, links = served
+
+    async def script(call: Any) -> None:
+        await call("Page.enable")
+        await _load(call, f"{server.url}/console/sign-in?lang=en")
+        await _welcome(call, links["admin"], "admin@zjcert.cn")
+        assert (await _eval(call, "location.pathname")) == "/console/certificates"
+        await _load(call, f"{server.url}/console/people")
+        await _submit(call, {"email": "new@zjcert.cn", "name": "新同事", "role": "clerk"}, "form.invite")
+        link = await _eval(call, "document.querySelector('input.copy').value")
+        assert link.startswith(f"{server.url}/console/welcome#")
+        await _shoot(call, "people")
+        await _load(call, f"{server.url}/console/letterhead")
+        await _submit(call, {"contact": "+86 571 8765 4321", "signatory": "李伟"}, "form.import-form")
+        assert "李伟" in await _eval(call, "document.body.innerHTML")
+        await _shoot(call, "letterhead")
+        await _load(call, f"{server.url}/console/jobs")
+        await _shoot(call, "jobs")
+        await _eval(call, "document.querySelector('form.who button').click()")
+        await _settle(call)
+        await _load(call, links["locked"].split("/console/")[0] + "/console/sign-in")
+        await _welcome(call, links["locked"], "locked@zjcert.cn")
+        await _eval(call, "document.querySelector('form.who button').click()")
+        await _settle(call)
+        for _ in range(20):
+            await _load(call, f"{server.url}/console/sign-in")
+            await _submit(call, {"email": "locked@zjcert.cn", "password": "not the password, twenty times"})
+        await _load(call, f"{server.url}/console/sign-in")
+        await _submit(call, {"email": "locked@zjcert.cn", "password": PASSWORD})  # the right one, too late
+        assert (await _eval(call, "location.pathname")) == "/console/sign-in"
+        assert "or the account is locked" in await _eval(call, "document.body.innerText")
+
+    browser.drive(script)
+    with sqlite3.connect(server.home / "data" / "verifier.db") as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log WHERE action LIKE 'user.%'")]
+    assert actions.count("user.locked") == 1 and actions.count("user.sign_in_refused") >= 21
