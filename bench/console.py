@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.helpers import DEMO  # noqa: E402
 from tests.helpers.cli import run_cli  # noqa: E402
-from tests.helpers.server import Server  # noqa: E402
+from tests.helpers.server import serving  # noqa: E402
 from verifier.certificate.codes import credit_code_check_character  # noqa: E402
 
 HOLDERS = [("浙江恒达电器有限公司", "Zhejiang Hengda Electric Appliance Co., Ltd."),
@@ -90,11 +89,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-console-"))
-    admin = secrets.token_urlsafe(32)
-    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
-                           "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_RENDER_PDFS": "0"})  # fmt: skip
-    server.start()
+    server, admin = serving(Path(tempfile.mkdtemp(prefix="bench-console-")), {"VERIFIER_RENDER_PDFS": "0"})
     try:
         names = {"id": "zjcert", "name": "浙江省产品认证中心", "name_en": "Zhejiang Product Certification Centre"}
         made = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=names)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from bench.issue import _rss_tree, bare_rate  # noqa: E402
 from tests.helpers import DEMO  # noqa: E402
 from tests.helpers.catalogue import MAPPING, catalogue, xlsx  # noqa: E402
-from tests.helpers.server import Server  # noqa: E402
+from tests.helpers.server import serving  # noqa: E402
 
 
 class Sampler(threading.Thread):
@@ -62,10 +61,6 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=200)
     parser.add_argument("--bare", type=int, default=20)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    admin = secrets.token_urlsafe(32)
-    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
-                           "VERIFIER_ADMIN_TOKEN": admin})  # fmt: skip
     today = datetime.now(UTC).date()
     rows = catalogue(today, {"zhejiang-made": args.zhejiang, "international-cooperation": args.cooperation,
                              "ccc-exemption": args.exemption})  # fmt: skip
@@ -73,7 +68,7 @@ def main() -> None:
     bare = bare_rate(args.bare)
     print(f"bare WeasyPrint on one core: {bare:.2f} documents/s", flush=True)
     print(f"catalogue: {len(rows):,} rows, {len(data) / 1e6:.1f} MB as XLSX", flush=True)
-    server.start(timeout=60)
+    server, admin = serving(Path(tempfile.mkdtemp(prefix="bench-import-")), timeout=60)
     assert server.process is not None
     sampler = Sampler(server.process.pid)
     sampler.start()

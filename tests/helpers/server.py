@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -64,3 +65,12 @@ class Server:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def serving(home: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> tuple[Server, str]:
+    """``verifier serve`` with its data and keys in ``home`` and an admin token of its own, started; and the token."""
+    admin = secrets.token_urlsafe(32)
+    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
+                           "VERIFIER_ADMIN_TOKEN": admin, **(env or {})})  # fmt: skip
+    server.start(timeout)
+    return server, admin

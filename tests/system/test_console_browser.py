@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from tests.helpers import DEMO
 from tests.helpers.browser import Browser
 from tests.helpers.cli import run_cli
-from tests.helpers.server import Server
+from tests.helpers.server import Server, serving
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
 PASSWORD = "correct horse battery staple"
@@ -31,11 +30,7 @@ SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
-    home = tmp_path_factory.mktemp("console")
-    admin = secrets.token_urlsafe(32)
-    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
-                           "VERIFIER_ADMIN_TOKEN": admin})  # fmt: skip
-    server.start()
+    server, admin = serving(tmp_path_factory.mktemp("console"))
     try:
         names = {"id": "zjcert", "name": "浙江省产品认证中心", "name_en": "Zhejiang Product Certification Centre"}
         made = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=names)
@@ -213,10 +208,7 @@ def test_an_auditor_reads_and_a_post_without_its_form_token_is_refused(
 @pytest.fixture(scope="module")
 def bulk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """A service that registers without rendering (the import's subject is the rows, not their PDFs)."""
-    home = tmp_path_factory.mktemp("bulk")
-    server = Server(home, {"VERIFIER_DATA_DIR": str(home / "data"), "VERIFIER_KEYS_DIR": str(home / "keys"),
-                           "VERIFIER_ADMIN_TOKEN": secrets.token_urlsafe(32), "VERIFIER_RENDER_PDFS": "0"})  # fmt: skip
-    server.start()
+    server, _ = serving(tmp_path_factory.mktemp("bulk"), {"VERIFIER_RENDER_PDFS": "0"})
     try:
         ran = run_cli("issuer", "create", "zjcert", "--name", "浙江省产品认证中心", "--name-en", "Zhejiang Cert",
                       env=server.env)  # fmt: skip

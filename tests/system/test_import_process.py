@@ -6,7 +6,6 @@ whose service is killed in the middle finishing when the service comes back, eac
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,15 +16,12 @@ import pytest
 
 from tests.helpers.catalogue import MAPPING, rows, xlsx
 from tests.helpers.cli import run_cli
-from tests.helpers.server import Server
+from tests.helpers.server import Server, serving
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str]]]:
-    admin = secrets.token_urlsafe(32)
-    server = Server(tmp_path, {"VERIFIER_DATA_DIR": str(tmp_path / "data"), "VERIFIER_KEYS_DIR": str(tmp_path / "keys"),
-                               "VERIFIER_ADMIN_TOKEN": admin, "VERIFIER_JOB_LEASE": "3"})  # fmt: skip
-    server.start()
+    server, admin = serving(tmp_path, {"VERIFIER_JOB_LEASE": "3"})
     try:
         names = {"id": "zjcert", "name": "浙江省产品认证中心", "name_en": "Zhejiang Product Certification Centre"}
         made = httpx.post(f"{server.url}/api/v1/issuers", headers={"Authorization": f"Bearer {admin}"}, json=names)

@@ -41,21 +41,32 @@ def register(commands: Commands) -> None:
         description=help_text(__doc__),
     )
     command.add_argument("file", type=Path, help="FILE.json or FILE.csv")
+    service_options(command)
+    command.add_argument("--json", action="store_true", help="print the issued certificates as JSON")
+    command.set_defaults(run=_issue_batch)
+
+
+def service_options(command: argparse.ArgumentParser) -> None:
+    """The options of a command that works through a running service's API: where, whose token, a bar or not."""
     command.add_argument("--url", default=os.environ.get("VERIFIER_URL", "http://127.0.0.1:8000"),
                          help="the service (default: $VERIFIER_URL, else http://127.0.0.1:8000)")  # fmt: skip
     command.add_argument("--token", default=None, help="an issuer token (default: $VERIFIER_TOKEN)")
-    command.add_argument("--json", action="store_true", help="print the issued certificates as JSON")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
-    command.set_defaults(run=_issue_batch)
+
+
+def token_of(args: argparse.Namespace) -> str:
+    """The issuer token given (``--token``, else ``$VERIFIER_TOKEN``); a usage error without one."""
+    token: str | None = args.token or os.environ.get("VERIFIER_TOKEN")
+    if not token:
+        raise UsageError("an issuer token is needed: --token or VERIFIER_TOKEN")
+    return token
 
 
 def _issue_batch(args: argparse.Namespace, _: Settings) -> int:
     import httpx
     from tqdm import tqdm
 
-    token = args.token or os.environ.get("VERIFIER_TOKEN")
-    if not token:
-        raise UsageError("an issuer token is needed: --token or VERIFIER_TOKEN")
+    token = token_of(args)
     batch = read_batch(args.file)
     if batch.encoding != "utf-8":
         print(f"verifier: {args.file} read as {batch.encoding} (Chinese Excel's CSV)", file=sys.stderr)

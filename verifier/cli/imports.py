@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from verifier.cli.batches import call_api
+from verifier.cli.batches import call_api, service_options, token_of
 from verifier.cli.common import Commands, UsageError, help_text
 from verifier.config import Settings
 
@@ -35,10 +34,7 @@ def register(commands: Commands) -> None:
     which.add_argument("--mapping-name", help="a mapping saved in the service")
     command.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
     command.add_argument("--annotated", type=Path, metavar="OUT.xlsx", help="save the file with its problems marked")
-    command.add_argument("--url", default=os.environ.get("VERIFIER_URL", "http://127.0.0.1:8000"),
-                         help="the service (default: $VERIFIER_URL, else http://127.0.0.1:8000)")  # fmt: skip
-    command.add_argument("--token", default=None, help="an issuer token (default: $VERIFIER_TOKEN)")
-    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    service_options(command)
     command.set_defaults(run=_import)
 
 
@@ -46,9 +42,7 @@ def _import(args: argparse.Namespace, _: Settings) -> int:
     import httpx
     from tqdm import tqdm
 
-    token = args.token or os.environ.get("VERIFIER_TOKEN")
-    if not token:
-        raise UsageError("an issuer token is needed: --token or VERIFIER_TOKEN")
+    token = token_of(args)
     data = args.file.read_bytes()
     form = {"mapping_name": args.mapping_name} if args.mapping_name else {"mapping": _mapping(args.mapping)}
     headers = {"Authorization": f"Bearer {token}", "User-Agent": "verifier import"}
