@@ -43,6 +43,7 @@ UPLOADS = {
     ("PUT", "/api/v1/issuers/{issuer_id}/stamp"): {"unsupported_type", "unreadable_image", "unsafe_svg", "bad_size",
                                                    "too_large", "empty"},
     ("POST", "/log/cosignatures"): {"log_note_refused"},  # any text fits; the answer says why it is no note
+    ("POST", "/api/v1/imports"): {"sheet_refused", "mapping_refused"},  # any bytes, any text: not a spreadsheet
 }  # fmt: skip
 
 
@@ -60,6 +61,7 @@ SEMANTIC = {
     ("POST", "/api/v1/recognition-requests/{request_id}/accept"): RECOGNITION,
     ("POST", "/api/v1/certificates/{certificate_id}/recognition-requests"): {"invalid_request"},
     ("POST", "/api/v1/log/witnesses"): {"invalid_request"},  # a vkey that is not one, or not a witness's
+    ("PUT", "/api/v1/import-mappings/{name}"): {"mapping_refused"},  # an object that is not a mapping
 }  # fmt: skip
 
 

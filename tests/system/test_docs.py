@@ -167,18 +167,6 @@ def test_integration_doc(served: dict[str, str]) -> None:
     assert credentials["tuv"] is None and f"/credentials/{served['ID']}/recognitions/" in credentials["sgs"]
 
 
-def test_import_doc(served: dict[str, str]) -> None:
-    checked, imported, again = (run(example, served) for example in blocks(REPO / "docs" / "import.md"))
-    summary, problems = checked.rsplit("\n", 2)[-2].split("} ")
-    assert "'rows': 2, 'ready': 2" in summary and problems == "[]"
-    assert (Path(served["WORK"]) / "checked.xlsx").read_bytes().startswith(b"PK")
-    started, found = values(imported)  # type: ignore[misc]
-    assert started["state"] == "running" and started["total"] == 2
-    (certificate,) = found["certificates"]
-    assert (certificate["number"], certificate["status"]) == ("ZJM-2024-00102", "suspended")
-    assert again == ""  # the dry run again says every row is registered (on standard error) and exits 0
-
-
 def test_operator_doc(served: dict[str, str]) -> None:
     examples = [b for b in blocks(REPO / "docs" / "operator.md") if "pg_dump" not in b]  # PostgreSQL's: test_backup
     assert len(examples) == 9
@@ -234,6 +222,19 @@ def test_operator_doc(served: dict[str, str]) -> None:
     assert "./operator/keyring.json" in listing.split()
     assert len(re.findall(r"^\./zjqc/[0-9a-f]{16}\.pem$", listing, flags=re.M)) == 2  # before and after rotation
     assert migrate == f"schema {HEAD_REVISION} (already current)\n"
+
+
+def test_import_doc(served: dict[str, str]) -> None:
+    """After the operator's doc, which counts the certificates issued before it."""
+    checked, imported, again = (run(example, served) for example in blocks(REPO / "docs" / "import.md"))
+    summary, problems = checked.rsplit("\n", 2)[-2].split("} ")
+    assert "'rows': 2, 'ready': 2" in summary and problems == "[]"
+    assert (Path(served["WORK"]) / "checked.xlsx").read_bytes().startswith(b"PK")
+    started, found = values(imported)  # type: ignore[misc]
+    assert started["state"] == "running" and started["total"] == 2
+    (certificate,) = found["certificates"]
+    assert (certificate["number"], certificate["status"]) == ("ZJM-2024-00102", "suspended")
+    assert again == ""  # the dry run again says every row is registered (on standard error) and exits 0
 
 
 def test_every_reason_is_documented() -> None:
