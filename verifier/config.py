@@ -143,6 +143,10 @@ def _upload_workers(text: str, name: str) -> int:
     return _positive(text or str(max(1, min(4, os.cpu_count() or 1))), name, 64)
 
 
+def _render_workers(text: str, name: str) -> int:
+    return _positive(text or str(os.cpu_count() or 1), name, 256)
+
+
 def _bounded(highest: int) -> Callable[[str, str], int]:
     return lambda text, name: _positive(text, name, highest)
 
@@ -196,6 +200,8 @@ SETTINGS = (
             "the published trust list's signed `expires_at`, in days after it is issued"),
     Setting("TEMPLATES_DIR", "templates_dir", "", _optional_path, "certificate templates",
             "`templates/` (in a wheel: `verifier/templates/`)"),
+    Setting("RENDER_WORKERS", "render_workers", "", _render_workers,
+            "processes rendering PDFs (fewer leave cores to other work on a shared machine)", "cores"),
     Setting("RENDER_IDLE", "render_idle_seconds", "120", _seconds,
             "seconds without a certificate to render before the PDF render processes (~185 MB each) stop"),
     Setting("JOB_LEASE", "job_lease_seconds", "30", _seconds,
@@ -247,6 +253,7 @@ class Settings:
     rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("rate_limit"))
     templates_dir: Path | None = field(default_factory=lambda: _default("templates_dir"))
     render_idle_seconds: float = field(default_factory=lambda: _default("render_idle_seconds"))
+    render_workers: int = field(default_factory=lambda: _default("render_workers"))
     metrics_token: str | None = field(default_factory=lambda: _default("metrics_token"), repr=False)
     log_level: str = field(default_factory=lambda: _default("log_level"))
     log_format: str = field(default_factory=lambda: _default("log_format"))

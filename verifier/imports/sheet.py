@@ -143,7 +143,9 @@ def read_csv(data: bytes) -> Table:
     first = next((line for line in text[:100_000].splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)
     table = Table([], [])
-    csv.field_size_limit(MAX_FILE_BYTES)  # a cell of a megabyte is a problem at its row, not a file refused
+    # A cell of a megabyte is a problem at its row, not a file refused; the module's limit is the process's,
+    # so it is given back after.
+    limit = csv.field_size_limit(MAX_FILE_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, 1):
@@ -152,6 +154,8 @@ def read_csv(data: bytes) -> Table:
             _row(table, number, cells)
     except csv.Error as exc:
         raise SheetRefused(f"line {reader.line_num}: not CSV as written ({exc})") from None
+    finally:
+        csv.field_size_limit(limit)
     return table
 
 

@@ -103,6 +103,7 @@ def create_app(
         SealCache(settings.seal_cache_size) if settings.seal_cache_size else None,
         PdfMaker(
             settings.public_url,
+            workers=settings.render_workers,
             templates=settings.templates_dir or TEMPLATES,
             idle_seconds=settings.render_idle_seconds,
         )
