@@ -58,13 +58,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    running = Browser()
-    yield running
-    running.close()
-
-
 @pytest.mark.parametrize("language", ["en", "zh", "ar"])
 @pytest.mark.parametrize("case", ["valid", "revoked", "forged"])
 def test_phone_viewport(case: str, language: str, served: tuple[str, dict[str, str]], browser: Browser) -> None:

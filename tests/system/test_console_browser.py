@@ -52,13 +52,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    running = Browser()
-    yield running
-    running.close()
-
-
 async def _load(call: Any, url: str) -> None:
     await call("Page.navigate", url=url)
     await _settle(call)

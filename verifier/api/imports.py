@@ -19,7 +19,8 @@ from verifier.api.deps import IssuerDep, Services, ServicesDep
 from verifier.api.schemas import ErrorOut
 from verifier.certificate.days import SCHEME_TZ
 from verifier.imports.mapping import Mapping, MappingRefused
-from verifier.imports.plan import MAX_SHOWN, Plan, annotated, plan
+from verifier.imports.plan import MAX_SHOWN, Plan, plan
+from verifier.imports.plan import annotated as annotated_xlsx
 from verifier.imports.sheet import MAX_FILE_BYTES, SheetRefused, Table, kind_of
 from verifier.imports.sheetworker import read_sheet
 from verifier.store.imports import ImportRecord
@@ -27,6 +28,7 @@ from verifier.store.records import Conflict, Principal
 
 log = logging.getLogger("verifier.imports")
 router = APIRouter(prefix="/api/v1", tags=["imports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut, "description": "No token, or an unknown or withdrawn one"},
     403: {"model": ErrorOut, "description": "A token without the issuer role"},
@@ -134,14 +136,16 @@ def start(svc: Services, principal: Principal, import_id: str) -> ImportRecord:
     return svc.registry.imports.get(principal.issuer_id, import_id)
 
 
-def annotated_copy(svc: Services, issuer_id: str, import_id: str) -> tuple[str, bytes]:
-    """The import's file annotated with what its dry run finds now: its name and the XLSX."""
+def annotated(svc: Services, issuer_id: str, import_id: str) -> Response:
+    """The import's file annotated with what its dry run finds now, as a download (the API's and the console's)."""
     record = svc.registry.imports.get(issuer_id, import_id)
     data = svc.registry.imports.file(issuer_id, import_id)
-    new = bool(record.summary.get("new"))
-    table, _, found = _plan(svc, issuer_id, record.name, data, Mapping.parse(record.mapping), new)
-    stem = record.name.rsplit(".", 1)[0][:80] or "import"
-    return f"{stem}-checked.xlsx", annotated(table, found)
+    table, _, found = _plan(svc, issuer_id, record.name, data, Mapping.parse(record.mapping),
+                            bool(record.summary.get("new")))  # fmt: skip
+    stem = record.name.rsplit(".", 1)[0][:80]
+    name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in stem) or "import"
+    return Response(annotated_xlsx(table, found), media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}-checked.xlsx"', "Cache-Control": "no-store"})  # fmt: skip
 
 
 def read_upload(file: UploadFile) -> bytes:
@@ -202,14 +206,7 @@ def start_import(import_id: str, principal: IssuerDep, svc: ServicesDep) -> Impo
 def get_annotated(import_id: str, principal: IssuerDep, svc: ServicesDep) -> Response:
     """The file's rows again, each problem's cell marked red with the reason as a comment, and a column of problems."""
     assert principal.issuer_id is not None
-    name, body = annotated_copy(svc, principal.issuer_id, import_id[:40])
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"',
-                             "Cache-Control": "no-store"})  # fmt: skip
-
-
-def _ascii(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name) or "import.xlsx"
+    return annotated(svc, principal.issuer_id, import_id[:40])
 
 
 @router.put("/import-mappings/{name}", responses=ERRORS, summary="Save a mapping")
@@ -232,4 +229,4 @@ def list_mappings(principal: IssuerDep, svc: ServicesDep) -> dict[str, dict[str,
     return svc.registry.imports.mappings(principal.issuer_id)
 
 
-__all__ = ["SheetRefused", "annotated_copy", "check", "parse_mapping", "read_upload", "router", "start"]
+__all__ = ["SheetRefused", "annotated", "check", "parse_mapping", "read_upload", "router", "start"]

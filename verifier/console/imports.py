@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from verifier.api.deps import ServicesDep
-from verifier.api.imports import annotated_copy, check, parse_mapping, read_upload, start
+from verifier.api.imports import annotated, check, parse_mapping, read_upload, start
 from verifier.console.session import CHANGES, SignedIn, check_form, issuer_of, require
 from verifier.console.web import PREFIX, ConsoleError, Page, see_other
 from verifier.imports.mapping import MappingRefused, field_names
@@ -98,14 +98,9 @@ def start_page(import_id: str, request: Request, svc: ServicesDep, session: Sign
 def annotated_page(import_id: str, svc: ServicesDep, session: SignedIn) -> Response:
     """The file with its problems marked."""
     try:
-        name, body = annotated_copy(svc, issuer_of(session), import_id[:40])
+        return annotated(svc, issuer_of(session), import_id[:40])
     except NotFound:
         raise ConsoleError(404, "not_found") from None
-    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)
-    headers = {"Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"}
-    return Response(
-        body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers
-    )
 
 
 @router.post("/imports/mappings")
