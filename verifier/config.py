@@ -184,6 +184,13 @@ SETTINGS = (
             "`0`: none (429 + Retry-After past it)"),
     Setting("UPLOAD_RATE_LIMIT", "upload_rate_limit", "20/60", _rate,
             "uploaded files per client per window, besides the above"),
+    Setting("BATCH_RATE_LIMIT", "batch_rate_limit", "6000/60", _rate,
+            "items checked by `POST /api/v1/verify/batch` per client per window (a batch is charged its items)"),
+    Setting("REPORT_RATE_LIMIT", "report_rate_limit", "60/3600", _rate,
+            "signed verification reports per client per window"),
+    Setting("REPORT_DAYS", "report_days", "1095", _bounded(3660),
+            "days a verification report is kept (its page and PDF) after it was made: by default three years, how "
+            "long after release Chinese customs may audit a declaration"),
     Setting("AUTH_FAILURE_LIMIT", "auth_failure_limit", "30/60", _rate,
             "refused tokens per client before its API requests are refused outright (429)"),
     Setting("UPLOAD_WORKERS", "upload_workers", "", _upload_workers, "processes reading uploads",
@@ -259,6 +266,9 @@ class Settings:
     log_format: str = field(default_factory=lambda: _default("log_format"))
     upload_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("upload_rate_limit"))
     auth_failure_limit: tuple[int, float] | None = field(default_factory=lambda: _default("auth_failure_limit"))
+    batch_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("batch_rate_limit"))
+    report_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("report_rate_limit"))
+    report_days: int = field(default_factory=lambda: _default("report_days"))
     upload_workers: int = field(default_factory=lambda: _default("upload_workers"))
     upload_queue: int = field(default_factory=lambda: _default("upload_queue"))
     forwarded_allow_ips: str | None = field(default_factory=lambda: _default("forwarded_allow_ips"))

@@ -61,6 +61,8 @@ def make_settings(tmp_path: Path, database_url: str, render_pdfs: bool = False) 
         rate_limit=None,
         upload_rate_limit=None,
         auth_failure_limit=None,
+        batch_rate_limit=None,
+        report_rate_limit=None,
     )
 
 

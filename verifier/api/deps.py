@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from verifier.api.observe import Metrics
-from verifier.api.ratelimit import client_of
+from verifier.api.ratelimit import RateLimiter, client_of
 from verifier.api.refusals import RefusalLog
 from verifier.config import Settings
 from verifier.issuing.jobs import JobRunner
@@ -142,6 +142,9 @@ class Services:
     recognised: RecognitionBoard = field(init=False)  # the recognitions of certificates scanned lately
     ledger: Ledger = field(init=False)  # the transparency log
     credentials: CredentialCache = field(default_factory=CredentialCache)
+    # Per-client limits of the customs desk: items a batch checks, reports signed (None: unlimited).
+    batch_limit: RateLimiter | None = None
+    report_limit: RateLimiter | None = None
     # /status/index.json's last answer: (the lists it names; its body).
     status_index: tuple[list[tuple[str, int]], bytes] | None = None
 

@@ -4,11 +4,12 @@ Metrics (all prefixed ``verifier_``):
 
 * ``certificates_issued_total{scheme}``, ``status_changes_total{action}``;
 * ``verifications_total{verdict,via}`` (``via``: ``link`` for a scanned link or the landing page's
-  pasted text, ``api`` for ``POST /api/v1/verify``, ``pdf`` for an uploaded file);
+  pasted text, ``api`` for ``POST /api/v1/verify``, ``pdf`` for an uploaded file, ``batch`` for each item
+  of ``POST /api/v1/verify/batch``);
 * ``verification_seconds{via}``: the check itself (seal, trust list, registry), a histogram;
 * ``http_requests_total{route,method,status}`` and ``http_request_duration_seconds{route,method}``,
   where ``route`` is the route's template (``/c/{code}``), never the raw path;
-* ``rate_limited_total``, ``auth_refused_total{reason}``;
+* ``rate_limited_total``, ``auth_refused_total{reason}``; ``reports_total{via}``: verification reports kept;
 * the process's memory, CPU and open files (``process_*``) when one process serves.
 
 With several worker processes (``verifier serve --workers N``), each writes its values to files in
@@ -74,6 +75,7 @@ class Metrics:
         self.request_seconds = histogram("http_request_duration_seconds", "HTTP request latency", ("route", "method"))
         self.rate_limited = counter("rate_limited", "Public requests refused by the per-client rate limit")
         self.auth_refused = counter("auth_refused", "Requests refused for their token", ("reason",))
+        self.reports = counter("reports", "Verification reports signed and kept", ("via",))
 
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
             # Every worker reads the same database: the largest figure is the log's.

@@ -145,10 +145,20 @@ async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Res
     return verdict_response(await check_online(svc, request.scope, "api", text=str(given).strip()))
 
 
-def check_credential(svc: Services, scope: Scope, given: object) -> VerificationResult:
-    """A credential checked against the registry's keys; a genuine one gets its certificate's verdict."""
+def check_credential(
+    svc: Services,
+    scope: Scope,
+    given: object,
+    at: datetime | None = None,
+    seals: list[bytes] | None = None,
+    via: str = "credential",
+) -> VerificationResult:
+    """A credential checked against the registry's keys; a genuine one gets its certificate's verdict.
+
+    ``at``: the check's time (now by default); ``seals`` gets the seal of the certificate named, once read.
+    """
     start = time.perf_counter()
-    at: datetime = svc.clock()
+    at = at or svc.clock()
 
     def registered(certificate_id: str) -> RegisteredCredential | None:
         if not UUID.fullmatch(certificate_id):
@@ -168,10 +178,12 @@ def check_credential(svc: Services, scope: Scope, given: object) -> Verification
             return svc.registry.seals.lookup(cose)
 
         found = verify(qr_text, svc.trust.get(), at, lookup, svc.seals)
+        if seals is not None:
+            seals.extend(asked[-1:])
         return with_log(svc, with_recognitions(svc, found, asked[-1]), asked[-1]) if asked else found
 
     result = verify_credential(given, svc.trust.get(), at, registered, scan)
-    note_verdict(scope, svc.metrics, result, "credential", time.perf_counter() - start)
+    note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)
     return result
 
 

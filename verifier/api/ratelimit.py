@@ -31,6 +31,23 @@ class RateLimiter:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def take(self, client: str, cost: int) -> float | None:
+        """Charge ``cost`` to ``client`` when its window has room for all of it (None); else the seconds to wait.
+
+        A charge refused takes nothing: a batch too large now may be sent smaller at once.
+        """
+        now = self.clock()
+        index = int(now // self.window)
+        with self._lock:
+            if index != self._window_index:
+                self._window_index = index
+                self._counts = {}
+            count = self._counts.get(client, 0) + cost
+            if count <= self.limit:
+                self._counts[client] = count
+                return None
+        return (index + 1) * self.window - now
+
     def check(self, client: str) -> float | None:
         """None when ``client`` may go on; else the seconds until it may try again."""
         now = self.clock()

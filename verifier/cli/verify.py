@@ -1,4 +1,7 @@
-"""``verifier verify``: a certificate checked offline against a signed trust list, as a customs officer would."""
+"""``verifier verify``: a certificate checked offline against a signed trust list, as a customs officer would.
+
+Many at once (``--batch``) and verification reports: :mod:`verifier.cli.verifymany`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from verifier.certificate.days import scheme_time
 from verifier.cli.common import OPERATOR, TRUST_LIST_REFUSED, Commands, UsageError, days, key_store, moment, read_bytes
+from verifier.cli.verifymany import batch_items, check_batch, check_report, report_in
 from verifier.config import Settings
 from verifier.errors import FileRefused, TrustListError
 from verifier.verdict import StatusState, Verdict
@@ -37,14 +41,25 @@ def register(commands: Commands) -> None:
     """Add ``verify`` to the command line."""
     from verifier.trust.trustlist import DEFAULT_MAX_AGE
 
-    check = commands.add_parser("verify", help="check a certificate offline against a trust list")
+    check = commands.add_parser(
+        "verify", help="check a certificate (or a batch of them) offline against a trust list, or a verification report"
+    )
     check.add_argument(
         "input",
         metavar="INPUT",
+        nargs="?",
         help="the QR text, or a certificate PDF, or a photo or scan of one (PNG, JPEG), or a certificate's "
-        "credential (a .jwt file, or the enveloped .json)",
+        "credential (a .jwt file, or the enveloped .json); or a verification report (its PDF, .jwt or .json), "
+        "checked with the operator's key alone",
     )
-    check.add_argument("--trust-list", required=True, type=Path, metavar="FILE", help="a signed trust list")
+    check.add_argument(
+        "--batch",
+        type=Path,
+        metavar="FILE",
+        help="check every item of FILE instead: a QR text or credential a line (or a .json batch, "
+        '{"items": [...]}); exit status 0 only when every item is valid',
+    )
+    check.add_argument("--trust-list", type=Path, metavar="FILE", help="a signed trust list (for certificates)")
     check.add_argument(
         "--operator-key",
         type=Path,
@@ -98,6 +113,13 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         if not store.exists(OPERATOR):
             raise UsageError("no operator key to check the trust list with: pass --operator-key PEM")
         operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
+    if (args.input is None) == (args.batch is None):
+        raise UsageError("give one INPUT to check, or --batch FILE")
+    report = report_in(args.input) if args.input is not None else None
+    if report is not None:
+        return check_report(report, operator_keys, args.json)
+    if args.trust_list is None:
+        raise UsageError("checking a certificate needs --trust-list FILE (a signed trust list)")
     document, at, seen = read_bytes(args.trust_list), args.at or datetime.now(UTC), _seen_version(args.state)
     try:  # a list that is not one, not signed by a pinned key, expired, too old or replayed: refused (3)
         trust_list = TrustList.from_document(document, operator_keys)
@@ -110,6 +132,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     lists = tuple(_read_list(path) for path in args.status_list)
     proof = _read_proof(args.log_proof) if args.log_proof else None
     try:
+        if args.batch is not None:
+            return check_batch(batch_items(args.batch), trust_list, at, lists, args.json)
         result = _check_input(args.input, trust_list, at, lists, proof)
     except StatusListRefused as exc:
         raise UsageError(f"a status list: {exc}") from None

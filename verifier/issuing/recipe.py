@@ -26,6 +26,7 @@ from verifier.paper.letterhead import Letterhead
 from verifier.paper.pool import RenderPool, shared_pool
 from verifier.paper.qr import qr_version
 from verifier.paper.render import Document
+from verifier.paper.report import ReportSheet
 from verifier.resources import TEMPLATES
 from verifier.seal.claims import SealedCertificate, claims_to_cbor, sealed_content
 from verifier.seal.cose import MAX_TEXT_LENGTH, encode_text, sign
@@ -254,6 +255,7 @@ def _to_store(certificate: AnyCertificate, sealed: Sealed, pdf: bytes | None) ->
 
 
 POOL_IDLE_SECONDS = 120.0
+REPORT_SHARE = "~reports"  # the pool's share for verification reports (no issuer id begins with ~)
 
 
 class PdfMaker:
@@ -310,6 +312,16 @@ class PdfMaker:
     def annex(self, annex: Annex) -> bytes:
         """The annex of recognitions as a PDF, every QR code read back from its pixels (blocking: from a thread)."""
         (made,) = self.pool.render(annex.issuer.id, self.templates, [annex])
+        if isinstance(made, VerifierError):
+            raise made
+        return made
+
+    def report(self, sheet: ReportSheet) -> bytes:
+        """A verification report as a one-page PDF, its QR code read back from its pixels (blocking: from a thread).
+
+        The operator's work, shared fairly with the issuers' in the pool.
+        """
+        (made,) = self.pool.render(REPORT_SHARE, self.templates, [sheet])
         if isinstance(made, VerifierError):
             raise made
         return made

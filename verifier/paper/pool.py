@@ -38,6 +38,7 @@ from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import Kind, SelfTestFailed, VerifierError
 from verifier.paper.annex import Annex, AnnexRenderer
 from verifier.paper.render import Document, Renderer, RenderError
+from verifier.paper.report import ReportRenderer, ReportSheet
 
 log = logging.getLogger("verifier.paper.render")
 
@@ -65,7 +66,7 @@ class _Task:
     batch: _Batch
     index: int
     templates: Path
-    document: Document | Annex
+    document: Document | Annex | ReportSheet
 
 
 class _Worker:
@@ -76,7 +77,9 @@ class _Worker:
         self.rendered = 0
         self.successor: Child | None = None
 
-    def render(self, templates: Path, document: Document | Annex, deadline: float) -> bytes | VerifierError:
+    def render(
+        self, templates: Path, document: Document | Annex | ReportSheet, deadline: float
+    ) -> bytes | VerifierError:
         """The document's PDF, self-tested, or why not; raises :class:`_Lost` when the worker is to be replaced."""
         if not self.child.wait_ready(START_TIMEOUT, _READY):
             raise _Lost("the PDF renderer did not start")
@@ -153,7 +156,7 @@ class RenderPool:
         self,
         share: str,
         templates: Path,
-        documents: Sequence[Document | Annex],
+        documents: Sequence[Document | Annex | ReportSheet],
         progress: Callable[[int], None] | None = None,
     ) -> list[bytes | VerifierError]:
         """The PDF of each document, or why it has none, in order (blocking: call it from a thread).
@@ -340,16 +343,24 @@ def worker_main() -> None:
 
 _renderers: dict[Path, Renderer] = {}
 _annexers: dict[Path, AnnexRenderer] = {}
+_reporters: dict[Path, ReportRenderer] = {}
 
 
-def render_checked(job: tuple[Path, Document | Annex]) -> bytes:
-    """One certificate's PDF (or annex of recognitions), self-tested: every QR code read back from its pixels.
+def render_checked(job: tuple[Path, Document | Annex | ReportSheet]) -> bytes:
+    """One certificate's PDF (or annex of recognitions, or report), self-tested: every QR code read from its pixels.
 
     In a worker: each keeps a renderer per template folder.
     """
     from verifier.paper.selftest import self_test  # pdfium and the decoders: in render workers only
 
     templates, document = job
+    if isinstance(document, ReportSheet):
+        reporter = _reporters.get(templates)
+        if reporter is None:
+            reporter = _reporters[templates] = ReportRenderer(templates)
+        report = reporter.render(document)
+        self_test(report.data, report.qr_box, document.link, what="report")
+        return report.data
     if isinstance(document, Annex):
         annexer = _annexers.get(templates)
         if annexer is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import os
@@ -20,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier import console
-from verifier.api import credentials, imports, issuer, jobs, operator, public, recognitions, scanner
+from verifier.api import batch, credentials, imports, issuer, jobs, operator, public, recognitions, reports, scanner
 from verifier.api import log as logface
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
@@ -42,6 +41,7 @@ from verifier.reads.lists import StatusBoard
 from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
 from verifier.resources import TEMPLATES
+from verifier.server.background import keep_current
 from verifier.store.database import make_engine, migrate
 from verifier.store.records import Role
 from verifier.store.registry import Registry
@@ -125,6 +125,10 @@ def create_app(
     services.trust.log = services.ledger.policy  # the published trust list names the log and its witnesses
     services.ledger.integrate(now())  # the first checkpoint (the empty tree's, on a new service) exists at once
     services.ledger.refresh(now())
+    if settings.batch_rate_limit is not None:
+        services.batch_limit = RateLimiter(*settings.batch_rate_limit, rate_clock)
+    if settings.report_rate_limit is not None:
+        services.report_limit = RateLimiter(*settings.report_rate_limit, rate_clock)
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -140,7 +144,7 @@ def create_app(
         if services.jobs is not None:
             services.jobs.start()  # jobs a stopped service left are taken again
         stop = asyncio.Event()
-        watching = asyncio.create_task(_keep_current(services, stop), name="public reads")  # other replicas' changes
+        watching = asyncio.create_task(keep_current(services, stop), name="public reads")  # other replicas' changes
         yield
         stop.set()
         await watching  # its database work done before the registry closes
@@ -178,7 +182,7 @@ def create_app(
 
     app.router.routes[:0] = [
         *public.SCAN_ROUTES,
-        *recognitions.LINK_ROUTES,
+        *reports.LINK_ROUTES,  # /r/: a report's page, else a recognition's link
         *credentials.READ_ROUTES,
         metrics_route(metrics, settings.metrics_token, may_read_metrics),
         *docs_routes(app),
@@ -191,6 +195,8 @@ def create_app(
     app.include_router(operator.router)
     app.include_router(operator.tokens)
     app.include_router(recognitions.router)
+    app.include_router(batch.router)
+    app.include_router(reports.router)
     app.include_router(logface.public)
     app.include_router(logface.router)
     app.include_router(imports.router)
@@ -198,7 +204,8 @@ def create_app(
     _handle_errors(app)
     spreadsheet = MAX_FILE_BYTES + 64 * 1024  # the file and the form around it
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
-                       wider={"/api/v1/imports": spreadsheet, "/console/imports": spreadsheet})  # fmt: skip
+                       wider={"/api/v1/imports": spreadsheet, "/console/imports": spreadsheet,
+                              batch.BATCH_PATH: batch.MAX_BATCH_BYTES})  # fmt: skip
     rules: list[tuple[tuple[str, ...], RateLimiter]] = [
         (prefixes, RateLimiter(*limit, rate_clock))
         for prefixes, limit in ((PUBLIC_PREFIXES, settings.rate_limit), (UPLOAD_PREFIXES, settings.upload_rate_limit))
@@ -208,45 +215,6 @@ def create_app(
         app.add_middleware(RateLimit, rules=rules, refused=metrics.rate_limited.inc)
     app.add_middleware(Observe, metrics=metrics, templates=route_templates(app.router.routes))
     return app
-
-
-async def _keep_current(services: Services, stop: asyncio.Event) -> None:
-    """What public reads answer from memory, kept current off the event loop until ``stop`` is set.
-
-    The status lists and the recognitions' version (each polled every 0.1 s) and the trust list (rebuilt
-    when older than its time to live).
-    """
-    await asyncio.gather(
-        services.board.run(stop),
-        services.recognised.run(stop),
-        _refresh_trust(services.trust, stop),
-        _checkpoints(services, stop),
-    )
-
-
-async def _checkpoints(services: Services, stop: asyncio.Event) -> None:
-    """Sign a checkpoint over the log's new entries every ``log_checkpoint_seconds`` (none when none are new)."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), services.settings.log_checkpoint_seconds)
-            return
-        try:
-            await asyncio.to_thread(services.ledger.integrate, services.clock())
-            await asyncio.to_thread(services.ledger.refresh, services.clock())
-            services.metrics.logged(await asyncio.to_thread(services.ledger.health, services.clock()))
-        except Exception:  # the entries stay sequenced; the next round integrates them
-            log.exception("cannot sign the log's next checkpoint; trying again")
-
-
-async def _refresh_trust(trust: TrustCache, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
-            return
-        try:
-            await asyncio.to_thread(trust.refresh_if_old)
-        except Exception:  # the list cached stays in use; the next second tries again
-            log.exception("cannot rebuild the trust list; the one cached stays in use")
 
 
 def _warn_of_refused_stamps(registry: Registry) -> None:

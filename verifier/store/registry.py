@@ -32,6 +32,7 @@ from verifier.store.parties import Parties, PartyTerms
 from verifier.store.recognitionrequests import RecognitionRequests
 from verifier.store.recognitions import Recognitions
 from verifier.store.records import OPERATOR, Conflict, Principal, Role
+from verifier.store.reports import Reports
 from verifier.store.seals import Seals
 from verifier.store.statuslists import StatusLists
 from verifier.store.tokens import (
@@ -76,6 +77,7 @@ class Registry:
         self.users = Users(engine)  # the console's people and their sessions
         self.desk = Desk(engine)  # the console's reads: search, history, numbers looked up
         self.imports = Imports(engine)  # imports of existing certificates, and saved mappings
+        self.reports = Reports(engine)  # the customs desk's verification reports; certificates by number
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""

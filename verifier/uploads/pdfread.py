@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.errors import FileRefused, Kind
+from verifier.paper.reportfile import MAX_REPORT_BYTES, REPORT_CREDENTIAL, REPORT_SIGNATURE, attach
 from verifier.seal.cose import MAX_COSE_BYTES, SEAL_ATTACHMENT
 from verifier.seal.recognition import ATTACHMENT_PREFIX, ATTACHMENT_SUFFIX, is_recognition_attachment
 from verifier.tlog.proof import MAX_PROOF_BYTES, PROOF_ATTACHMENT
@@ -30,13 +31,15 @@ class FileSeal:
     """What a file carries: the embedded seal (PDF only) and the QR texts read from its first page.
 
     A PDF's embedded recognition seals too (``recognition-N.cose``: an annex of recognitions), in order,
-    and the transparency log's proof of its issuance (``issuance.tlog-proof``), when one was appended.
+    and the transparency log's proof of its issuance (``issuance.tlog-proof``), when one was appended; a
+    verification report's signed report (its JWT, joined from ``report.json`` and ``report.jws``).
     """
 
     seal: bytes | None
     qr_texts: tuple[str, ...]
     recognitions: tuple[bytes, ...] = ()
     log_proof: bytes | None = None
+    report: str | None = None  # a verification report's PDF: the signed report it embeds (its JWT)
 
 
 def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
@@ -61,6 +64,7 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
             raise FileRefused("damaged", "the PDF has no page")
         seal: bytes | None = None
         proof: bytes | None = None
+        report: dict[str, bytes] = {}
         recognitions: list[tuple[int, bytes]] = []
         for index in range(min(document.count_attachments(), MAX_ATTACHMENTS)):
             attachment = document.get_attachment(index)
@@ -69,16 +73,21 @@ def read_pdf(data: bytes, pixels_if_no_seal: bool = True) -> FileSeal:
                 seal = _content(attachment)
             elif name == PROOF_ATTACHMENT and proof is None:
                 proof = _content(attachment, MAX_PROOF_BYTES)
+            elif name in (REPORT_CREDENTIAL, REPORT_SIGNATURE) and name not in report:
+                report[name] = _content(attachment, MAX_REPORT_BYTES)
             elif is_recognition_attachment(name) and len(recognitions) < MAX_RECOGNITIONS:
                 recognitions.append((int(name[len(ATTACHMENT_PREFIX) : -len(ATTACHMENT_SUFFIX)]), _content(attachment)))
         texts: tuple[str, ...] = ()
-        if seal is None and pixels_if_no_seal:
+        signed = None
+        if len(report) == 2:
+            signed = attach(report[REPORT_CREDENTIAL], report[REPORT_SIGNATURE].decode("ascii", "replace"))
+        if seal is None and pixels_if_no_seal and signed is None:
             page = document[0]
             width, height = page.get_size()
             if not (MIN_PAGE_POINTS <= width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= height <= MAX_PAGE_POINTS):
                 raise FileRefused("damaged", "the first page has no size a certificate could have")
             texts = tuple(_decode(page.render(scale=READ_DPI / 72, grayscale=True).to_pil()))
-        return FileSeal(seal, texts, tuple(content for _, content in sorted(recognitions)), proof)
+        return FileSeal(seal, texts, tuple(content for _, content in sorted(recognitions)), proof, signed)
     except pdfium.PdfiumError:
         raise FileRefused("damaged", "the PDF cannot be read") from None
     finally:

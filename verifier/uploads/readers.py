@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from verifier.children import Child, answers_channel, limit_cpu, requests
 from verifier.errors import FileRefused, Kind, VerifierError
+from verifier.paper.reportfile import MAX_REPORT_BYTES
 from verifier.seal.cose import MAX_COSE_BYTES, MAX_TEXT_LENGTH
 from verifier.tlog.proof import MAX_PROOF_BYTES
 from verifier.uploads.pdfread import MAX_IMAGE_BYTES, MAX_PDF_BYTES, MAX_RECOGNITIONS, FileSeal, read_image, read_pdf
@@ -112,7 +113,11 @@ def _answer(body: bytes) -> FileSeal:
         recognitions = tuple(b64decode(c, validate=True)[: MAX_COSE_BYTES + 1] for c in carried[:MAX_RECOGNITIONS])
         proof = answer.get("log_proof")
         proof = b64decode(proof, validate=True)[: MAX_PROOF_BYTES + 1] if proof is not None else None
-        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]), recognitions, proof)
+        report = answer.get("report")
+        if report is not None and not isinstance(report, str):
+            raise TypeError
+        report = report[: MAX_REPORT_BYTES + 1] if report is not None else None
+        return FileSeal(seal, tuple(t[: MAX_TEXT_LENGTH + 1] for t in texts[:8]), recognitions, proof, report)
     except (ValueError, TypeError, KeyError):
         raise _too_complex() from None
 
@@ -262,7 +267,8 @@ def _work(kind: bytes, data: bytes) -> dict[str, Any]:
     seal = found.seal
     return {"seal": None if seal is None else b64encode(seal).decode("ascii"), "qr": list(found.qr_texts),
             "recognitions": [b64encode(r).decode("ascii") for r in found.recognitions],
-            "log_proof": None if found.log_proof is None else b64encode(found.log_proof).decode("ascii")}  # fmt: skip
+            "log_proof": None if found.log_proof is None else b64encode(found.log_proof).decode("ascii"),
+            "report": found.report}  # fmt: skip
 
 
 def worker_main() -> None:

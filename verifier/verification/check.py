@@ -100,6 +100,19 @@ def nothing_found(trust_list: TrustList, at: datetime) -> VerificationResult:
     return _verify(read, trust_list, at, None, None)
 
 
+def unanswered(reason: Reason, detail: str, trust_list: TrustList, at: datetime, online: bool) -> VerificationResult:
+    """The result for an input no seal could be taken from, for ``reason`` (a certificate number not found: online).
+
+    The shape every check answers in: ``signature.valid`` null, the status unknown (``as_of`` the check
+    time online; the trust list's age offline).
+    """
+
+    def read() -> bytes:
+        raise CheckFailed(reason, detail)
+
+    return _verify(read, trust_list, at, (lambda _: None) if online else None, None)
+
+
 def verify_segment(
     segment: str, trust_list: TrustList, at: datetime, lookup: Lookup | None = None, cache: SealCache | None = None
 ) -> VerificationResult:
