@@ -67,7 +67,10 @@ def test_a_report_is_signed_by_the_operator_and_says_what_was_checked(service: S
     items = subject["items"]
     assert [i["verdict"] for i in items] == ["valid", "valid", "malformed", "valid"]
     assert items[0]["certificate"]["number"] == "R-1" and items[3]["duplicateOf"] == 1
-    assert items[0]["certificate"]["holder"]["name"] == KETTLE["holder"]["name"]
+    assert items[0]["certificate"]["holder"] == KETTLE["holder"]["name_en"]
+    assert items[0]["certificate"]["creditCode"] == KETTLE["holder"]["credit_code"]
+    assert items[0]["certificate"]["issuer"] == "zjcert" and subject["issuers"]["zjcert"]["nameEn"] == "zjcert Cert"
+    assert items[1]["status"] == {"state": "active"} and "status" not in items[2]  # nothing registered: no status
     assert items[0]["certificate"]["sealDigest"].startswith("sha256:") and "certificate" not in items[2]
     seal = decode_text(reported["first"]["qr"], (PUBLIC_URL,))
     assert items[0]["certificate"]["sealDigest"] == "sha256:" + hashlib.sha256(seal).hexdigest()

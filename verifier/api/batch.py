@@ -260,45 +260,71 @@ def _is_credit_code(code: str) -> bool:
 
 
 def check_items(svc: Services, items: list[Item], at: datetime) -> list[Checked]:
-    """Each item's verdict at ``at``, in order; an input seen before in the batch is answered as it was (blocking)."""
-    checked: list[Checked] = []
-    first: dict[tuple[str, str], int] = {}
+    """Each item's verdict at ``at``, in order; an input seen before in the batch is answered as it was (blocking).
+
+    Each seal is checked first; then the recognitions of every certificate found are read at once, and
+    each verdict is given its recognitions and its log standing as a single check gives them.
+    """
+    firsts: dict[tuple[str, str], int] = {}
+    numbered = svc.registry.reports.find_many([i.given for i in items if i.kind == "number"])
+    read: list[tuple[VerificationResult, bytes | None, float] | int] = []  # a verdict, or its twin's position
     for position, item in enumerate(items, 1):
-        twin = first.get((item.kind, item.sha256)) if item.kind != "unreadable" else None
+        twin = firsts.get((item.kind, item.sha256)) if item.kind != "unreadable" else None
         if twin is not None:
-            earlier = checked[twin - 1]
-            checked.append(Checked(position, item.kind, item.sha256, earlier.result, earlier.seal_sha256, twin))
+            read.append(twin)
             continue
-        first[(item.kind, item.sha256)] = position
+        firsts[(item.kind, item.sha256)] = position
         start = time.perf_counter()
-        result, seal = check_item(svc, item, at)
-        svc.metrics.verified(result, "batch", time.perf_counter() - start)
+        result, seal = check_item(svc, item, at, numbered)
+        read.append((result, seal, time.perf_counter() - start))
+    found = [r[0].registered.certificate_id for r in read if isinstance(r, tuple) and r[0].registered and r[1]]
+    svc.recognised.fetch_many(found)
+    svc.ledger.prefetch([r[1] for r in read if isinstance(r, tuple) and r[0].registered and r[1]])
+    checked: list[Checked] = []
+    for position, (item, done) in enumerate(zip(items, read, strict=True), 1):
+        if isinstance(done, int):
+            earlier = checked[done - 1]
+            checked.append(Checked(position, item.kind, item.sha256, earlier.result, earlier.seal_sha256, done))
+            continue
+        result, seal, took = done
+        start = time.perf_counter()
+        if seal is not None and result.registered is not None:
+            result = with_log(svc, with_recognitions(svc, result, seal), seal)  # as a single check has them
+        if item.kind != "credential":  # a credential's check counted itself
+            svc.metrics.verified(result, "batch", took + time.perf_counter() - start)
         digest = hashlib.sha256(seal).hexdigest() if seal is not None else None
         checked.append(Checked(position, item.kind, item.sha256, result, digest))
     return checked
 
 
-def check_item(svc: Services, item: Item, at: datetime) -> tuple[VerificationResult, bytes | None]:
-    """One item's verdict, and the seal it is about when one was read (blocking)."""
+def check_item(
+    svc: Services, item: Item, at: datetime, numbered: dict[tuple[str, str], str]
+) -> tuple[VerificationResult, bytes | None]:
+    """One item's verdict (without its recognitions and log standing yet), and its seal (blocking).
+
+    ``numbered``: the QR text of each certificate the batch names by number and credit code (found at once).
+    """
     trust_list = svc.trust.get()
     if item.kind == "qr":
         return scan(svc, item.given, at)
     if item.kind == "credential":
         seals: list[bytes] = []
-        result = check_credential(svc, {}, item.given, at, seals, via="batch")
+        result = check_credential(svc, {}, item.given, at, seals, via="batch", standing=False)
         return result, (seals[-1] if seals else None)
     if item.kind == "number":
-        number, code = item.given
-        texts = svc.registry.reports.find(number, code)
-        if not texts:
+        text = numbered.get(item.given)
+        if text is None:
             detail = "the registry has no certificate with this number whose holder has this credit code"
             return unanswered(Reason.NOT_IN_REGISTRY, detail, trust_list, at, online=True), None
-        return scan(svc, texts[0], at)
+        return scan(svc, text, at)
     return unanswered(Reason.NO_CODE_FOUND, str(item.given), trust_list, at, online=True), None
 
 
 def scan(svc: Services, text: str, at: datetime) -> tuple[VerificationResult, bytes | None]:
-    """A QR text's verdict as :func:`verifier.api.public.check_online` gives it, from a worker thread."""
+    """A QR text's verdict as :func:`verifier.api.public.check_online` reaches it, from a worker thread.
+
+    Its recognitions and log standing are added after (:func:`check_items`), as they are to a single scan.
+    """
     asked: list[bytes] = []
 
     def lookup(cose: bytes) -> RegistryEntry | None:
@@ -312,9 +338,7 @@ def scan(svc: Services, text: str, at: datetime) -> tuple[VerificationResult, by
     if result.reason is Reason.UNKNOWN_KEY:  # a key another replica added since the list was cached
         svc.trust.refresh(1.0)
         result = verify(text, svc.trust.get(), at, lookup, svc.seals)
-    if result.registered is None or not asked:
-        return result, asked[-1] if asked else None
-    return with_log(svc, with_recognitions(svc, result, asked[-1]), asked[-1]), asked[-1]
+    return result, asked[-1] if asked else None
 
 
 def keep_report(svc: Services, checked: list[Checked], at: datetime) -> dict[str, Any]:

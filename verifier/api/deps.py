@@ -25,7 +25,7 @@ from verifier.issuing.jobs import JobRunner
 from verifier.issuing.recipe import PdfMaker
 from verifier.ledger.log import Ledger
 from verifier.needs import Readiness
-from verifier.reads.credentials import CredentialCache
+from verifier.reads.credentials import CredentialCache, RegisteredCredentials
 from verifier.reads.lists import StatusBoard
 from verifier.reads.recognitions import RecognitionBoard
 from verifier.reads.seals import KnownSeals
@@ -142,6 +142,7 @@ class Services:
     recognised: RecognitionBoard = field(init=False)  # the recognitions of certificates scanned lately
     ledger: Ledger = field(init=False)  # the transparency log
     credentials: CredentialCache = field(default_factory=CredentialCache)
+    registered: RegisteredCredentials = field(default_factory=RegisteredCredentials)  # credentials checked lately
     # Per-client limits of the customs desk: items a batch checks, reports signed (None: unlimited).
     batch_limit: RateLimiter | None = None
     report_limit: RateLimiter | None = None

@@ -152,10 +152,12 @@ def check_credential(
     at: datetime | None = None,
     seals: list[bytes] | None = None,
     via: str = "credential",
+    standing: bool = True,
 ) -> VerificationResult:
     """A credential checked against the registry's keys; a genuine one gets its certificate's verdict.
 
-    ``at``: the check's time (now by default); ``seals`` gets the seal of the certificate named, once read.
+    ``at``: the check's time (now by default); ``seals`` gets the seal of the certificate named, once read;
+    ``standing``: False leaves the certificate's recognitions and log standing to the caller (a batch's).
     """
     start = time.perf_counter()
     at = at or svc.clock()
@@ -163,24 +165,33 @@ def check_credential(
     def registered(certificate_id: str) -> RegisteredCredential | None:
         if not UUID.fullmatch(certificate_id):
             return None
-        try:
-            record = svc.registry.certificates.published(certificate_id)
-            jwt = stored_credential(svc.registry, svc.settings.public_url, certificate_id, at)
-        except NotFound:
-            return None
-        return RegisteredCredential(record.qr_text, record.issuer_id, payload_of(jwt))
+        found = svc.registered.get(certificate_id)
+        if found is None:
+            try:
+                record = svc.registry.certificates.published(certificate_id)
+                jwt = stored_credential(svc.registry, svc.settings.public_url, certificate_id, at)
+            except NotFound:
+                return None
+            found = RegisteredCredential(record.qr_text, record.issuer_id, payload_of(jwt))
+            svc.registered.put(certificate_id, found)
+        return found
 
     def scan(qr_text: str) -> VerificationResult:
         asked: list[bytes] = []
 
         def lookup(cose: bytes) -> RegistryEntry | None:
             asked.append(cose)
-            return svc.registry.seals.lookup(cose)
+            try:
+                return svc.known.lookup(cose)
+            except NeedLookup:
+                return svc.known.fetch(svc.registry.seals, cose)
 
         found = verify(qr_text, svc.trust.get(), at, lookup, svc.seals)
         if seals is not None:
             seals.extend(asked[-1:])
-        return with_log(svc, with_recognitions(svc, found, asked[-1]), asked[-1]) if asked else found
+        if not asked or not standing:
+            return found
+        return with_log(svc, with_recognitions(svc, found, asked[-1]), asked[-1])
 
     result = verify_credential(given, svc.trust.get(), at, registered, scan)
     note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)

@@ -102,16 +102,16 @@ def _as_json(svc: Services, stored: StoredReport, read: ReadReport, now: dict[st
 
 def _page(m: Messages, stored: StoredReport, read: ReadReport, now: dict[str, Standing]) -> dict[str, Any]:
     subject = read.subject
+    issuers: dict[str, Any] = subject["issuers"] if isinstance(subject.get("issuers"), dict) else {}
     rows = []
     for item, certificate_id in zip(resolved(subject["items"]), stored.certificate_ids, strict=False):
         certificate = item.get("certificate") or {}
-        holder = certificate.get("holder") or {}
         verdict = Verdict(item["verdict"]) if item.get("verdict") in Verdict._value2member_map_ else Verdict.MALFORMED
         found = now.get(certificate_id) if certificate_id else None
         rows.append({
             "position": item.get("position"), "number": certificate.get("number"),
-            "holder": holder.get("name") or holder.get("nameEn"), "holder_en": holder.get("nameEn"),
-            "issuer": (certificate.get("issuer") or {}).get("nameEn"),
+            "holder": certificate.get("holder"),
+            "issuer": (issuers.get(str(certificate.get("issuer"))) or {}).get("nameEn") or certificate.get("issuer"),
             "verdict": m(f"verdict_{verdict.value}"), "tone": TONES[verdict],
             "now": _now(m, found), "duplicate_of": str(item["duplicateOf"]) if item.get("duplicateOf") else None,
         })  # fmt: skip

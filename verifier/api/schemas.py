@@ -56,7 +56,7 @@ class VerifyIn(_In):
     """What to check: the text a QR code holds, as scanned, or a certificate's credential.
 
     ``qr`` may also hold a credential's JWT (or its enveloped JSON as text); ``credential`` takes the
-    enveloped credential as a JSON object (what ``GET /credentials/{id}`` answers). Exactly one of them.
+    enveloped credential as a JSON object (what ``GET /credentials/{id}`` answers), or its JWT. Exactly one.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [{"required": ["qr"]},
@@ -68,7 +68,7 @@ class VerifyIn(_In):
         Field(examples=["HTTPS://VERIFY.EXAMPLE.ORG/C/12KCE3IQ..."]),
     ] = None
     credential: Annotated[
-        dict[str, Any] | SkipJsonSchema[None],
+        dict[str, Any] | Annotated[str, Field(max_length=100_000)] | SkipJsonSchema[None],
         Field(examples=[{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential",
                          "id": "data:application/vc+jwt,eyJhbGciOiJFZERTQSIs..."}]),
     ] = None  # fmt: skip

@@ -33,6 +33,7 @@ from verifier.jsonstrict import strict_loads
 from verifier.paper.reportfile import MAX_REPORT_BYTES
 from verifier.seal import base32
 from verifier.trust.keys import SigningKey, kid_for
+from verifier.verdict import IssuerInfo
 from verifier.verification.result import VerificationResult
 
 REPORT_TYPE = "VerificationReport"
@@ -72,10 +73,12 @@ class Checked:
 
 
 def item_json(item: Checked) -> dict[str, Any]:
-    """One item as the report's subject lists it: what was read, the verdict, the certificate's digest.
+    """One item as the report's subject lists it: what was read, the verdict, the certificate and its digest.
 
-    The same input again names its first (``duplicateOf``) and says nothing more; an item no certificate
-    was read from carries the digest of the input sent instead.
+    Compact (a report of 1,000 items travels in its PDF): the certificate's number, issuer (its id: the
+    subject's ``issuers`` names it), holder and credit code as sealed, and its seal's SHA-256; the status
+    when the registry gave one. The same input again names its first (``duplicateOf``) and says nothing
+    more; an item no certificate was read from carries the digest of the input sent instead.
     """
     result = item.result
     listed: dict[str, Any] = {"position": item.position, "input": item.input, "verdict": result.verdict.value,
@@ -87,23 +90,14 @@ def item_json(item: Checked) -> dict[str, Any]:
     if content is None:
         listed["inputDigest"] = f"sha256:{item.input_sha256}"
     else:
-        certificate: dict[str, Any] = {
-            "number": content.number,
-            "scheme": content.scheme.value,
-            "holder": {"nameEn": content.holder_name_en, "creditCode": content.credit_code},
-            "products": [{"nameEn": p.name_en, "hsCode": p.hs_code} for p in content.products],
-            "validFrom": content.valid_from.isoformat(),
-            "validUntil": content.valid_until.isoformat(),
-            "sealDigest": f"sha256:{item.seal_sha256}" if item.seal_sha256 else None,
-        }
-        if issuer is not None:
-            certificate["issuer"] = {"id": issuer.id, "name": issuer.name, "nameEn": issuer.name_en}
-        holder = result.registered.record.get("holder") if result.registered is not None else None
-        if isinstance(holder, dict) and isinstance(holder.get("name"), str):
-            certificate["holder"] = {"name": holder["name"], **certificate["holder"]}
-        listed["certificate"] = certificate
+        listed["certificate"] = {
+            "number": content.number, "issuer": issuer.id if issuer else None, "holder": content.holder_name_en,
+            "creditCode": content.credit_code, "sealDigest": f"sha256:{item.seal_sha256}" if item.seal_sha256 else None,
+        }  # fmt: skip
     status = result.status
-    listed["status"] = {"state": status.state.value, "reason": status.reason, "since": _iso(status.since)}
+    if status.state.value != "unknown":
+        listed["status"] = {k: v for k, v in (("state", status.state.value), ("reason", status.reason),
+                                              ("since", _iso(status.since))) if v is not None}  # fmt: skip
     return listed
 
 
@@ -123,9 +117,16 @@ def report_credential(report_id: str, public_url: str, at: datetime, items: Sequ
             "checkedAt": _iso(at),
             "itemCount": len(items),
             "verdicts": dict(sorted(verdicts.items())),
+            "issuers": {i.id: {"name": i.name, "nameEn": i.name_en} for i in _issuers(items)},
             "items": [item_json(item) for item in items],
         },
     }
+
+
+def _issuers(items: Sequence[Checked]) -> list[IssuerInfo]:
+    """The issuers of the certificates read, each once, by id."""
+    named = {c.result.signature.issuer for c in items if c.result.certificate is not None}
+    return sorted((i for i in named if i is not None), key=lambda i: i.id)
 
 
 def sign_report(credential: dict[str, Any], operator: SigningKey, public_url: str) -> str:

@@ -62,7 +62,7 @@ class ReportRow:
     holder: str
     issuer: str
     verdict: str
-    since: str  # the status's time, Beijing, or ""
+    since: str  # the day of a suspension or revocation, Beijing time, or ""
 
 
 @dataclass(frozen=True)
@@ -84,35 +84,38 @@ class ReportSheet:
         """The sheet of a report's (verified) credential."""
         subject = credential["credentialSubject"]
         report_id = str(credential["id"]).rsplit("/", 1)[-1]
-        rows = tuple(_row(item) for item in resolved(subject["items"]))
+        issuers = subject.get("issuers") if isinstance(subject.get("issuers"), dict) else {}
+        rows = tuple(_row(item, issuers) for item in resolved(subject["items"]))
         counts = tuple((v, int(n)) for v, n in subject.get("verdicts", {}).items() if v in VERDICTS)
         checked_at = datetime.fromisoformat(str(subject["checkedAt"]).replace("Z", "+00:00"))
         return cls(report_id, f"{public_url.upper()}/R/{report_id}", checked_at, kept_until, kid,
                    public_url.split("://", 1)[1], rows, counts, jwt)  # fmt: skip
 
-    def shown(self) -> tuple[list[ReportRow], int]:
-        """The rows the page lists (every one that is not valid first, when not all fit) and how many are left out."""
+    def shown(self) -> tuple[list[ReportRow], int, int]:
+        """The rows the page lists, how many are left out, and of those how many are not valid.
+
+        When not all fit, every item that is not valid comes first.
+        """
         if len(self.rows) <= MAX_ROWS:
-            return list(self.rows), 0
-        ordered = sorted(self.rows, key=lambda r: (r.verdict == "valid", r.position))[: MAX_ROWS - 1]
-        return sorted(ordered, key=lambda r: r.position), len(self.rows) - len(ordered)
+            return list(self.rows), 0, 0
+        ordered = sorted(self.rows, key=lambda r: (r.verdict == "valid", r.position))
+        listed, omitted = ordered[: MAX_ROWS - 1], ordered[MAX_ROWS - 1 :]
+        return sorted(listed, key=lambda r: r.position), len(omitted), sum(r.verdict != "valid" for r in omitted)
 
 
-def _row(item: dict[str, Any]) -> ReportRow:
+def _row(item: dict[str, Any], issuers: dict[str, Any]) -> ReportRow:
     certificate = item.get("certificate") or {}
-    holder = certificate.get("holder") or {}
-    issuer = certificate.get("issuer") or {}
     status = item.get("status") or {}
     since = ""
     if status.get("since") and status.get("state") in ("suspended", "revoked"):
         moment = datetime.fromisoformat(str(status["since"]).replace("Z", "+00:00"))
-        since = moment.astimezone(SCHEME_TZ).strftime("%Y-%m-%d %H:%M")
-    names = [str(holder.get(k)) for k in ("name", "nameEn") if holder.get(k)]
+        since = moment.astimezone(SCHEME_TZ).strftime("%Y-%m-%d")
+    issuer = issuers.get(str(certificate.get("issuer"))) or {}
     return ReportRow(
         position=int(item.get("position", 0)),
         number=_cut(str(certificate.get("number") or "—")),
-        holder=_cut(" / ".join(names) or "—"),
-        issuer=_cut(str(issuer.get("nameEn") or issuer.get("id") or "—")),
+        holder=_cut(str(certificate.get("holder") or "—")),
+        issuer=_cut(str(issuer.get("nameEn") or certificate.get("issuer") or "—")),
         verdict=str(item.get("verdict")) if item.get("verdict") in VERDICTS else "malformed",
         since=since,
     )
@@ -143,12 +146,13 @@ class ReportRenderer:
     def html(self, sheet: ReportSheet, fonts: FontCut | None = None) -> str:
         """The report as HTML; with ``fonts``, set in that cut of the CJK font."""
         css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
-        rows, left_out = sheet.shown()
+        rows, left_out, not_valid = sheet.shown()
         local = sheet.checked_at.astimezone(SCHEME_TZ)
         return self._jinja.get_template("report.html.j2").render(
             r=sheet,
             rows=rows,
             left_out=left_out,
+            not_valid=not_valid,
             words=VERDICTS,
             total=len(sheet.rows),
             beijing=local.strftime("%Y-%m-%d %H:%M:%S"),

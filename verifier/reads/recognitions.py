@@ -60,12 +60,25 @@ class RecognitionBoard:
         """Read the certificate's recognitions and remember them (blocking: a worker thread's)."""
         version = self._version  # before the database: a change in between costs a lookup, never a stale answer
         records = tuple(self.recognitions.of_certificate(certificate_id))
+        self._remember(certificate_id, version, records)
+        return records
+
+    def fetch_many(self, certificate_ids: list[str]) -> None:
+        """Read the recognitions of the certificates not held here (a batch's, at once) and remember them (blocking)."""
+        version = self._version
+        wanted = [i for i in dict.fromkeys(certificate_ids) if self.cached(i) is None]
+        for start in range(0, len(wanted), 500):
+            for certificate_id, records in self.recognitions.of_certificates(wanted[start : start + 500]).items():
+                self._remember(certificate_id, version, tuple(records))
+
+    def _remember(
+        self, certificate_id: str, version: tuple[int, int] | None, records: tuple[RecognitionRecord, ...]
+    ) -> None:
         with self._lock:
             self._held[certificate_id] = (version, records)
             self._held.move_to_end(certificate_id)
             while len(self._held) > self.size:
                 self._held.popitem(last=False)
-        return records
 
     def refresh(self) -> None:
         """Read the version of all recognitions (blocking); a change forgets what was held."""

@@ -150,6 +150,30 @@ class Log:
             ).all()  # fmt: skip
         return [int(r.idx) for r in rows]
 
+    def first_entry(self, subject: bytes, kind: str) -> tuple[int, bytes] | None:
+        """The first entry of ``kind`` about ``subject``: its index and its leaf (one query), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(log_entries.c.idx, log_entries.c.leaf).where(log_entries.c.subject == subject,
+                                                                    log_entries.c.kind == kind)
+                .order_by(log_entries.c.idx).limit(1)
+            ).first()  # fmt: skip
+        return None if row is None else (int(row.idx), _blob(row.leaf))
+
+    def first_entries(self, subjects: list[bytes], kind: str) -> dict[bytes, tuple[int, bytes]]:
+        """:meth:`first_entry` of many subjects, in one query: those found, by subject."""
+        found: dict[bytes, tuple[int, bytes]] = {}
+        if not subjects:
+            return found
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(log_entries.c.subject, log_entries.c.idx, log_entries.c.leaf)
+                .where(log_entries.c.subject.in_(subjects), log_entries.c.kind == kind).order_by(log_entries.c.idx)
+            ).all()  # fmt: skip
+        for row in rows:
+            found.setdefault(bytes(row.subject), (int(row.idx), _blob(row.leaf)))
+        return found
+
     def append_once(self, event: Event, at: datetime) -> int | None:
         """Append ``event`` unless an entry of its kind about its subject is there already (None then).
 

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, tuple_, update
 
 from verifier.store.customstables import reports
 from verifier.store.database import write_transaction
 from verifier.store.tables import certificates, status_events
 from verifier.verdict import StatusState
-
-MAX_MATCHES = 5  # certificates one number and credit code may name (numbers are unique per issuer)
 
 
 @dataclass(frozen=True)
@@ -107,17 +105,21 @@ class Reports:
             for row in rows
         }
 
-    def find(self, number: str, credit_code: str) -> list[str]:
-        """The QR texts of the certificates (any issuer's) with this number whose holder has this credit code.
+    def find_many(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The QR text of the certificate (any issuer's, the newest) with each number whose holder has the credit code.
 
-        Newest first; both must match exactly (the credit code's letters in upper case), so a number alone
-        finds nothing: numbers cannot be walked through.
+        Both must match exactly (the credit code's letters in upper case), so a number alone finds nothing:
+        numbers cannot be walked through. One query for up to 500 pairs.
         """
-        query = (
-            select(certificates.c.qr_text)
-            .where(certificates.c.number == number, certificates.c.credit_code == credit_code.upper())
-            .order_by(certificates.c.issued_at.desc(), certificates.c.seq.desc())
-            .limit(MAX_MATCHES)
-        )
-        with self.engine.connect() as conn:
-            return [str(text) for text in conn.execute(query).scalars()]
+        wanted = sorted({(number, code.upper()) for number, code in pairs})
+        found: dict[tuple[str, str], str] = {}
+        for start in range(0, len(wanted), 500):
+            query = (
+                select(certificates.c.number, certificates.c.credit_code, certificates.c.qr_text)
+                .where(tuple_(certificates.c.number, certificates.c.credit_code).in_(wanted[start : start + 500]))
+                .order_by(certificates.c.issued_at.desc(), certificates.c.seq.desc())
+            )
+            with self.engine.connect() as conn:
+                for row in conn.execute(query):
+                    found.setdefault((row.number, row.credit_code), str(row.qr_text))
+        return found
