@@ -9,8 +9,9 @@ signature byte changed), 30 malformed texts and 30 repeats. It is posted ``--rou
 service's first batch (nothing seen, nothing warmed), the rest with every seal seen before; then a batch of
 the same mix of the other 1,000 (seals never seen, the process warm); beside it, the same 1,000 items
 checked one request each over one keep-alive connection (the single checks' rate). Every batch verdict is
-compared with its single check. Then the same batch with a report, and, with the service restarted rendering PDFs, the report's
-one-page PDF: its size and the time to render it. Goals: < 1 s for 1,000 items; the PDF ≤ 100 KB.
+compared with its single check. Then the same batch with a report, and, with the service restarted rendering
+PDFs, the report's one-page PDF: its size and the time to render it. Goals: < 1 s for 1,000 items; the PDF
+≤ 100 KB.
 """
 
 from __future__ import annotations
