@@ -32,6 +32,7 @@ FLOORS = {
     "issuing": 7,
     "imports": 7,
     "ledger": 7,
+    "watches": 7,
     "demo": 8,
     "reads": 8,
     "api": 9,

@@ -160,6 +160,20 @@ def _optional_count(text: str, name: str) -> int | None:
     return _count(text, name) if text else None
 
 
+def _networks(text: str, name: str) -> str:
+    import ipaddress
+
+    for part in text.split(","):
+        if part.strip():
+            try:
+                ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{name} takes networks as CIDRs (10.0.0.0/8,fd00::/8), not {part.strip()!r}"
+                ) from None
+    return text
+
+
 def _port(text: str, name: str) -> int:
     return _positive(text, name, 65535)
 
@@ -191,6 +205,15 @@ SETTINGS = (
     Setting("REPORT_DAYS", "report_days", "1095", _bounded(3660),
             "days a verification report is kept (its page and PDF) after it was made: by default three years, how "
             "long after release Chinese customs may audit a declaration"),
+    Setting("WATCH_RATE_LIMIT", "watch_rate_limit", "120/3600", _rate,
+            "watches (webhook subscriptions) made per client per window"),
+    Setting("WATCHES_PER_RECEIVER", "watches_per_receiver", "1000", _bounded(1_000_000),
+            "watches in force that may deliver to one webhook host"),
+    Setting("WEBHOOK_ALLOW", "webhook_allow", "", _networks,
+            "networks (comma-separated CIDRs) webhooks may reach besides the public internet, e.g. "
+            "`10.0.0.0/8` for receivers inside a customs network", "none"),
+    Setting("WEBHOOK_CA_FILE", "webhook_ca_file", "", _optional,
+            "a PEM bundle of the CAs webhook receivers' certificates are checked against", "the system's"),
     Setting("AUTH_FAILURE_LIMIT", "auth_failure_limit", "30/60", _rate,
             "refused tokens per client before its API requests are refused outright (429)"),
     Setting("UPLOAD_WORKERS", "upload_workers", "", _upload_workers, "processes reading uploads",
@@ -269,6 +292,10 @@ class Settings:
     batch_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("batch_rate_limit"))
     report_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("report_rate_limit"))
     report_days: int = field(default_factory=lambda: _default("report_days"))
+    watch_rate_limit: tuple[int, float] | None = field(default_factory=lambda: _default("watch_rate_limit"))
+    watches_per_receiver: int = field(default_factory=lambda: _default("watches_per_receiver"))
+    webhook_allow: str = field(default_factory=lambda: _default("webhook_allow"))
+    webhook_ca_file: str | None = field(default_factory=lambda: _default("webhook_ca_file"))
     upload_workers: int = field(default_factory=lambda: _default("upload_workers"))
     upload_queue: int = field(default_factory=lambda: _default("upload_queue"))
     forwarded_allow_ips: str | None = field(default_factory=lambda: _default("forwarded_allow_ips"))

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from verifier.api import verdictout
 from verifier.api.deps import Services, ServicesDep
 from verifier.api.public import NO_STORE, check_credential
-from verifier.api.ratelimit import client_of
+from verifier.api.ratelimit import RateLimiter, client_of
 from verifier.api.schemas import ErrorOut
 from verifier.api.standing import with_log, with_recognitions
 from verifier.api.verdictout import VerdictOut
@@ -136,9 +136,9 @@ async def verify_batch(request: Request, svc: ServicesDep) -> Response:
     """
     items, wants_report = await run_in_threadpool(read_batch, await request.body())
     client = client_of(request.scope)
-    _charge(svc.batch_limit, client, len(items), "items checked")
+    charge(svc.batch_limit, client, len(items), "items checked")
     if wants_report:
-        _charge(svc.report_limit, client, 1, "reports")
+        charge(svc.report_limit, client, 1, "reports")
     at = svc.clock()
     checked = await run_in_threadpool(check_items, svc, items, at)
     report = await run_in_threadpool(keep_report, svc, checked, at) if wants_report else None
@@ -153,7 +153,8 @@ async def verify_batch(request: Request, svc: ServicesDep) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers=NO_STORE)
 
 
-def _charge(limit: Any, client: str, cost: int, what: str) -> None:
+def charge(limit: RateLimiter | None, client: str, cost: int, what: str) -> None:
+    """Charge ``cost`` on the client's ``limit``; 429 (with Retry-After) when its window has no room for it."""
     if limit is None:
         return
     wait = limit.take(client, cost)

@@ -36,6 +36,7 @@ from verifier.tlog.proof import LogPolicy
 from verifier.trust.trustlist import DEFAULT_VALIDITY, FORMAT, TrustList
 from verifier.uploads.readers import UploadReaders
 from verifier.verification.check import SealCache
+from verifier.watches.dispatch import Dispatcher
 
 TRUST_LIST_TTL = 30.0
 TRUST_DOCUMENT_TTL = 60.0
@@ -146,6 +147,8 @@ class Services:
     # Per-client limits of the customs desk: items a batch checks, reports signed (None: unlimited).
     batch_limit: RateLimiter | None = None
     report_limit: RateLimiter | None = None
+    watch_limit: RateLimiter | None = None
+    dispatcher: Dispatcher = field(init=False)  # the watches' deliveries
     # /status/index.json's last answer: (the lists it names; its body).
     status_index: tuple[list[tuple[str, int]], bytes] | None = None
 

@@ -146,14 +146,9 @@ async def verify_text(body: VerifyIn, request: Request, svc: ServicesDep) -> Res
 
 
 def check_credential(
-    svc: Services,
-    scope: Scope,
-    given: object,
-    at: datetime | None = None,
-    seals: list[bytes] | None = None,
-    via: str = "credential",
-    standing: bool = True,
-) -> VerificationResult:
+    svc: Services, scope: Scope, given: object, at: datetime | None = None, seals: list[bytes] | None = None,
+    via: str = "credential", standing: bool = True,
+) -> VerificationResult:  # fmt: skip
     """A credential checked against the registry's keys; a genuine one gets its certificate's verdict.
 
     ``at``: the check's time (now by default); ``seals`` gets the seal of the certificate named, once read;

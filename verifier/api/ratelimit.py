@@ -16,7 +16,20 @@ from typing import Any
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-PUBLIC_PREFIXES = ("/c/", "/C/", "/r/", "/R/", "/api/v1/verify", "/check", "/api/v1/trust-list", "/metrics", "/log/")
+PUBLIC_PREFIXES = (
+    "/c/",
+    "/C/",
+    "/r/",
+    "/R/",
+    "/api/v1/verify",
+    "/check",
+    "/api/v1/trust-list",
+    "/metrics",
+    "/log/",
+    "/api/v1/watches",
+    "/watches/",
+    "/issuers/",
+)
 UPLOAD_PREFIXES = ("/api/v1/verify/pdf", "/check/pdf")
 
 

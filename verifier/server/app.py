@@ -19,7 +19,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from verifier import console
-from verifier.api import batch, credentials, imports, issuer, jobs, operator, public, recognitions, reports, scanner
+from verifier.api import (
+    batch,
+    credentials,
+    imports,
+    issuer,
+    jobs,
+    operator,
+    public,
+    recognitions,
+    reports,
+    scanner,
+    watches,
+)
 from verifier.api import log as logface
 from verifier.api.apidocs import docs_routes
 from verifier.api.deps import Services, TrustCache, known_query
@@ -49,6 +61,8 @@ from verifier.store.tokens import METRICS_TOKEN_ID
 from verifier.trust.keys import KeyStore
 from verifier.uploads.readers import UploadReaders
 from verifier.verification.check import SealCache
+from verifier.watches.delivery import parse_allowed
+from verifier.watches.dispatch import Dispatcher
 
 Clock = Callable[[], datetime]
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
@@ -129,6 +143,10 @@ def create_app(
         services.batch_limit = RateLimiter(*settings.batch_rate_limit, rate_clock)
     if settings.report_rate_limit is not None:
         services.report_limit = RateLimiter(*settings.report_rate_limit, rate_clock)
+    if settings.watch_rate_limit is not None:
+        services.watch_limit = RateLimiter(*settings.watch_rate_limit, rate_clock)
+    services.dispatcher = Dispatcher(registry, settings.public_url, now, parse_allowed(settings.webhook_allow),
+                                     settings.webhook_ca_file)  # fmt: skip
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 
@@ -197,6 +215,7 @@ def create_app(
     app.include_router(recognitions.router)
     app.include_router(batch.router)
     app.include_router(reports.router)
+    app.include_router(watches.router)
     app.include_router(logface.public)
     app.include_router(logface.router)
     app.include_router(imports.router)

@@ -1,7 +1,7 @@
 """The service's work beside its requests, off the event loop.
 
 What public reads answer from memory kept current, the log's checkpoints signed, the reports past their
-period let go: each a loop until the app stops.
+period let go, the watches' deliveries sent: each a loop until the app stops.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ async def keep_current(services: Services, stop: asyncio.Event) -> None:
         _refresh_trust(services.trust, stop),
         _checkpoints(services, stop),
         _let_reports_go(services, stop),
+        services.dispatcher.run(stop),
     )
 
 

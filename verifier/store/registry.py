@@ -45,6 +45,7 @@ from verifier.store.tokens import (
     new_issuer_token_id,
 )
 from verifier.store.users import Users
+from verifier.store.watches import Watches
 from verifier.store.witnesses import Witnesses
 from verifier.trust.keys import KeyRecord, KeyStore, new_signing_key, public_record
 from verifier.verdict import IssuerInfo
@@ -78,6 +79,7 @@ class Registry:
         self.desk = Desk(engine)  # the console's reads: search, history, numbers looked up
         self.imports = Imports(engine)  # imports of existing certificates, and saved mappings
         self.reports = Reports(engine)  # the customs desk's verification reports; certificates by number
+        self.watches = Watches(engine)  # subscriptions to certificates' changes and their webhook deliveries
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""
