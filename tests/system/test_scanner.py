@@ -613,3 +613,38 @@ def test_the_logs_proof_is_checked_on_the_device_and_kept_for_offline(served: Se
     online, offline, text = _drive(script)
     assert online == ["under_witnessed"] and offline == ["under_witnessed"], (online, offline)
     assert f"Entered in the public transparency log as entry {answer['log']['index']}" in text, text
+
+
+def test_codes_collected_for_a_declaration_become_a_signed_report(served: Served) -> None:
+    """An officer turns on the list, pastes a declaration's codes (one twice, one of a look-alike host), names
+    the declaration and makes the report: the service checks them all again in one batch, signs the report,
+    and the page links it and its PDF."""
+
+    async def script(call: Any) -> Any:
+        await _open(call, f"{served.server.url}/scan?lang=en")
+        assert await _until(call, "window.scanner && window.scanner.ready")
+        await call("Runtime.evaluate", expression="localStorage.removeItem('scan.declaration');"
+                                                  "document.getElementById('collect').click()")  # fmt: skip
+        for case in ("valid", "revoked", "suspended", "forged", "lookalike", "valid"):
+            count = (await call("Runtime.evaluate", expression="window.scanner.verdicts.length"))["result"]["value"]
+            await _paste(call, served.texts[case])
+            assert await _until(call, f"window.scanner.verdicts.length > {count}", 20)
+        await call("Runtime.evaluate", expression="document.getElementById('reference').value = '2026-ZJ-0042';"
+                                                  "document.getElementById('make-report').click()")  # fmt: skip
+        made = await _until(call, "document.getElementById('report-state').dataset.report", 30)
+        await call("Runtime.evaluate", expression="document.getElementById('declaration').scrollIntoView()")
+        await _shot(call, "declaration-report")
+        listed = (await call("Runtime.evaluate", expression="document.getElementById('list').innerText",
+                             returnByValue=True))["result"]["value"]  # fmt: skip
+        hrefs = "[...document.querySelectorAll('#report-state a')].map(a => a.getAttribute('href'))"
+        links = (await call("Runtime.evaluate", returnByValue=True, expression=hrefs))["result"]["value"]
+        return made, listed, links
+
+    report_id, listed, links = _drive(script)
+    assert listed.count("\n") == 3, listed  # four codes: the look-alike's never listed, the repeat once
+    assert links == [f"/r/{report_id}", f"/r/{report_id}/pdf"]
+    data = httpx.get(f"{served.server.url}/r/{report_id}", headers={"Accept": "application/json"}).json()
+    assert data["genuine"] is True and data["report"]["reference"] == "2026-ZJ-0042"
+    assert [i["verdict"] for i in data["report"]["items"]] == ["valid", "revoked", "suspended", "invalid"]
+    pdf = httpx.get(f"{served.server.url}{links[1]}", timeout=60)
+    assert pdf.headers["content-type"] == "application/pdf" and len(pdf.content) <= 100 * 1024

@@ -47,6 +47,7 @@ BATCH_PATH = "/api/v1/verify/batch"
 MAX_ITEMS = 1000
 MAX_BATCH_BYTES = 6 * 1024 * 1024  # 1,000 items of 4 KB, and the JSON around them, with room
 MAX_NUMBER = 40  # characters of a certificate number (the registry's column)
+MAX_REFERENCE = 100  # characters of the reference a report carries (a declaration's number)
 CREDIT_CODE_LENGTH = 18  # a unified social credit code
 _CODE_CHARACTERS = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")  # GB 32100-2015's alphabet
 
@@ -67,6 +68,10 @@ class BatchIn(BaseModel):
               "`{\"credential\": <JWT or enveloped credential>}`, or `{\"number\": ..., \"credit_code\": ...}`"),
     ]  # fmt: skip
     report: bool = False
+    reference: Annotated[
+        str | None,
+        Field(max_length=100, description="what the report names the batch by: a declaration's number (printed on it)"),
+    ] = None
 
 
 class BatchVerdictOut(VerdictOut):
@@ -104,6 +109,15 @@ BatchOut.model_rebuild()
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A batch as read: its items, whether a report is wanted, and the reference it is to carry."""
+
+    items: list[Item]
+    report: bool
+    reference: str | None
+
+
+@dataclass(frozen=True)
 class Item:
     """One item as read from the batch: its kind, what to check, and the digest of what was sent."""
 
@@ -134,14 +148,14 @@ async def verify_batch(request: Request, svc: ServicesDep) -> Response:
     nothing). An item that is none of these is `malformed`; the batch goes on. Charged by items on the
     client's own limit. With `"report": true`, `report` names the signed verification report kept of it.
     """
-    items, wants_report = await run_in_threadpool(read_batch, await request.body())
-    client = client_of(request.scope)
+    batch = await run_in_threadpool(read_batch, await request.body())
+    items, client = batch.items, client_of(request.scope)
     charge(svc.batch_limit, client, len(items), "items checked")
-    if wants_report:
+    if batch.report:
         charge(svc.report_limit, client, 1, "reports")
     at = svc.clock()
     checked = await run_in_threadpool(check_items, svc, items, at)
-    report = await run_in_threadpool(keep_report, svc, checked, at) if wants_report else None
+    report = await run_in_threadpool(keep_report, svc, checked, at, batch.reference) if batch.report else None
     verdicts = Counter(c.result.verdict.value for c in checked)
     body = {
         "checked_at": at.isoformat().replace("+00:00", "Z"),
@@ -173,7 +187,7 @@ def _result_json(checked: Checked, kind: str) -> dict[str, Any]:
     return found
 
 
-def read_batch(data: bytes) -> tuple[list[Item], bool]:
+def read_batch(data: bytes) -> Batch:
     """The batch's items, each read on its own (a bad one is an item that says why); raises 422 for a non-batch."""
     if len(data) > MAX_BATCH_BYTES:
         raise VerifierError(f"a batch is limited to {MAX_BATCH_BYTES} bytes", kind=Kind.TOO_LARGE, code="too_large")
@@ -185,17 +199,23 @@ def read_batch(data: bytes) -> tuple[list[Item], bool]:
         raise FieldRefused("body", f"not JSON: {str(exc)[:120]}") from None
     if not isinstance(body, dict):
         raise FieldRefused("body", 'a batch is a JSON object: {"items": [...]}')
-    unknown = sorted(set(body) - {"items", "report"})
+    unknown = sorted(set(body) - {"items", "report", "reference"})
     if unknown:
-        raise FieldRefused(unknown[0][:40], "not a member of a batch (it takes items and report)")
-    items, report = body.get("items"), body.get("report", False)
+        raise FieldRefused(unknown[0][:40], "not a member of a batch (it takes items, report and reference)")
+    items, report, reference = body.get("items"), body.get("report", False), body.get("reference")
+    if reference is not None and not (isinstance(reference, str) and _is_reference(reference)):
+        raise FieldRefused("reference", f"1 to {MAX_REFERENCE} printable characters (a declaration's number)")
     if not isinstance(items, list) or not items:
         raise FieldRefused("items", "a list of 1 to 1000 items is required")
     if len(items) > MAX_ITEMS:
         raise FieldRefused("items", f"at most {MAX_ITEMS} items a batch (this one has {len(items)}); send several")
     if type(report) is not bool:
         raise FieldRefused("report", "true or false")
-    return [read_item(item) for item in items], report
+    return Batch([read_item(item) for item in items], report, reference.strip() if reference else None)
+
+
+def _is_reference(text: str) -> bool:
+    return 0 < len(text.strip()) <= MAX_REFERENCE and text.isprintable()
 
 
 def read_item(item: object) -> Item:
@@ -342,11 +362,12 @@ def scan(svc: Services, text: str, at: datetime) -> tuple[VerificationResult, by
     return result, asked[-1] if asked else None
 
 
-def keep_report(svc: Services, checked: list[Checked], at: datetime) -> dict[str, Any]:
+def keep_report(svc: Services, checked: list[Checked], at: datetime, reference: str | None = None) -> dict[str, Any]:
     """Sign the batch's report with the operator's key and keep it; what the answer says of it (blocking)."""
     url = svc.settings.public_url
     report_id = new_report_id()
-    jwt = sign_report(report_credential(report_id, url, at, checked), svc.registry.issuers.operator_key(), url)
+    credential = report_credential(report_id, url, at, checked, reference)
+    jwt = sign_report(credential, svc.registry.issuers.operator_key(), url)
     until = at + timedelta(days=svc.settings.report_days)
     ids = [c.result.registered.certificate_id if c.result.registered else None for c in checked]
     svc.registry.reports.add(report_id, jwt, ids, at, until)

@@ -119,6 +119,7 @@ def _page(m: Messages, stored: StoredReport, read: ReadReport, now: dict[str, St
     counts = [(m(f"verdict_{v}"), n) for v, n in subject.get("verdicts", {}).items() if f"verdict_{v}" in _VERDICTS]
     return {
         "m": m, "found": True, "report_id": stored.id, "rows": rows, "counts": counts, "count": len(rows),
+        "reference": subject.get("reference"),
         "genuine": m("report_genuine", when=scheme_time(checked), until=scheme_time(stored.expires_at)),
         "kid": " ".join(read.kid[i : i + 4] for i in range(0, len(read.kid), 4)),
         "languages": [(code, catalogue(code)["language"]) for code in LANGUAGES],

@@ -156,7 +156,7 @@ def strings(language: str) -> dict[str, str]:
               "purpose", "port_of_entry", "declared_value", "validity", "validity_range", "key_withdrawn",
               "recognitions"}  # fmt: skip
     wanted = verdicts | fields
-    prefixes = ("scan_", "scheme_", "reason_", "purpose_", "next_", "unit_", "rec_", "log_")
+    prefixes = ("scan_", "scheme_", "reason_", "purpose_", "next_", "unit_", "rec_", "log_", "verdict_")
     return {k: v for k, v in words.items() if k in wanted or k.startswith(prefixes)}
 
 

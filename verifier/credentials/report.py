@@ -101,8 +101,10 @@ def item_json(item: Checked) -> dict[str, Any]:
     return listed
 
 
-def report_credential(report_id: str, public_url: str, at: datetime, items: Sequence[Checked]) -> dict[str, Any]:
-    """The report's credential (unsigned): the items in order, and a count by verdict."""
+def report_credential(
+    report_id: str, public_url: str, at: datetime, items: Sequence[Checked], reference: str | None = None
+) -> dict[str, Any]:
+    """The report's credential (unsigned): the items in order, a count by verdict, the checker's reference."""
     verdicts = Counter(item.result.verdict.value for item in items)
     host = public_url.split("://", 1)[1]
     return {
@@ -115,6 +117,7 @@ def report_credential(report_id: str, public_url: str, at: datetime, items: Sequ
         "credentialSubject": {
             "type": REPORT_TYPE,
             "checkedAt": _iso(at),
+            **({"reference": reference} if reference else {}),
             "itemCount": len(items),
             "verdicts": dict(sorted(verdicts.items())),
             "issuers": {i.id: {"name": i.name, "nameEn": i.name_en} for i in _issuers(items)},

@@ -78,6 +78,7 @@ class ReportSheet:
     rows: tuple[ReportRow, ...]
     counts: tuple[tuple[str, int], ...]
     jwt: str
+    reference: str | None = None
 
     @classmethod
     def of(cls, credential: dict[str, Any], jwt: str, kid: str, public_url: str, kept_until: datetime) -> ReportSheet:
@@ -88,8 +89,9 @@ class ReportSheet:
         rows = tuple(_row(item, issuers) for item in resolved(subject["items"]))
         counts = tuple((v, int(n)) for v, n in subject.get("verdicts", {}).items() if v in VERDICTS)
         checked_at = datetime.fromisoformat(str(subject["checkedAt"]).replace("Z", "+00:00"))
+        reference = _cut(str(subject["reference"])) if subject.get("reference") else None
         return cls(report_id, f"{public_url.upper()}/R/{report_id}", checked_at, kept_until, kid,
-                   public_url.split("://", 1)[1], rows, counts, jwt)  # fmt: skip
+                   public_url.split("://", 1)[1], rows, counts, jwt, reference)  # fmt: skip
 
     def shown(self) -> tuple[list[ReportRow], int, int]:
         """The rows the page lists, how many are left out, and of those how many are not valid.

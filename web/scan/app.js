@@ -258,6 +258,7 @@ async function check(text, source) {
   const before = kept()[text];
   await showRecognitions(text, certificate, result.verdict, result.signature.valid ? before?.recognitions ?? [] : []);
   record(result.verdict, source, { reason: result.reason, status: result.status.state, unchecked: Boolean(why) });
+  collect(text, result.verdict, certificate?.number ?? null);
   if (result.signature.valid) await showLog(text, null); // a proof kept on this device from an earlier answer
   if ($("online").checked && navigator.onLine !== false) {
     try {
@@ -441,6 +442,92 @@ function record(verdict, source, extra = {}) {
   document.body.dataset.verdict = verdict;
 }
 
+// ---------------------------------------------------------------- a declaration's codes, and its signed report
+
+// The codes checked for one declaration, kept on the device (offline too) until the officer makes the
+// report: the service checks them all again in one batch and signs what it found (issue 31).
+const DECLARATION = "scan.declaration";
+const DECLARATION_MAX = 1000; // a batch's items
+
+function declaration() {
+  try {
+    const found = JSON.parse(localStorage.getItem(DECLARATION) ?? "null");
+    return Array.isArray(found?.items) ? found : { items: [] };
+  } catch {
+    return { items: [] };
+  }
+}
+
+function saveDeclaration(found) {
+  localStorage.setItem(DECLARATION, JSON.stringify(found));
+  showDeclaration();
+}
+
+function collect(text, verdict, number) {
+  if (!$("collect").checked) return;
+  const found = declaration();
+  if (found.items.some((item) => item.text === text) || found.items.length >= DECLARATION_MAX) return;
+  found.items.push({ text, verdict, number });
+  saveDeclaration(found);
+}
+
+function showDeclaration() {
+  const { items } = declaration();
+  $("listed").textContent = t("scan_listed", { n: items.length });
+  $("list").replaceChildren(
+    ...items.map((item) => {
+      const line = document.createElement("li");
+      const number = document.createElement("bdi");
+      number.className = "mono";
+      number.textContent = item.number ?? "—";
+      const verdict = document.createElement("span");
+      verdict.className = `tag ${TONE[item.verdict] ?? "bad"}`;
+      verdict.textContent = words[`verdict_${item.verdict}`] ?? item.verdict;
+      line.append(number, " ", verdict);
+      return line;
+    }),
+  );
+  $("make-report").disabled = items.length === 0;
+}
+
+async function makeReport() {
+  const { items } = declaration();
+  if (!items.length) return;
+  const state = $("report-state");
+  if (navigator.onLine === false) {
+    state.textContent = t("scan_report_offline");
+    return;
+  }
+  const body = { items: items.map((item) => item.text), report: true };
+  const reference = $("reference").value.trim();
+  if (reference) body.reference = reference;
+  try {
+    const response = await fetch("/api/v1/verify/batch", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      cache: "no-store",
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    const { report } = await response.json();
+    const page = new URL(report.url).pathname;
+    const open = document.createElement("a");
+    open.href = page;
+    open.textContent = t("scan_report_open");
+    const pdf = document.createElement("a");
+    pdf.href = `${page}/pdf`;
+    pdf.download = `verification-report-${report.id}.pdf`;
+    pdf.textContent = t("scan_report_pdf");
+    const said = document.createElement("span");
+    said.textContent = t("scan_report_made", { id: report.id });
+    state.replaceChildren(said, " ", open, " · ", pdf);
+    state.dataset.report = report.id;
+    stats.report = report.id;
+  } catch (error) {
+    state.textContent = t("scan_report_failed", { why: error.message });
+  }
+}
+
 // ---------------------------------------------------------------- reading codes: camera, photo, paste
 
 let decoder = null;
@@ -584,6 +671,14 @@ async function start() {
   $("online").addEventListener("change", () => localStorage.setItem("scan.online", $("online").checked ? "on" : "off"));
   $("check").addEventListener("click", () => check($("pasted").value, "pasted"));
   $("photo").addEventListener("change", (event) => event.target.files[0] && photo(event.target.files[0]));
+  $("collect").checked = localStorage.getItem("scan.collect") === "on";
+  $("collect").addEventListener("change", () => localStorage.setItem("scan.collect", $("collect").checked ? "on" : "off"));
+  $("make-report").addEventListener("click", makeReport);
+  $("clear-list").addEventListener("click", () => {
+    saveDeclaration({ items: [] });
+    $("report-state").replaceChildren();
+  });
+  showDeclaration();
   await offlineReady();
   await loadTrustList();
   await loadStatusLists();
