@@ -11,7 +11,7 @@ BASE_IMAGE ?= localhost/debian:bookworm-slim
 # The CA bundle pip inside the build trusts (this machine reaches PyPI through a TLS-inspecting proxy).
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions bench-log bench-batch bench-console bench-import image image-check vectors clean
+.PHONY: run test check docs lint typecheck unit bench bench-js bench-decoder bench-attack bench-http bench-credentials bench-reads bench-issue bench-memory bench-hardening bench-scanner bench-recognitions bench-log bench-batch bench-watches bench-console bench-import image image-check vectors clean
 
 # make run [PORT=8001] [HOST=0.0.0.0] [PUBLIC_URL=https://verify.example.org]: where the demo listens,
 # and the address its QR codes name (by default http://HOST:PORT, 127.0.0.1 for 0.0.0.0).
@@ -112,6 +112,10 @@ bench-log: $(BIN)/.installed
 # The customs desk: 1,000 mixed items in one batch on one worker, verdicts against single checks, the report's PDF.
 bench-batch: $(BIN)/.installed
 	$(BIN)/python bench/batch.py
+
+# Watches: a status change delivered to a local HTTPS receiver (p50/p99), and a receiver down for a minute.
+bench-watches: $(BIN)/.installed
+	$(BIN)/python bench/watches.py
 
 # Memory of a live service at rest, after issuing, and after 1,000 verifications (from its /metrics).
 bench-memory: $(BIN)/.installed

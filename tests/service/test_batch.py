@@ -160,6 +160,9 @@ def test_what_is_not_a_batch_is_refused_whole(service: Service) -> None:
         (json.dumps({"items": ["X"] * 1001}).encode(), "items"),
         (b'{"items": ["X"], "report": "yes"}', "report"),
         (b'{"items": ["X"], "lang": "en"}', "lang"),
+        (b'{"items": ["X"], "reference": 5}', "reference"),
+        (b'{"items": ["X"], "reference": "2026\\nZJ"}', "reference"),  # a line break in what is printed
+        (json.dumps({"items": ["X"], "reference": "R" * 101}).encode(), "reference"),
         (b'{"items": ["X"], "items": ["Y"]}', "body"),  # a member twice: two readers, two batches
         (b"\xff\xfe", "body"),
     ):

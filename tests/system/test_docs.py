@@ -237,6 +237,15 @@ def test_import_doc(served: dict[str, str]) -> None:
     assert again == ""  # the dry run again says every row is registered (on standard error) and exits 0
 
 
+def test_customs_doc(served: dict[str, str]) -> None:
+    """A batch with its report, the report read and checked offline, a batch file offline, the issuer's feed."""
+    batch, report, offline, feed = (run(example, served) for example in blocks(REPO / "docs" / "customs.md"))
+    assert batch.split() == ["3", "malformed"]
+    assert report.splitlines()[0] == "True 2026-ZJ-0042" and "GENUINE REPORT V" in report
+    assert "2 checked offline:" in offline and "malformed 1" in offline
+    assert feed.startswith("<?xml") and "<feed" in feed
+
+
 def test_every_reason_is_documented() -> None:
     from verifier.verdict import Reason, Verdict
 

@@ -10,6 +10,7 @@ Metrics (all prefixed ``verifier_``):
 * ``http_requests_total{route,method,status}`` and ``http_request_duration_seconds{route,method}``,
   where ``route`` is the route's template (``/c/{code}``), never the raw path;
 * ``rate_limited_total``, ``auth_refused_total{reason}``; ``reports_total{via}``: verification reports kept;
+  ``webhook_deliveries_total{outcome}``: the watches' delivery attempts;
 * the process's memory, CPU and open files (``process_*``) when one process serves.
 
 With several worker processes (``verifier serve --workers N``), each writes its values to files in
@@ -76,6 +77,7 @@ class Metrics:
         self.rate_limited = counter("rate_limited", "Public requests refused by the per-client rate limit")
         self.auth_refused = counter("auth_refused", "Requests refused for their token", ("reason",))
         self.reports = counter("reports", "Verification reports signed and kept", ("via",))
+        self.webhooks = counter("webhook_deliveries", "Watches' delivery attempts, by what came of them", ("outcome",))
 
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
             # Every worker reads the same database: the largest figure is the log's.

@@ -113,7 +113,8 @@ def _page(m: Messages, stored: StoredReport, read: ReadReport, now: dict[str, St
             "holder": certificate.get("holder"),
             "issuer": (issuers.get(str(certificate.get("issuer"))) or {}).get("nameEn") or certificate.get("issuer"),
             "verdict": m(f"verdict_{verdict.value}"), "tone": TONES[verdict],
-            "now": _now(m, found), "duplicate_of": str(item["duplicateOf"]) if item.get("duplicateOf") else None,
+            "now": _now(m, found), "changed": found is not None and found.state is not StatusState.ACTIVE,
+            "duplicate_of": str(item["duplicateOf"]) if item.get("duplicateOf") else None,
         })  # fmt: skip
     checked = parse_time(str(subject["checkedAt"]))
     counts = [(m(f"verdict_{v}"), n) for v, n in subject.get("verdicts", {}).items() if f"verdict_{v}" in _VERDICTS]

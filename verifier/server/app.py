@@ -145,8 +145,8 @@ def create_app(
         services.report_limit = RateLimiter(*settings.report_rate_limit, rate_clock)
     if settings.watch_rate_limit is not None:
         services.watch_limit = RateLimiter(*settings.watch_rate_limit, rate_clock)
-    services.dispatcher = Dispatcher(registry, settings.public_url, now, parse_allowed(settings.webhook_allow),
-                                     settings.webhook_ca_file)  # fmt: skip
+    allowed, counted = parse_allowed(settings.webhook_allow), lambda outcome: metrics.webhooks.labels(outcome).inc()
+    services.dispatcher = Dispatcher(registry, settings.public_url, now, allowed, settings.webhook_ca_file, counted)
     services.jobs = JobRunner(registry, services.pdfs, settings.public_url, now, settings.job_lease_seconds)
     services.jobs.on_issued = lambda job, records: issued(services, job.actor, records)
 

@@ -55,6 +55,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         allowed: Sequence[Network] = (),
         ca_file: str | None = None,
+        counted: Callable[[str], None] = lambda outcome: None,
     ) -> None:
         self.registry = registry
         self.public_url = public_url
@@ -62,6 +63,7 @@ class Dispatcher:
         self.allowed = tuple(allowed)
         self.tls = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
         self.deadline = DEADLINE  # seconds an attempt may take, redirects included
+        self.counted = counted  # each attempt's outcome: delivered, retry, failed, gone (the metrics')
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Read, lease and send until ``stop`` is set; a failing database is logged and tried again."""
@@ -107,6 +109,7 @@ class Dispatcher:
             state, next_at = "pending", at + timedelta(seconds=retry_after(attempts))
         await asyncio.to_thread(self.registry.watches.attempted, due, at, result.ms, result.status, result.outcome,
                                 state, next_at)  # fmt: skip
+        self.counted({"pending": "retry", "dropped": "gone"}.get(state, state))
         return result
 
     def body(self, due: Due) -> bytes:
