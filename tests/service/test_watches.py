@@ -301,3 +301,16 @@ def test_a_recognition_lapses_and_changes(hooked: tuple[Service, Receiver]) -> N
     lapse = bodies[1]["data"]
     assert lapse["recognition"] == {"id": made["id"], "body": "sgs", "number": "SGS-DE-2026-0001"}
     assert lapse["watch"] == watch["id"] and bodies[3]["data"]["change"]["state"] == "suspended"
+
+
+def test_a_receiver_that_answers_slowly_within_the_deadline_gets_it(hooked: tuple[Service, Receiver]) -> None:
+    service, receiver = hooked
+    issuer = service.issuer()
+    made = issue(service, issuer, "W-8")
+    watch = subscribe(service, made["qr"], receiver.url)
+    receiver.answers[:] = [(200, {}, 1.2)]  # within the 2 s the test's dispatcher allows
+    service.client.post(f"/api/v1/certificates/{made['id']}/suspend", json={"reason": "investigation"},
+                        headers=issuer)  # fmt: skip
+    log = wait_for(lambda: _delivered(service, watch))
+    (attempt,) = log["attempts"]
+    assert attempt["status"] == 200 and attempt["ms"] >= 1200

@@ -30,16 +30,16 @@ from verifier.api.deps import Services, ServicesDep
 from verifier.api.public import NO_STORE, check_credential
 from verifier.api.ratelimit import RateLimiter, client_of
 from verifier.api.schemas import ErrorOut
-from verifier.api.standing import with_log, with_recognitions
+from verifier.api.standing import scan_blocking, with_log, with_recognitions
 from verifier.api.verdictout import VerdictOut
 from verifier.credentials.check import is_credential
 from verifier.credentials.report import Checked, new_report_id, report_credential, report_url, sign_report
 from verifier.credentials.vcjose import ENVELOPE_PREFIX, enveloped
 from verifier.errors import FieldRefused, Kind, VerifierError
 from verifier.jsonstrict import strict_loads
-from verifier.reads.seals import NeedLookup
-from verifier.verdict import Reason, RegistryEntry
-from verifier.verification.check import unanswered, verify
+from verifier.seal.cose import decode_text
+from verifier.verdict import Reason
+from verifier.verification.check import unanswered
 from verifier.verification.result import VerificationResult
 
 router = APIRouter(tags=["public"])
@@ -288,6 +288,7 @@ def check_items(svc: Services, items: list[Item], at: datetime) -> list[Checked]
     """
     firsts: dict[tuple[str, str], int] = {}
     numbered = svc.registry.reports.find_many([i.given for i in items if i.kind == "number"])
+    svc.known.prefetch(svc.registry.seals, _seals(svc, [i.given for i in items if i.kind == "qr"], numbered))
     read: list[tuple[VerificationResult, bytes | None, float] | int] = []  # a verdict, or its twin's position
     for position, item in enumerate(items, 1):
         twin = firsts.get((item.kind, item.sha256)) if item.kind != "unreadable" else None
@@ -318,6 +319,17 @@ def check_items(svc: Services, items: list[Item], at: datetime) -> list[Checked]
     return checked
 
 
+def _seals(svc: Services, texts: list[str], numbered: dict[tuple[str, str], str]) -> list[bytes]:
+    """The seals the batch's QR texts (and the certificates it names by number) hold, to look up at once."""
+    origins, found = svc.trust.get().origins, []
+    for text in [*texts, *numbered.values()]:
+        try:
+            found.append(decode_text(text, origins))
+        except VerifierError:  # not a seal: its own check says why
+            continue
+    return found
+
+
 def check_item(
     svc: Services, item: Item, at: datetime, numbered: dict[tuple[str, str], str]
 ) -> tuple[VerificationResult, bytes | None]:
@@ -327,7 +339,7 @@ def check_item(
     """
     trust_list = svc.trust.get()
     if item.kind == "qr":
-        return scan(svc, item.given, at)
+        return scan_blocking(svc, item.given, at)
     if item.kind == "credential":
         seals: list[bytes] = []
         result = check_credential(svc, {}, item.given, at, seals, via="batch", standing=False)
@@ -337,29 +349,8 @@ def check_item(
         if text is None:
             detail = "the registry has no certificate with this number whose holder has this credit code"
             return unanswered(Reason.NOT_IN_REGISTRY, detail, trust_list, at, online=True), None
-        return scan(svc, text, at)
+        return scan_blocking(svc, text, at)
     return unanswered(Reason.NO_CODE_FOUND, str(item.given), trust_list, at, online=True), None
-
-
-def scan(svc: Services, text: str, at: datetime) -> tuple[VerificationResult, bytes | None]:
-    """A QR text's verdict as :func:`verifier.api.public.check_online` reaches it, from a worker thread.
-
-    Its recognitions and log standing are added after (:func:`check_items`), as they are to a single scan.
-    """
-    asked: list[bytes] = []
-
-    def lookup(cose: bytes) -> RegistryEntry | None:
-        asked.append(cose)
-        try:
-            return svc.known.lookup(cose)
-        except NeedLookup:
-            return svc.known.fetch(svc.registry.seals, cose)
-
-    result = verify(text, svc.trust.get(), at, lookup, svc.seals)
-    if result.reason is Reason.UNKNOWN_KEY:  # a key another replica added since the list was cached
-        svc.trust.refresh(1.0)
-        result = verify(text, svc.trust.get(), at, lookup, svc.seals)
-    return result, asked[-1] if asked else None
 
 
 def keep_report(svc: Services, checked: list[Checked], at: datetime, reference: str | None = None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from verifier.api.observe import Scope, note_verdict
 from verifier.api.page import JINJA, page
 from verifier.api.ratelimit import client_of
 from verifier.api.schemas import ErrorOut, VerifyIn
-from verifier.api.standing import with_log, with_log_async, with_recognitions
+from verifier.api.standing import scan_blocking, with_log, with_log_async, with_recognitions
 from verifier.api.verdictout import VerdictOut, VerdictPdfOut
 from verifier.credentials.check import RegisteredCredential, is_credential, verify_credential
 from verifier.credentials.vcjose import MEDIA_TYPE, payload_of
@@ -172,21 +172,12 @@ def check_credential(
         return found
 
     def scan(qr_text: str) -> VerificationResult:
-        asked: list[bytes] = []
-
-        def lookup(cose: bytes) -> RegistryEntry | None:
-            asked.append(cose)
-            try:
-                return svc.known.lookup(cose)
-            except NeedLookup:
-                return svc.known.fetch(svc.registry.seals, cose)
-
-        found = verify(qr_text, svc.trust.get(), at, lookup, svc.seals)
-        if seals is not None:
-            seals.extend(asked[-1:])
-        if not asked or not standing:
+        found, cose = scan_blocking(svc, qr_text, at)
+        if seals is not None and cose is not None:
+            seals.append(cose)
+        if cose is None or not standing:
             return found
-        return with_log(svc, with_recognitions(svc, found, asked[-1]), asked[-1])
+        return with_log(svc, with_recognitions(svc, found, cose), cose)
 
     result = verify_credential(given, svc.trust.get(), at, registered, scan)
     note_verdict(scope, svc.metrics, result, via, time.perf_counter() - start)

@@ -49,6 +49,13 @@ class RateLimiter:
 
         A charge refused takes nothing: a batch too large now may be sent smaller at once.
         """
+        return self._count(client, cost, refused_counts=False)
+
+    def check(self, client: str) -> float | None:
+        """None when ``client`` may go on; else the seconds until it may try again (a refusal counts too)."""
+        return self._count(client, 1, refused_counts=True)
+
+    def _count(self, client: str, cost: int, refused_counts: bool) -> float | None:
         now = self.clock()
         index = int(now // self.window)
         with self._lock:
@@ -56,21 +63,8 @@ class RateLimiter:
                 self._window_index = index
                 self._counts = {}
             count = self._counts.get(client, 0) + cost
-            if count <= self.limit:
+            if count <= self.limit or refused_counts:
                 self._counts[client] = count
-                return None
-        return (index + 1) * self.window - now
-
-    def check(self, client: str) -> float | None:
-        """None when ``client`` may go on; else the seconds until it may try again."""
-        now = self.clock()
-        index = int(now // self.window)
-        with self._lock:
-            if index != self._window_index:
-                self._window_index = index
-                self._counts = {}
-            count = self._counts.get(client, 0) + 1
-            self._counts[client] = count
         if count <= self.limit:
             return None
         return (index + 1) * self.window - now

@@ -8,12 +8,16 @@ Each is read from memory when it can be, and from the database otherwise (in a w
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 
 from verifier.api.deps import Services
 from verifier.reads.recognitions import shown as recognitions_shown
+from verifier.reads.seals import NeedLookup
 from verifier.store.recognitions import RecognitionRecord
+from verifier.verdict import Reason, RegistryEntry
+from verifier.verification.check import verify
 from verifier.verification.result import VerificationResult
 
 
@@ -60,3 +64,24 @@ async def with_log_async(svc: Services, result: VerificationResult, cose: bytes)
     if standing is not None:
         return replace(result, log=standing)
     return await run_in_threadpool(with_log, svc, result, cose)
+
+
+def scan_blocking(svc: Services, text: str, at: datetime) -> tuple[VerificationResult, bytes | None]:
+    """A QR text's verdict as a scan of it reaches it, from a worker thread; and the seal the registry was asked of.
+
+    Its recognitions and log standing are the caller's to add (:func:`with_recognitions`, :func:`with_log`).
+    """
+    asked: list[bytes] = []
+
+    def lookup(cose: bytes) -> RegistryEntry | None:
+        asked.append(cose)
+        try:
+            return svc.known.lookup(cose)
+        except NeedLookup:
+            return svc.known.fetch(svc.registry.seals, cose)
+
+    result = verify(text, svc.trust.get(), at, lookup, svc.seals)
+    if result.reason is Reason.UNKNOWN_KEY:  # a key another replica added since the list was cached
+        svc.trust.refresh(1.0)
+        result = verify(text, svc.trust.get(), at, lookup, svc.seals)
+    return result, asked[-1] if asked else None

@@ -44,7 +44,8 @@ def register(commands: Commands) -> None:
     check = commands.add_parser(
         "verify", help="check a certificate (or a batch of them) offline against a trust list, or a verification report"
     )
-    check.add_argument(
+    what = check.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "input",
         metavar="INPUT",
         nargs="?",
@@ -52,7 +53,7 @@ def register(commands: Commands) -> None:
         "credential (a .jwt file, or the enveloped .json); or a verification report (its PDF, .jwt or .json), "
         "checked with the operator's key alone",
     )
-    check.add_argument(
+    what.add_argument(
         "--batch",
         type=Path,
         metavar="FILE",
@@ -113,8 +114,6 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
         if not store.exists(OPERATOR):
             raise UsageError("no operator key to check the trust list with: pass --operator-key PEM")
         operator_keys = [k.public_key for k in store.keyring(OPERATOR).keys]
-    if (args.input is None) == (args.batch is None):
-        raise UsageError("give one INPUT to check, or --batch FILE")
     report = report_in(args.input) if args.input is not None else None
     if report is not None:
         return check_report(report, operator_keys, args.json)

@@ -306,11 +306,12 @@ class Ledger:
             if found is None:
                 raise LogUnavailable("the log has no such tile (yet)")
             data = found
-        with self._lock:
-            kept, most = (self._cache, CACHED_TILES) if tile.full else (self._partials, CACHED_PARTIAL_TILES)
-            kept[tile] = data
-            while len(kept) > most:
-                kept.popitem(last=False)
+        if tile.full or not tile.entries:  # a partial bundle is read anew: what proofs read are hash tiles
+            with self._lock:
+                kept, most = (self._cache, CACHED_TILES) if tile.full else (self._partials, CACHED_PARTIAL_TILES)
+                kept[tile] = data
+                while len(kept) > most:
+                    kept.popitem(last=False)
         return data
 
     def _hashes(self, tile: Tile) -> list[bytes]:

@@ -22,7 +22,7 @@ from typing import Any
 from verifier.certificate.days import SCHEME_TZ, scheme_time
 from verifier.certificate.names import TITLES
 from verifier.paper import wording
-from verifier.paper.fonts import FAMILY, FontCut, cut_for
+from verifier.paper.fonts import FAMILY, FontCut
 from verifier.paper.letterhead import Letterhead
 from verifier.paper.pdfstreams import install as deflate_once
 from verifier.paper.qrpdf import codes_drawer
@@ -31,7 +31,7 @@ from verifier.paper.render import (
     RenderError,
     boxes,
     classed,
-    local_fetcher,
+    laid_out,
     qr_width_mm,
     template_environment,
     xmp,
@@ -113,13 +113,7 @@ class AnnexRenderer:
 
     def render(self, annex: Annex) -> RenderedAnnex:
         """The annex as PDF/A-3b bytes, deterministic for the same recognitions, with its QR codes' places."""
-        from weasyprint import HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        with cut_for(self.html(annex)) as fonts:
-            fetcher = local_fetcher((self.templates, fonts.folder))
-            page = HTML(string=self.html(annex, fonts), base_url=str(self.templates), url_fetcher=fetcher)
-            return self._finish(annex, page.render(font_config=FontConfiguration()))
+        return laid_out(self.templates, lambda fonts: self.html(annex, fonts), lambda page: self._finish(annex, page))
 
     def _finish(self, annex: Annex, rendered: Any) -> RenderedAnnex:
         from weasyprint import Attachment

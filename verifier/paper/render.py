@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import html
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -73,6 +73,9 @@ ATTESTATIONS = {
         "self-declaration procedure; the issuing body has registered this declaration.",
     ),
 }
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,7 @@ class Renderer:
 
     def render(self, doc: Document) -> Rendered:
         """The certificate as PDF/A-3b bytes, with the QR code's place on the page."""
-        from weasyprint import HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        with cut_for(self.html(doc)) as fonts:  # the CJK font cut to this page's characters
-            fetcher = local_fetcher((self.templates, fonts.folder))
-            page = HTML(string=self.html(doc, fonts), base_url=str(self.templates), url_fetcher=fetcher)
-            rendered = page.render(font_config=FontConfiguration())  # a fresh one: cuts never pile up
-            return self._finish(doc, rendered)
+        return laid_out(self.templates, lambda fonts: self.html(doc, fonts), lambda page: self._finish(doc, page))
 
     def _finish(self, doc: Document, rendered: Any) -> Rendered:
         """The laid-out page checked, with its seal attached and its metadata, written as PDF/A-3b."""
@@ -267,6 +263,21 @@ def _fetcher_class() -> type:
             raise ValueError(f"a certificate fetches nothing from the network ({scheme[:20]}:)")
 
     return LocalFetcher
+
+
+def laid_out(templates: Path, html: Callable[[FontCut | None], str], finish: Callable[[Any], T]) -> T:
+    """A page of ours laid out by WeasyPrint and finished by ``finish`` (its PDF written) while its fonts exist.
+
+    ``html(fonts)`` is the page's HTML, set in the cut of the CJK font given (None: the font whole, to learn
+    which characters it needs); only files under ``templates`` and the cut's folder may be read.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    with cut_for(html(None)) as fonts:  # the CJK font cut to this page's characters
+        fetcher = local_fetcher((templates, fonts.folder))
+        page = HTML(string=html(fonts), base_url=str(templates), url_fetcher=fetcher)
+        return finish(page.render(font_config=FontConfiguration()))  # a fresh one: cuts never pile up
 
 
 def local_fetcher(roots: Iterable[Path]) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from verifier.certificate.days import SCHEME_TZ
-from verifier.paper.fonts import FAMILY, FontCut, cut_for
+from verifier.paper.fonts import FAMILY, FontCut
 from verifier.paper.pdfstreams import install as deflate_once
 from verifier.paper.qrpdf import codes_drawer
 from verifier.paper.render import (
@@ -30,7 +30,7 @@ from verifier.paper.render import (
     RenderError,
     boxes,
     classed,
-    local_fetcher,
+    laid_out,
     qr_width_mm,
     template_environment,
 )
@@ -168,13 +168,7 @@ class ReportRenderer:
 
     def render(self, sheet: ReportSheet) -> RenderedReport:
         """The report as a one-page PDF/A-3b, the same bytes for the same report, with its QR code's box."""
-        from weasyprint import HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        with cut_for(self.html(sheet)) as fonts:
-            fetcher = local_fetcher((self.templates, fonts.folder))
-            page = HTML(string=self.html(sheet, fonts), base_url=str(self.templates), url_fetcher=fetcher)
-            return self._finish(sheet, page.render(font_config=FontConfiguration()))
+        return laid_out(self.templates, lambda fonts: self.html(sheet, fonts), lambda page: self._finish(sheet, page))
 
     def _finish(self, sheet: ReportSheet, rendered: Any) -> RenderedReport:
         from weasyprint import Attachment

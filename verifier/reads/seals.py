@@ -48,10 +48,9 @@ class KnownSeals:
 
     def lookup(self, cose: bytes) -> RegistryEntry | None:
         """The entry of a seal known here and current (no I/O: the event loop's); raises :class:`NeedLookup`."""
-        found = self._entries.get(cose)
-        if found is None or self.board.version_of(found.issuer_id, found.status_index) != found.versions:
+        if not self._current(cose):
             raise NeedLookup(cose)
-        return found.entry
+        return self._entries[cose].entry
 
     def fetch(self, seals: Seals, cose: bytes) -> RegistryEntry | None:
         """Ask the database what it knows of ``cose`` and remember it (blocking: for a worker thread)."""
@@ -64,6 +63,21 @@ class KnownSeals:
             versions = self.board.version_of(issuer_id, status_index, before)
             self._remember(cose, _Known(entry, issuer_id, status_index, versions))
         return entry
+
+    def prefetch(self, seals: Seals, coses: list[bytes]) -> None:
+        """Look many seals up at once (a batch's) and remember those the registry issued (blocking)."""
+        wanted = [cose for cose in dict.fromkeys(coses) if not self._current(cose)]
+        if not wanted or not self.size:
+            return
+        before = self.board.versions()  # before the database: see the module's note
+        for cose, (entry, issuer_id, status_index) in seals.placed_many(wanted).items():
+            if status_index is not None:
+                versions = self.board.version_of(issuer_id, status_index, before)
+                self._remember(cose, _Known(entry, issuer_id, status_index, versions))
+
+    def _current(self, cose: bytes) -> bool:
+        found = self._entries.get(cose)
+        return found is not None and self.board.version_of(found.issuer_id, found.status_index) == found.versions
 
     def _remember(self, cose: bytes, known: _Known) -> None:
         with self._lock:

@@ -28,13 +28,13 @@ _later = status_events.alias("later")
 _latest_event = (
     select(func.max(_later.c.seq)).where(_later.c.certificate_seq == certificates.c.seq).correlate(certificates)
 )
-_SEAL_LOOKUP = (
+_SEALS = (
     select(certificates.c.id, certificates.c.record, status_events.c.state, status_events.c.reason, status_events.c.at,
            certificates.c.issuer_id, status_entries.c.status_index)
     .select_from(certificates.outerjoin(status_events, status_events.c.seq == _latest_event.scalar_subquery())
                  .outerjoin(status_entries, status_entries.c.certificate_seq == certificates.c.seq))
-    .where(certificates.c.seal_sha256 == bindparam("digest"))
 )  # fmt: skip
+_SEAL_LOOKUP = _SEALS.where(certificates.c.seal_sha256 == bindparam("digest"))
 # A lookup that takes longer fails (PostgreSQL): a slow database must not hold every worker thread.
 STATEMENT_TIMEOUT_MS = 2000
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement the timeout cancelled
@@ -131,17 +131,19 @@ class Seals:
                 raise
             except Exception as again:  # twice: the database is down
                 raise RegistryUnavailable("the registry did not answer in time; try again") from again
-        if row is None:
-            return None
-        certificate_id, record, state, reason, at, issuer_id, status_index = row
-        if isinstance(record, str):
-            record = orjson.loads(record)
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at)
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        entry = RegistryEntry(certificate_id, record, StatusState(state) if state else StatusState.ACTIVE, reason, at)
-        return entry, str(issuer_id), None if status_index is None else int(status_index)
+        return None if row is None else _placed(row)
+
+    def placed_many(self, coses: list[bytes]) -> dict[bytes, tuple[RegistryEntry, str, int | None]]:
+        """:meth:`placed` of many seals (a batch's) in one query a 500: those the registry issued, by seal."""
+        by_digest = {hashlib.sha256(cose).digest(): cose for cose in coses}
+        digests, found = list(by_digest), {}
+        query = _SEALS.add_columns(certificates.c.seal_sha256)
+        for start in range(0, len(digests), 500):
+            with self.engine.connect() as conn:
+                rows = conn.execute(query.where(certificates.c.seal_sha256.in_(digests[start : start + 500]))).all()
+            for *row, digest in rows:
+                found[by_digest[bytes(digest)]] = _placed(tuple(row))
+        return found
 
     def _ask(self, digest: bytes) -> tuple[Any, ...] | None:
         reader = self._borrow()
@@ -193,3 +195,16 @@ class Seals:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _placed(row: tuple[Any, ...]) -> tuple[RegistryEntry, str, int | None]:
+    """A lookup's row as the registry's entry, the issuer and the status index."""
+    certificate_id, record, state, reason, at, issuer_id, status_index = row
+    if isinstance(record, str):
+        record = orjson.loads(record)
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    entry = RegistryEntry(certificate_id, record, StatusState(state) if state else StatusState.ACTIVE, reason, at)
+    return entry, str(issuer_id), None if status_index is None else int(status_index)

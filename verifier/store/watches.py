@@ -25,6 +25,7 @@ from verifier.store.records import Conflict, NotFound
 from verifier.store.tables import certificates, recognition_events, recognitions, status_events
 
 EVENT_BATCH = 500  # events read into deliveries at once
+CURSORS = ("status", "recognition")  # how far each kind of event was read
 STATE_WORDS = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
 
 
@@ -134,7 +135,7 @@ class Watches:
     def enqueue(self, at: datetime) -> int:
         """Read the events past the cursors into deliveries for the watches in force; how many were made."""
         with write_transaction(self.engine) as conn:
-            query = select(watch_cursors.c.name, watch_cursors.c.seq)
+            query = select(watch_cursors.c.name, watch_cursors.c.seq).where(watch_cursors.c.name.in_(CURSORS))
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()  # one replica reads them; the others find nothing new
             cursors = {row.name: int(row.seq) for row in conn.execute(query)}
@@ -163,10 +164,17 @@ class Watches:
             change = {"state": row.state, "reason": row.reason, "at": _iso(row.at)}
             lapsed: Sequence[Any] = []
             if row.action in ("suspend", "revoke"):
-                revoked = select(recognition_events.c.recognition_seq).where(recognition_events.c.action == "revoke")
-                lapsed = conn.execute(select(recognitions.c.id, recognitions.c.party_id, recognitions.c.number)
-                                      .where(recognitions.c.certificate_seq == row.certificate_seq,
-                                             recognitions.c.seq.not_in(revoked))).all()  # fmt: skip
+                revoked = (
+                    select(recognition_events.c.seq)
+                    .where(
+                        recognition_events.c.recognition_seq == recognitions.c.seq,
+                        recognition_events.c.action == "revoke",
+                    )
+                    .exists()
+                )  # by the events' index on their recognition
+                standing = select(recognitions.c.id, recognitions.c.party_id, recognitions.c.number).where(
+                    recognitions.c.certificate_seq == row.certificate_seq, ~revoked)  # fmt: skip
+                lapsed = conn.execute(standing).all()
             for watch_id in watching.get(row.certificate_seq, []):
                 made.append(_delivery(watch_id, f"certificate.{STATE_WORDS[row.action]}",
                                       {"certificate": certificate, "change": change}, at))  # fmt: skip
