@@ -189,9 +189,11 @@ def test_a_caller_that_gives_up_takes_its_queued_certificates_with_it(
 
     with pytest.raises(Stop):
         pool.render("A", TEMPLATES, documents * 10, stop)
+    assert "A" not in pool._queues  # the 39 given up left the queue with their caller, none waits to be drawn
     started = time.monotonic()
     assert isinstance(pool.render("B", TEMPLATES, documents[:1])[0], bytes)
-    assert time.monotonic() - started < 10  # not behind the 39 given up
+    # Behind only what the workers had begun (two at most): far from the 39 (a loaded machine's wide bound).
+    assert time.monotonic() - started < 30
 
 
 def test_a_worker_is_renewed_after_its_share(
