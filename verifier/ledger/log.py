@@ -108,6 +108,7 @@ class Ledger:
         self._key: SigningKey | None = None
         self._cache: OrderedDict[Tile, bytes] = OrderedDict()
         self._partials: OrderedDict[Tile, bytes] = OrderedDict()  # the newest partial tiles, for proofs
+        self._split: OrderedDict[Tile, list[bytes]] = OrderedDict()  # hash tiles read lately, as their hashes
         self._nodes: OrderedDict[tuple[int, int], bytes] = OrderedDict()  # complete subtrees' hashes, for proofs
         self._notes: dict[int, Note] = {}  # checkpoints with their cosignatures, by size, for this view
         self._issuances: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()  # a seal's entry: index, leaf
@@ -315,7 +316,16 @@ class Ledger:
         return data
 
     def _hashes(self, tile: Tile) -> list[bytes]:
-        return split_hashes(self.tile(tile), tile.width)
+        """A hash tile as its hashes: remembered split (it never changes; proofs read the same few again and again)."""
+        with self._lock:
+            found = self._split.get(tile)
+        if found is None:
+            found = split_hashes(self.tile(tile), tile.width)
+            with self._lock:
+                self._split[tile] = found
+                while len(self._split) > CACHED_PARTIAL_TILES:
+                    self._split.popitem(last=False)
+        return found
 
     def accept(self, data: bytes, at: datetime) -> list[str]:
         """Keep the cosignatures a witness sends on a checkpoint of this log; returns the witnesses' names kept.
