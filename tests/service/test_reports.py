@@ -125,6 +125,9 @@ def test_the_reports_page_shows_it_with_each_certificates_status_now(service: Se
     jwt = service.client.get(f"/r/{report['id']}", headers={"Accept": "application/vc+jwt"})
     assert jwt.headers["content-type"].startswith("application/vc+jwt")
     assert jwt.text == report["credential"]["id"].removeprefix("data:application/vc+jwt,")
+    kept = service.client.get(f"/r/{report['id']}", params={"format": "jwt"})  # the page's link: a file to keep
+    assert kept.text == jwt.text and "attachment" in kept.headers["content-disposition"]
+    assert f'href="/r/{report["id"]}?format=jwt"' in page.text
     enveloped = service.client.get(f"/r/{report['id']}", headers={"Accept": "application/vc"})
     assert enveloped.json() == report["credential"]
 

@@ -2,7 +2,8 @@
 
 The link a report's QR code holds. The page checks the kept report's signature with the operator's keys
 and shows what it says — when, each item's verdict at the time — beside each certificate's status now.
-``Accept: application/json`` gives the same as data; ``application/vc`` (``+jwt``) the signed report itself;
+``Accept: application/json`` gives the same as data; ``application/vc`` (``+jwt``, or ``?format=jwt`` as a file to
+keep) the signed report itself;
 ``/r/{id}/pdf`` its one-page PDF (rendered on the first download, then kept).
 
 ``/r/`` is shared with the recognitions' links (``/r/1...``, what partner bodies print): a report's id
@@ -72,6 +73,9 @@ async def report_link(request: Request) -> Response:
             raise
         html = JINJA.get_template("report_page.html.j2").render(**_missing(Messages(language), svc))
         return HTMLResponse(html, status_code=404, headers={**PAGE_HEADERS, "Content-Language": language})
+    if request.query_params.get("format") == "jwt":  # the page's link: the signed report as a file to keep
+        disposition = f'attachment; filename="verification-report-{report_id}.jwt"'
+        return Response(stored.jwt, media_type=JWT_MEDIA_TYPE, headers={**NO_STORE, "Content-Disposition": disposition})
     if JWT_MEDIA_TYPE in accept:
         return Response(stored.jwt, media_type=JWT_MEDIA_TYPE, headers=NO_STORE)
     if MEDIA_TYPE in accept:
