@@ -82,7 +82,7 @@ def check_report(text: str, operator_keys: list[Ed25519PublicKey], as_json: bool
     for item in resolved(subject["items"]):
         certificate = item.get("certificate") or {}
         what = (f"{certificate.get('number')}  {certificate.get('holder')} ({certificate.get('issuer')})"
-                if certificate else item.get("input", ""))  # fmt: skip
+                if certificate else f"no certificate read ({item.get('input', '?')} given)")  # fmt: skip
         twin = f"  (the same as {item['duplicateOf']})" if item.get("duplicateOf") else ""
         lines.append(f"  {item.get('position', '?'):>4}  {str(item.get('verdict')).upper():<15} {what}{twin}")
     print("\n".join(lines))
