@@ -16,27 +16,24 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from verifier.certificate.days import SCHEME_TZ, scheme_time
 from verifier.certificate.names import TITLES
 from verifier.paper import wording
-from verifier.paper.fonts import FAMILY, FontCut
+from verifier.paper.fonts import FontCut
 from verifier.paper.letterhead import Letterhead
-from verifier.paper.pdfstreams import install as deflate_once
 from verifier.paper.qrpdf import codes_drawer
 from verifier.paper.render import (
     POINTS_PER_CSS_PX,
+    Layout,
     RenderError,
     boxes,
     classed,
     laid_out,
     qr_width_mm,
-    template_environment,
     xmp,
 )
-from verifier.resources import TEMPLATES
 from verifier.seal.cose import SEAL_ATTACHMENT
 from verifier.seal.recognition import Recognition, recognition_attachment
 
@@ -82,14 +79,10 @@ class RenderedAnnex:
     codes: tuple[tuple[int, tuple[float, float, float, float], str], ...]
 
 
-class AnnexRenderer:
+class AnnexRenderer(Layout):
     """The annex's template and style loaded once; :meth:`render` draws one annex (per process, as Renderer)."""
 
-    def __init__(self, templates: Path = TEMPLATES) -> None:
-        deflate_once()
-        self.templates = templates
-        self._jinja = template_environment(templates)
-        self._css = (templates / "annex.css").read_text("utf-8")
+    STYLE = "annex.css"
 
     def html(self, annex: Annex, fonts: FontCut | None = None) -> str:
         """The annex as HTML; with ``fonts``, set in that cut of the CJK font."""
@@ -97,7 +90,7 @@ class AnnexRenderer:
             raise RenderError("an annex of recognitions needs at least one recognition")
         if len(annex.entries) > MAX_ANNEXED:
             raise RenderError(f"an annex prints at most {MAX_ANNEXED} recognitions")
-        css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
+        css = self.style(fonts)
         zh, en = TITLES[annex.record["scheme"]]
         as_of = annex.as_of.astimezone(SCHEME_TZ).date()
         return self._jinja.get_template("annex.html.j2").render(

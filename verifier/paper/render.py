@@ -107,18 +107,28 @@ class Rendered:
 POINTS_PER_CSS_PX = 0.75
 
 
-class Renderer:
-    """Templates and fonts loaded once; :meth:`pdf` renders one document (thread-safe per process)."""
+class Layout:
+    """A page's templates and style loaded once per process: the certificate's, an annex's, a report's."""
+
+    STYLE = "certificate.css"
 
     def __init__(self, templates: Path = TEMPLATES) -> None:
         deflate_once()  # every PDF stream deflated once per write, not twice (verifier.paper.pdfstreams)
         self.templates = templates
         self._jinja = template_environment(templates)
-        self._css = (templates / "certificate.css").read_text("utf-8")
+        self._css = (templates / self.STYLE).read_text("utf-8")
+
+    def style(self, fonts: FontCut | None) -> str:
+        """The page's style; with ``fonts``, set in that cut of the CJK font."""
+        return self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
+
+
+class Renderer(Layout):
+    """Templates and fonts loaded once; :meth:`pdf` renders one document (thread-safe per process)."""
 
     def html(self, doc: Document, fonts: FontCut | None = None) -> str:
         """The certificate as HTML (what WeasyPrint lays out); with ``fonts``, set in that cut of the CJK font."""
-        css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
+        css = self.style(fonts)
         record = doc.record
         scheme = record["scheme"]
         zh, en = TITLES[scheme]

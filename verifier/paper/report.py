@@ -18,24 +18,21 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from verifier.certificate.days import SCHEME_TZ
-from verifier.paper.fonts import FAMILY, FontCut
-from verifier.paper.pdfstreams import install as deflate_once
+from verifier.paper.fonts import FontCut
 from verifier.paper.qrpdf import codes_drawer
 from verifier.paper.render import (
     POINTS_PER_CSS_PX,
+    Layout,
     RenderError,
     boxes,
     classed,
     laid_out,
     qr_width_mm,
-    template_environment,
 )
 from verifier.paper.reportfile import REPORT_CREDENTIAL, REPORT_SIGNATURE, detach, resolved
-from verifier.resources import TEMPLATES
 
 MAX_ROWS = 30  # items a page lists; past it, the rest are counted and left to the link and the attachment
 MAX_CELL = 60  # characters of a cell (a holder's name, a number) before it is cut
@@ -136,18 +133,14 @@ class RenderedReport:
     qr_box: tuple[float, float, float, float]
 
 
-class ReportRenderer:
+class ReportRenderer(Layout):
     """The report's template and style loaded once; :meth:`render` draws one report (per process, as Renderer)."""
 
-    def __init__(self, templates: Path = TEMPLATES) -> None:
-        deflate_once()
-        self.templates = templates
-        self._jinja = template_environment(templates)
-        self._css = (templates / "report.css").read_text("utf-8")
+    STYLE = "report.css"
 
     def html(self, sheet: ReportSheet, fonts: FontCut | None = None) -> str:
         """The report as HTML; with ``fonts``, set in that cut of the CJK font."""
-        css = self._css if fonts is None else fonts.css + self._css.replace(f'"{FAMILY}"', f'"{fonts.family}"')
+        css = self.style(fonts)
         rows, left_out, not_valid = sheet.shown()
         local = sheet.checked_at.astimezone(SCHEME_TZ)
         return self._jinja.get_template("report.html.j2").render(

@@ -159,8 +159,7 @@ class Watches:
         for row in rows:
             if row.action not in STATE_WORDS:  # an import's original status, registered with its certificate
                 continue
-            certificate = {"id": row.id, "number": row.number, "issuer": row.issuer_id,
-                           "link": row.qr_text.rsplit("/", 1)[1]}  # fmt: skip
+            certificate = _certificate(row)
             change = {"state": row.state, "reason": row.reason, "at": _iso(row.at)}
             lapsed: Sequence[Any] = []
             if row.action in ("suspend", "revoke"):
@@ -205,8 +204,7 @@ class Watches:
             if row.action not in STATE_WORDS:
                 continue
             payload = {
-                "certificate": {"id": row.id, "number": row.number, "issuer": row.issuer_id,
-                                "link": row.qr_text.rsplit("/", 1)[1]},
+                "certificate": _certificate(row),
                 "recognition": {"id": row.recognition_id, "body": row.party_id, "number": row.recognition_number},
                 "change": {"state": row.state, "reason": row.reason, "at": _iso(row.at)},
             }  # fmt: skip
@@ -279,6 +277,11 @@ def _watching(conn: Connection, certificate_seqs: set[int]) -> dict[int, list[st
     for row in rows:
         found.setdefault(row.certificate_seq, []).append(row.id)
     return found
+
+
+def _certificate(row: Any) -> dict[str, str]:
+    """The certificate an event is about, as a delivery names it (its link: the segment its page is found by)."""
+    return {"id": row.id, "number": row.number, "issuer": row.issuer_id, "link": row.qr_text.rsplit("/", 1)[1]}
 
 
 def _delivery(watch_id: str, event: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
